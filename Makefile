@@ -1,0 +1,45 @@
+# Mitra: `make help` lists the targets. Every target bootstraps .venv itself.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.mitra-installed
+
+# Reinstall when the dependency declaration or the lock changes.
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Mitra needs Python 3.11+, found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name mitra --display-name "Python (mitra)" >/dev/null
+	@touch $(STAMP)
+
+.PHONY: help install reports test lint format lab data-check clean
+
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(STAMP) ## Create .venv (if missing) and install Mitra with its pinned dependencies.
+
+reports: $(STAMP) ## Run the main job: the data-quality check, written under reports/.
+	$(BIN)/mitra data check
+
+data-check: reports ## Alias of `reports` while the data check is the main job.
+
+test: $(STAMP) ## Run the whole test suite (lint, unit, reference, property tests).
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## Lint with ruff.
+	$(BIN)/ruff check src tests
+
+format: $(STAMP) ## Format the code with ruff.
+	$(BIN)/ruff format src tests
+
+lab: $(STAMP) ## Start JupyterLab with the project's kernel ("Python (mitra)").
+	$(BIN)/jupyter lab --notebook-dir=.
+
+clean: ## Remove generated reports and caches (keeps .venv).
+	find reports -mindepth 1 -not -name README.md -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache data/processed

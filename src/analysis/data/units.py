@@ -1,0 +1,173 @@
+"""Units and currency conversion through an explicit exchange-rate table.
+
+BKPM reports PMA in US$ and converts it to rupiah at the state-budget (APBN) assumption
+rate of the year; market averages differ (by 7 % in 2015). Which rate converts a figure is
+therefore a choice, the *basis*, and it is recorded with every converted value.
+
+Bases
+-----
+``apbn``
+    The APBN assumption of the year (BKPM's own convention). Where both a proposal
+    (RAPBN) and a final figure exist, the final one is used; a year with only a proposal
+    uses it and flags ``fx_proposal_rate``.
+``market``
+    The annual average market rate (IMF IFS / World Bank PA.NUS.FCRF, or the Ministry of
+    Finance's realised average). Partial-year averages are never used.
+
+A missing rate is never filled in silently: with ``fallback=None`` the converted value is
+missing and flagged ``fx_unavailable``; with an explicit fallback basis the value is
+converted with it and flagged ``fx_fallback_<basis>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import paths
+from analysis.data.provenance import verify_file
+from analysis.data.schema import Column, read_table
+from analysis.errors import DataValidationError
+from analysis.vocab import UNITS
+
+__all__ = ["FX_BASES", "FxRate", "FxTable", "load_fx_table", "to_unit"]
+
+FX_BASES = ("apbn", "market")
+_KINDS = {"apbn": "apbn_assumption", "market": "market_avg"}
+FX_FILE = "raw/partners/exchange_rates.csv"
+
+FX_COLUMNS = (
+    Column("year", "int", bounds=(1960, 2100)),
+    Column("rate_idr_per_usd", "float", bounds=(1.0, 1e6), expected="rupiah per US$ > 0"),
+    Column(
+        "kind",
+        check=lambda s: s in ("market_avg", "apbn_assumption", "market_avg_partial"),
+        expected="market_avg, apbn_assumption or market_avg_partial",
+    ),
+    Column("source_url"),
+    Column("note", nullable=True),
+)
+
+
+@dataclass(frozen=True)
+class FxRate:
+    """One exchange rate and where it came from."""
+
+    year: int
+    rate: float  # rupiah per US$
+    basis: str  # basis actually used
+    source: str
+    flags: tuple[str, ...] = ()
+
+
+class FxTable:
+    """Rupiah per US$ by year and basis, with provenance.
+
+    Parameters
+    ----------
+    rates
+        Validated rows of ``exchange_rates.csv`` (see :func:`load_fx_table`).
+    """
+
+    def __init__(self, rates: pd.DataFrame) -> None:
+        self.rates = rates.reset_index(drop=True)
+        self._table: dict[tuple[int, str], FxRate] = {}
+        for basis, kind in _KINDS.items():
+            sub = self.rates[self.rates["kind"] == kind]
+            for year, rows in sub.groupby("year"):
+                note = rows["note"].fillna("").str.upper()
+                # FINAL beats an unmarked figure beats a PROPOSAL (RAPBN).
+                rank = note.str.contains("FINAL").map({True: 0, False: 1}) + note.str.contains(
+                    "PROPOSAL"
+                ).map({True: 2, False: 0})
+                best = rows.loc[rank.idxmin()]
+                flags = ("fx_proposal_rate",) if "PROPOSAL" in str(best["note"]).upper() else ()
+                self._table[(int(year), basis)] = FxRate(
+                    int(year),
+                    float(best["rate_idr_per_usd"]),
+                    basis,
+                    str(best["source_url"]),
+                    flags,
+                )
+
+    def rate(
+        self, year: int, basis: str = "apbn", fallback: str | None = "market"
+    ) -> FxRate | None:
+        """Return the rate for a year on a basis, or the fallback basis, or None.
+
+        Parameters
+        ----------
+        year
+            Calendar year of the figure.
+        basis
+            ``apbn`` or ``market``.
+        fallback
+            Basis used when ``basis`` has no rate for the year; ``None`` for no fallback.
+        """
+        for b in (basis, fallback):
+            if b is not None and b not in FX_BASES:
+                raise ValueError(f"unknown exchange-rate basis {b!r}; expected one of {FX_BASES}")
+        found = self._table.get((int(year), basis))
+        if found is not None:
+            return found
+        if fallback is not None and fallback != basis:
+            alt = self._table.get((int(year), fallback))
+            if alt is not None:
+                return FxRate(
+                    alt.year,
+                    alt.rate,
+                    alt.basis,
+                    alt.source,
+                    (*alt.flags, f"fx_fallback_{fallback}"),
+                )
+        return None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the rate chosen for each (year, basis)."""
+        return pd.DataFrame(
+            [
+                {
+                    "year": r.year,
+                    "basis": r.basis,
+                    "rate_idr_per_usd": r.rate,
+                    "source": r.source,
+                    "flags": ";".join(r.flags),
+                }
+                for r in self._table.values()
+            ]
+        ).sort_values(["year", "basis"], ignore_index=True)
+
+
+def load_fx_table(root: str | Path | None = None) -> FxTable:
+    """Load and verify ``data/raw/partners/exchange_rates.csv``."""
+    root = Path(root) if root is not None else paths.DATA
+    verify_file(FX_FILE, root=root)
+    rates = read_table(
+        root / FX_FILE, FX_COLUMNS, key=("year", "kind", "source_url"), label=f"data/{FX_FILE}"
+    )
+    return FxTable(rates)
+
+
+def to_unit(value: float, unit_from: str, unit_to: str, rate: float | None = None) -> float:
+    """Convert an amount between units; ``rate`` (rupiah per US$) is needed across currencies.
+
+    Raises
+    ------
+    ValueError
+        For an unknown unit, or a currency change without a rate.
+    """
+    for u in (unit_from, unit_to):
+        if u not in UNITS:
+            raise DataValidationError(
+                "unit conversion", "unknown unit", value=u, expected=", ".join(UNITS)
+            )
+    cur_from, scale_from = UNITS[unit_from]
+    cur_to, scale_to = UNITS[unit_to]
+    amount = value * scale_from
+    if cur_from != cur_to:
+        if rate is None or not rate > 0:
+            raise ValueError(f"converting {unit_from} to {unit_to} needs a positive rate")
+        amount = amount * rate if cur_from == "USD" else amount / rate
+    return amount / scale_to

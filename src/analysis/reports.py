@@ -1,0 +1,114 @@
+"""Writing outputs: atomic folders and run manifests.
+
+A report folder is built in a temporary sibling and swapped into place only when complete,
+so a failed run leaves the previous good output untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from analysis import paths
+
+__all__ = ["atomic_dir", "environment_record", "git_commit", "write_json"]
+
+_PACKAGES = (
+    "mitra",
+    "numpy",
+    "pandas",
+    "statsmodels",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+    "pycountry",
+    "scipy",
+)
+
+
+def git_commit(root: Path | None = None) -> str:
+    """Return the checkout's commit (with ``-dirty`` if it has changes), or ``unknown``."""
+    root = root or paths.ROOT
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def environment_record() -> dict[str, object]:
+    """Return Python, platform, package versions and git commit for a manifest."""
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "git_commit": git_commit(),
+    }
+
+
+def write_json(path: Path, data: Mapping[str, object]) -> None:
+    """Write JSON with sorted keys (stable diffs) and a trailing newline."""
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+@contextlib.contextmanager
+def atomic_dir(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``target`` only if the block succeeds.
+
+    Examples
+    --------
+    >>> with atomic_dir(tmp / "data-check") as out:  # doctest: +SKIP
+    ...     (out / "summary.md").write_text("...")
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    tmp.chmod(0o755)  # mkdtemp makes 0700; reports are meant to be read by others
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        if old.exists():
+            shutil.rmtree(old)
+        target.rename(old)
+    try:
+        tmp.rename(target)
+    except BaseException:
+        if old is not None:
+            old.rename(target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,101 @@
+"""A summary object that prints as text and renders as HTML in JupyterLab.
+
+Modelled on statsmodels' ``Summary``: results objects return one from ``.summary()``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+__all__ = ["Summary"]
+
+
+@dataclass
+class Summary:
+    """Title, settings and captioned tables.
+
+    Parameters
+    ----------
+    title
+        One line saying what this is.
+    settings
+        The settings that produced the result (printed first, so a reader sees them).
+    tables
+        ``(caption, DataFrame)`` pairs.
+    notes
+        Free-text lines printed last (caveats, flags, sources).
+    """
+
+    title: str
+    settings: Mapping[str, object] = field(default_factory=dict)
+    tables: Sequence[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    notes: Sequence[str] = field(default_factory=list)
+
+    def as_text(self) -> str:
+        """Return the summary as plain text."""
+        lines = [self.title, "=" * len(self.title)]
+        for key, value in self.settings.items():
+            lines.append(f"{key}: {value}")
+        for caption, table in self.tables:
+            lines += ["", caption, "-" * len(caption)]
+            lines.append(table.to_string() if len(table) else "(none)")
+        if self.notes:
+            lines.append("")
+            lines += [f"* {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def as_markdown(self) -> str:
+        """Return the summary as Markdown (tables as pipe tables)."""
+        lines = [f"# {self.title}", ""]
+        for key, value in self.settings.items():
+            lines.append(f"- **{key}**: {value}")
+        for caption, table in self.tables:
+            lines += ["", f"## {caption}", ""]
+            lines.append(_markdown_table(table) if len(table) else "(none)")
+        if self.notes:
+            lines += ["", "## Notes", ""]
+            lines += [f"- {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def __repr__(self) -> str:
+        return self.as_text()
+
+    def _repr_html_(self) -> str:
+        parts = [f"<h3>{html.escape(self.title)}</h3>"]
+        if self.settings:
+            parts.append("<table>")
+            for key, value in self.settings.items():
+                parts.append(
+                    f"<tr><th style='text-align:left'>{html.escape(str(key))}</th>"
+                    f"<td style='text-align:left'>{html.escape(str(value))}</td></tr>"
+                )
+            parts.append("</table>")
+        for caption, table in self.tables:
+            parts.append(f"<h4>{html.escape(caption)}</h4>")
+            parts.append(table.to_html() if len(table) else "<p>(none)</p>")
+        if self.notes:
+            parts.append(
+                "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>"
+            )
+        return "\n".join(parts)
+
+
+def _markdown_table(table: pd.DataFrame) -> str:
+    frame = table.reset_index() if not isinstance(table.index, pd.RangeIndex) else table
+    cols = [str(c) for c in frame.columns]
+
+    def cell(v: object) -> str:
+        text = "" if (v is None or (isinstance(v, float) and pd.isna(v))) else str(v)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        out.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return "\n".join(out)
