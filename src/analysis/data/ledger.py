@@ -169,7 +169,12 @@ def _canonicalise(cand: pd.DataFrame, fx: FxTable, settings: LedgerSettings) -> 
 # --- steps 2-3: duplicates and conflicts -------------------------------------------------
 
 
-def _agree(a: pd.Series, b: pd.Series, rtol: float) -> bool:
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def _agree(a: dict, b: dict, rtol: float) -> bool:
+    """Do two candidates of one cell print the same figure (up to rounding / FX basis)?"""
     va, vb = a["value"], b["value"]
     if math.isnan(va) or math.isnan(vb):
         va, vb = a["value_idr_bn"], b["value_idr_bn"]
@@ -185,21 +190,25 @@ def _agree(a: pd.Series, b: pd.Series, rtol: float) -> bool:
     return abs(va - vb) <= tol + _EPS * max(abs(va), abs(vb), 1.0)
 
 
-def _cluster(cell: pd.DataFrame, rtol: float) -> list[list[int]]:
-    """Group a cell's candidates into sets of agreeing values (most precise first)."""
-    order = cell.sort_values(
-        ["fx_converted", "decimals", "published", "line"],
-        ascending=[True, False, False, True],
-        na_position="last",
+def _cluster(rows: list[dict], rtol: float) -> list[list[dict]]:
+    """Group a cell's candidates into sets of agreeing values, most precise print first."""
+    order = sorted(
+        rows,
+        key=lambda r: (
+            bool(r["fx_converted"]),
+            -int(r["decimals"]),
+            -_date_key("" if _missing(r["published"]) else str(r["published"])),
+            int(r["line"]),
+        ),
     )
-    clusters: list[list[int]] = []
-    for idx, row in order.iterrows():
+    clusters: list[list[dict]] = []
+    for row in order:
         for members in clusters:
-            if _agree(cell.loc[members[0]], row, rtol):
-                members.append(idx)
+            if _agree(members[0], row, rtol):
+                members.append(row)
                 break
         else:
-            clusters.append([idx])
+            clusters.append([row])
     return clusters
 
 
@@ -213,19 +222,20 @@ _RULES = (
 )
 
 
-def _cluster_rank(cell: pd.DataFrame, members: list[int]) -> tuple:
-    rows = cell.loc[members]
-    weak = all(bool(_WEAK & set(f)) for f in rows["flags"])
-    official = (rows["dataset"] == "realisation").any()
-    canonical = (~rows["fx_converted"]).any()
-    latest = rows["published"].dropna().max() if rows["published"].notna().any() else ""
+def _cluster_rank(rows: list[dict]) -> tuple:
+    """Sort key of a set of agreeing candidates under the conflict rule (lower wins)."""
+    weak = all(bool(_WEAK & set(r["flags"])) for r in rows)
+    official = any(r["dataset"] == "realisation" for r in rows)
+    canonical = any(not r["fx_converted"] for r in rows)
+    dates = [str(r["published"]) for r in rows if not _missing(r["published"])]
+    press = [int(r["line"]) for r in rows if r["dataset"] != "realisation"]
     return (
         int(weak),
         int(not official),
         int(not canonical),
-        -_date_key(str(latest)),
-        -rows["source"].nunique(),
-        int(rows["line"].min()) if (rows["dataset"] != "realisation").any() else 0,
+        -max((_date_key(d) for d in dates), default=0),
+        -len({r["source"] for r in rows}),
+        min(press) if press else 0,
     )
 
 
@@ -247,7 +257,7 @@ def _deciding_rule(best: tuple, second: tuple) -> str:
 def _join(values: Iterable[object]) -> str:
     seen: list[str] = []
     for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        if _missing(v):
             continue
         text = str(v)
         if text and text not in seen:
@@ -255,35 +265,75 @@ def _join(values: Iterable[object]) -> str:
     return " | ".join(seen)
 
 
+def _latest(rows: list[dict]) -> object:
+    dates = [str(r["published"]) for r in rows if not _missing(r["published"])]
+    return max(dates, key=_date_key) if dates else pd.NA
+
+
+def _observation(rows: list[dict], rule: str, n_clusters: int) -> dict[str, object]:
+    rep = rows[0]  # the most precise print (see _cluster ordering)
+    flags = set.intersection(*(set(r["flags"]) for r in rows))
+    flags |= {f for r in rows for f in r["flags"] if f.startswith("fx_")}
+    if len(rows) > 1:
+        flags.add("multi_source")
+    if n_clusters > 1:
+        flags.add("conflict_resolved")
+        if rule == "file_order":
+            flags.add("conflict_tie")
+    return {
+        **{k: rep[k] for k in KEY_COLUMNS},
+        "value": rep["value"],
+        "unit": rep["unit"],
+        "value_idr_bn": rep["value_idr_bn"],
+        "half_unit": rep["half_unit"],
+        "half_unit_idr_bn": rep["half_unit_idr_bn"],
+        "value_published": rep["value_published"],
+        "unit_published": rep["unit_published"],
+        "decimals": int(rep["decimals"]),
+        "fx_basis": rep["fx_basis"],
+        "fx_rate": rep["fx_rate"],
+        "projects": rep["projects"],
+        "dataset": rep["dataset"],
+        "origin": "published",
+        "derived_from": "",
+        "n_sources": len({r["source"] for r in rows}),
+        "sources": _join(r["source"] for r in rows),
+        "published": _latest(rows),
+        "notes": _join(r["note"] for r in rows),
+        "flags": ";".join(sorted(flags)),
+        "conflict_rule": rule,
+        "lines": _join(f"{r['file']}:{r['line']}" for r in rows),
+    }
+
+
 def _collapse(cand: pd.DataFrame, rtol: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Return observations (one per cell), conflicts, and candidates with their fate."""
-    cand = cand.copy()
+    cand = cand.reset_index(drop=True)
     cand["cell"] = cand.groupby(list(KEY_COLUMNS), sort=True, dropna=False).ngroup()
-    cand["cluster"] = 0
-    cand["chosen"] = False
+    records = cand.to_dict("records")
+    for i, r in enumerate(records):
+        r["_i"] = i
+    cluster_of = np.zeros(len(cand), dtype=int)
+    chosen = np.zeros(len(cand), dtype=bool)
     obs_rows: list[dict[str, object]] = []
     conflict_rows: list[dict[str, object]] = []
-    for _cell_id, cell in cand.groupby("cell", sort=True):
-        clusters = _cluster(cell, rtol) if len(cell) > 1 else [[cell.index[0]]]
-        ranks = [_cluster_rank(cell, m) for m in clusters]
+    for _cell_id, idx in sorted(cand.groupby("cell").indices.items()):
+        rows = [records[i] for i in idx]
+        clusters = _cluster(rows, rtol) if len(rows) > 1 else [rows]
+        ranks = [_cluster_rank(m) for m in clusters]
         order = sorted(range(len(clusters)), key=lambda i: ranks[i])
-        best = clusters[order[0]]
         for n, i in enumerate(order):
-            cand.loc[clusters[i], "cluster"] = n
-        cand.loc[best, "chosen"] = True
-        rows = cell.loc[best]
-        rep = rows.iloc[0]  # the most precise print (see _cluster ordering)
-        flags = set.intersection(*(set(f) for f in rows["flags"]))
-        flags |= {f for f in set().union(*rows["flags"]) if f.startswith("fx_")}
-        if len(rows) > 1:
-            flags.add("multi_source")
-        rule = ""
+            for r in clusters[i]:
+                cluster_of[r["_i"]] = n
+        best = clusters[order[0]]
+        for r in best:
+            chosen[r["_i"]] = True
+        rule = _deciding_rule(ranks[order[0]], ranks[order[1]]) if len(clusters) > 1 else ""
+        obs = _observation(best, rule, len(clusters))
+        obs_rows.append(obs)
         if len(clusters) > 1:
-            rule = _deciding_rule(ranks[order[0]], ranks[order[1]])
-            flags.add("conflict_resolved")
-            if rule == "file_order":
-                flags.add("conflict_tie")
-            others = [cell.loc[clusters[i]] for i in order[1:]]
+            rep = best[0]
+            others = [clusters[i] for i in order[1:]]
             conflict_rows.append(
                 {
                     **{k: rep[k] for k in KEY_COLUMNS},
@@ -291,53 +341,26 @@ def _collapse(cand: pd.DataFrame, rtol: float) -> tuple[pd.DataFrame, pd.DataFra
                     "chosen_value": rep["value"],
                     "unit": rep["unit"],
                     "chosen_published": f"{rep['value_published']:g} {rep['unit_published']}",
-                    "chosen_sources": _join(rows["source"]),
+                    "chosen_sources": obs["sources"],
                     "rule": rule,
                     "other_values": " ; ".join(
-                        f"{o.iloc[0]['value_published']:g} {o.iloc[0]['unit_published']}"
-                        f" [{_join(o['source'])}; published {_join(o['published']) or '?'}]"
+                        f"{o[0]['value_published']:g} {o[0]['unit_published']}"
+                        f" [{_join(r['source'] for r in o)}; published "
+                        f"{_join(r['published'] for r in o) or '?'}]"
                         for o in others
                     ),
                     "max_rel_diff": max(
-                        abs(o.iloc[0]["value"] - rep["value"]) / abs(rep["value"])
+                        abs(o[0]["value"] - rep["value"]) / abs(rep["value"])
                         if rep["value"]
                         else np.inf
                         for o in others
                     ),
-                    "lines": _join(f"{r.file}:{r.line}" for r in cell.itertuples()),
+                    "lines": _join(f"{r['file']}:{r['line']}" for r in rows),
                 }
             )
-        obs_rows.append(
-            {
-                **{k: rep[k] for k in KEY_COLUMNS},
-                "value": rep["value"],
-                "unit": rep["unit"],
-                "value_idr_bn": rep["value_idr_bn"],
-                "half_unit": rep["half_unit"],
-                "half_unit_idr_bn": rep["half_unit_idr_bn"],
-                "value_published": rep["value_published"],
-                "unit_published": rep["unit_published"],
-                "decimals": int(rep["decimals"]),
-                "fx_basis": rep["fx_basis"],
-                "fx_rate": rep["fx_rate"],
-                "projects": rep["projects"],
-                "dataset": rep["dataset"],
-                "origin": "published",
-                "derived_from": "",
-                "n_sources": rows["source"].nunique(),
-                "sources": _join(rows["source"]),
-                "published": rows["published"].dropna().max()
-                if rows["published"].notna().any()
-                else pd.NA,
-                "notes": _join(rows["note"]),
-                "flags": ";".join(sorted(flags)),
-                "conflict_rule": rule,
-                "lines": _join(f"{r.file}:{r.line}" for r in rows.itertuples()),
-            }
-        )
-    obs = pd.DataFrame(obs_rows)
-    conflicts = pd.DataFrame(conflict_rows)
-    return obs, conflicts, cand
+    cand["cluster"] = cluster_of
+    cand["chosen"] = chosen
+    return pd.DataFrame(obs_rows), pd.DataFrame(conflict_rows), cand
 
 
 # --- steps 4-5: identities and derivations ----------------------------------------------
@@ -389,17 +412,26 @@ def _check(
     }
 
 
+def _groups(obs: pd.DataFrame, cols: list[str], min_size: int = 2):
+    """Yield (key, rows as dicts) for groups of ``obs`` with at least ``min_size`` rows."""
+    records = obs.to_dict("records")
+    for key, idx in sorted(
+        obs.groupby(cols, dropna=False).indices.items(), key=lambda t: str(t[0])
+    ):
+        if len(idx) >= min_size:
+            yield key, [dict(records[i]) for i in idx]
+
+
 def _measure_identities(obs: pd.DataFrame, rtol: float) -> list[dict[str, object]]:
     out = []
     cols = [c for c in KEY_COLUMNS if c != "measure"]
-    for key, grp in obs.groupby(cols, sort=True, dropna=False):
-        by = {r["measure"]: r for _, r in grp.iterrows()}
+    for key, rows in _groups(obs, cols, 3):
+        by = {r["measure"]: r for r in rows}
         if not {"pma", "pmdn", "total"} <= set(by):
             continue
         if any(math.isnan(by[m]["value_idr_bn"]) for m in ("pma", "pmdn", "total")):
             continue
         for m in by:
-            by[m] = by[m].copy()
             by[m]["_label"] = m.upper()
         out.append(
             _check(
@@ -418,10 +450,9 @@ def _measure_identities(obs: pd.DataFrame, rtol: float) -> list[dict[str, object
 def _time_identities(obs: pd.DataFrame, rtol: float) -> list[dict[str, object]]:
     out = []
     cols = list(SERIES_COLUMNS)
-    for key, grp in obs.groupby(cols, sort=True, dropna=False):
+    for key, rows in _groups(obs, cols, 2):
         per = {}
-        for _, r in grp.iterrows():
-            r = r.copy()
+        for r in rows:
             r["_label"] = r["period"]
             per[r["period"]] = r
         col = "value" if all(not math.isnan(r["value"]) for r in per.values()) else "value_idr_bn"
@@ -453,10 +484,8 @@ def _derive(obs: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, object]]]:
     problems: list[dict[str, object]] = []
     cols = list(SERIES_COLUMNS)
     base_cols = [*KEY_COLUMNS, "unit", "fx_basis", "fx_rate", "dataset"]
-    for key, grp in obs.groupby(cols, sort=True, dropna=False):
-        if grp["period"].isin([*QUARTERS, *CUMULATIVE]).sum() < 2:
-            continue
-        known: dict[str, dict[str, object]] = {r["period"]: dict(r) for _, r in grp.iterrows()}
+    for key, rows in _groups(obs, cols, 2):
+        known: dict[str, dict[str, object]] = {r["period"]: r for r in rows}
         changed = True
         while changed:
             changed = False

@@ -114,34 +114,62 @@ def read_realisation_table(
         key=("year", "period", "measure", "sector", "partner_iso3", "province"),
         label=label,
     )
-    for row in raw.itertuples(index=False):
-        if row.measure == "pmdn" and row.partner_iso3 != "IDN":
+    refs = [smap.resolve(s) for s in raw["sector"]]
+    regions = [province_code(p) for p in raw["province"]]
+    lines = raw["_line"].astype(int).tolist()
+    for line, measure, partner, ref in zip(
+        lines, raw["measure"], raw["partner_iso3"], refs, strict=True
+    ):
+        if measure == "pmdn" and partner != "IDN":
             raise DataValidationError(
                 label,
                 "domestic investment with a foreign partner",
-                row=int(row._line),
+                row=line,
                 column="partner_iso3",
-                value=row.partner_iso3,
+                value=partner,
                 expected="IDN for measure pmdn",
             )
-        if row.measure == "pma" and row.partner_iso3 == "IDN":
+        if measure == "pma" and partner == "IDN":
             raise DataValidationError(
                 label,
                 "foreign investment from Indonesia",
-                row=int(row._line),
+                row=line,
                 column="partner_iso3",
-                value=row.partner_iso3,
+                value=partner,
                 expected="the investor's country for measure pma",
             )
-    refs = [smap.resolve(s) for s in raw["sector"]]
-    planned = [r for r in refs if r.concept != "realisation"]
-    if planned:
-        raise DataValidationError(
-            label,
-            "sector name denotes planned investment, not realisation",
-            column="sector",
-            expected="a realisation sector",
-        )
+        if ref.concept != "realisation":
+            raise DataValidationError(
+                label,
+                "sector name denotes planned investment, not realisation",
+                row=line,
+                column="sector",
+                expected="a realisation sector",
+            )
+    # The key must be unique after mapping too: 'textile' and 'Industri Tekstil' (or
+    # 'DKI Jakarta' and 'ID-JK') name the same cell and would otherwise be summed twice.
+    seen: dict[tuple, int] = {}
+    for line, year, period, measure, ref, partner, region in zip(
+        lines,
+        raw["year"],
+        raw["period"],
+        raw["measure"],
+        refs,
+        raw["partner_iso3"],
+        regions,
+        strict=True,
+    ):
+        key = (int(year), period, measure, ref.sector, partner, region)
+        if key in seen:
+            raise DataValidationError(
+                label,
+                f"duplicate key (same cell as line {seen[key]} once sector and province "
+                "names are mapped to codes)",
+                row=line,
+                column="year+period+measure+sector+partner_iso3+province",
+                expected="each cell once",
+            )
+        seen[key] = line
     source = raw["source"].fillna(path.name).astype(str)
     cand = pd.DataFrame(
         {
@@ -153,7 +181,7 @@ def read_realisation_table(
             "period": raw["period"].astype(str),
             "measure": raw["measure"].astype(str),
             "sector": [r.sector for r in refs],
-            "region": [province_code(p) for p in raw["province"]],
+            "region": regions,
             "partner_iso3": raw["partner_iso3"].astype(str),
             "value_published": raw["value"].astype(float),
             "unit_published": raw["unit"].astype(str),

@@ -214,7 +214,12 @@ def read_table(
             records.append(record)
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
-        frame = pd.DataFrame(columns=["_line", *[c.name for c in present]])
+        empty = ["_line"]
+        for c in present:
+            empty.append(c.name)
+            if c.kind in ("float", "amount"):
+                empty.append(c.name + "_decimals")
+        frame = pd.DataFrame(columns=empty)
     for col in present:
         if col.kind == "int":
             frame[col.name] = frame[col.name].astype("Int64")

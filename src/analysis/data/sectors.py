@@ -56,16 +56,23 @@ class SectorMap:
         self.names = names
         self._codes = frozenset(sectors["sector"])
         self._lookup: dict[str, SectorRef] = {}
-        for row in names.itertuples(index=False):
-            key = normalise_name(str(row.published_name))
-            ref = SectorRef(str(row.sector), str(row.region), str(row.concept))
+        for line, name, sector, region, concept in zip(
+            names["_line"],
+            names["published_name"],
+            names["sector"],
+            names["region"],
+            names["concept"],
+            strict=True,
+        ):
+            key = normalise_name(str(name))
+            ref = SectorRef(str(sector), str(region), str(concept))
             if key in self._lookup and self._lookup[key] != ref:
                 raise DataValidationError(
                     "data/mappings/sector_names.csv",
                     "one name mapped two ways",
-                    row=int(row._line),
+                    row=int(line),
                     column="published_name",
-                    value=row.published_name,
+                    value=name,
                     expected="each published name (case and spacing ignored) mapped once",
                 )
             self._lookup[key] = ref

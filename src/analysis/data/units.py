@@ -77,13 +77,15 @@ class FxTable:
         for basis, kind in _KINDS.items():
             sub = self.rates[self.rates["kind"] == kind]
             for year, rows in sub.groupby("year"):
-                note = rows["note"].fillna("").str.upper()
+                # The compilers mark a rate's status in capitals (FINAL, PROPOSAL); lower-case
+                # mentions ("final figure not confirmed") are prose, so match case-sensitively.
+                note = rows["note"].fillna("").astype(str)
+                final = note.str.contains(r"\bFINAL\b")
+                proposal = note.str.contains(r"\bPROPOSAL\b") & ~final
                 # FINAL beats an unmarked figure beats a PROPOSAL (RAPBN).
-                rank = note.str.contains("FINAL").map({True: 0, False: 1}) + note.str.contains(
-                    "PROPOSAL"
-                ).map({True: 2, False: 0})
+                rank = proposal.astype(int) * 2 + (~final).astype(int)
                 best = rows.loc[rank.idxmin()]
-                flags = ("fx_proposal_rate",) if "PROPOSAL" in str(best["note"]).upper() else ()
+                flags = ("fx_proposal_rate",) if bool(proposal.loc[rank.idxmin()]) else ()
                 self._table[(int(year), basis)] = FxRate(
                     int(year),
                     float(best["rate_idr_per_usd"]),

@@ -1,0 +1,114 @@
+"""`mitra data check` end to end, and the SYNTHETIC example."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+
+from analysis.cli import main
+from analysis.data.synthetic import make_synthetic_realisation
+from conftest import ROOT
+
+
+def test_data_check_prints_and_writes_the_report(tmp_path, capsys):
+    out = tmp_path / "data-check"
+    assert main(["data", "check", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for heading in (
+        "Full-year national realisation 2015-2024",
+        "Chemical & pharmaceutical",
+        "Top partners",
+        "Conflicts",
+        "Identity violations",
+        "Derived values",
+        "Coverage: year x measure",
+        "Coverage: year x sector",
+        "Coverage: year x partner",
+    ):
+        assert heading in printed
+    for name in (
+        "summary.md",
+        "manifest.json",
+        "fy_totals.csv",
+        "conflicts.csv",
+        "identity_violations.csv",
+        "derived.csv",
+        "censoring.csv",
+        "coverage_year_measure.csv",
+        "observations.csv",
+        "chem_pharma.csv",
+    ):
+        assert (out / name).is_file(), name
+    fy = pd.read_csv(out / "fy_totals.csv")
+    assert list(fy["year"]) == list(range(2015, 2025))
+    assert fy["total_rp_bn"].notna().all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["fx_basis"] == "apbn"
+    assert set(manifest["data_hashes"]) >= {"raw/bkpm/investment_by_year.csv"}
+    assert manifest["environment"]["packages"]["pandas"]
+
+
+def test_schema_error_exits_2_and_keeps_the_previous_report(tmp_path, capsys):
+    out = tmp_path / "data-check"
+    assert main(["data", "check", "--out", str(out), "-q"]) == 0
+    before = (out / "summary.md").read_text()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "year,period,measure,sector,partner_iso3,province,value,unit\n"
+        "2024,Q1,pma,textile,KOR,Jawa Barat,-5,US$ thousand\n"
+    )
+    assert main(["data", "check", "--out", str(out), "-q", "--import", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv, line 2, column 'value': negative amount" in err
+    assert (out / "summary.md").read_text() == before
+
+
+def test_fx_basis_option_is_recorded(tmp_path):
+    out = tmp_path / "dc"
+    assert (
+        main(
+            [
+                "data",
+                "check",
+                "--out",
+                str(out),
+                "-q",
+                "--fx-basis",
+                "market",
+                "--fx-fallback",
+                "none",
+            ]
+        )
+        == 0
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["fx_basis"] == "market"
+    assert manifest["settings"]["fx_fallback"] is None
+
+
+def test_import_of_the_synthetic_example(tmp_path):
+    out = tmp_path / "dc"
+    example = ROOT / "data/examples/bkpm_realisation_SYNTHETIC.csv"
+    assert main(["data", "check", "--out", str(out), "-q", "--import", str(example)]) == 0
+    obs = pd.read_csv(out / "observations.csv")
+    imported = obs[obs["dataset"] == "realisation"]
+    assert len(imported) > 0
+    assert imported["sources"].str.contains("SYNTHETIC").all()
+    assert set(imported["region"]) >= {"ID-JB", "IDN"}
+
+
+def test_synthetic_example_is_reproducible_from_its_seed(tmp_path):
+    shipped = pd.read_csv(ROOT / "data/examples/bkpm_realisation_SYNTHETIC.csv")
+    again = make_synthetic_realisation()
+    pd.testing.assert_frame_equal(shipped, again, check_dtype=False)
+    assert shipped["source"].str.startswith("SYNTHETIC").all()
+    assert not make_synthetic_realisation(seed=1).equals(again)
+
+
+def test_cli_writes_nothing_into_the_repo_when_given_out(tmp_path):
+    before = sorted(p.name for p in (ROOT / "reports").iterdir())
+    assert main(["data", "check", "--out", str(tmp_path / "x"), "-q"]) == 0
+    assert sorted(p.name for p in (ROOT / "reports").iterdir()) == before
+    shutil.rmtree(tmp_path / "x")
