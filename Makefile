@@ -15,21 +15,29 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name mitra --display-name "Python (mitra)" >/dev/null
 	@touch $(STAMP)
 
-.PHONY: help install reports test lint format lab data-check clean
+.PHONY: help install reports test lint format lab data-check notebooks clean
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: $(STAMP) ## Create .venv (if missing) and install Mitra with its pinned dependencies.
 
-reports: $(STAMP) ## Run the main job: the data-quality check, written under reports/.
+reports: $(STAMP) ## Run the main job: data check, then every report for every sector (reports/<run-id>/index.html).
+	$(BIN)/mitra data check --quiet
+	$(BIN)/mitra batch --no-progress
+	@echo "Open reports/latest/index.html in a browser."
+
+data-check: $(STAMP) ## Validate the data and print/write the data-quality report (reports/data-check/).
 	$(BIN)/mitra data check
 
-data-check: reports ## Alias of `reports` while the data check is the main job.
-
-test: $(STAMP) ## Run the whole test suite (lint, unit, reference, property tests).
+test: $(STAMP) ## Run the whole suite: lint, unit/reference/property/pipeline tests, nbval on committed notebooks.
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+
+notebooks: $(STAMP) ## Sync notebooks from their py:percent scripts, execute, keep only stable outputs.
+	$(BIN)/python -m analysis.notebooks
 
 lint: $(STAMP) ## Lint with ruff.
 	$(BIN)/ruff check src tests

@@ -48,6 +48,88 @@ def _data_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_batch(result: object) -> int:
+    from analysis.pipeline import BatchResult
+
+    assert isinstance(result, BatchResult)
+    for name in result.failed:
+        err = result.records[name].get("error") or {}
+        print(f"FAILED {name}: {err.get('kind')}: {err.get('message')}", file=sys.stderr)
+    n = len(result.records)
+    print(f"{n - len(result.failed)}/{n} reports ok. Index: {result.index}")
+    if result.failed:
+        print(
+            f"Rerun the failed ones with: mitra batch --run-id {result.run_id} --only-failed",
+            file=sys.stderr,
+        )
+    return 0 if result.ok else 1
+
+
+def _batch_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--run-id", default=None, help="folder under reports/ (default: a timestamp)")
+    cmd.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local worker processes (default: number of CPUs)",
+    )
+    cmd.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a dask.distributed cluster (e.g. tcp://10.0.0.5:8786)",
+    )
+    cmd.add_argument(
+        "--retries", type=int, default=2, help="retries of kernel start-up failures (default 2)"
+    )
+    cmd.add_argument(
+        "--timeout", type=int, default=1800, help="seconds a single cell may run (default 1800)"
+    )
+    cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from analysis.pipeline import Job, run_batch
+
+    files = tuple(args.params) or ("params/base.yaml",)
+    nb = Path(args.notebook)
+    job = Job(str(nb), files, args.name or f"{nb.stem}--run")
+    from analysis.pipeline import plan_batch
+
+    job = plan_batch([nb], [files])[0] if args.name is None else job
+    result = run_batch(
+        [job],
+        run_id=args.run_id,
+        workers=1,
+        scheduler=args.scheduler,
+        retries=args.retries,
+        execution_timeout=args.timeout,
+        progress=not args.no_progress,
+    )
+    return _report_batch(result)
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from analysis.pipeline import plan_batch, run_batch
+
+    jobs = None
+    if not args.only_failed:
+        sets = [("params/base.yaml", f"params/{s}.yaml") for s in args.set] or None
+        extra = [*(["params/ci.yaml"] if args.ci else []), *args.params]
+        jobs = plan_batch(args.notebook or None, sets, extra_files=extra)
+    result = run_batch(
+        jobs,
+        run_id=args.run_id,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        only_failed=args.only_failed,
+        retries=args.retries,
+        execution_timeout=args.timeout,
+        progress=not args.no_progress,
+    )
+    return _report_batch(result)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mitra",
@@ -97,6 +179,59 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("-q", "--quiet", action="store_true", help="do not print the tables")
     check.set_defaults(func=_data_check)
+
+    run = sub.add_parser(
+        "run",
+        help="Run one notebook with layered params files into "
+        "reports/<run-id>/ (notebook, HTML, manifest, index).",
+    )
+    run.add_argument("notebook", help="e.g. notebooks/00-data-audit.ipynb")
+    run.add_argument(
+        "-p",
+        "--params",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="params file, layered in order (default params/base.yaml)",
+    )
+    run.add_argument("--name", default=None, help="report name (default from the files)")
+    _batch_options(run)
+    run.set_defaults(func=_run)
+
+    batch = sub.add_parser(
+        "batch",
+        help="Run notebooks x params sets in parallel (default: "
+        "every default notebook for each sector).",
+    )
+    batch.add_argument(
+        "--notebook",
+        action="append",
+        default=[],
+        metavar="IPYNB",
+        help="notebook to run (repeatable; default: the default batch)",
+    )
+    batch.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTOR",
+        help="params set: base.yaml + <SECTOR>.yaml (repeatable; default: "
+        "textile, chemical, pharma)",
+    )
+    batch.add_argument(
+        "-p",
+        "--params",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="extra params file layered last on every set (e.g. a scenario)",
+    )
+    batch.add_argument("--ci", action="store_true", help="layer params/ci.yaml last (fast)")
+    batch.add_argument(
+        "--only-failed", action="store_true", help="rerun only the failed reports of --run-id"
+    )
+    _batch_options(batch)
+    batch.set_defaults(func=_batch)
     return parser
 
 

@@ -18,8 +18,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from analysis import paths
+from analysis.summary import Summary
 
-__all__ = ["atomic_dir", "environment_record", "git_commit", "write_json"]
+__all__ = [
+    "atomic_dir",
+    "atomic_write",
+    "environment_record",
+    "git_commit",
+    "provenance_summary",
+    "write_json",
+]
 
 _PACKAGES = (
     "mitra",
@@ -75,9 +83,53 @@ def environment_record() -> dict[str, object]:
     }
 
 
+def atomic_write(path: str | Path, data: str | bytes) -> None:
+    """Write a file through a temporary sibling and ``os.replace`` (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def write_json(path: Path, data: Mapping[str, object]) -> None:
-    """Write JSON with sorted keys (stable diffs) and a trailing newline."""
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    """Write JSON atomically, with sorted keys (stable diffs) and a trailing newline."""
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def provenance_summary(params: object, hashes: Mapping[str, str]) -> Summary:
+    """What produced a report: parameters, data hashes, package versions and git commit."""
+    import pandas as pd
+
+    env = environment_record()
+    values = params.to_dict() if hasattr(params, "to_dict") else dict(params)  # type: ignore[call-overload]
+    origin = getattr(params, "origin", {})
+    table_params = pd.DataFrame(
+        {
+            "value": [str(v) for v in values.values()],
+            "set by": [origin.get(k, "") for k in values],
+        },
+        index=pd.Index(list(values), name="parameter"),
+    )
+    table_data = pd.DataFrame(
+        {"sha256": list(hashes.values())}, index=pd.Index(list(hashes), name="file")
+    )
+    table_env = pd.DataFrame(
+        {"version": list(env["packages"].values())},  # type: ignore[union-attr]
+        index=pd.Index(list(env["packages"]), name="package"),
+    )  # type: ignore[arg-type]
+    return Summary(
+        title="Provenance",
+        settings={"git commit": env["git_commit"], "python": env["python"]},
+        tables=[("Parameters", table_params), ("Data files", table_data), ("Packages", table_env)],
+    )
 
 
 @contextlib.contextmanager

@@ -39,10 +39,10 @@ class DataCheck:
     ledger: Ledger
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
-    def fy_totals(self) -> pd.DataFrame:
-        """Full-year national realisation 2015-2024: PMA, PMDN and total, with flags."""
+    def fy_totals(self, years: range = FY_YEARS) -> pd.DataFrame:
+        """Full-year national realisation (default 2015-2024): PMA, PMDN and total, with flags."""
         rows = []
-        for year in FY_YEARS:
+        for year in years:
             row: dict[str, object] = {"year": year}
             for m in ("pma", "pmdn", "total"):
                 obs = self.ledger.select(
@@ -112,6 +112,144 @@ class DataCheck:
         out = panel.assign(cell=text).pivot(index="partner_iso3", columns="year", values="cell")
         first = panel[panel["status"] == "observed"].groupby("partner_iso3")["value"].max()
         return out.loc[first.sort_values(ascending=False).index]
+
+    # -- views for one report (sector focus and year window) ---------------------------
+
+    def national_table(self, start: int, end: int) -> pd.DataFrame:
+        """Full-year national PMA, PMDN and total for ``start``-``end``, formatted."""
+        fy = self.fy_totals(range(start, end + 1))
+        out = fy[["year"]].copy()
+        out["PMA US$ m"] = fy["pma_usd_m"].map(_fmt)
+        out["PMA Rp bn"] = fy["pma_rp_bn"].map(_fmt)
+        out["PMDN Rp bn"] = fy["pmdn_rp_bn"].map(_fmt)
+        out["total Rp bn"] = fy["total_rp_bn"].map(_fmt)
+        out["flags"] = [
+            "; ".join(
+                sorted(
+                    {
+                        f
+                        for col in ("pma_flags", "pmdn_flags", "total_flags")
+                        for f in str(r[col]).split(";")
+                        if f and f != "nan"
+                    }
+                )
+            )
+            for _, r in fy.iterrows()
+        ]
+        return out
+
+    def sector_coverage(self, sectors: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
+        """Published periods per year and sector (``*`` = derived), national, realisation."""
+        cov = self.ledger.coverage(
+            "year",
+            "sector",
+            region="IDN",
+            partner_iso3="WLD",
+            concept="realisation",
+            sector=list(sectors),
+        )
+        if cov.empty:
+            return cov
+        return cov.reindex(
+            index=list(range(start, end + 1)),
+            columns=[s for s in sectors if s in cov.columns],
+            fill_value="",
+        ).fillna("")
+
+    def sector_table(self, sectors: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
+        """Every national observation of the report's sectors in the window, formatted."""
+        frames = [self.sector_series(s).assign(sector=s) for s in sectors]
+        obs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if obs.empty:
+            return obs
+        obs = obs[(obs["year"] >= start) & (obs["year"] <= end)]
+        return pd.DataFrame(
+            {
+                "sector": obs["sector"],
+                "year": obs["year"],
+                "period": obs["period"],
+                "measure": obs["measure"],
+                "value": obs["value"].map(_fmt),
+                "unit": obs["unit"],
+                "origin": obs["origin"],
+                "sources": obs["n_sources"],
+                "flags": obs["flags"],
+            }
+        ).reset_index(drop=True)
+
+    @staticmethod
+    def partner_table(panel: pd.DataFrame) -> pd.DataFrame:
+        """Pivot a partner panel: values, ``<bound`` when censored, ``?`` when unknown."""
+        if panel.empty:
+            return panel
+        text = np.where(
+            panel["status"] == "observed",
+            panel["value"].map(_fmt),
+            np.where(panel["status"] == "censored", "<" + panel["upper_bound"].map(_fmt), "?"),
+        )
+        return panel.assign(cell=text).pivot(index="partner_iso3", columns="year", values="cell")
+
+    def _focus(
+        self, frame: pd.DataFrame, sectors: tuple[str, ...], start: int, end: int
+    ) -> pd.DataFrame:
+        if frame.empty:
+            return frame
+        keep = frame["sector"].isin(["all", *sectors]) & frame["year"].between(start, end)
+        return frame[keep].reset_index(drop=True)
+
+    def conflicts_for(self, sectors: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
+        """Conflicts in national or the report's sectors' cells, within the window."""
+        c = self._focus(self.ledger.conflicts, sectors, start, end)
+        cols = [
+            "year",
+            "period",
+            "measure",
+            "sector",
+            "partner_iso3",
+            "chosen_published",
+            "rule",
+            "other_values",
+        ]
+        return c[[k for k in cols if k in c.columns]]
+
+    def violations_for(self, sectors: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
+        """Identity violations in national or the report's sectors' cells."""
+        v = self._focus(self.ledger.violations, sectors, start, end)
+        cols = [
+            "year",
+            "period",
+            "measure",
+            "sector",
+            "partner_iso3",
+            "equation",
+            "lhs",
+            "rhs",
+            "difference",
+            "tolerance",
+            "unit",
+        ]
+        return v[[k for k in cols if k in v.columns]]
+
+    def issue_counts(self, sectors: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
+        """Counts of observations, derived values, conflicts and violations by scope."""
+        obs = self._focus(self.ledger.observations, sectors, start, end)
+        obs = obs[(obs["region"] == "IDN") & (obs["partner_iso3"] == "WLD")]
+        rows = []
+        for scope, sel in (("national", ["all"]), ("sector", list(sectors))):
+            o = obs[obs["sector"].isin(sel)]
+            c = self.conflicts_for(sectors, start, end)
+            v = self.violations_for(sectors, start, end)
+            rows.append(
+                {
+                    "scope": scope,
+                    "published": int((o["origin"] == "published").sum()),
+                    "derived": int((o["origin"] == "derived").sum()),
+                    "conflicts": int(c["sector"].isin(sel).sum()) if len(c) else 0,
+                    "identity violations": int(v["sector"].isin(sel).sum()) if len(v) else 0,
+                    "suspect": int(o["flags"].str.contains("suspect").sum()),
+                }
+            )
+        return pd.DataFrame(rows).set_index("scope")
 
     def build(self) -> DataCheck:
         """Compute every table of the report."""

@@ -1,0 +1,636 @@
+"""Report batches: notebooks x params sets through papermill, in parallel, with manifests.
+
+Each job runs one notebook with one layered params set into
+``reports/<run-id>/<name>.ipynb`` and an HTML export without code cells
+(``<name>.html``). ``reports/<run-id>/manifest.json`` records, per report, the parameters,
+params files, status, error, attempts and timings, and for the run the data hashes, package
+versions and git commit; ``reports/<run-id>/index.html`` links every report with its status.
+
+Failure handling (the problems papermill users keep hitting, solved once):
+
+- Parameters are validated for every job before any kernel starts (:mod:`analysis.params`).
+- Start-up failures (ZMQ port in use, kernel not answering in time, kernel dead before the
+  first cell) are retried up to ``retries`` times; errors raised by the notebook's own code
+  are not retried.
+- One failing report never stops the others. Its executed notebook, with the error, is kept
+  as ``<name>.failed.ipynb`` (and ``.failed.html``) and marked failed in the manifest and
+  index; the last good ``<name>.ipynb``/``.html`` is never overwritten by a failure.
+  Every file is written through a temporary sibling and ``os.replace``.
+- ``only_failed=True`` reruns just the failed reports of an existing run.
+
+Jobs run in local processes by default, or on a dask.distributed cluster through its
+``concurrent.futures``-compatible executor (``scheduler="tcp://..."`` or a ``Client``).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import datetime as dt
+import html
+import json
+import multiprocessing
+import os
+import re
+import sys
+import time
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis import paths
+from analysis.errors import MitraError
+from analysis.params import (
+    ParamsError,
+    load_params,
+    notebook_parameters,
+    read_params_file,
+    resolve_params_file,
+)
+from analysis.reports import atomic_write, environment_record, write_json
+
+__all__ = [
+    "DEFAULT_NOTEBOOKS",
+    "DEFAULT_SETS",
+    "BatchResult",
+    "Job",
+    "PipelineError",
+    "plan_batch",
+    "run_batch",
+]
+
+#: Notebooks of the default batch (``make reports``), run for every sector set.
+DEFAULT_NOTEBOOKS: tuple[str, ...] = ("notebooks/00-data-audit.ipynb",)
+#: Params sets of the default batch: base then one sector file.
+DEFAULT_SETS: tuple[tuple[str, ...], ...] = (
+    ("params/base.yaml", "params/textile.yaml"),
+    ("params/base.yaml", "params/chemical.yaml"),
+    ("params/base.yaml", "params/pharma.yaml"),
+)
+KERNEL_NAME = "mitra"
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class PipelineError(MitraError):
+    """A batch could not be planned or started (bad run id, missing kernel, ...)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report: a notebook run with a layered params set."""
+
+    notebook: str
+    params_files: tuple[str, ...]
+    name: str
+    overrides: Mapping[str, object] = field(default_factory=dict)
+
+
+def _rel(path: str | Path) -> str:
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(paths.ROOT).as_posix()
+    except ValueError:
+        return str(p)
+
+
+def _set_label(files: Sequence[str]) -> str:
+    stems = [Path(f).stem for f in files if Path(f).stem != "base"]
+    return "-".join(stems) or "base"
+
+
+def plan_batch(
+    notebooks: Iterable[str | Path] | None = None,
+    sets: Iterable[Sequence[str | Path]] | None = None,
+    *,
+    extra_files: Sequence[str | Path] = (),
+) -> list[Job]:
+    """Return the jobs of notebooks x params sets (``extra_files`` layered last on each).
+
+    Names are ``<notebook stem>--<set label>`` (e.g. ``00-data-audit--textile``).
+    """
+    nbs = [Path(n) for n in (notebooks or DEFAULT_NOTEBOOKS)]
+    nbs = [n if n.is_absolute() or n.exists() else paths.ROOT / n for n in nbs]
+    sets = [tuple(s) for s in (sets or DEFAULT_SETS)]
+    jobs = []
+    for nb in nbs:
+        if not nb.is_file():
+            raise PipelineError(f"{nb}: notebook not found")
+        for files in sets:
+            layered = tuple(_rel(resolve_params_file(f)) for f in (*files, *extra_files))
+            jobs.append(Job(_rel(nb), layered, f"{nb.stem}--{_set_label(files)}"))
+    names = [j.name for j in jobs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise PipelineError(f"two jobs would write the same report: {dupes}")
+    return jobs
+
+
+def _abs(path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else paths.ROOT / p
+
+
+def validate_jobs(jobs: Sequence[Job]) -> dict[str, dict[str, object]]:
+    """Validate every job's parameters before any kernel starts.
+
+    Returns the parameters each notebook receives (only the keys its ``parameters`` cell
+    declares). Raises :class:`~analysis.params.ParamsError` naming the file and the key.
+    """
+    declared_by_nb = {}
+    for job in jobs:
+        if job.notebook not in declared_by_nb:
+            declared_by_nb[job.notebook] = set(notebook_parameters(_abs(job.notebook)))
+    # Every key a params file sets must be declared by a notebook the file is used with,
+    # so a typo in a key is an error, not a silently ignored value.
+    used_with: dict[str, set[str]] = {}
+    for job in jobs:
+        for f in job.params_files:
+            used_with.setdefault(f, set()).update(declared_by_nb[job.notebook])
+    for f, declared in used_with.items():
+        for key in read_params_file(_abs(f)):
+            if key not in declared:
+                raise ParamsError(
+                    f,
+                    str(key),
+                    "not declared by the parameters cell of any notebook run "
+                    f"with this file ({', '.join(sorted(declared))})",
+                )
+    out = {}
+    for job in jobs:
+        params = load_params(*[_abs(f) for f in job.params_files], overrides=job.overrides)
+        out[job.name] = params.for_notebook(declared_by_nb[job.notebook])
+    return out
+
+
+# --- execution of one job (runs in a worker process) -------------------------------------
+
+_STARTUP_PATTERNS = (
+    "address already in use",
+    "kernel didn't respond",
+    "kernel died before replying",
+    "timeout waiting for kernel_info reply",
+    "kernel failed to start",
+)
+
+
+def _cells_started(nb_path: Path) -> bool:
+    """True when papermill recorded any code cell as running or completed."""
+    import nbformat
+
+    if not nb_path.is_file():
+        return False
+    try:
+        nb = nbformat.read(nb_path, as_version=4)
+    except Exception:
+        return False
+    for cell in nb.cells:
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if cell.cell_type == "code" and status in ("running", "completed", "failed"):
+            return True
+    return False
+
+
+def _classify(exc: BaseException, nb_path: Path) -> str:
+    """Name a failure: notebook_error, startup_failed, kernel_died or timeout."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return "notebook_error"
+    text = f"{type(exc).__name__}: {exc}".lower()
+    started = _cells_started(nb_path)
+    if not started and (
+        any(p in text for p in _STARTUP_PATTERNS)
+        or type(exc).__name__ in ("DeadKernelError", "ZMQError", "TimeoutError")
+    ):
+        return "startup_failed"
+    if type(exc).__name__ == "DeadKernelError":
+        return "kernel_died"
+    if "timeout" in text or type(exc).__name__ == "CellTimeoutError":
+        return "timeout"
+    return "internal"
+
+
+def _stabilise_ids(nb_path: Path) -> None:
+    """Give papermill's injected-parameters cell a fixed id (papermill draws a random one).
+
+    Without this, the same batch run twice yields different notebooks and HTML.
+    """
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
+            changed = True
+    if changed:
+        atomic_write(nb_path, nbformat.writes(nb))
+
+
+def _export_html(nb_path: Path, html_path: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
+    atomic_write(html_path, body)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
+    """Run one report; return its manifest record. Never raises for notebook failures.
+
+    ``spec`` keys: name, notebook, params_files, parameters, run_dir, kernel_name,
+    start_timeout, execution_timeout, retries, root.
+    """
+    import papermill as pm
+
+    name = str(spec["name"])
+    run_dir = Path(str(spec["run_dir"]))
+    notebook = Path(str(spec["notebook"]))
+    if not notebook.is_absolute():
+        notebook = Path(str(spec["root"])) / notebook
+    tmp = run_dir / f".{name}.running-{os.getpid()}.ipynb"
+    record: dict[str, object] = {
+        "name": name,
+        "notebook": spec["notebook"],
+        "params_files": list(spec["params_files"]),  # type: ignore[call-overload]
+        "parameters": spec["parameters"],
+        "started_at": _now(),
+        "attempts": [],
+    }
+    t0 = time.perf_counter()
+    retries = int(spec.get("retries", 2))  # type: ignore[call-overload]
+    error: dict[str, object] | None = None
+    for attempt in range(1, retries + 2):
+        a0 = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(notebook),
+                str(tmp),
+                parameters=dict(spec["parameters"]),  # type: ignore[call-overload]
+                kernel_name=str(spec["kernel_name"]),
+                progress_bar=False,
+                cwd=str(notebook.parent),
+                start_timeout=int(spec["start_timeout"]),  # type: ignore[call-overload]
+                execution_timeout=spec.get("execution_timeout"),
+            )
+            error = None
+            record["attempts"].append(
+                {
+                    "attempt": attempt,
+                    "outcome": "ok",  # type: ignore[union-attr]
+                    "seconds": round(time.perf_counter() - a0, 3),
+                }
+            )
+            break
+        except Exception as exc:
+            kind = _classify(exc, tmp)
+            error = {
+                "kind": kind,
+                "type": type(exc).__name__,
+                "message": _short(exc),
+                "attempt": attempt,
+            }
+            cell = getattr(exc, "cell_index", None)
+            if cell is not None:
+                error["cell_index"] = cell
+            record["attempts"].append(
+                {
+                    "attempt": attempt,
+                    "outcome": kind,  # type: ignore[union-attr]
+                    "error": error["message"],
+                    "seconds": round(time.perf_counter() - a0, 3),
+                }
+            )
+            if kind == "startup_failed" and attempt <= retries:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                time.sleep(min(2.0 * attempt, 5.0))
+                continue
+            break
+    outputs: dict[str, str] = {}
+    if error is None:
+        final = run_dir / f"{name}.ipynb"
+        html_tmp = run_dir / f".{name}.html.tmp-{os.getpid()}"
+        try:
+            _stabilise_ids(tmp)
+            _export_html(tmp, html_tmp)
+            os.replace(tmp, final)
+            os.replace(html_tmp, run_dir / f"{name}.html")
+        except Exception as exc:
+            error = {"kind": "export_failed", "type": type(exc).__name__, "message": _short(exc)}
+            for p in (tmp, html_tmp):
+                with contextlib.suppress(OSError):
+                    p.unlink()
+        else:
+            outputs = {"ipynb": final.name, "html": f"{name}.html"}
+            for stale in (f"{name}.failed.ipynb", f"{name}.failed.html"):
+                with contextlib.suppress(OSError):
+                    (run_dir / stale).unlink()
+    if error is not None and tmp.is_file():
+        # Keep the executed notebook with its error, beside (never over) the last good one.
+        failed = run_dir / f"{name}.failed.ipynb"
+        os.replace(tmp, failed)
+        outputs = {"failed_ipynb": failed.name}
+        with contextlib.suppress(Exception):
+            _export_html(failed, run_dir / f"{name}.failed.html")
+            outputs["failed_html"] = f"{name}.failed.html"
+    record["status"] = "ok" if error is None else "failed"
+    record["error"] = error
+    record["outputs"] = outputs
+    record["finished_at"] = _now()
+    record["duration_s"] = round(time.perf_counter() - t0, 3)
+    return record
+
+
+def _short(exc: BaseException, limit: int = 600) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        text = f"{exc.ename}: {exc.evalue}"
+    else:
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --- the batch -----------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    """Outcome of a batch: where it was written and one record per report."""
+
+    run_id: str
+    run_dir: Path
+    records: dict[str, dict[str, object]]
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of failed reports."""
+        return sorted(n for n, r in self.records.items() if r["status"] != "ok")
+
+    @property
+    def ok(self) -> bool:
+        """True when every report succeeded."""
+        return not self.failed
+
+    @property
+    def index(self) -> Path:
+        """The run's ``index.html``."""
+        return self.run_dir / "index.html"
+
+
+def _check_kernel(kernel_name: str) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if kernel_name not in KernelSpecManager().find_kernel_specs():
+        raise PipelineError(
+            f"Jupyter kernel '{kernel_name}' is not installed. Run `make install`, or "
+            f"`python -m ipykernel install --sys-prefix --name {kernel_name}` in the project's "
+            "environment"
+        )
+
+
+def _default_run_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def _data_hashes() -> dict[str, str]:
+    from analysis.data.provenance import provenance_table, verify_file
+
+    return {row: verify_file(row) for row in provenance_table()["file"]}
+
+
+@contextlib.contextmanager
+def _executor(workers: int, scheduler: object | None):
+    if scheduler is not None:
+        from distributed import Client
+
+        client = scheduler if isinstance(scheduler, Client) else Client(str(scheduler))
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            if client is not scheduler:
+                client.close()
+        return
+    # spawn, not fork: forking a process that holds ZMQ sockets and threads is unsafe.
+    with cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        yield pool
+
+
+def run_batch(
+    jobs: Sequence[Job] | None = None,
+    *,
+    run_id: str | None = None,
+    reports_dir: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: object | None = None,
+    only_failed: bool = False,
+    retries: int = 2,
+    start_timeout: int = 60,
+    execution_timeout: int | None = 1800,
+    kernel_name: str = KERNEL_NAME,
+    progress: bool = True,
+) -> BatchResult:
+    """Run report jobs and write notebooks, HTML, ``manifest.json`` and ``index.html``.
+
+    Parameters
+    ----------
+    jobs
+        From :func:`plan_batch` (default: the default batch). With ``only_failed``, the jobs
+        are read from the existing run's manifest instead.
+    run_id
+        Folder name under ``reports/`` (default: a timestamp). Reusing a run id reruns into
+        the same folder; a failure never overwrites a good report there.
+    workers
+        Local worker processes (default: CPU count, at most the number of jobs).
+    scheduler
+        A dask.distributed scheduler address or ``Client``: run on that cluster instead.
+    only_failed
+        Rerun only the reports the run's manifest marks failed.
+    retries
+        Retries of start-up failures (not of errors raised by notebook code).
+
+    Raises
+    ------
+    ParamsError, PipelineError
+        Before any kernel starts: invalid parameters, unsafe run id, missing kernel.
+    """
+    reports_dir = Path(reports_dir) if reports_dir is not None else paths.REPORTS
+    if run_id is None:
+        if only_failed:
+            raise PipelineError("--only-failed needs the run id of the run to resume")
+        run_id = _default_run_id()
+    if not _RUN_ID.match(run_id) or ".." in run_id:
+        raise PipelineError(f"unsafe run id {run_id!r}: use letters, digits, '-', '_' or '.'")
+    run_dir = reports_dir / run_id
+    manifest_path = run_dir / "manifest.json"
+    previous: dict[str, dict[str, object]] = {}
+    if manifest_path.is_file():
+        previous = json.loads(manifest_path.read_text())["reports"]
+    if only_failed:
+        if not previous:
+            raise PipelineError(f"{manifest_path}: no manifest to resume from")
+        jobs = [
+            Job(str(r["notebook"]), tuple(r["params_files"]), name)  # type: ignore[arg-type]
+            for name, r in sorted(previous.items())
+            if r["status"] != "ok"
+        ]
+    elif jobs is None:
+        jobs = plan_batch()
+    parameters = validate_jobs(jobs)  # before any kernel starts
+    _check_kernel(kernel_name)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    specs = [
+        {
+            "name": j.name,
+            "notebook": j.notebook,
+            "params_files": j.params_files,
+            "parameters": parameters[j.name],
+            "run_dir": str(run_dir.resolve()),
+            "kernel_name": kernel_name,
+            "start_timeout": start_timeout,
+            "execution_timeout": execution_timeout,
+            "retries": retries,
+            "root": str(paths.ROOT),
+        }
+        for j in jobs
+    ]
+    started = _now()
+    records = dict(previous)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(specs) or 1))
+    if specs:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(specs),
+            desc=f"reports {run_id}",
+            unit="report",
+            disable=not progress,
+            file=sys.stderr,
+        )
+        with _executor(workers, scheduler) as pool:
+            futures = {pool.submit(execute_job, s): s["name"] for s in specs}
+            for fut in cf.as_completed(futures):
+                name = futures[fut]
+                try:
+                    rec = fut.result()
+                except Exception as exc:
+                    rec = {
+                        "name": name,
+                        "status": "failed",
+                        "outputs": {},
+                        "error": {
+                            "kind": "worker_crashed",
+                            "type": type(exc).__name__,
+                            "message": _short(exc),
+                        },
+                    }
+                    spec = next(s for s in specs if s["name"] == name)
+                    rec.update({k: spec[k] for k in ("notebook", "parameters")})
+                    rec["params_files"] = list(spec["params_files"])
+                if rec["status"] == "ok" or name not in previous:
+                    records[name] = rec
+                else:
+                    # A failed rerun keeps pointing at the last good outputs, if any.
+                    good = previous[name].get("outputs", {})
+                    rec["outputs"] = {
+                        **{
+                            k: v
+                            for k, v in good.items()  # type: ignore[union-attr]
+                            if not k.startswith("failed")
+                        },
+                        **rec["outputs"],
+                    }  # type: ignore[dict-item]
+                    records[name] = rec
+                bar.update(1)
+                bar.set_postfix_str(f"{name}: {rec['status']}")
+        bar.close()
+    manifest = {
+        "run_id": run_id,
+        "started_at": started,
+        "finished_at": _now(),
+        "scheduler": "local-processes" if scheduler is None else "dask",
+        "workers": workers,
+        "environment": environment_record(),
+        "data_hashes": _data_hashes(),
+        "reports": records,
+    }
+    write_json(manifest_path, manifest)
+    atomic_write(run_dir / "index.html", _index_html(manifest))
+    _point_latest(reports_dir, run_id)
+    return BatchResult(run_id, run_dir, records)
+
+
+def _point_latest(reports_dir: Path, run_id: str) -> None:
+    link = reports_dir / "latest"
+    tmp = reports_dir / f".latest-{os.getpid()}"
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+    try:
+        os.symlink(run_id, tmp)
+        os.replace(tmp, link)
+    except OSError:  # e.g. file systems without symlinks: the run folder is enough
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+_INDEX_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
+    "td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}"
+)
+
+
+def _index_row(name: str, r: Mapping[str, object]) -> str:
+    e = html.escape
+    outputs: Mapping[str, str] = r.get("outputs") or {}  # type: ignore[assignment]
+    links = " ".join(f'<a href="{e(v)}">{e(k)}</a>' for k, v in outputs.items())
+    err: Mapping[str, object] = r.get("error") or {}  # type: ignore[assignment]
+    error = f"{err.get('kind')}: {err.get('message')}" if err else ""
+    status = str(r["status"])
+    color = "#1b7f3b" if status == "ok" else "#b03a2e"
+    shown = ("sector", "start_year", "end_year", "fx_basis")
+    params = ", ".join(
+        f"{k}={v}"
+        for k, v in dict(r.get("parameters") or {}).items()
+        if k in shown  # type: ignore[call-overload]
+    )
+    files = " + ".join(r.get("params_files") or [])  # type: ignore[call-overload]
+    cells = [
+        e(name),
+        f"<b style='color:{color}'>{e(status)}</b>",
+        links,
+        e(params),
+        e(files),
+        e(str(r.get("duration_s", ""))),
+        e(error),
+    ]
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def _index_html(manifest: Mapping[str, object]) -> str:
+    e = html.escape
+    reports: Mapping[str, Mapping[str, object]] = manifest["reports"]  # type: ignore[assignment]
+    env: Mapping[str, object] = manifest["environment"]  # type: ignore[assignment]
+    run_id = e(str(manifest["run_id"]))
+    head = ["report", "status", "files", "parameters", "params files", "seconds", "error"]
+    rows = "\n".join(_index_row(n, reports[n]) for n in sorted(reports))
+    return (
+        "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>Mitra reports {run_id}</title><style>{_INDEX_STYLE}</style></head><body>\n"
+        f"<h1>Mitra reports: run {run_id}</h1>\n"
+        f"<p>Git commit {e(str(env.get('git_commit')))}; started "
+        f"{e(str(manifest['started_at']))}; finished {e(str(manifest['finished_at']))}; "
+        "details in <a href='manifest.json'>manifest.json</a>.</p>\n"
+        "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>\n"
+        f"{rows}\n</table></body></html>\n"
+    )

@@ -1,0 +1,144 @@
+"""Figures. Each function takes data (or a result) and an optional ``ax``, returns the Figure.
+
+Nothing here calls ``plt.show()`` or saves: saving belongs to :mod:`analysis.reports`. All
+figures share one style (:func:`mitra_style`), so reports look alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from analysis.data.ledger import Ledger
+
+__all__ = ["mitra_style", "plot_coverage", "plot_fy_totals", "plot_partner_panel"]
+
+_STYLE = {
+    "figure.figsize": (8.0, 4.0),
+    "figure.dpi": 100,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "legend.frameon": False,
+    "font.size": 9,
+    # Reproducible image bytes: no timestamps, fixed hash salt.
+    "svg.hashsalt": "mitra",
+}
+COLORS = {"pma": "#1f6f8b", "pmdn": "#e0a526", "total": "#333333", "bound": "#b03a2e"}
+
+
+@contextlib.contextmanager
+def mitra_style() -> Iterator[None]:
+    """Apply Mitra's figure style inside a ``with`` block."""
+    with mpl.rc_context(_STYLE):
+        yield
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    with mitra_style():
+        fig, ax = plt.subplots(figsize=figsize or _STYLE["figure.figsize"])
+    return fig, ax
+
+
+def plot_fy_totals(
+    ledger: Ledger, start_year: int = 2015, end_year: int = 2024, ax: Axes | None = None
+) -> Figure:
+    """Stacked bars of full-year PMA and PMDN (Rp trillion) with the published total.
+
+    Derived figures are hatched; missing years are left empty (never filled).
+    """
+    fig, ax = _axes(ax)
+    years = np.arange(start_year, end_year + 1)
+    data = {}
+    for m in ("pma", "pmdn", "total"):
+        a = ledger.annual(m).set_index("year").reindex(years)
+        data[m] = a
+    bottom = np.zeros(len(years))
+    with mitra_style():
+        for m in ("pma", "pmdn"):
+            vals = data[m]["value_idr_bn"].to_numpy(dtype=float) / 1000
+            derived = (data[m]["origin"] == "derived").to_numpy()
+            ax.bar(
+                years,
+                np.nan_to_num(vals),
+                bottom=bottom,
+                color=COLORS[m],
+                label=m.upper(),
+                hatch=None,
+                edgecolor="white",
+            )
+            for x, v, b, d in zip(years, vals, bottom, derived, strict=True):
+                if d and not np.isnan(v):
+                    ax.bar(x, v, bottom=b, color="none", hatch="//", edgecolor="white")
+            bottom = bottom + np.nan_to_num(vals)
+        tot = data["total"]["value_idr_bn"].to_numpy(dtype=float) / 1000
+        ax.plot(years, tot, "o", color=COLORS["total"], label="total (published)")
+        ax.set_title("Realised investment, full year (PMA + PMDN)")
+        ax.set_ylabel("Rp trillion")
+        ax.set_xticks(years)
+        ax.legend(loc="upper left")
+    return fig
+
+
+def plot_partner_panel(
+    panel: pd.DataFrame, partners: Sequence[str] | None = None, ax: Axes | None = None
+) -> Figure:
+    """PMA by partner over years: listed values as lines, censored partners as bounds.
+
+    A censored partner (absent from a top-N list) is drawn as a downward triangle at its
+    upper bound: the value lies somewhere below it, not at zero.
+    """
+    fig, ax = _axes(ax)
+    partners = list(partners) if partners is not None else sorted(panel["partner_iso3"].unique())
+    cmap = plt.get_cmap("tab10")
+    with mitra_style():
+        for i, p in enumerate(partners):
+            sub = panel[panel["partner_iso3"] == p].sort_values("year")
+            color = cmap(i % 10)
+            # NaN where not listed, so the line breaks instead of implying values in between.
+            listed = sub["value"].where(sub["status"] == "observed") / 1000
+            ax.plot(sub["year"], listed, "-o", color=color, label=p, ms=4)
+            cen = sub[sub["status"] == "censored"]
+            ax.plot(
+                cen["year"],
+                cen["upper_bound"] / 1000,
+                "v",
+                color=color,
+                ms=6,
+                markerfacecolor="none",
+            )
+        ax.set_title("PMA by country of origin (open triangle = not in top list: below)")
+        ax.set_ylabel("US$ billion")
+        ax.legend(ncol=4, fontsize=8, loc="upper left")
+        years = sorted(panel["year"].unique())
+        if years:
+            ax.set_xticks(years)
+    return fig
+
+
+def plot_coverage(table: pd.DataFrame, title: str, ax: Axes | None = None) -> Figure:
+    """Heat map of a coverage table (cells list periods): darker = more periods published."""
+    counts = table.map(lambda s: len([p for p in str(s).split() if not p.endswith("*")]))
+    fig, ax = _axes(ax, figsize=(max(4.0, 0.9 * counts.shape[1] + 2), 0.3 * len(counts) + 1.5))
+    with mitra_style():
+        im = ax.imshow(counts.to_numpy(dtype=float), aspect="auto", cmap="Blues", vmin=0)
+        ax.set_xticks(
+            range(counts.shape[1]), [str(c) for c in counts.columns], rotation=45, ha="right"
+        )
+        ax.set_yticks(range(counts.shape[0]), [str(i) for i in counts.index])
+        ax.grid(False)
+        ax.set_title(title)
+        fig.colorbar(im, ax=ax, label="published periods")
+    return fig

@@ -1,0 +1,250 @@
+"""Report batches: real kernels, a real dask LocalCluster, failures, reruns, determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from analysis.pipeline import DEFAULT_SETS, Job, plan_batch, run_batch
+from conftest import ROOT
+
+# A tiny notebook: fast, declares two parameters, and kills its own kernel (a crash such as
+# an out-of-memory kill, mid-run) for the pharma report when MITRA_TEST_KILL names a file
+# that exists.
+TINY = """\
+# %% [markdown]
+# # Tiny report
+
+# %% tags=["parameters"]
+run_name: str = "adhoc"  # name of the run
+sector: str = "textile"  # textile | chemical | pharma
+
+# %%
+import os, signal
+print(f"report for {sector}")
+
+# %%
+if sector == "pharma" and os.path.exists(os.environ.get("MITRA_TEST_KILL", "/nonexistent")):
+    os.kill(os.getpid(), signal.SIGKILL)
+print("done", sector)
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    import jupytext
+
+    nb = jupytext.reads(TINY, fmt="py:percent")
+    nb.metadata["kernelspec"] = {"name": "mitra", "display_name": "Python (mitra)",
+                                 "language": "python"}
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    sets = []
+    for sector in ("textile", "chemical", "pharma"):
+        f = tmp_path / f"{sector}.yaml"
+        f.write_text(f"sector: {sector}\n")
+        sets.append((str(f),))
+    return path, sets
+
+
+def _outputs(path):
+    """Cell outputs of an executed notebook, without run metadata."""
+    nb = nbformat.read(path, as_version=4)
+    return [c.get("outputs") for c in nb.cells if c.cell_type == "code"]
+
+
+def test_batch_on_a_real_dask_local_cluster(tiny, tmp_path):
+    from distributed import Client, LocalCluster
+
+    nb, sets = tiny
+    jobs = plan_batch([nb], sets)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        result = run_batch(jobs, run_id="dask", reports_dir=tmp_path / "r", scheduler=client,
+                           progress=False)
+    assert result.ok, result.records
+    manifest = json.loads((result.run_dir / "manifest.json").read_text())
+    assert manifest["scheduler"] == "dask"
+    for name in ("tiny--textile", "tiny--chemical", "tiny--pharma"):
+        assert (result.run_dir / f"{name}.html").is_file()
+        assert manifest["reports"][name]["status"] == "ok"
+
+
+def test_killed_kernel_fails_alone_keeps_last_good_copy_and_reruns(tiny, tmp_path,
+                                                                   monkeypatch):
+    nb, sets = tiny
+    jobs = plan_batch([nb], sets)
+    reports = tmp_path / "r"
+    first = run_batch(jobs, run_id="R", reports_dir=reports, workers=2, progress=False)
+    assert first.ok
+    good = (first.run_dir / "tiny--pharma.ipynb").read_bytes()
+    good_html = (first.run_dir / "tiny--pharma.html").read_bytes()
+
+    flag = tmp_path / "kill-now"
+    flag.touch()
+    monkeypatch.setenv("MITRA_TEST_KILL", str(flag))
+    second = run_batch(jobs, run_id="R", reports_dir=reports, workers=2, progress=False)
+    assert second.failed == ["tiny--pharma"]
+    rec = second.records["tiny--pharma"]
+    assert rec["error"]["kind"] == "kernel_died"
+    assert len(rec["attempts"]) == 1  # a crash mid-run is not a start-up failure: no retry
+    assert second.records["tiny--textile"]["status"] == "ok"
+    # The previous good copy survives; the failed execution is kept beside it, with the
+    # cells that ran before the crash.
+    assert (second.run_dir / "tiny--pharma.ipynb").read_bytes() == good
+    assert (second.run_dir / "tiny--pharma.html").read_bytes() == good_html
+    failed = second.run_dir / "tiny--pharma.failed.ipynb"
+    assert failed.is_file()
+    assert "report for pharma" in json.dumps(_outputs(failed))
+    index = (second.run_dir / "index.html").read_text()
+    assert re.search(r"tiny--pharma</td><td><b[^>]*>failed", index)
+    manifest = json.loads((second.run_dir / "manifest.json").read_text())
+    assert manifest["reports"]["tiny--pharma"]["status"] == "failed"
+    assert manifest["reports"]["tiny--pharma"]["outputs"]["ipynb"] == "tiny--pharma.ipynb"
+
+    monkeypatch.delenv("MITRA_TEST_KILL")
+    third = run_batch(run_id="R", reports_dir=reports, only_failed=True, progress=False)
+    assert third.ok
+    assert set(third.records) == {"tiny--textile", "tiny--chemical", "tiny--pharma"}
+    assert not failed.exists()
+    assert "done pharma" in json.dumps(_outputs(third.run_dir / "tiny--pharma.ipynb"))
+
+
+def test_notebook_error_is_reported_and_not_retried(tmp_path):
+    import jupytext
+
+    nb = jupytext.reads('# %% tags=["parameters"]\nsector: str = "textile"  # sector\n\n'
+                        '# %%\nraise ValueError("no data for " + sector)\n', fmt="py:percent")
+    nb.metadata["kernelspec"] = {"name": "mitra", "display_name": "mitra", "language": "python"}
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    result = run_batch([Job(str(path), (), "broken")], run_id="x", reports_dir=tmp_path,
+                       workers=1, progress=False)
+    rec = result.records["broken"]
+    assert rec["status"] == "failed"
+    assert rec["error"]["kind"] == "notebook_error"
+    assert "ValueError: no data for textile" in rec["error"]["message"]
+    assert len(rec["attempts"]) == 1
+    assert (result.run_dir / "broken.failed.ipynb").is_file()
+    assert not (result.run_dir / "broken.ipynb").exists()
+
+
+@pytest.fixture(scope="module")
+def ci_batch(tmp_path_factory):
+    """The real default batch with params/ci.yaml layered last (smoke run of every report)."""
+    reports = tmp_path_factory.mktemp("reports")
+    jobs = plan_batch(sets=DEFAULT_SETS, extra_files=["params/ci.yaml"])
+    return run_batch(jobs, run_id="ci-a", reports_dir=reports, workers=2, progress=False)
+
+
+def test_every_default_notebook_runs_with_ci_params(ci_batch):
+    assert ci_batch.ok, {n: r["error"] for n, r in ci_batch.records.items()}
+    for name, rec in ci_batch.records.items():
+        html = (ci_batch.run_dir / rec["outputs"]["html"]).read_text()
+        assert "Traceback" not in html
+        assert "<pre" in html or "<table" in html, name
+        # Code cells are not exported; the report reads as a document.
+        assert "params_from(globals())" not in html
+    manifest = json.loads((ci_batch.run_dir / "manifest.json").read_text())
+    assert manifest["environment"]["git_commit"]
+    assert "raw/bkpm/investment_by_year.csv" in manifest["data_hashes"]
+    textile = manifest["reports"]["00-data-audit--textile"]
+    assert textile["parameters"]["sector"] == "textile"
+    assert textile["parameters"]["start_year"] == 2019  # from ci.yaml, layered last
+    assert textile["params_files"] == ["params/base.yaml", "params/textile.yaml",
+                                       "params/ci.yaml"]
+
+
+def test_same_batch_twice_gives_the_same_report_content(ci_batch):
+    jobs = plan_batch(sets=[DEFAULT_SETS[0]], extra_files=["params/ci.yaml"])
+    again = run_batch(jobs, run_id="ci-b", reports_dir=ci_batch.run_dir.parent, workers=1,
+                      progress=False)
+    name = "00-data-audit--textile"
+    assert _outputs(ci_batch.run_dir / f"{name}.ipynb") == _outputs(again.run_dir /
+                                                                    f"{name}.ipynb")
+    assert (ci_batch.run_dir / f"{name}.html").read_text() == (
+        again.run_dir / f"{name}.html").read_text()
+
+
+def test_plain_papermill_still_works(tmp_path):
+    out = tmp_path / "out.ipynb"
+    cmd = [sys.executable, "-m", "papermill", "notebooks/00-data-audit.ipynb", str(out),
+           "-f", "params/base.yaml", "-f", "params/textile.yaml", "-f", "params/ci.yaml",
+           "--no-progress-bar"]
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=300,
+                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    text = json.dumps(_outputs(out))
+    assert "Chemical" not in text or "textile" in text
+    assert "2019" in text
+
+
+def test_notebook_pair_is_in_sync():
+    import jupytext
+
+    for script in (ROOT / "notebooks").glob("*.py"):
+        paired = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
+        source = jupytext.read(script)
+        assert [c.source for c in paired.cells] == [c.source for c in source.cells], script.name
+        assert paired.metadata["kernelspec"]["name"] == "mitra"
+
+
+def test_committed_notebooks_hold_only_stable_outputs():
+    from analysis.notebooks import CHECK_MARK
+
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        assert "papermill" not in nb.metadata
+        checked = 0
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            if CHECK_MARK in cell.source:
+                checked += 1
+                assert cell.outputs, f"{path.name}: a checked cell lost its outputs"
+            else:
+                assert not cell.outputs, f"{path.name}: volatile output committed"
+        assert checked >= 1
+
+
+@pytest.mark.parametrize(
+    "startup_error",
+    [RuntimeError("Kernel didn't respond in 60 seconds"),
+     OSError("zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:53211')")],
+    ids=["kernel-timeout", "zmq-port"],
+)
+def test_startup_failures_are_retried_a_bounded_number_of_times(tmp_path, monkeypatch,
+                                                               startup_error):
+    import papermill
+
+    from analysis.pipeline import execute_job
+
+    calls = []
+    src = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    nb_path = tmp_path / "nb.ipynb"
+    nbformat.write(src, nb_path)
+
+    def flaky(input_path, output_path, **kw):
+        calls.append(1)
+        if len(calls) < 3:
+            raise startup_error
+        nbformat.write(src, output_path)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    spec = {"name": "n", "notebook": str(nb_path), "params_files": (), "parameters": {},
+            "run_dir": str(tmp_path), "kernel_name": "mitra", "start_timeout": 5,
+            "execution_timeout": None, "retries": 2, "root": str(tmp_path)}
+    rec = execute_job(spec)
+    assert rec["status"] == "ok" and len(calls) == 3
+    assert [a["outcome"] for a in rec["attempts"]] == ["startup_failed", "startup_failed", "ok"]
+
+    calls.clear()
+    rec = execute_job({**spec, "retries": 1})  # two start-up failures, one retry: give up
+    assert rec["status"] == "failed" and rec["error"]["kind"] == "startup_failed"
+    assert len(calls) == 2
