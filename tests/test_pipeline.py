@@ -41,8 +41,11 @@ def tiny(tmp_path):
     import jupytext
 
     nb = jupytext.reads(TINY, fmt="py:percent")
-    nb.metadata["kernelspec"] = {"name": "mitra", "display_name": "Python (mitra)",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "mitra",
+        "display_name": "Python (mitra)",
+        "language": "python",
+    }
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nb, path)
     sets = []
@@ -64,10 +67,15 @@ def test_batch_on_a_real_dask_local_cluster(tiny, tmp_path):
 
     nb, sets = tiny
     jobs = plan_batch([nb], sets)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        result = run_batch(jobs, run_id="dask", reports_dir=tmp_path / "r", scheduler=client,
-                           progress=False)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        result = run_batch(
+            jobs, run_id="dask", reports_dir=tmp_path / "r", scheduler=client, progress=False
+        )
     assert result.ok, result.records
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
     assert manifest["scheduler"] == "dask"
@@ -76,8 +84,7 @@ def test_batch_on_a_real_dask_local_cluster(tiny, tmp_path):
         assert manifest["reports"][name]["status"] == "ok"
 
 
-def test_killed_kernel_fails_alone_keeps_last_good_copy_and_reruns(tiny, tmp_path,
-                                                                   monkeypatch):
+def test_killed_kernel_fails_alone_keeps_last_good_copy_and_reruns(tiny, tmp_path, monkeypatch):
     nb, sets = tiny
     jobs = plan_batch([nb], sets)
     reports = tmp_path / "r"
@@ -119,13 +126,17 @@ def test_killed_kernel_fails_alone_keeps_last_good_copy_and_reruns(tiny, tmp_pat
 def test_notebook_error_is_reported_and_not_retried(tmp_path):
     import jupytext
 
-    nb = jupytext.reads('# %% tags=["parameters"]\nsector: str = "textile"  # sector\n\n'
-                        '# %%\nraise ValueError("no data for " + sector)\n', fmt="py:percent")
+    nb = jupytext.reads(
+        '# %% tags=["parameters"]\nsector: str = "textile"  # sector\n\n'
+        '# %%\nraise ValueError("no data for " + sector)\n',
+        fmt="py:percent",
+    )
     nb.metadata["kernelspec"] = {"name": "mitra", "display_name": "mitra", "language": "python"}
     path = tmp_path / "broken.ipynb"
     nbformat.write(nb, path)
-    result = run_batch([Job(str(path), (), "broken")], run_id="x", reports_dir=tmp_path,
-                       workers=1, progress=False)
+    result = run_batch(
+        [Job(str(path), (), "broken")], run_id="x", reports_dir=tmp_path, workers=1, progress=False
+    )
     rec = result.records["broken"]
     assert rec["status"] == "failed"
     assert rec["error"]["kind"] == "notebook_error"
@@ -157,28 +168,47 @@ def test_every_default_notebook_runs_with_ci_params(ci_batch):
     textile = manifest["reports"]["00-data-audit--textile"]
     assert textile["parameters"]["sector"] == "textile"
     assert textile["parameters"]["start_year"] == 2019  # from ci.yaml, layered last
-    assert textile["params_files"] == ["params/base.yaml", "params/textile.yaml",
-                                       "params/ci.yaml"]
+    assert textile["params_files"] == ["params/base.yaml", "params/textile.yaml", "params/ci.yaml"]
 
 
 def test_same_batch_twice_gives_the_same_report_content(ci_batch):
     jobs = plan_batch(sets=[DEFAULT_SETS[0]], extra_files=["params/ci.yaml"])
-    again = run_batch(jobs, run_id="ci-b", reports_dir=ci_batch.run_dir.parent, workers=1,
-                      progress=False)
+    again = run_batch(
+        jobs, run_id="ci-b", reports_dir=ci_batch.run_dir.parent, workers=1, progress=False
+    )
     name = "00-data-audit--textile"
-    assert _outputs(ci_batch.run_dir / f"{name}.ipynb") == _outputs(again.run_dir /
-                                                                    f"{name}.ipynb")
+    assert _outputs(ci_batch.run_dir / f"{name}.ipynb") == _outputs(
+        again.run_dir / f"{name}.ipynb"
+    )
     assert (ci_batch.run_dir / f"{name}.html").read_text() == (
-        again.run_dir / f"{name}.html").read_text()
+        again.run_dir / f"{name}.html"
+    ).read_text()
 
 
 def test_plain_papermill_still_works(tmp_path):
     out = tmp_path / "out.ipynb"
-    cmd = [sys.executable, "-m", "papermill", "notebooks/00-data-audit.ipynb", str(out),
-           "-f", "params/base.yaml", "-f", "params/textile.yaml", "-f", "params/ci.yaml",
-           "--no-progress-bar"]
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=300,
-                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "papermill",
+        "notebooks/00-data-audit.ipynb",
+        str(out),
+        "-f",
+        "params/base.yaml",
+        "-f",
+        "params/textile.yaml",
+        "-f",
+        "params/ci.yaml",
+        "--no-progress-bar",
+    ]
+    subprocess.run(
+        cmd,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     text = json.dumps(_outputs(out))
     assert "Chemical" not in text or "textile" in text
     assert "2019" in text
@@ -214,12 +244,15 @@ def test_committed_notebooks_hold_only_stable_outputs():
 
 @pytest.mark.parametrize(
     "startup_error",
-    [RuntimeError("Kernel didn't respond in 60 seconds"),
-     OSError("zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:53211')")],
+    [
+        RuntimeError("Kernel didn't respond in 60 seconds"),
+        OSError("zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:53211')"),
+    ],
     ids=["kernel-timeout", "zmq-port"],
 )
-def test_startup_failures_are_retried_a_bounded_number_of_times(tmp_path, monkeypatch,
-                                                               startup_error):
+def test_startup_failures_are_retried_a_bounded_number_of_times(
+    tmp_path, monkeypatch, startup_error
+):
     import papermill
 
     from analysis.pipeline import execute_job
@@ -237,9 +270,18 @@ def test_startup_failures_are_retried_a_bounded_number_of_times(tmp_path, monkey
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
     monkeypatch.setattr("time.sleep", lambda s: None)
-    spec = {"name": "n", "notebook": str(nb_path), "params_files": (), "parameters": {},
-            "run_dir": str(tmp_path), "kernel_name": "mitra", "start_timeout": 5,
-            "execution_timeout": None, "retries": 2, "root": str(tmp_path)}
+    spec = {
+        "name": "n",
+        "notebook": str(nb_path),
+        "params_files": (),
+        "parameters": {},
+        "run_dir": str(tmp_path),
+        "kernel_name": "mitra",
+        "start_timeout": 5,
+        "execution_timeout": None,
+        "retries": 2,
+        "root": str(tmp_path),
+    }
     rec = execute_job(spec)
     assert rec["status"] == "ok" and len(calls) == 3
     assert [a["outcome"] for a in rec["attempts"]] == ["startup_failed", "startup_failed", "ok"]

@@ -51,8 +51,9 @@ def refresh_notebook(script: str | Path, kernel_name: str = "mitra") -> Path:
         src = Path(tmp) / target.name
         out = Path(tmp) / f"executed-{target.name}"
         jupytext.write(nb, src)
-        pm.execute_notebook(str(src), str(out), kernel_name=kernel_name, progress_bar=False,
-                            cwd=str(script.parent))
+        pm.execute_notebook(
+            str(src), str(out), kernel_name=kernel_name, progress_bar=False, cwd=str(script.parent)
+        )
         executed = nbformat.read(out, as_version=4)
     # Keep the parameters cell exactly as authored (papermill adds nothing without params).
     atomic_write(target, nbformat.writes(strip_volatile(executed)) + "\n")
