@@ -165,7 +165,7 @@ def test_every_default_notebook_runs_with_ci_params(ci_batch):
     manifest = json.loads((ci_batch.run_dir / "manifest.json").read_text())
     assert manifest["environment"]["git_commit"]
     assert "raw/bkpm/investment_by_year.csv" in manifest["data_hashes"]
-    textile = manifest["reports"]["00-data-audit--textile"]
+    textile = manifest["reports"]["00-data-audit--textile-ci"]
     assert textile["parameters"]["sector"] == "textile"
     assert textile["parameters"]["start_year"] == 2019  # from ci.yaml, layered last
     assert textile["params_files"] == ["params/base.yaml", "params/textile.yaml", "params/ci.yaml"]
@@ -176,7 +176,7 @@ def test_same_batch_twice_gives_the_same_report_content(ci_batch):
     again = run_batch(
         jobs, run_id="ci-b", reports_dir=ci_batch.run_dir.parent, workers=1, progress=False
     )
-    name = "00-data-audit--textile"
+    name = "10-investment-flows--textile-ci"
     assert _outputs(ci_batch.run_dir / f"{name}.ipynb") == _outputs(
         again.run_dir / f"{name}.ipynb"
     )
@@ -290,3 +290,37 @@ def test_startup_failures_are_retried_a_bounded_number_of_times(
     rec = execute_job({**spec, "retries": 1})  # two start-up failures, one retry: give up
     assert rec["status"] == "failed" and rec["error"]["kind"] == "startup_failed"
     assert len(calls) == 2
+
+
+def test_every_sector_gets_a_flows_report_with_the_required_sections(ci_batch):
+    for sector in ("textile", "chemical", "pharma"):
+        html = (ci_batch.run_dir / f"10-investment-flows--{sector}-ci.html").read_text()
+        for words in (
+            "rolling-origin backtest",
+            "Scenario against baseline",
+            "Gap to the published targets",
+            "Where the foreign money comes from",
+            "no-policy-change",
+        ):
+            assert words in html, (sector, words)
+    chem = (ci_batch.run_dir / "10-investment-flows--chemical-ci.html").read_text()
+    assert "chemicals and pharmaceuticals as" in chem
+
+
+def test_a_new_scenario_file_makes_a_new_report_without_code(tmp_path):
+    scenario = tmp_path / "scenario-tariff-shock.yaml"
+    scenario.write_text(
+        "scenario:\n  name: tariff-shock-2027\n  description: test scenario\n"
+        "  shocks:\n    - {sector: all, year: 2027, pct: -30}\n"
+    )
+    jobs = plan_batch(
+        ["notebooks/10-investment-flows.ipynb"],
+        [("params/base.yaml", "params/pharma.yaml")],
+        extra_files=["params/ci.yaml", scenario],
+    )
+    result = run_batch(jobs, run_id="scen", reports_dir=tmp_path / "r", workers=1, progress=False)
+    assert result.ok, result.records
+    name = "10-investment-flows--pharma-ci-scenario-tariff-shock"
+    html = (result.run_dir / f"{name}.html").read_text()
+    assert "tariff-shock-2027" in html
+    assert "0.7" in html  # the 2027 factor of a -30 % shock

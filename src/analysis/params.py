@@ -96,6 +96,16 @@ def _partners(v: object) -> str | None:
     return f"unknown partner code(s) {bad}; expected ISO 3166 alpha-3" if bad else None
 
 
+def _horizon(v: object) -> str | None:
+    return None if 2020 <= int(v) <= 2050 else f"horizon out of range 2020-2050 (got {v!r})"
+
+
+def _scenario(v: object) -> str | None:
+    from analysis.scenarios import scenario_problem  # late: scenarios imports this module
+
+    return scenario_problem(v)
+
+
 def _nonneg(v: object) -> str | None:
     return None if int(v) >= 0 else f"must be >= 0 (got {v!r})"
 
@@ -124,6 +134,16 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             _partners,
         ),
         "seed": Spec(int, 20261127, "random seed", _nonneg),
+        "horizon": Spec(int, 2030, "last forecast year", _horizon),
+        "interpolate": Spec(
+            bool, False, "fill interior gaps log-linearly (flagged): true | false"
+        ),
+        "scenario": Spec(
+            dict,
+            {"name": "no-policy-change"},
+            "policy scenario: name, description, uplifts, shocks, agreements",
+            _scenario,
+        ),
     }
 )
 
@@ -165,8 +185,8 @@ class Params:
         return None if v == "none" else str(v)
 
     def to_dict(self) -> dict[str, object]:
-        """Plain dict of the values (lists copied)."""
-        return {k: list(v) if isinstance(v, list | tuple) else v for k, v in self.values.items()}
+        """Plain, JSON-ready dict of the values (lists and mappings copied)."""
+        return {k: _plain(v) for k, v in self.values.items()}
 
     def for_notebook(self, declared: Iterable[str]) -> dict[str, object]:
         """The subset of values a notebook declares in its parameters cell."""
@@ -174,17 +194,27 @@ class Params:
         return {k: v for k, v in self.to_dict().items() if k in declared}
 
 
+def _plain(v: object) -> object:
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, Mapping):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
 def _check_value(key: str, value: object, source: str) -> object:
     spec = SPECS.get(key)
     if spec is None:
         raise ParamsError(source, key, "unknown key; known keys are " + ", ".join(sorted(SPECS)))
     expected = spec.type
-    # YAML booleans are ints in Python; a bool is never a valid int or str here.
-    if isinstance(value, bool) or not isinstance(value, expected):
+    # YAML booleans are ints in Python: a bool is valid only where a bool is declared.
+    if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
         name = expected.__name__ if isinstance(expected, type) else str(expected)
         raise ParamsError(source, key, f"expected {name}, got {type(value).__name__} {value!r}")
     if isinstance(value, list):
         value = tuple(value)
+    if isinstance(value, dict):
+        value = MappingProxyType(dict(value))
     if spec.check is not None:
         problem = spec.check(value)
         if problem:
@@ -211,9 +241,7 @@ def validate_params(
     if fill_defaults:
         for key, spec in SPECS.items():
             if key not in values:
-                values[key] = (
-                    tuple(spec.default) if isinstance(spec.default, list) else (spec.default)
-                )
+                values[key] = _check_value(key, spec.default, "default")
                 origin[key] = "default"
     if (
         "start_year" in values

@@ -61,7 +61,10 @@ __all__ = [
 ]
 
 #: Notebooks of the default batch (``make reports``), run for every sector set.
-DEFAULT_NOTEBOOKS: tuple[str, ...] = ("notebooks/00-data-audit.ipynb",)
+DEFAULT_NOTEBOOKS: tuple[str, ...] = (
+    "notebooks/00-data-audit.ipynb",
+    "notebooks/10-investment-flows.ipynb",
+)
 #: Params sets of the default batch: base then one sector file.
 DEFAULT_SETS: tuple[tuple[str, ...], ...] = (
     ("params/base.yaml", "params/textile.yaml"),
@@ -107,7 +110,8 @@ def plan_batch(
 ) -> list[Job]:
     """Return the jobs of notebooks x params sets (``extra_files`` layered last on each).
 
-    Names are ``<notebook stem>--<set label>`` (e.g. ``00-data-audit--textile``).
+    Names are ``<notebook stem>--<set label>``: the stems of the set's and the extra files
+    except ``base`` (e.g. ``00-data-audit--textile``, ``10-investment-flows--textile-ci``).
     """
     nbs = [Path(n) for n in (notebooks or DEFAULT_NOTEBOOKS)]
     nbs = [n if n.is_absolute() or n.exists() else paths.ROOT / n for n in nbs]
@@ -118,7 +122,8 @@ def plan_batch(
             raise PipelineError(f"{nb}: notebook not found")
         for files in sets:
             layered = tuple(_rel(resolve_params_file(f)) for f in (*files, *extra_files))
-            jobs.append(Job(_rel(nb), layered, f"{nb.stem}--{_set_label(files)}"))
+            label = _set_label([*files, *extra_files])
+            jobs.append(Job(_rel(nb), layered, f"{nb.stem}--{label}"))
     names = [j.name for j in jobs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

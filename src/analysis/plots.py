@@ -18,7 +18,15 @@ from matplotlib.figure import Figure
 
 from analysis.data.ledger import Ledger
 
-__all__ = ["mitra_style", "plot_coverage", "plot_fy_totals", "plot_partner_panel"]
+__all__ = [
+    "mitra_style",
+    "plot_coverage",
+    "plot_fan",
+    "plot_fy_totals",
+    "plot_partner_panel",
+    "plot_partner_shares",
+    "plot_scenario",
+]
 
 _STYLE = {
     "figure.figsize": (8.0, 4.0),
@@ -141,4 +149,127 @@ def plot_coverage(table: pd.DataFrame, title: str, ax: Axes | None = None) -> Fi
         ax.grid(False)
         ax.set_title(title)
         fig.colorbar(im, ax=ax, label="published periods")
+    return fig
+
+
+def plot_fan(forecast, ax: Axes | None = None) -> Figure:
+    """Fan chart of a :class:`~analysis.flows.FlowForecast`: observed points, median, bands.
+
+    Derived and interpolated observations are drawn as open markers; gaps stay gaps.
+    """
+    fig, ax = _axes(ax)
+    s = forecast.series
+    fc = forecast.forecast
+    with mitra_style():
+        v = s.values
+        published = v.where(s.origin == "published")
+        other = v.where(s.origin.isin(["derived", "interpolated"]))
+        ax.plot(v.index, v, "-", color=COLORS["total"], lw=1)
+        ax.plot(published.index, published, "o", color=COLORS["total"], ms=4, label="published")
+        if other.notna().any():
+            ax.plot(
+                other.index,
+                other,
+                "o",
+                color=COLORS["total"],
+                ms=5,
+                markerfacecolor="white",
+                label="derived / interpolated",
+            )
+        if len(fc):
+            last = v.dropna()
+            anchor_x = [last.index.max()] if len(last) else []
+            anchor_y = [last.iloc[-1]] if len(last) else []
+            for level, alpha in (("95", 0.15), ("80", 0.3)):
+                lo, hi = fc.get(f"lo_{level}"), fc.get(f"hi_{level}")
+                if lo is not None and lo.notna().any():
+                    ax.fill_between(
+                        fc["year"],
+                        lo,
+                        hi,
+                        color=COLORS["pma"],
+                        alpha=alpha,
+                        lw=0,
+                        label=f"{level} % interval",
+                    )
+            ax.plot(
+                anchor_x + list(fc["year"]),
+                anchor_y + list(fc["median"]),
+                "--",
+                color=COLORS["pma"],
+                label=f"median ({forecast.chosen})",
+            )
+        top = fc["hi_95"].max() if len(fc) and "hi_95" in fc else np.nan
+        if not np.isnan(top) and v.max() > 0 and top > 5 * v.max():
+            ax.set_yscale("log")  # a wide interval on a short series: keep the data readable
+        ax.set_title(f"{s.sector} {s.measure.upper()}: history and forecast")
+        ax.set_ylabel(s.unit)
+        ax.legend(loc="upper left")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    return fig
+
+
+def plot_scenario(result, ax: Axes | None = None) -> Figure:
+    """Baseline fan chart with the scenario's median path on top."""
+    fig = plot_fan(result.baseline, ax=ax)
+    ax = fig.axes[0] if ax is None else ax
+    with mitra_style():
+        p = result.path
+        if len(p):
+            ax.plot(
+                p["year"],
+                p["median"],
+                "-",
+                color=COLORS["bound"],
+                lw=2,
+                label=f"scenario: {result.scenario.name}",
+            )
+            if "median_low" in p:
+                ax.fill_between(
+                    p["year"],
+                    p["median_low"],
+                    p["median_high"],
+                    color=COLORS["bound"],
+                    alpha=0.2,
+                    lw=0,
+                    label="scenario range (censored shares)",
+                )
+        ax.legend(loc="upper left")
+    return fig
+
+
+def plot_partner_shares(shares, ax: Axes | None = None) -> Figure:
+    """Stacked shares of full-year PMA: listed partners, then the hatched unlisted bucket."""
+    fig, ax = _axes(ax)
+    t = shares.table
+    years = sorted(t["year"].unique())
+    bottom = np.zeros(len(years))
+    cmap = plt.get_cmap("tab10")
+    with mitra_style():
+        partners = [p for p in t["partner_iso3"].unique() if p != "unlisted"]
+        for i, p in enumerate(partners):
+            sub = t[t["partner_iso3"] == p].set_index("year").reindex(years)
+            vals = sub["share"].where(sub["status"].isin(["observed", "bucket"]))
+            vals = vals.fillna(0).to_numpy()
+            color = "lightgrey" if p == "other listed" else cmap(i % 10)
+            ax.bar(years, vals, bottom=bottom, color=color, label=p)
+            bottom += vals
+        unl = t[t["partner_iso3"] == "unlisted"].set_index("year").reindex(years)["share"]
+        ax.bar(
+            years,
+            unl.fillna(0).to_numpy(),
+            bottom=bottom,
+            color="white",
+            edgecolor="grey",
+            hatch="//",
+            label="unlisted partners (together)",
+        )
+        for y, u in zip(years, unl, strict=True):
+            if pd.isna(u):
+                ax.text(y, 0.02, "no shares:\nno FX rate", ha="center", fontsize=7, color="grey")
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("share of full-year PMA")
+        ax.set_title("Where PMA comes from (censored partners sit in the unlisted bucket)")
+        ax.legend(ncol=5, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08))
+        ax.set_xticks(years)
     return fig
