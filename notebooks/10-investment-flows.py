@@ -87,6 +87,16 @@ plt.show()
 report.forecasts[("all", "total")].summary()
 
 # %% [markdown]
+# Quarterly figures exist nationally (some derived from cumulative releases, flagged); they
+# show the within-year pattern but the forecasts above are annual.
+
+# %%
+from analysis.plots import plot_quarterly
+
+fig = plot_quarterly(report.quarterly(ledger))
+plt.show()
+
+# %% [markdown]
 # ## The sector
 #
 # Sector figures are published irregularly; most series are too short for anything but a

@@ -84,6 +84,27 @@ class FlowReport:
             )
         return pd.DataFrame(rows)
 
+    def quarterly(self, ledger: Ledger) -> pd.DataFrame:
+        """National quarterly PMA, PMDN and total (Rp billion), published or derived."""
+        obs = ledger.select(
+            sector="all",
+            region="IDN",
+            partner_iso3="WLD",
+            concept="realisation",
+            period=["Q1", "Q2", "Q3", "Q4"],
+        )
+        start = int(self.params.start_year)  # type: ignore[arg-type]
+        obs = obs[obs["year"] >= start]
+        obs = obs.assign(quarter=obs["year"].astype(str) + obs["period"])
+        table = obs.pivot(index="quarter", columns="measure", values="value_idr_bn")
+        origin = obs.pivot(index="quarter", columns="measure", values="origin")
+        if table.empty:
+            return table
+        last = int(obs["year"].max())
+        full = [f"{y}Q{q}" for y in range(start, last + 1) for q in range(1, 5)]
+        full = full[: full.index(max(table.index)) + 1]  # up to the latest quarter published
+        return table.join(origin.add_suffix("_origin")).reindex(full)
+
     def backtests(self) -> pd.DataFrame:
         """All backtest tables stacked (series, model, MASE, MAPE, coverage)."""
         frames = []
@@ -196,7 +217,7 @@ def build_flow_report(ledger: Ledger, params: Params) -> FlowReport:
     forecasts: dict[tuple[str, str], FlowForecast] = {}
     no_data: list[tuple[str, str]] = []
     end = int(params.end_year)  # type: ignore[arg-type]
-    for sector in ("all", *params.sectors):
+    for sector in ("all", "manufacturing", *params.sectors):
         for measure in MEASURES:
             series = build_series(
                 ledger, sector, measure, HISTORY_START, end, interpolate=settings.interpolate

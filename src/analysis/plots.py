@@ -25,6 +25,7 @@ __all__ = [
     "plot_fy_totals",
     "plot_partner_panel",
     "plot_partner_shares",
+    "plot_quarterly",
     "plot_scenario",
 ]
 
@@ -272,4 +273,25 @@ def plot_partner_shares(shares, ax: Axes | None = None) -> Figure:
         ax.set_title("Where PMA comes from (censored partners sit in the unlisted bucket)")
         ax.legend(ncol=5, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08))
         ax.set_xticks(years)
+    return fig
+
+
+def plot_quarterly(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """National quarterly realisation; derived quarters as open markers, gaps left open."""
+    fig, ax = _axes(ax, figsize=(10.0, 3.6))
+    x = np.arange(len(table))
+    with mitra_style():
+        for m in ("pma", "pmdn", "total"):
+            if m not in table:
+                continue
+            vals = table[m].to_numpy(dtype=float) / 1000
+            derived = (table.get(f"{m}_origin") == "derived").to_numpy()
+            ax.plot(x, vals, "-", color=COLORS[m], lw=1, label=m.upper())
+            ax.plot(x[~derived], vals[~derived], "o", color=COLORS[m], ms=3)
+            ax.plot(x[derived], vals[derived], "o", color=COLORS[m], ms=4, markerfacecolor="white")
+        step = max(1, len(x) // 12)
+        ax.set_xticks(x[::step], table.index[::step], rotation=45, ha="right")
+        ax.set_ylabel("Rp trillion")
+        ax.set_title("Quarterly realisation (open markers: derived from cumulative figures)")
+        ax.legend(loc="upper left")
     return fig
