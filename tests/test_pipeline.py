@@ -292,6 +292,14 @@ def test_startup_failures_are_retried_a_bounded_number_of_times(
     assert len(calls) == 2
 
 
+def test_every_sector_gets_a_gravity_report(ci_batch):
+    for sector in ("textile", "chemical", "pharma"):
+        html = (ci_batch.run_dir / f"20-gravity--{sector}-ci.html").read_text()
+        for words in ("What Indonesia", "Potential against actual", "Counterfactual",
+                      "Santos Silva"):
+            assert words in html, (sector, words)
+
+
 def test_every_sector_gets_a_flows_report_with_the_required_sections(ci_batch):
     for sector in ("textile", "chemical", "pharma"):
         html = (ci_batch.run_dir / f"10-investment-flows--{sector}-ci.html").read_text()

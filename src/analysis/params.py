@@ -106,6 +106,21 @@ def _scenario(v: object) -> str | None:
     return scenario_problem(v)
 
 
+def _assumed(v: object) -> str | None:
+    from analysis.partners import TERMS  # late: keeps params free of model imports
+
+    for term, spec in dict(v).items():  # type: ignore[call-overload]
+        if term not in TERMS:
+            return f"unknown gravity term {term!r}; terms are {', '.join(TERMS)}"
+        if not isinstance(spec, Mapping) or set(spec) != {"value", "citation"}:
+            return f"{term}: expected a mapping with exactly 'value' and 'citation'"
+        if isinstance(spec["value"], bool) or not isinstance(spec["value"], int | float):
+            return f"{term}.value: expected a number, got {spec['value']!r}"
+        if not isinstance(spec["citation"], str) or len(spec["citation"].strip()) < 5:
+            return f"{term}.citation: say where the value comes from"
+    return None
+
+
 def _nonneg(v: object) -> str | None:
     return None if int(v) >= 0 else f"must be >= 0 (got {v!r})"
 
@@ -137,6 +152,12 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         "horizon": Spec(int, 2030, "last forecast year", _horizon),
         "interpolate": Spec(
             bool, False, "fill interior gaps log-linearly (flagged): true | false"
+        ),
+        "gravity_assumed": Spec(
+            dict,
+            {},
+            "literature coefficients for the gravity fit: {term: {value, citation}}",
+            _assumed,
         ),
         "scenario": Spec(
             dict,

@@ -64,6 +64,7 @@ __all__ = [
 DEFAULT_NOTEBOOKS: tuple[str, ...] = (
     "notebooks/00-data-audit.ipynb",
     "notebooks/10-investment-flows.ipynb",
+    "notebooks/20-gravity.ipynb",
 )
 #: Params sets of the default batch: base then one sector file.
 DEFAULT_SETS: tuple[tuple[str, ...], ...] = (
@@ -136,6 +137,14 @@ def _abs(path: str) -> Path:
     return p if p.is_absolute() else paths.ROOT / p
 
 
+def _project_parameters() -> set[str]:
+    """Parameters declared by any notebook in ``notebooks/``."""
+    out: set[str] = set()
+    for nb in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
+        out |= set(notebook_parameters(nb))
+    return out
+
+
 def validate_jobs(jobs: Sequence[Job]) -> dict[str, dict[str, object]]:
     """Validate every job's parameters before any kernel starts.
 
@@ -146,21 +155,16 @@ def validate_jobs(jobs: Sequence[Job]) -> dict[str, dict[str, object]]:
     for job in jobs:
         if job.notebook not in declared_by_nb:
             declared_by_nb[job.notebook] = set(notebook_parameters(_abs(job.notebook)))
-    # Every key a params file sets must be declared by a notebook the file is used with,
-    # so a typo in a key is an error, not a silently ignored value.
-    used_with: dict[str, set[str]] = {}
-    for job in jobs:
-        for f in job.params_files:
-            used_with.setdefault(f, set()).update(declared_by_nb[job.notebook])
-    for f, declared in used_with.items():
+    # Every key a params file sets must be declared by some notebook (of this batch or of
+    # the project), so a typo in a key is an error, not a silently ignored value. A key
+    # another notebook needs is fine: each notebook receives only the keys it declares.
+    known = set().union(*declared_by_nb.values()) | _project_parameters()
+    for f in sorted({f for job in jobs for f in job.params_files}):
         for key in read_params_file(_abs(f)):
-            if key not in declared:
-                raise ParamsError(
-                    f,
-                    str(key),
-                    "not declared by the parameters cell of any notebook run "
-                    f"with this file ({', '.join(sorted(declared))})",
-                )
+            if key not in known:
+                raise ParamsError(f, str(key),
+                                  "not declared by the parameters cell of any notebook "
+                                  f"({', '.join(sorted(known))})")
     out = {}
     for job in jobs:
         params = load_params(*[_abs(f) for f in job.params_files], overrides=job.overrides)

@@ -25,6 +25,7 @@ __all__ = [
     "plot_fy_totals",
     "plot_partner_panel",
     "plot_partner_shares",
+    "plot_potential",
     "plot_quarterly",
     "plot_scenario",
 ]
@@ -294,4 +295,27 @@ def plot_quarterly(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
         ax.set_ylabel("Rp trillion")
         ax.set_title("Quarterly realisation (open markers: derived from cumulative figures)")
         ax.legend(loc="upper left")
+    return fig
+
+
+def plot_potential(potential: pd.DataFrame, top: int = 15, ax: Axes | None = None) -> Figure:
+    """Predicted (with CI) against actual PMA by partner; censored actuals as upper bounds."""
+    p = potential.head(top).iloc[::-1]
+    fig, ax = _axes(ax, figsize=(8.0, 0.35 * len(p) + 1.5))
+    y = np.arange(len(p))
+    with mitra_style():
+        ax.errorbar(p["predicted_usd_m"] / 1000, y,
+                    xerr=[(p["predicted_usd_m"] - p["ci_low"]) / 1000,
+                          (p["ci_high"] - p["predicted_usd_m"]) / 1000],
+                    fmt="o", color=COLORS["pma"], ecolor=COLORS["pma"], alpha=0.8,
+                    capsize=2, label="gravity prediction (95 % CI)")
+        ax.plot(p["actual_usd_m"] / 1000, y, "s", color=COLORS["total"], label="actual")
+        ax.plot(p["actual_upper_usd_m"] / 1000, y, "<", color=COLORS["bound"],
+                markerfacecolor="none", label="actual below this (not in top list)")
+        ax.set_yticks(y, p["partner_iso3"])
+        ax.set_xscale("log")
+        ax.set_xlabel("PMA, US$ billion (log scale)")
+        year = int(p["year"].iloc[0]) if len(p) else ""
+        ax.set_title(f"Potential against actual PMA, {year}")
+        ax.legend(loc="lower right", fontsize=7)
     return fig
