@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -60,10 +61,15 @@ FML = "y ~ x1 + x2 | fe_ex + fe_im + fe_pair"
 PF_KW = {"vcov": "hetero", "iwls_tol": 1e-10, "iwls_maxiter": 100, "fixef_rm": "none",
          "separation_check": ["ir"]}
 DUMMY_CELLS_MAX = 60e6
+# statsmodels' peak memory over the float64 dummy design: measured ~15x with tracemalloc at
+# 100k x 350 (statsmodels 0.15: GLM keeps exog copies, IRLS a weighted copy per iteration,
+# results the pinv). Replaced by this run's measurement when statsmodels runs first.
+SM_PEAK_FACTOR = 15.0
 RTOL_PYFIXEST = 1e-6
 RTOL_STATSMODELS = 1e-4
-MITRA, PYFIXEST, STATSMODELS = "Mitra fit_gravity", "pyfixest fepois (direct)", \
-    "statsmodels GLM + dummies"
+MITRA = "Mitra fit_gravity"
+PYFIXEST = "pyfixest fepois (direct)"
+STATSMODELS = "statsmodels GLM + dummies"
 
 
 # -- synthetic data --------------------------------------------------------------------------
@@ -143,6 +149,19 @@ def timed(fn: Callable, df: pd.DataFrame) -> tuple[float, pd.Series, int]:
     return time.perf_counter() - t0, coef, nobs
 
 
+def rss_gb() -> float:
+    """Current resident set size (Linux /proc; NaN elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**30
+    except OSError:
+        return float("nan")
+
+
+def peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
 def load() -> str:
     return " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -177,6 +196,7 @@ def main() -> None:
 
     rows: list[dict] = []
     failures: list[str] = []
+    factor, factor_src = SM_PEAK_FACTOR, "measured earlier with tracemalloc at 100k x 350"
     for n in args.sizes:
         df, forced = make_panel(n, args.seed)
         levels = fe_levels(n)
@@ -193,12 +213,13 @@ def main() -> None:
         elif n * k <= DUMMY_CELLS_MAX:
             engines[STATSMODELS] = run_statsmodels
             print(f"statsmodels: {n:,} x {k} dummy design = {n * k / 1e6:.0f}e6 cells, "
-                  f"{gb:.2f} GB float64 (IRLS holds about 3 such arrays)")
+                  f"{gb:.2f} GB float64")
         else:
             print(f"statsmodels: skipped: would need {gb:.1f} GB for the {n:,} x {k} float64 "
                   f"dummy design alone ({n * k / 1e6:.0f}e6 cells > "
-                  f"{DUMMY_CELLS_MAX / 1e6:.0f}e6 limit; IRLS holds about 3 such arrays, "
-                  f"~{3 * gb:.0f} GB)")
+                  f"{DUMMY_CELLS_MAX / 1e6:.0f}e6 limit), about {factor * gb:.0f} GB at "
+                  f"statsmodels' peak ({factor:.0f}x the design, {factor_src}); this machine "
+                  f"has {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB")
         times: dict[str, list[float]] = {e: [] for e in engines}
         coefs: dict[str, pd.Series] = {}
         nobs: dict[str, int] = {}
@@ -206,9 +227,16 @@ def main() -> None:
         for r in range(args.repeat):
             rot = order[r % len(order):] + order[:r % len(order)]
             for e in rot:
+                rss0, peak0 = rss_gb(), peak_gb()
                 t, coefs[e], nobs[e] = timed(engines[e], df)
                 times[e].append(t)
                 print(f"  repeat {r + 1}: {e:<27} {t:8.2f} s")
+                if e == STATSMODELS and r == 0 and peak_gb() > peak0 and rss0 == rss0:
+                    # ru_maxrss only moves when a new peak is reached: first fit only.
+                    factor = (peak_gb() - rss0) / gb
+                    factor_src = f"measured in this run at {n:,} x {k}"
+                    print(f"    statsmodels peak memory above start: {peak_gb() - rss0:.2f} GB "
+                          f"= {factor:.1f}x the design")
                 sys.stdout.flush()
         print(f"  load average after timing: {load()}")
         base = statistics.median(times[PYFIXEST])

@@ -80,11 +80,17 @@ def test_bad_params_are_rejected_before_any_kernel_starts(tmp_path):
     assert not (tmp_path / "reports" / "never").exists()
 
 
-def test_a_key_no_notebook_declares_is_an_error(tmp_path):
-    # 'seed' is a valid parameter, but the data-audit notebook does not declare it.
+def test_a_key_no_notebook_declares_is_an_error(tmp_path, monkeypatch):
+    # 'seed' is a valid parameter; in a project whose only notebook does not declare it,
+    # setting it is an error rather than a silently ignored value.
+    import analysis.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "_project_parameters", lambda: set())
     extra = tmp_path / "seeded.yaml"
     extra.write_text("seed: 7\n")
-    jobs = plan_batch(sets=[("params/base.yaml",)], extra_files=[extra])
+    jobs = plan_batch(
+        ["notebooks/00-data-audit.ipynb"], [("params/ci.yaml",)], extra_files=[extra]
+    )
     with pytest.raises(ParamsError, match="not declared") as info:
         validate_jobs(jobs)
     assert info.value.key == "seed" and "seeded.yaml" in str(info.value)

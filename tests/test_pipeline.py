@@ -295,8 +295,12 @@ def test_startup_failures_are_retried_a_bounded_number_of_times(
 def test_every_sector_gets_a_gravity_report(ci_batch):
     for sector in ("textile", "chemical", "pharma"):
         html = (ci_batch.run_dir / f"20-gravity--{sector}-ci.html").read_text()
-        for words in ("What Indonesia", "Potential against actual", "Counterfactual",
-                      "Santos Silva"):
+        for words in (
+            "What Indonesia",
+            "Potential against actual",
+            "Counterfactual",
+            "Santos Silva",
+        ):
             assert words in html, (sector, words)
 
 
@@ -332,3 +336,46 @@ def test_a_new_scenario_file_makes_a_new_report_without_code(tmp_path):
     html = (result.run_dir / f"{name}.html").read_text()
     assert "tariff-shock-2027" in html
     assert "0.7" in html  # the 2027 factor of a -30 % shock
+
+
+def test_every_sector_gets_a_ranking_report(ci_batch):
+    for sector in ("textile", "chemical", "pharma"):
+        html = (ci_batch.run_dir / f"30-partner-ranking--{sector}-ci.html").read_text()
+        for words in (
+            "The ranking and its uncertainty",
+            "Sobol",
+            "Partner profiles",
+            "median_rank",
+            "Drivers",
+        ):
+            assert words in html, (sector, words)
+
+
+def test_a_weight_in_a_params_file_changes_the_ranking_report(tmp_path):
+    heavy = tmp_path / "weights-presence.yaml"
+    heavy.write_text("ranking_weights: {presence: 10, potential: 0}\n")
+    jobs = plan_batch(
+        ["notebooks/30-partner-ranking.ipynb"],
+        [("params/base.yaml", "params/textile.yaml")],
+        extra_files=["params/ci.yaml", heavy],
+    )
+    jobs += plan_batch(
+        ["notebooks/30-partner-ranking.ipynb"],
+        [("params/base.yaml", "params/textile.yaml")],
+        extra_files=["params/ci.yaml"],
+    )
+    result = run_batch(jobs, run_id="w", reports_dir=tmp_path / "r", workers=2, progress=False)
+    assert result.ok, result.records
+
+    def top10(name):
+        nb = nbformat.read(result.run_dir / f"{name}.ipynb", as_version=4)
+        cell = next(
+            c for c in nb.cells if "NBVAL_CHECK_OUTPUT" in c.source and "median_rank" in c.source
+        )
+        return cell.outputs[0]["text"]
+
+    changed = top10("30-partner-ranking--textile-ci-weights-presence")
+    default = top10("30-partner-ranking--textile-ci")
+    assert changed != default
+    html = (result.run_dir / "30-partner-ranking--textile-ci-weights-presence.html").read_text()
+    assert "presence" in html and "10" in html

@@ -117,23 +117,40 @@ class GravityResult:
     def summary(self) -> Summary:
         """Estimates, diagnostics and dropped observations."""
         s = self.settings
-        dropped = (self.dropped["reason"].value_counts().rename_axis("reason").to_frame("rows")
-                   if len(self.dropped) else pd.DataFrame())
-        notes = [f"{self.n_separation_ir} further rows dropped by pyfixest's regressor-based "
-                 "separation check." if self.n_separation_ir else
-                 "No separation through the regressors detected."]
+        dropped = (
+            self.dropped["reason"].value_counts().rename_axis("reason").to_frame("rows")
+            if len(self.dropped)
+            else pd.DataFrame()
+        )
+        notes = [
+            f"{self.n_separation_ir} further rows dropped by pyfixest's regressor-based "
+            "separation check."
+            if self.n_separation_ir
+            else "No separation through the regressors detected."
+        ]
         assumed = [t for t in s.assumed]
         if assumed:
-            notes.append("Assumed (not estimated): " + "; ".join(
-                f"{t} = {s.assumed[t].value} ({s.assumed[t].citation})" for t in assumed))
+            notes.append(
+                "Assumed (not estimated): "
+                + "; ".join(
+                    f"{t} = {s.assumed[t].value} ({s.assumed[t].citation})" for t in assumed
+                )
+            )
         return Summary(
             title=f"Gravity ({s.estimator.upper()}): {s.y} ~ {' + '.join(s.x)}"
-                  + (f" | {' + '.join(s.fe)}" if s.fe else ""),
-            settings={"observations": self.nobs, "converged": self.converged,
-                      "vcov": s.vcov, "pseudo R2": round(self.pseudo_r2, 4),
-                      "tolerance": s.tol, "fingerprint": self.fingerprint},
-            tables=[("Estimates", self.table.set_index("term").round(4)),
-                    ("Dropped observations", dropped)],
+            + (f" | {' + '.join(s.fe)}" if s.fe else ""),
+            settings={
+                "observations": self.nobs,
+                "converged": self.converged,
+                "vcov": s.vcov,
+                "pseudo R2": round(self.pseudo_r2, 4),
+                "tolerance": s.tol,
+                "fingerprint": self.fingerprint,
+            },
+            tables=[
+                ("Estimates", self.table.set_index("term").round(4)),
+                ("Dropped observations", dropped),
+            ],
             notes=notes,
         )
 
@@ -141,8 +158,7 @@ class GravityResult:
 
     def _design(self, data: pd.DataFrame) -> np.ndarray:
         est = [t for t in self.table["term"] if t in self._estimated()]
-        cols = [np.ones(len(data)) if t == "Intercept" else data[t].to_numpy(float)
-                for t in est]
+        cols = [np.ones(len(data)) if t == "Intercept" else data[t].to_numpy(float) for t in est]
         return np.column_stack(cols) if cols else np.zeros((len(data), 0))
 
     def _estimated(self) -> list[str]:
@@ -161,9 +177,15 @@ class GravityResult:
         V = self.vcov_matrix.loc[self._estimated(), self._estimated()].to_numpy()
         se = np.sqrt(np.einsum("ij,jk,ik->i", X, V, X)) if X.shape[1] else np.zeros(len(data))
         z = stats.norm.ppf(0.5 + level / 2)
-        return pd.DataFrame({"predicted": np.exp(eta), "ci_low": np.exp(eta - z * se),
-                             "ci_high": np.exp(eta + z * se), "se_link": se},
-                            index=data.index)
+        return pd.DataFrame(
+            {
+                "predicted": np.exp(eta),
+                "ci_low": np.exp(eta - z * se),
+                "ci_high": np.exp(eta + z * se),
+                "se_link": se,
+            },
+            index=data.index,
+        )
 
     def _eta(self, data: pd.DataFrame) -> np.ndarray:
         model = self.model
@@ -178,8 +200,9 @@ class GravityResult:
             eta = eta + data["_offset"].to_numpy()
         return eta
 
-    def counterfactual(self, data: pd.DataFrame, changes: Mapping[str, float],
-                       level: float = 0.95) -> pd.DataFrame:
+    def counterfactual(
+        self, data: pd.DataFrame, changes: Mapping[str, float], level: float = 0.95
+    ) -> pd.DataFrame:
         """Predicted change when terms change by ``changes`` (e.g. ``{"agreement": 1}``).
 
         Returns per row the baseline prediction, the counterfactual, and the ratio with its
@@ -187,8 +210,10 @@ class GravityResult:
         """
         unknown = [t for t in changes if t not in set(self.table["term"])]
         if unknown:
-            raise GravityError(f"counterfactual changes unknown term(s) {unknown}; terms are "
-                               f"{list(self.table['term'])}")
+            raise GravityError(
+                f"counterfactual changes unknown term(s) {unknown}; terms are "
+                f"{list(self.table['term'])}"
+            )
         base = self.predict(data, level)
         est = [t for t in changes if t in self._estimated()]
         b = self.coef()
@@ -213,8 +238,9 @@ def _offset(data: pd.DataFrame, assumed: Mapping[str, AssumedCoef]) -> np.ndarra
     return off
 
 
-def _drop_separated(data: pd.DataFrame, y: str, fe: Sequence[str],
-                    estimator: str) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def _drop_separated(
+    data: pd.DataFrame, y: str, fe: Sequence[str], estimator: str
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Drop all-zero-outcome FE groups (PPML) and singletons, iterating to a fixed point."""
     dropped: list[pd.DataFrame] = []
     changed = True
@@ -231,9 +257,12 @@ def _drop_separated(data: pd.DataFrame, y: str, fe: Sequence[str],
                 total = data.groupby(f, observed=True)[y].transform("sum")
                 zero = total == 0
                 if zero.any():
-                    dropped.append(data[zero].assign(
-                        reason=f"all-zero outcome in {f} group (separated: no finite PPML "
-                               "estimate)"))
+                    dropped.append(
+                        data[zero].assign(
+                            reason=f"all-zero outcome in {f} group (separated: no finite PPML "
+                            "estimate)"
+                        )
+                    )
                     data = data[~zero]
                     changed = True
     return data, dropped
@@ -287,8 +316,9 @@ def fit_gravity(
     cols = [y, *x, *fe, *assumed]
     missing = [c for c in cols if c not in data.columns]
     if missing:
-        raise GravityError(f"column(s) {missing} not in the data; columns are "
-                           f"{list(data.columns)}")
+        raise GravityError(
+            f"column(s) {missing} not in the data; columns are {list(data.columns)}"
+        )
     work = data[list(dict.fromkeys(cols))].copy()
     if (work[y] < 0).any():
         bad = work.index[work[y] < 0][0]
@@ -296,14 +326,21 @@ def fit_gravity(
     dropped: list[pd.DataFrame] = []
     na = work.isna().any(axis=1)
     if na.any():
-        dropped.append(work[na].assign(reason="missing value in " + work[na].isna().apply(
-            lambda r: ", ".join(r.index[r]), axis=1)))
+        dropped.append(
+            work[na].assign(
+                reason="missing value in "
+                + work[na].isna().apply(lambda r: ", ".join(r.index[r]), axis=1)
+            )
+        )
         work = work[~na]
     if estimator == "ols":
         zero = work[y] <= 0
         if zero.any():
-            dropped.append(work[zero].assign(reason="zero outcome (log undefined: OLS drops "
-                                                    "it, PPML would keep it)"))
+            dropped.append(
+                work[zero].assign(
+                    reason="zero outcome (log undefined: OLS drops it, PPML would keep it)"
+                )
+            )
             work = work[~zero]
     work, more = _drop_separated(work, y, fe, estimator)
     dropped += more
@@ -318,9 +355,16 @@ def fit_gravity(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if estimator == "ppml":
-            model = pf.fepois(fml, data=work, vcov=vcov, offset="_offset" if assumed else None,
-                              iwls_tol=tol, iwls_maxiter=maxiter, fixef_rm="none",
-                              separation_check=["ir"])
+            model = pf.fepois(
+                fml,
+                data=work,
+                vcov=vcov,
+                offset="_offset" if assumed else None,
+                iwls_tol=tol,
+                iwls_maxiter=maxiter,
+                fixef_rm="none",
+                separation_check=["ir"],
+            )
             converged = bool(getattr(model, "convergence", True))
             n_sep = int(getattr(model, "n_separation_na", 0) or 0)
         else:
@@ -329,31 +373,45 @@ def fit_gravity(
             model = pf.feols(fml, data=work, vcov=vcov, fixef_rm="none")
             converged, n_sep = True, 0
     tidy = model.tidy()
-    table = pd.DataFrame({
-        "term": tidy.index.astype(str),
-        "estimate": tidy["Estimate"].to_numpy(),
-        "se": tidy["Std. Error"].to_numpy(),
-        "z": tidy["t value"].to_numpy(),
-        "p": tidy["Pr(>|t|)"].to_numpy(),
-        "ci_low": tidy["2.5%"].to_numpy(),
-        "ci_high": tidy["97.5%"].to_numpy(),
-        "source": "estimated",
-    })
+    table = pd.DataFrame(
+        {
+            "term": tidy.index.astype(str),
+            "estimate": tidy["Estimate"].to_numpy(),
+            "se": tidy["Std. Error"].to_numpy(),
+            "z": tidy["t value"].to_numpy(),
+            "p": tidy["Pr(>|t|)"].to_numpy(),
+            "ci_low": tidy["2.5%"].to_numpy(),
+            "ci_high": tidy["97.5%"].to_numpy(),
+            "source": "estimated",
+        }
+    )
     for term, a in assumed.items():
-        table.loc[len(table)] = [term, a.value, np.nan, np.nan, np.nan, np.nan, np.nan,
-                                 a.citation]
-    vc = pd.DataFrame(np.asarray(model._vcov), index=tidy.index.astype(str),
-                      columns=tidy.index.astype(str))
+        table.loc[len(table)] = [term, a.value, np.nan, np.nan, np.nan, np.nan, np.nan, a.citation]
+    vc = pd.DataFrame(
+        np.asarray(model._vcov), index=tidy.index.astype(str), columns=tidy.index.astype(str)
+    )
     used = work.drop(columns="_offset")
     pr2 = _pseudo_r2(model, used, y, estimator)
-    settings = GravitySettings(y, tuple(x), tuple(fe), estimator,
-                               vcov if isinstance(vcov, str) else dict(vcov), tol, maxiter,
-                               assumed)
-    fp = data_fingerprint({"data": str(pd.util.hash_pandas_object(used, index=False).sum()),
-                           "settings": repr(asdict(settings))})
+    settings = GravitySettings(
+        y,
+        tuple(x),
+        tuple(fe),
+        estimator,
+        vcov if isinstance(vcov, str) else dict(vcov),
+        tol,
+        maxiter,
+        assumed,
+    )
+    fp = data_fingerprint(
+        {
+            "data": str(pd.util.hash_pandas_object(used, index=False).sum()),
+            "settings": repr(asdict(settings)),
+        }
+    )
     drop = pd.concat(dropped) if dropped else pd.DataFrame(columns=[*work.columns, "reason"])
-    return GravityResult(settings, table, int(model._N), drop, converged, n_sep, pr2, used,
-                         vc, fp, model)
+    return GravityResult(
+        settings, table, int(model._N), drop, converged, n_sep, pr2, used, vc, fp, model
+    )
 
 
 def _pseudo_r2(model, data: pd.DataFrame, y: str, estimator: str) -> float:

@@ -121,6 +121,25 @@ def _assumed(v: object) -> str | None:
     return None
 
 
+def _share(v: object) -> str | None:
+    return None if 0 <= float(v) <= 1 else f"must be between 0 and 1 (got {v!r})"
+
+
+def _draws(v: object) -> str | None:
+    return None if 100 <= int(v) <= 200_000 else f"must be 100-200000 (got {v!r})"
+
+
+def _noise(v: object) -> str | None:
+    return None if 0 <= float(v) <= 2 else f"must be between 0 and 2 (got {v!r})"
+
+
+def _ranking_weights(v: object) -> str | None:
+    for key, w in dict(v).items():  # type: ignore[call-overload]
+        if isinstance(w, bool) or not isinstance(w, int | float) or w < 0:
+            return f"weight of {key!r} must be a number >= 0 (got {w!r})"
+    return None
+
+
 def _nonneg(v: object) -> str | None:
     return None if int(v) >= 0 else f"must be >= 0 (got {v!r})"
 
@@ -158,6 +177,34 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             {},
             "literature coefficients for the gravity fit: {term: {value, citation}}",
             _assumed,
+        ),
+        "ranking_normalisation": Spec(
+            str,
+            "minmax",
+            "normalisation: minmax | zscore | rank",
+            _one_of("minmax", "zscore", "rank"),
+        ),
+        "ranking_aggregation": Spec(
+            str,
+            "arithmetic",
+            "aggregation: arithmetic | geometric | topsis",
+            _one_of("arithmetic", "geometric", "topsis"),
+        ),
+        "ranking_weights": Spec(
+            dict, {}, "weights by indicator or pillar (empty: equal)", _ranking_weights
+        ),
+        "ranking_imputation": Spec(
+            str,
+            "none",
+            "missing indicators: none | median | min (flagged)",
+            _one_of("none", "median", "min"),
+        ),
+        "ranking_min_coverage": Spec(
+            (int, float), 0.6, "share of indicator weight a partner must cover", _share
+        ),
+        "ranking_draws": Spec(int, 2000, "Monte Carlo draws for rank bands", _draws),
+        "ranking_noise": Spec(
+            (int, float), 0.1, "indicator noise (log-scale sd) in the Monte Carlo", _noise
         ),
         "scenario": Spec(
             dict,
@@ -230,7 +277,11 @@ def _check_value(key: str, value: object, source: str) -> object:
     expected = spec.type
     # YAML booleans are ints in Python: a bool is valid only where a bool is declared.
     if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
-        name = expected.__name__ if isinstance(expected, type) else str(expected)
+        name = (
+            expected.__name__
+            if isinstance(expected, type)
+            else " or ".join(t.__name__ for t in expected)
+        )
         raise ParamsError(source, key, f"expected {name}, got {type(value).__name__} {value!r}")
     if isinstance(value, list):
         value = tuple(value)

@@ -57,8 +57,10 @@ def _capital(iso3: str) -> tuple[float, float, str] | None:
 
 def _haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(
-        (lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
@@ -76,10 +78,16 @@ def agreements_in_force(root=None) -> pd.DataFrame:
         for iso in str(r.members_iso3).split():
             if iso == "IDN":
                 continue
-            rows.append({"partner_iso3": iso, "agreement": r.agreement, "in_force": date,
-                         "counted": counted,
-                         "why_not": "" if counted else f"entry into force: {text}",
-                         "source": r.source_url})
+            rows.append(
+                {
+                    "partner_iso3": iso,
+                    "agreement": r.agreement,
+                    "in_force": date,
+                    "counted": counted,
+                    "why_not": "" if counted else f"entry into force: {text}",
+                    "source": r.source_url,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -107,16 +115,21 @@ def partner_covariates(partners: Sequence[str], years: Sequence[int], root=None)
             g = gdp.loc[key] if key in gdp.index else None
             cutoff = pd.Timestamp(y, 7, 1)
             active = mine[mine["in_force"] <= cutoff]
-            rows.append({
-                "partner_iso3": p, "year": int(y),
-                "gdp_usd_bn": float(g.get("gdp_usd", np.nan)) if g is not None else np.nan,
-                "gdp_growth_pct": float(g.get("gdp_growth_pct", np.nan)) if g is not None
-                else np.nan,
-                "distance_km": dist, "same_subregion": sub,
-                "agreement": float(len(active) > 0),
-                "agreements": "; ".join(active["agreement"]),
-                "gdp_source": str(src.loc[key].get("gdp_usd", "")) if key in src.index else "",
-            })
+            rows.append(
+                {
+                    "partner_iso3": p,
+                    "year": int(y),
+                    "gdp_usd_bn": float(g.get("gdp_usd", np.nan)) if g is not None else np.nan,
+                    "gdp_growth_pct": float(g.get("gdp_growth_pct", np.nan))
+                    if g is not None
+                    else np.nan,
+                    "distance_km": dist,
+                    "same_subregion": sub,
+                    "agreement": float(len(active) > 0),
+                    "agreements": "; ".join(active["agreement"]),
+                    "gdp_source": str(src.loc[key].get("gdp_usd", "")) if key in src.index else "",
+                }
+            )
     out = pd.DataFrame(rows)
     out["lgdp"] = np.log(out["gdp_usd_bn"])
     out["ldist"] = np.log(out["distance_km"])
@@ -147,10 +160,14 @@ class IndonesiaGravity:
     def summary(self) -> Summary:
         return Summary(
             title="Indonesia inward PMA gravity (PPML, year effects)",
-            settings={"observations (listed)": self.main.nobs if self.main else 0,
-                      "not identified": ", ".join(self.not_identified) or "none"},
-            tables=[("Estimates", self.estimates().round(4)),
-                    ("Potential against actual, latest year", self.potential.round(1))],
+            settings={
+                "observations (listed)": self.main.nobs if self.main else 0,
+                "not identified": ", ".join(self.not_identified) or "none",
+            },
+            tables=[
+                ("Estimates", self.estimates().round(4)),
+                ("Potential against actual, latest year", self.potential.round(1)),
+            ],
             notes=self.notes,
         )
 
@@ -175,8 +192,10 @@ def fit_indonesia_gravity(
         ``{term: {"value": v, "citation": "..."}}`` for coefficients the data cannot
         identify.
     """
-    assumed_coefs = {t: AssumedCoef(float(a["value"]), str(a["citation"]))  # type: ignore[arg-type]
-                     for t, a in (assumed or {}).items()}
+    assumed_coefs = {
+        t: AssumedCoef(float(a["value"]), str(a["citation"]))  # type: ignore[arg-type]
+        for t, a in (assumed or {}).items()
+    }
     ind = load_facts("raw/partners/indicators.csv")
     all_partners = sorted(set(ind["iso3"]) - {"IDN"})
     panel_pma = ledger.partner_panel(all_partners, periods=["FY"])
@@ -184,8 +203,11 @@ def fit_indonesia_gravity(
     if years is None:
         years = sorted(set(panel_pma["year"]) & gdp_years)
     cov = partner_covariates(all_partners, years)
-    panel = cov.merge(panel_pma[["year", "partner_iso3", "value", "upper_bound", "status"]],
-                      on=["year", "partner_iso3"], how="left")
+    panel = cov.merge(
+        panel_pma[["year", "partner_iso3", "value", "upper_bound", "status"]],
+        on=["year", "partner_iso3"],
+        how="left",
+    )
     panel["status"] = panel["status"].fillna("no list")
     panel = panel.rename(columns={"value": "pma_usd_m"})
     # Year effects as explicit dummies (first year = reference), not absorbed: with a
@@ -212,35 +234,44 @@ def fit_indonesia_gravity(
     except GravityError as exc:
         notes.append(f"Not estimable from Indonesia's data: {exc}")
     if not_identified:
-        notes.append("Not identified (collinear or constant in the sample): "
-                     + ", ".join(not_identified) + ". Supply literature values in the "
-                     "params (gravity_assumed) to use them.")
+        notes.append(
+            "Not identified (collinear or constant in the sample): "
+            + ", ".join(not_identified)
+            + ". Supply literature values in the "
+            "params (gravity_assumed) to use them."
+        )
     potential = _potential(main, panel, candidates) if main is not None else pd.DataFrame()
     return IndonesiaGravity(main, bound, panel, potential, not_identified, notes)
 
 
-def _potential(res: GravityResult, panel: pd.DataFrame,
-               candidates: Sequence[str] | None) -> pd.DataFrame:
+def _potential(
+    res: GravityResult, panel: pd.DataFrame, candidates: Sequence[str] | None
+) -> pd.DataFrame:
     years = [int(c[5:]) for c in res._estimated() if c.startswith("year_")]
     year = max(years) if years else int(panel["year"].min())
-    latest = panel[(panel["year"] == year)].dropna(subset=[t for t in res._estimated()
-                                                         if t != "Intercept"]
-                                                   + list(res.settings.assumed))
+    latest = panel[(panel["year"] == year)].dropna(
+        subset=[t for t in res._estimated() if t != "Intercept"] + list(res.settings.assumed)
+    )
     if candidates is not None:
         latest = latest[latest["partner_iso3"].isin(list(candidates))]
     if latest.empty:
         return pd.DataFrame()
     pred = res.predict(latest)
-    out = pd.DataFrame({
-        "partner_iso3": latest["partner_iso3"].to_numpy(), "year": year,
-        "status": latest["status"].to_numpy(),
-        "actual_usd_m": latest["pma_usd_m"].to_numpy(),
-        "actual_upper_usd_m": latest["upper_bound"].where(latest["status"] == "censored")
-        .to_numpy(),
-        "predicted_usd_m": pred["predicted"].to_numpy(),
-        "ci_low": pred["ci_low"].to_numpy(), "ci_high": pred["ci_high"].to_numpy(),
-        "agreement": latest["agreement"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "partner_iso3": latest["partner_iso3"].to_numpy(),
+            "year": year,
+            "status": latest["status"].to_numpy(),
+            "actual_usd_m": latest["pma_usd_m"].to_numpy(),
+            "actual_upper_usd_m": latest["upper_bound"]
+            .where(latest["status"] == "censored")
+            .to_numpy(),
+            "predicted_usd_m": pred["predicted"].to_numpy(),
+            "ci_low": pred["ci_low"].to_numpy(),
+            "ci_high": pred["ci_high"].to_numpy(),
+            "agreement": latest["agreement"].to_numpy(),
+        }
+    )
     out["untapped_usd_m"] = out["predicted_usd_m"] - out["actual_usd_m"]
     # Censored: actual < bound, so untapped > predicted - bound (a lower bound).
     out["untapped_at_least_usd_m"] = out["predicted_usd_m"] - out["actual_upper_usd_m"]

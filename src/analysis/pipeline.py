@@ -65,6 +65,7 @@ DEFAULT_NOTEBOOKS: tuple[str, ...] = (
     "notebooks/00-data-audit.ipynb",
     "notebooks/10-investment-flows.ipynb",
     "notebooks/20-gravity.ipynb",
+    "notebooks/30-partner-ranking.ipynb",
 )
 #: Params sets of the default batch: base then one sector file.
 DEFAULT_SETS: tuple[tuple[str, ...], ...] = (
@@ -162,9 +163,12 @@ def validate_jobs(jobs: Sequence[Job]) -> dict[str, dict[str, object]]:
     for f in sorted({f for job in jobs for f in job.params_files}):
         for key in read_params_file(_abs(f)):
             if key not in known:
-                raise ParamsError(f, str(key),
-                                  "not declared by the parameters cell of any notebook "
-                                  f"({', '.join(sorted(known))})")
+                raise ParamsError(
+                    f,
+                    str(key),
+                    "not declared by the parameters cell of any notebook "
+                    f"({', '.join(sorted(known))})",
+                )
     out = {}
     for job in jobs:
         params = load_params(*[_abs(f) for f in job.params_files], overrides=job.overrides)

@@ -21,12 +21,14 @@ from analysis.data.ledger import Ledger
 __all__ = [
     "mitra_style",
     "plot_coverage",
+    "plot_drivers",
     "plot_fan",
     "plot_fy_totals",
     "plot_partner_panel",
     "plot_partner_shares",
     "plot_potential",
     "plot_quarterly",
+    "plot_rank_bands",
     "plot_scenario",
 ]
 
@@ -304,18 +306,77 @@ def plot_potential(potential: pd.DataFrame, top: int = 15, ax: Axes | None = Non
     fig, ax = _axes(ax, figsize=(8.0, 0.35 * len(p) + 1.5))
     y = np.arange(len(p))
     with mitra_style():
-        ax.errorbar(p["predicted_usd_m"] / 1000, y,
-                    xerr=[(p["predicted_usd_m"] - p["ci_low"]) / 1000,
-                          (p["ci_high"] - p["predicted_usd_m"]) / 1000],
-                    fmt="o", color=COLORS["pma"], ecolor=COLORS["pma"], alpha=0.8,
-                    capsize=2, label="gravity prediction (95 % CI)")
+        ax.errorbar(
+            p["predicted_usd_m"] / 1000,
+            y,
+            xerr=[
+                (p["predicted_usd_m"] - p["ci_low"]) / 1000,
+                (p["ci_high"] - p["predicted_usd_m"]) / 1000,
+            ],
+            fmt="o",
+            color=COLORS["pma"],
+            ecolor=COLORS["pma"],
+            alpha=0.8,
+            capsize=2,
+            label="gravity prediction (95 % CI)",
+        )
         ax.plot(p["actual_usd_m"] / 1000, y, "s", color=COLORS["total"], label="actual")
-        ax.plot(p["actual_upper_usd_m"] / 1000, y, "<", color=COLORS["bound"],
-                markerfacecolor="none", label="actual below this (not in top list)")
+        ax.plot(
+            p["actual_upper_usd_m"] / 1000,
+            y,
+            "<",
+            color=COLORS["bound"],
+            markerfacecolor="none",
+            label="actual below this (not in top list)",
+        )
         ax.set_yticks(y, p["partner_iso3"])
         ax.set_xscale("log")
         ax.set_xlabel("PMA, US$ billion (log scale)")
         year = int(p["year"].iloc[0]) if len(p) else ""
         ax.set_title(f"Potential against actual PMA, {year}")
         ax.legend(loc="lower right", fontsize=7)
+    return fig
+
+
+def plot_rank_bands(result, top: int | None = None, ax: Axes | None = None) -> Figure:
+    """Nominal rank (dot), median Monte Carlo rank (bar mark) and the 5-95 % band per partner."""
+    t = result.table[result.table["status"] == "ranked"].sort_values("rank")
+    if top is not None:
+        t = t.head(top)
+    t = t.iloc[::-1]
+    fig, ax = _axes(ax, figsize=(7.0, 0.28 * len(t) + 1.5))
+    y = np.arange(len(t))
+    with mitra_style():
+        ax.hlines(
+            y,
+            t["rank_p05"],
+            t["rank_p95"],
+            color=COLORS["pma"],
+            lw=4,
+            alpha=0.4,
+            label="5-95 % of Monte Carlo ranks",
+        )
+        ax.plot(t["median_rank"], y, "|", color=COLORS["pma"], ms=12, mew=2, label="median rank")
+        ax.plot(t["rank"].astype(float), y, "o", color=COLORS["total"], ms=4, label="nominal rank")
+        ax.set_yticks(y, t["partner_iso3"])
+        ax.invert_xaxis()
+        ax.set_xlabel("rank (1 = best)")
+        ax.set_title("How robust is each partner's place?")
+        ax.legend(loc="upper left", fontsize=7)
+    return fig
+
+
+def plot_drivers(result, top: int = 15, ax: Axes | None = None) -> Figure:
+    """Heat map of each indicator's contribution to a partner's score against the average."""
+    ranked = result.table[result.table["status"] == "ranked"].sort_values("rank").head(top)
+    d = result.drivers.loc[ranked["partner_iso3"]]
+    fig, ax = _axes(ax, figsize=(0.6 * d.shape[1] + 3, 0.3 * len(d) + 2))
+    lim = np.nanmax(np.abs(d.to_numpy())) or 1.0
+    with mitra_style():
+        im = ax.imshow(d.to_numpy(dtype=float), cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
+        ax.set_xticks(range(d.shape[1]), d.columns, rotation=45, ha="right")
+        ax.set_yticks(range(len(d)), d.index)
+        ax.grid(False)
+        ax.set_title("Drivers: what lifts (blue) or sinks (red) each partner")
+        fig.colorbar(im, ax=ax, label="weighted distance from the average partner")
     return fig
