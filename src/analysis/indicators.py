@@ -82,10 +82,18 @@ def build_indicators(
     inds: list[Indicator] = []
     src_facts = "data/raw/partners/indicators.csv (publisher per row)"
 
+    def add(ind: Indicator, values: pd.Series, yrs: pd.Series | float) -> None:
+        cols[ind.code] = values.reindex(candidates).astype(float)
+        years[ind.code] = (
+            yrs.reindex(candidates).astype(float)
+            if isinstance(yrs, pd.Series)
+            else pd.Series(yrs, index=candidates, dtype=float)
+        )
+        inds.append(ind)
+
     def add_fact(code: str, fact: str, pillar: str, label: str, unit: str) -> None:
         v, y = _latest(facts, fact, candidates, end_year)
-        cols[code], years[code] = v, y
-        inds.append(Indicator(code, pillar, label, +1, unit, src_facts))
+        add(Indicator(code, pillar, label, +1, unit, src_facts), v, y)
 
     add_fact("ofdi_stock", "ofdi_stock_usd", "capacity", "Outward FDI stock", "US$ billion")
     add_fact("ofdi_flow", "ofdi_flow_usd", "capacity", "Outward FDI flow", "US$ billion")
@@ -116,9 +124,7 @@ def build_indicators(
         else:
             pma[p] = last["upper_bound"] / 2
             flags[p] = f"censored in {last['year']}: midpoint of [0, {last['upper_bound']:.0f}]"
-    cols["pma_in_idn"] = pd.Series(pma, dtype=float).reindex(candidates)
-    years["pma_in_idn"] = pd.Series(pma_year, dtype=float).reindex(candidates)
-    inds.append(
+    add(
         Indicator(
             "pma_in_idn",
             "presence",
@@ -126,7 +132,9 @@ def build_indicators(
             +1,
             "US$ million",
             "ledger: BKPM top-N lists (censored: midpoint)",
-        )
+        ),
+        pd.Series(pma, dtype=float),
+        pd.Series(pma_year, dtype=float),
     )
     # Momentum: growth between the two latest years in which the partner was listed.
     mom = {}
@@ -136,9 +144,8 @@ def build_indicators(
         if len(obs) >= 2:
             a, b = obs.iloc[-2], obs.iloc[-1]
             mom[p] = (b["value"] / a["value"]) ** (1 / max(b["year"] - a["year"], 1)) - 1
-    cols["pma_momentum"] = pd.Series(mom, dtype=float).reindex(candidates) * 100
-    years["pma_momentum"] = years["pma_in_idn"].where(cols["pma_momentum"].notna())
-    inds.append(
+    momentum = pd.Series(mom, dtype=float) * 100
+    add(
         Indicator(
             "pma_momentum",
             "presence",
@@ -146,14 +153,14 @@ def build_indicators(
             +1,
             "percent per year",
             "ledger: BKPM top-N lists",
-        )
+        ),
+        momentum,
+        pd.Series(pma_year, dtype=float).where(momentum.notna()),
     )
 
     cov = partner_covariates(candidates, [end_year]).set_index("partner_iso3")
     agreements = agreements_in_force()
-    cols["agreement"] = cov["agreement"].reindex(candidates)
-    years["agreement"] = pd.Series(float(end_year), index=candidates)
-    inds.append(
+    add(
         Indicator(
             "agreement",
             "ties",
@@ -161,11 +168,11 @@ def build_indicators(
             +1,
             "0/1",
             "data/raw/partners/agreements_eif.csv",
-        )
+        ),
+        cov["agreement"],
+        float(end_year),
     )
-    cols["distance"] = cov["distance_km"].reindex(candidates)
-    years["distance"] = pd.Series(np.nan, index=candidates)
-    inds.append(
+    add(
         Indicator(
             "distance",
             "ties",
@@ -173,11 +180,11 @@ def build_indicators(
             -1,
             "km",
             "countryinfo capital coordinates (great circle)",
-        )
+        ),
+        cov["distance_km"],
+        np.nan,
     )
-    cols["same_subregion"] = cov["same_subregion"].reindex(candidates)
-    years["same_subregion"] = pd.Series(np.nan, index=candidates)
-    inds.append(
+    add(
         Indicator(
             "same_subregion",
             "ties",
@@ -185,14 +192,13 @@ def build_indicators(
             +1,
             "0/1",
             "countryinfo (UN M49 sub-region)",
-        )
+        ),
+        cov["same_subregion"],
+        np.nan,
     )
     if potential is not None and len(potential):
         pot = potential.set_index("partner_iso3")
-        untapped = pot["untapped_usd_m"].fillna(pot["untapped_at_least_usd_m"])
-        cols["untapped"] = untapped.reindex(candidates)
-        years["untapped"] = pot["year"].reindex(candidates).astype(float)
-        inds.append(
+        add(
             Indicator(
                 "untapped",
                 "potential",
@@ -200,7 +206,9 @@ def build_indicators(
                 +1,
                 "US$ million",
                 "analysis.partners gravity fit (see report 20)",
-            )
+            ),
+            pot["untapped_usd_m"].fillna(pot["untapped_at_least_usd_m"]),
+            pot["year"],
         )
     values = pd.DataFrame(cols, index=pd.Index(candidates, name="partner_iso3"))
     yrs = pd.DataFrame(years, index=values.index)

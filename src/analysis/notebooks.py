@@ -11,6 +11,7 @@ the stable outputs.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -55,7 +56,10 @@ def refresh_notebook(script: str | Path, kernel_name: str = "mitra") -> Path:
             str(src), str(out), kernel_name=kernel_name, progress_bar=False, cwd=str(script.parent)
         )
         executed = nbformat.read(out, as_version=4)
-    # Keep the parameters cell exactly as authored (papermill adds nothing without params).
+    # Ids from position and source, so a refresh of an unchanged notebook changes nothing
+    # (jupytext draws random ids).
+    for i, cell in enumerate(executed.cells):
+        cell["id"] = hashlib.sha1(f"{i}:{cell.source}".encode()).hexdigest()[:8]
     atomic_write(target, nbformat.writes(strip_volatile(executed)) + "\n")
     return target
 

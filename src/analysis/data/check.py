@@ -22,6 +22,10 @@ __all__ = ["DataCheck", "check_data"]
 
 #: Years of the headline full-year table.
 FY_YEARS = range(2015, 2025)
+_CELL = ["year", "period", "measure", "sector", "region", "partner_iso3"]
+#: Columns shown for conflicts and identity violations (report, notebook, CSV views).
+CONFLICT_COLUMNS = [*_CELL, "chosen_published", "rule", "other_values"]
+VIOLATION_COLUMNS = [*_CELL, "equation", "lhs", "rhs", "difference", "tolerance", "unit"]
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -200,35 +204,12 @@ class DataCheck:
     def conflicts_for(self, sectors: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
         """Conflicts in national or the report's sectors' cells, within the window."""
         c = self._focus(self.ledger.conflicts, sectors, start, end)
-        cols = [
-            "year",
-            "period",
-            "measure",
-            "sector",
-            "partner_iso3",
-            "chosen_published",
-            "rule",
-            "other_values",
-        ]
-        return c[[k for k in cols if k in c.columns]]
+        return c[[k for k in CONFLICT_COLUMNS if k in c.columns]]
 
     def violations_for(self, sectors: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
         """Identity violations in national or the report's sectors' cells."""
         v = self._focus(self.ledger.violations, sectors, start, end)
-        cols = [
-            "year",
-            "period",
-            "measure",
-            "sector",
-            "partner_iso3",
-            "equation",
-            "lhs",
-            "rhs",
-            "difference",
-            "tolerance",
-            "unit",
-        ]
-        return v[[k for k in cols if k in v.columns]]
+        return v[[k for k in VIOLATION_COLUMNS if k in v.columns]]
 
     def issue_counts(self, sectors: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
         """Counts of observations, derived values, conflicts and violations by scope."""
@@ -338,40 +319,11 @@ class DataCheck:
                 ),
                 (
                     "Conflicts (one cell, different published values)",
-                    short(
-                        t["conflicts"],
-                        [
-                            "year",
-                            "period",
-                            "measure",
-                            "sector",
-                            "region",
-                            "partner_iso3",
-                            "chosen_published",
-                            "rule",
-                            "other_values",
-                        ],
-                    ),
+                    short(t["conflicts"], CONFLICT_COLUMNS),
                 ),
                 (
                     "Identity violations (beyond rounding and exchange-rate tolerance)",
-                    short(
-                        t["identity_violations"],
-                        [
-                            "year",
-                            "period",
-                            "measure",
-                            "sector",
-                            "region",
-                            "partner_iso3",
-                            "equation",
-                            "lhs",
-                            "rhs",
-                            "difference",
-                            "tolerance",
-                            "unit",
-                        ],
-                    ),
+                    short(t["identity_violations"], VIOLATION_COLUMNS),
                 ),
                 (
                     f"Derived values ({len(derived)}; flagged 'derived', never published)",
