@@ -60,7 +60,16 @@ display(Markdown(
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(report.overview().to_string(index=False))
+overview = report.overview()
+has_data = overview[overview["model"] != "none"]
+print(has_data.drop(columns="why").to_string(index=False))
+
+# %%
+display(has_data[["sector", "measure", "why"]])
+missing = overview[overview["model"] == "none"]
+if len(missing):
+    display(Markdown("No full-year figure published (no forecast): "
+                     + ", ".join(f"{r.sector} {r.measure}" for r in missing.itertuples())))
 
 # %% [markdown]
 # ## Model choice: rolling-origin backtest
