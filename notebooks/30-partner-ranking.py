@@ -109,6 +109,8 @@ display(result.sobol.round(3))
 # %%
 fig = result.plot_drivers()
 plt.show()
+top = result.table[result.table["status"] == "ranked"].sort_values("rank").head(15)
+display(result.drivers.loc[top["partner_iso3"]].round(3))
 
 # %% [markdown]
 # ## Partner profiles

@@ -207,3 +207,14 @@ def test_indonesia_application_respects_censoring(ledger):
     )
     assert (pot["ci_low"] < pot["predicted_usd_m"]).all()
     assert g.bound is not None and g.bound.nobs > g.main.nobs
+
+
+def test_clustered_standard_errors_match_pyfixest_directly():
+    import pyfixest as pf
+
+    d = _panel(seed=6)
+    res = fit_gravity(d, "y", ["x", "z"], ["f1"], vcov={"CRV1": "f2"})
+    ref = pf.fepois("y ~ x + z | f1", data=d, vcov={"CRV1": "f2"})
+    for term in ("x", "z"):
+        assert res.se()[term] == pytest.approx(ref.se()[term], rel=RTOL_ENGINES)
+    assert res.settings.vcov == {"CRV1": "f2"}

@@ -108,12 +108,7 @@ class DataCheck:
         panel = self.ledger.partner_panel(periods=["FY"])
         if panel.empty:
             return panel
-        text = np.where(
-            panel["status"] == "observed",
-            panel["value"].map(_fmt),
-            np.where(panel["status"] == "censored", "<" + panel["upper_bound"].map(_fmt), "?"),
-        )
-        out = panel.assign(cell=text).pivot(index="partner_iso3", columns="year", values="cell")
+        out = self.partner_table(panel)
         first = panel[panel["status"] == "observed"].groupby("partner_iso3")["value"].max()
         return out.loc[first.sort_values(ascending=False).index]
 
