@@ -214,7 +214,14 @@ def test_clustered_standard_errors_match_pyfixest_directly():
 
     d = _panel(seed=6)
     res = fit_gravity(d, "y", ["x", "z"], ["f1"], vcov={"CRV1": "f2"})
-    ref = pf.fepois("y ~ x + z | f1", data=d, vcov={"CRV1": "f2"})
+    ref = pf.fepois(
+        "y ~ x + z | f1",
+        data=d,
+        vcov={"CRV1": "f2"},
+        fixef_rm="none",
+        iwls_tol=1e-10,
+        iwls_maxiter=100,
+    )  # Mitra's settings
     for term in ("x", "z"):
         assert res.se()[term] == pytest.approx(ref.se()[term], rel=RTOL_ENGINES)
     assert res.settings.vcov == {"CRV1": "f2"}
