@@ -112,3 +112,40 @@ def test_cli_writes_nothing_into_the_repo_when_given_out(tmp_path):
     assert main(["data", "check", "--out", str(tmp_path / "x"), "-q"]) == 0
     assert sorted(p.name for p in (ROOT / "reports").iterdir()) == before
     shutil.rmtree(tmp_path / "x")
+
+
+def test_mitra_run_writes_one_report_with_manifest_and_index(tmp_path, monkeypatch):
+    import analysis.paths
+
+    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path)
+    rc = main(
+        [
+            "run",
+            "notebooks/00-data-audit.ipynb",
+            "-p",
+            "params/base.yaml",
+            "-p",
+            "params/pharma.yaml",
+            "-p",
+            "params/ci.yaml",
+            "--run-id",
+            "one",
+            "--no-progress",
+        ]
+    )
+    assert rc == 0
+    run = tmp_path / "one"
+    assert (run / "00-data-audit--pharma-ci.html").is_file()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["reports"]["00-data-audit--pharma-ci"]["parameters"]["sector"] == "pharma"
+    assert "00-data-audit--pharma-ci" in (run / "index.html").read_text()
+
+
+def test_mitra_batch_rejects_bad_params_with_exit_2(tmp_path, monkeypatch, capsys):
+    import analysis.paths
+
+    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sector: steel\n")
+    assert main(["batch", "--set", "textile", "-p", str(bad), "--no-progress"]) == 2
+    assert "bad.yaml: key 'sector'" in capsys.readouterr().err

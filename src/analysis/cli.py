@@ -89,14 +89,14 @@ def _batch_options(cmd: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from analysis.pipeline import Job, run_batch
+    from dataclasses import replace
+
+    from analysis.pipeline import plan_batch, run_batch
 
     files = tuple(args.params) or ("params/base.yaml",)
-    nb = Path(args.notebook)
-    job = Job(str(nb), files, args.name or f"{nb.stem}--run")
-    from analysis.pipeline import plan_batch
-
-    job = plan_batch([nb], [files])[0] if args.name is None else job
+    job = plan_batch([Path(args.notebook)], [files])[0]
+    if args.name is not None:
+        job = replace(job, name=args.name)
     result = run_batch(
         [job],
         run_id=args.run_id,
