@@ -313,8 +313,11 @@ def fit_gravity(
     if estimator not in ("ppml", "ols"):
         raise GravityError(f"estimator must be 'ppml' or 'ols', got {estimator!r}")
     x = [t for t in x if t not in assumed]
-    clusters = ([c.strip() for v in vcov.values() for c in str(v).split("+")]
-                if isinstance(vcov, Mapping) else [])
+    clusters = (
+        [c.strip() for v in vcov.values() for c in str(v).split("+")]
+        if isinstance(vcov, Mapping)
+        else []
+    )
     cols = [y, *x, *fe, *assumed, *clusters]
     missing = [c for c in cols if c not in data.columns]
     if missing:

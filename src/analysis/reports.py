@@ -33,12 +33,16 @@ _PACKAGES = (
     "mitra",
     "numpy",
     "pandas",
+    "scipy",
     "statsmodels",
+    "pyfixest",
+    "SALib",
+    "countryinfo",
+    "pycountry",
     "matplotlib",
     "papermill",
     "nbconvert",
-    "pycountry",
-    "scipy",
+    "distributed",
 )
 
 
