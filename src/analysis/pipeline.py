@@ -256,6 +256,29 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+@contextlib.contextmanager
+def _kernel_stderr_to(log: Path, enabled: bool):
+    """Send this process's stderr (which kernels inherit) to ``log`` while a report runs.
+
+    Only in Mitra's own worker processes: kernels print start-up chatter (e.g. ipykernel's
+    TCP notice) that would otherwise flood the console; the log keeps it for debugging.
+    """
+    if not enabled:
+        yield
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with log.open("ab") as handle:
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
     """Run one report; return its manifest record. Never raises for notebook failures.
 
@@ -284,16 +307,19 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
     for attempt in range(1, retries + 2):
         a0 = time.perf_counter()
         try:
-            pm.execute_notebook(
-                str(notebook),
-                str(tmp),
-                parameters=dict(spec["parameters"]),  # type: ignore[call-overload]
-                kernel_name=str(spec["kernel_name"]),
-                progress_bar=False,
-                cwd=str(notebook.parent),
-                start_timeout=int(spec["start_timeout"]),  # type: ignore[call-overload]
-                execution_timeout=spec.get("execution_timeout"),
-            )
+            with _kernel_stderr_to(
+                run_dir / "logs" / f"{name}.kernel.log", bool(spec.get("own_process"))
+            ):
+                pm.execute_notebook(
+                    str(notebook),
+                    str(tmp),
+                    parameters=dict(spec["parameters"]),  # type: ignore[call-overload]
+                    kernel_name=str(spec["kernel_name"]),
+                    progress_bar=False,
+                    cwd=str(notebook.parent),
+                    start_timeout=int(spec["start_timeout"]),  # type: ignore[call-overload]
+                    execution_timeout=spec.get("execution_timeout"),
+                )
             error = None
             record["attempts"].append(
                 {
@@ -355,6 +381,8 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
         with contextlib.suppress(Exception):
             _export_html(failed, run_dir / f"{name}.failed.html")
             outputs["failed_html"] = f"{name}.failed.html"
+    if spec.get("own_process") and (run_dir / "logs" / f"{name}.kernel.log").is_file():
+        outputs["kernel_log"] = f"logs/{name}.kernel.log"
     record["status"] = "ok" if error is None else "failed"
     record["error"] = error
     record["outputs"] = outputs
@@ -515,6 +543,8 @@ def run_batch(
             "execution_timeout": execution_timeout,
             "retries": retries,
             "root": str(paths.ROOT),
+            # Local workers are Mitra's own processes; dask workers are not ours to rewire.
+            "own_process": scheduler is None,
         }
         for j in jobs
     ]
