@@ -292,29 +292,34 @@ def test_startup_failures_are_retried_a_bounded_number_of_times(
     assert len(calls) == 2
 
 
-def test_every_sector_gets_a_gravity_report(ci_batch):
+def _assert_sections(ci_batch, notebook: str, words: tuple[str, ...]) -> None:
+    """Every sector's HTML report of ``notebook`` contains each of ``words``."""
     for sector in ("textile", "chemical", "pharma"):
-        html = (ci_batch.run_dir / f"20-gravity--{sector}-ci.html").read_text()
-        for words in (
-            "What Indonesia",
-            "Potential against actual",
-            "Counterfactual",
-            "Santos Silva",
-        ):
-            assert words in html, (sector, words)
+        html = (ci_batch.run_dir / f"{notebook}--{sector}-ci.html").read_text()
+        for w in words:
+            assert w in html, (sector, w)
+
+
+def test_every_sector_gets_a_gravity_report(ci_batch):
+    _assert_sections(
+        ci_batch,
+        "20-gravity",
+        ("What Indonesia", "Potential against actual", "Counterfactual", "Santos Silva"),
+    )
 
 
 def test_every_sector_gets_a_flows_report_with_the_required_sections(ci_batch):
-    for sector in ("textile", "chemical", "pharma"):
-        html = (ci_batch.run_dir / f"10-investment-flows--{sector}-ci.html").read_text()
-        for words in (
+    _assert_sections(
+        ci_batch,
+        "10-investment-flows",
+        (
             "rolling-origin backtest",
             "Scenario against baseline",
             "Gap to the published targets",
             "Where the foreign money comes from",
             "no-policy-change",
-        ):
-            assert words in html, (sector, words)
+        ),
+    )
     chem = (ci_batch.run_dir / "10-investment-flows--chemical-ci.html").read_text()
     assert "chemicals and pharmaceuticals as" in chem
 
@@ -339,16 +344,11 @@ def test_a_new_scenario_file_makes_a_new_report_without_code(tmp_path):
 
 
 def test_every_sector_gets_a_ranking_report(ci_batch):
-    for sector in ("textile", "chemical", "pharma"):
-        html = (ci_batch.run_dir / f"30-partner-ranking--{sector}-ci.html").read_text()
-        for words in (
-            "The ranking and its uncertainty",
-            "Sobol",
-            "Partner profiles",
-            "median_rank",
-            "Drivers",
-        ):
-            assert words in html, (sector, words)
+    _assert_sections(
+        ci_batch,
+        "30-partner-ranking",
+        ("The ranking and its uncertainty", "Sobol", "Partner profiles", "median_rank", "Drivers"),
+    )
 
 
 def test_a_weight_in_a_params_file_changes_the_ranking_report(tmp_path):

@@ -483,7 +483,6 @@ def _derive(obs: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, object]]]:
     new_rows: list[dict[str, object]] = []
     problems: list[dict[str, object]] = []
     cols = list(SERIES_COLUMNS)
-    base_cols = [*KEY_COLUMNS, "unit", "fx_basis", "fx_rate", "dataset"]
     for key, rows in _groups(obs, cols, 2):
         known: dict[str, dict[str, object]] = {r["period"]: r for r in rows}
         changed = True
@@ -528,7 +527,6 @@ def _derive(obs: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, object]]]:
     derived = pd.DataFrame(new_rows)
     if len(derived):
         derived = derived[[c for c in obs.columns if c in derived.columns]]
-        _ = base_cols
     return derived, problems
 
 
