@@ -257,6 +257,39 @@ def _now() -> str:
 
 
 @contextlib.contextmanager
+def _tables_env(folder: Path):
+    """Point kernels started in this block at ``folder`` for their CSV tables."""
+    from analysis.tables import TABLES_ENV
+
+    saved = os.environ.get(TABLES_ENV)
+    os.environ[TABLES_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(TABLES_ENV, None)
+        else:
+            os.environ[TABLES_ENV] = saved
+
+
+def _publish_tables(staging: Path, final: Path) -> list[str]:
+    """Swap a report's freshly written tables into place; return their names."""
+    import shutil
+
+    if not staging.is_dir():
+        return []
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.replace(final, old)
+        os.replace(staging, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, final)
+    return sorted(p.name for p in final.glob("*.csv"))
+
+
+@contextlib.contextmanager
 def _kernel_stderr_to(log: Path, enabled: bool):
     """Send this process's stderr (which kernels inherit) to ``log`` while a report runs.
 
@@ -293,6 +326,9 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
     if not notebook.is_absolute():
         notebook = Path(str(spec["root"])) / notebook
     tmp = run_dir / f".{name}.running-{os.getpid()}.ipynb"
+    # Tables are written to a staging folder and swapped in only when the report succeeds,
+    # so a failed rerun never leaves a mix of old and new tables.
+    tables_staging = run_dir / "tables" / f".{name}.running-{os.getpid()}"
     record: dict[str, object] = {
         "name": name,
         "notebook": spec["notebook"],
@@ -307,8 +343,11 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
     for attempt in range(1, retries + 2):
         a0 = time.perf_counter()
         try:
-            with _kernel_stderr_to(
-                run_dir / "logs" / f"{name}.kernel.log", bool(spec.get("own_process"))
+            with (
+                _kernel_stderr_to(
+                    run_dir / "logs" / f"{name}.kernel.log", bool(spec.get("own_process"))
+                ),
+                _tables_env(tables_staging),
             ):
                 pm.execute_notebook(
                     str(notebook),
@@ -370,9 +409,16 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
                     p.unlink()
         else:
             outputs = {"ipynb": final.name, "html": f"{name}.html"}
+            tables = _publish_tables(tables_staging, run_dir / "tables" / name)
+            if tables:
+                record["tables"] = [f"tables/{name}/{t}" for t in tables]
             for stale in (f"{name}.failed.ipynb", f"{name}.failed.html"):
                 with contextlib.suppress(OSError):
                     (run_dir / stale).unlink()
+    if tables_staging.exists():
+        import shutil
+
+        shutil.rmtree(tables_staging, ignore_errors=True)
     if error is not None and tmp.is_file():
         # Keep the executed notebook with its error, beside (never over) the last good one.
         failed = run_dir / f"{name}.failed.ipynb"
@@ -594,6 +640,8 @@ def run_batch(
                         },
                         **rec["outputs"],
                     }  # type: ignore[dict-item]
+                    if previous[name].get("tables"):
+                        rec["tables"] = previous[name]["tables"]
                     records[name] = rec
                 bar.update(1)
                 bar.set_postfix_str(f"{name}: {rec['status']}")
@@ -637,6 +685,11 @@ def _index_row(name: str, r: Mapping[str, object]) -> str:
     e = html.escape
     outputs: Mapping[str, str] = r.get("outputs") or {}  # type: ignore[assignment]
     links = " ".join(f'<a href="{e(v)}">{e(k)}</a>' for k, v in outputs.items())
+    tables: Sequence[str] = r.get("tables") or []  # type: ignore[assignment]
+    if tables:
+        links += " | tables: " + " ".join(
+            f'<a href="{e(t)}">{e(Path(t).stem)}</a>' for t in tables
+        )
     err: Mapping[str, object] = r.get("error") or {}  # type: ignore[assignment]
     error = f"{err.get('kind')}: {err.get('message')}" if err else ""
     status = str(r["status"])
