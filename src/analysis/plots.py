@@ -2,12 +2,26 @@
 
 Nothing here calls ``plt.show()`` or saves: saving belongs to :mod:`analysis.reports`. All
 figures share one style (:func:`mitra_style`), so reports look alike.
+
+Chart conventions, applied by the :func:`chart` decorator that every public plot function
+wears (``tests/test_plots.py`` checks that each one does):
+
+- a source line under the chart (:func:`add_source`, text from the message catalogue);
+- value axes in plain numbers with the language's thousands separators, never an offset
+  (``1e6``) or scientific notation (:func:`plain_numbers`);
+- a title in words and the unit on the value axis (each function sets them; the units
+  match the table the report shows next to the chart).
+
+Decorated functions accept ``language="en" | "id"`` (the source line and number format)
+and ``source=`` (to name a different source).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -15,11 +29,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogFormatter, MaxNLocator, ScalarFormatter
 
 from analysis.data.ledger import Ledger
+from analysis.i18n import format_number, label, messages
 
 __all__ = [
+    "SOURCE_GID",
+    "add_source",
+    "chart",
     "mitra_style",
+    "plain_numbers",
     "plot_coverage",
     "plot_drivers",
     "plot_fan",
@@ -56,6 +76,107 @@ def mitra_style() -> Iterator[None]:
         yield
 
 
+#: ``gid`` of the source line's text artist (tests look for it).
+SOURCE_GID = "mitra-source"
+
+
+def _step_digits(ticks: np.ndarray) -> int:
+    """Fewest decimals (0-3) that write every tick exactly (2.5 needs 1, 20 needs 0)."""
+    ticks = ticks[np.isfinite(ticks)]
+    if len(ticks) == 0:
+        return 0
+    tol = 1e-9 * max(1.0, float(np.max(np.abs(ticks))))
+    for digits in range(4):
+        if np.allclose(ticks, np.round(ticks, digits), rtol=0, atol=tol):
+            return digits
+    return 3
+
+
+def plain_numbers(axis, language: str = "en") -> None:
+    """Write an axis's tick labels as plain numbers with separators (no offset, no 1e6).
+
+    Categorical or already customised axes (their formatter is not matplotlib's default
+    number formatter) are left alone, and so are axes of years.
+    """
+    fmt = axis.get_major_formatter()
+    if not isinstance(fmt, ScalarFormatter | LogFormatter):
+        return
+    ticks = np.asarray(axis.get_ticklocs(), dtype=float)
+    finite = ticks[np.isfinite(ticks)]
+    if (
+        isinstance(fmt, ScalarFormatter)
+        and axis.axis_name == "x"
+        and len(finite)
+        and finite.min() >= 1900
+        and finite.max() <= 2100
+    ):
+        # A time axis of years: whole years, no separator ("2,024") and no offset.
+        if isinstance(axis.get_major_locator(), MaxNLocator):
+            axis.get_major_locator().set_params(integer=True)
+        axis.set_major_formatter(FuncFormatter(lambda v, _p=None: f"{v:.0f}"))
+        return
+
+    def label(value: float, _pos: int | None = None) -> str:
+        digits = _step_digits(np.asarray(axis.get_ticklocs(), dtype=float))
+        if isinstance(fmt, LogFormatter) and value < 1:
+            digits = max(digits, int(-np.floor(np.log10(value))) if value > 0 else 0)
+        return format_number(value, digits, language)
+
+    axis.set_major_formatter(FuncFormatter(label))
+    if isinstance(fmt, LogFormatter):
+        axis.set_minor_formatter(FuncFormatter(lambda v, p=None: ""))
+
+
+def add_source(fig: Figure, source: str, language: str = "en") -> None:
+    """Write "Source: ..." under everything else on the figure (once per figure)."""
+    if any(t.get_gid() == SOURCE_GID for t in fig.texts):
+        return
+    renderer = fig.canvas.get_renderer()
+    box = fig.get_tightbbox(renderer)  # inches, includes tick labels and outside legends
+    bottom = (box.y0 * fig.dpi) / (fig.get_figheight() * fig.dpi)
+    left = box.x0 / fig.get_figwidth()
+    fig.text(
+        left,
+        min(0.0, bottom) - 0.01,
+        messages(language)("common.source", source=source),
+        ha="left",
+        va="top",
+        fontsize=7,
+        color="#555555",
+        gid=SOURCE_GID,
+        wrap=True,
+    )
+
+
+def chart(source_key: str) -> Callable:
+    """Decorate a plot function: plain-number value axes and a source line.
+
+    ``source_key`` names the catalogue message of the default source (``chart.<key>``).
+    """
+
+    def decorate(fn: Callable[..., Figure]) -> Callable[..., Figure]:
+        takes_language = "language" in inspect.signature(fn).parameters
+
+        @functools.wraps(fn)
+        def wrapper(*args, language: str = "en", source: str | None = None, **kwargs) -> Figure:
+            if takes_language:
+                kwargs["language"] = language
+            fig = fn(*args, **kwargs)
+            for ax in fig.axes:
+                if ax.get_label() == "<colorbar>":
+                    continue
+                plain_numbers(ax.xaxis, language)
+                plain_numbers(ax.yaxis, language)
+            text = source or messages(language)(f"chart.{source_key}")
+            add_source(fig, text, language)
+            return fig
+
+        wrapper.chart_source = source_key  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
 def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
@@ -64,6 +185,7 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[
     return fig, ax
 
 
+@chart("source_ledger")
 def plot_fy_totals(
     ledger: Ledger, start_year: int = 2015, end_year: int = 2024, ax: Axes | None = None
 ) -> Figure:
@@ -104,8 +226,12 @@ def plot_fy_totals(
     return fig
 
 
+@chart("source_ledger")
 def plot_partner_panel(
-    panel: pd.DataFrame, partners: Sequence[str] | None = None, ax: Axes | None = None
+    panel: pd.DataFrame,
+    partners: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    language: str = "en",
 ) -> Figure:
     """PMA by partner over years: listed values as lines, censored partners as bounds.
 
@@ -121,7 +247,9 @@ def plot_partner_panel(
             color = cmap(i % 10)
             # NaN where not listed, so the line breaks instead of implying values in between.
             listed = sub["value"].where(sub["status"] == "observed") / 1000
-            ax.plot(sub["year"], listed, "-o", color=color, label=p, ms=4)
+            ax.plot(
+                sub["year"], listed, "-o", color=color, label=label("partner", p, language), ms=4
+            )
             cen = sub[sub["status"] == "censored"]
             ax.plot(
                 cen["year"],
@@ -140,6 +268,7 @@ def plot_partner_panel(
     return fig
 
 
+@chart("source_ledger")
 def plot_coverage(table: pd.DataFrame, title: str, ax: Axes | None = None) -> Figure:
     """Heat map of a coverage table (cells list periods): darker = more periods published."""
     counts = table.map(lambda s: len([p for p in str(s).split() if not p.endswith("*")]))
@@ -156,6 +285,7 @@ def plot_coverage(table: pd.DataFrame, title: str, ax: Axes | None = None) -> Fi
     return fig
 
 
+@chart("source_ledger")
 def plot_fan(forecast, ax: Axes | None = None) -> Figure:
     """Fan chart of a :class:`~analysis.flows.FlowForecast`: observed points, median, bands.
 
@@ -213,9 +343,10 @@ def plot_fan(forecast, ax: Axes | None = None) -> Figure:
     return fig
 
 
+@chart("source_ledger")
 def plot_scenario(result, ax: Axes | None = None) -> Figure:
     """Baseline fan chart with the scenario's median path on top."""
-    fig = plot_fan(result.baseline, ax=ax)
+    fig = plot_fan.__wrapped__(result.baseline, ax=ax)  # source line added once, at the end
     ax = fig.axes[0] if ax is None else ax
     with mitra_style():
         p = result.path
@@ -242,7 +373,8 @@ def plot_scenario(result, ax: Axes | None = None) -> Figure:
     return fig
 
 
-def plot_partner_shares(shares, ax: Axes | None = None) -> Figure:
+@chart("source_ledger")
+def plot_partner_shares(shares, ax: Axes | None = None, language: str = "en") -> Figure:
     """Stacked shares of full-year PMA: listed partners, then the hatched unlisted bucket."""
     fig, ax = _axes(ax)
     t = shares.table
@@ -256,7 +388,7 @@ def plot_partner_shares(shares, ax: Axes | None = None) -> Figure:
             vals = sub["share"].where(sub["status"].isin(["observed", "bucket"]))
             vals = vals.fillna(0).to_numpy()
             color = "lightgrey" if p == "other listed" else cmap(i % 10)
-            ax.bar(years, vals, bottom=bottom, color=color, label=p)
+            ax.bar(years, vals, bottom=bottom, color=color, label=label("partner", p, language))
             bottom += vals
         unl = t[t["partner_iso3"] == "unlisted"].set_index("year").reindex(years)["share"]
         ax.bar(
@@ -279,6 +411,7 @@ def plot_partner_shares(shares, ax: Axes | None = None) -> Figure:
     return fig
 
 
+@chart("source_ledger")
 def plot_quarterly(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
     """National quarterly realisation; derived quarters as open markers, gaps left open."""
     fig, ax = _axes(ax, figsize=(10.0, 3.6))
@@ -300,7 +433,10 @@ def plot_quarterly(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
     return fig
 
 
-def plot_potential(potential: pd.DataFrame, top: int = 15, ax: Axes | None = None) -> Figure:
+@chart("source_gravity")
+def plot_potential(
+    potential: pd.DataFrame, top: int = 15, ax: Axes | None = None, language: str = "en"
+) -> Figure:
     """Predicted (with CI) against actual PMA by partner; censored actuals as upper bounds."""
     p = potential.head(top).iloc[::-1]
     fig, ax = _axes(ax, figsize=(8.0, 0.35 * len(p) + 1.5))
@@ -329,7 +465,7 @@ def plot_potential(potential: pd.DataFrame, top: int = 15, ax: Axes | None = Non
             markerfacecolor="none",
             label="actual below this (not in top list)",
         )
-        ax.set_yticks(y, p["partner_iso3"])
+        ax.set_yticks(y, [label("partner", c, language) for c in p["partner_iso3"]])
         ax.set_xscale("log")
         ax.set_xlabel("PMA, US$ billion (log scale)")
         year = int(p["year"].iloc[0]) if len(p) else ""
@@ -338,7 +474,10 @@ def plot_potential(potential: pd.DataFrame, top: int = 15, ax: Axes | None = Non
     return fig
 
 
-def plot_rank_bands(result, top: int | None = None, ax: Axes | None = None) -> Figure:
+@chart("source_ranking")
+def plot_rank_bands(
+    result, top: int | None = None, ax: Axes | None = None, language: str = "en"
+) -> Figure:
     """Nominal rank (dot), median Monte Carlo rank (bar mark) and the 5-95 % band per partner."""
     t = result.table[result.table["status"] == "ranked"].sort_values("rank")
     if top is not None:
@@ -358,7 +497,7 @@ def plot_rank_bands(result, top: int | None = None, ax: Axes | None = None) -> F
         )
         ax.plot(t["median_rank"], y, "|", color=COLORS["pma"], ms=12, mew=2, label="median rank")
         ax.plot(t["rank"].astype(float), y, "o", color=COLORS["total"], ms=4, label="nominal rank")
-        ax.set_yticks(y, t["partner_iso3"])
+        ax.set_yticks(y, [label("partner", c, language) for c in t["partner_iso3"]])
         ax.invert_xaxis()
         ax.set_xlabel("rank (1 = best)")
         ax.set_title("How robust is each partner's place?")
@@ -366,7 +505,8 @@ def plot_rank_bands(result, top: int | None = None, ax: Axes | None = None) -> F
     return fig
 
 
-def plot_drivers(result, top: int = 15, ax: Axes | None = None) -> Figure:
+@chart("source_ranking")
+def plot_drivers(result, top: int = 15, ax: Axes | None = None, language: str = "en") -> Figure:
     """Heat map of each indicator's contribution to a partner's score against the average."""
     ranked = result.table[result.table["status"] == "ranked"].sort_values("rank").head(top)
     d = result.drivers.loc[ranked["partner_iso3"]]
@@ -374,8 +514,13 @@ def plot_drivers(result, top: int = 15, ax: Axes | None = None) -> Figure:
     lim = np.nanmax(np.abs(d.to_numpy())) or 1.0
     with mitra_style():
         im = ax.imshow(d.to_numpy(dtype=float), cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
-        ax.set_xticks(range(d.shape[1]), d.columns, rotation=45, ha="right")
-        ax.set_yticks(range(len(d)), d.index)
+        ax.set_xticks(
+            range(d.shape[1]),
+            [label("indicator", c, language) for c in d.columns],
+            rotation=45,
+            ha="right",
+        )
+        ax.set_yticks(range(len(d)), [label("partner", c, language) for c in d.index])
         ax.grid(False)
         ax.set_title("Drivers: what lifts (blue) or sinks (red) each partner")
         fig.colorbar(im, ax=ax, label="weighted distance from the average partner")

@@ -1,0 +1,104 @@
+"""Message catalogues: same keys and placeholders in every language, number formats, labels."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analysis.i18n import (
+    LANGUAGES,
+    MessageError,
+    Messages,
+    catalogue,
+    format_number,
+    label,
+    placeholders,
+)
+
+
+def test_every_key_is_in_every_language():
+    keys = {lang: set(catalogue(lang)) for lang in LANGUAGES}
+    for lang in LANGUAGES:
+        for other in LANGUAGES:
+            missing = sorted(keys[other] - keys[lang])
+            assert not missing, f"{lang}.yaml lacks keys that {other}.yaml has: {missing}"
+
+
+def test_every_message_has_the_same_placeholders_in_every_language():
+    en = catalogue("en")
+    for lang in LANGUAGES:
+        cat = catalogue(lang)
+        for key, text in cat.items():
+            assert placeholders(text) == placeholders(en[key]), (lang, key)
+
+
+def test_indonesian_catalogue_is_translated_not_copied():
+    en, id_ = catalogue("en"), catalogue("id")
+    # Units, codes and proper names may coincide; sentences must not.
+    same = [k for k in en if en[k] == id_[k] and len(en[k].split()) > 3]
+    assert not same, f"untranslated messages: {same}"
+
+
+def test_a_missing_key_names_the_catalogue():
+    with pytest.raises(MessageError, match="not in the 'id' catalogue"):
+        Messages("id")("brief.no_such_key")
+    with pytest.raises(MessageError, match="unknown language"):
+        Messages("fr")
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "en", "id_"),
+    [
+        (1957287.396, 1, "1,957,287.4", "1.957.287,4"),
+        (1234.5, 1, "1,234.5", "1.234,5"),
+        (0.626825, 3, "0.627", "0,627"),
+        (-1234, 0, "-1,234", "-1.234"),
+        (-0.04, 1, "0.0", "0,0"),
+        (float("nan"), 1, "–", "–"),
+        (None, 1, "–", "–"),
+    ],
+)
+def test_number_formats(value, digits, en, id_):
+    assert format_number(value, digits, "en") == en
+    assert format_number(value, digits, "id") == id_
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False), st.integers(0, 3))
+def test_indonesian_format_reads_back_to_the_english_number(x, digits):
+    en = format_number(x, digits, "en")
+    id_ = format_number(x, digits, "id")
+    back = id_.replace(".", "").replace(",", ".")
+    assert back == en.replace(",", "")
+    assert math.isclose(float(back), round(x, digits) + 0.0, abs_tol=10**-digits)
+
+
+def test_placeholders_format_numbers_in_the_language():
+    assert Messages("id")("audit.f_growth", start=2015, end=2024, growth=5.26) == (
+        "Selama 2015-2024, total nasional tumbuh rata-rata 5,3 % per tahun."
+    )
+    text = Messages("en")("audit.f_total", total=1712.6, year=2024, pma_share=0.523)
+    assert text.startswith("Realised investment reached Rp 1,712.6 trillion in 2024, 52%")
+
+
+def test_labels_give_names_not_codes():
+    assert label("partner", "DEU", "en") == "Germany"
+    assert label("partner", "DEU", "id") == "Jerman"
+    assert label("partner", "FRA", "id") == "Perancis"  # pycountry's Indonesian names
+    assert label("partner", "CHN+HKG", "en") == "China + Hong Kong"
+    assert label("ledger_sector", "chem_pharma", "id") == "Industri kimia dan farmasi"
+    assert label("sector", "textile", "en") == "Textiles, apparel and footwear"
+    assert label("flag", "derived;fx_converted", "en") == (
+        "derived from cumulative figures; converted at the exchange rate of the chosen basis"
+    )
+    assert label("partner", None, "en") == "–"
+    assert label("partner", "XXX", "en") == "XXX"  # unknown codes stay visible, never hidden
+
+
+def test_every_flag_in_the_ledger_has_a_label(ledger):
+    flags = {f for s in ledger.to_frame()["flags"] for f in str(s).split(";") if f}
+    for lang in LANGUAGES:
+        unlabelled = sorted(f for f in flags if label("flag", f, lang) == f)
+        assert not unlabelled, (lang, unlabelled)
