@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,32 @@ def shared_reference() -> Path:
     if not SHARED_REFERENCE.is_dir():
         pytest.skip(f"reference data not available at {SHARED_REFERENCE}")
     return SHARED_REFERENCE
+
+
+# --- structural checks of exported HTML (used by the export and pipeline tests) ---------------
+
+_EXTERNAL_RESOURCE = re.compile(
+    r"<(script|link|img|iframe|source|video|audio)\b[^>]*\b(src|href)\s*=\s*[\"']?"
+    r"(https?:)?//",
+    re.I,
+)
+_CELL = re.compile(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", re.S | re.I)
+
+
+def assert_report_html(text: str, name: str = "report") -> None:
+    """A report a ministry can circulate: self-contained, titled, no traceback, no raw NaN.
+
+    No script, style sheet, image or frame may load from another host (the report must open
+    on an air-gapped network); ``@import`` and ``url(http...)`` in styles count too.
+    """
+    assert not _EXTERNAL_RESOURCE.search(text), f"{name}: loads a resource from another host"
+    assert not re.search(r"@import|url\(\s*[\"']?(https?:)?//", text), f"{name}: external CSS"
+    title = re.search(r"<title>(.*?)</title>", text, re.S)
+    assert title and title.group(1).strip() not in ("", "Notebook"), f"{name}: no real <title>"
+    assert "Traceback" not in text, f"{name}: a traceback reached the report"
+    assert "@media print" in text, f"{name}: no print style sheet"
+    for cell in _CELL.findall(text):
+        plain = re.sub(r"<[^>]+>", "", cell).strip()
+        assert plain not in ("nan", "NaN", "<NA>", "None", "NaT"), (
+            f"{name}: raw {plain} in a table"
+        )

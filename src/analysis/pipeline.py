@@ -27,7 +27,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import datetime as dt
-import html
 import json
 import multiprocessing
 import os
@@ -242,14 +241,13 @@ def _stabilise_ids(nb_path: Path) -> None:
 
 
 def _export_html(nb_path: Path, html_path: Path) -> None:
+    """Write the report as self-contained HTML (:func:`analysis.export.notebook_html`)."""
     import nbformat
-    from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
-    atomic_write(html_path, body)
+    from analysis.export import notebook_html
+
+    nb = nbformat.read(nb_path, as_version=4)
+    atomic_write(html_path, notebook_html(nb, fallback_title=nb_path.stem))
 
 
 def _now() -> str:
@@ -657,12 +655,32 @@ def run_batch(
         "reports": records,
     }
     write_json(manifest_path, manifest)
-    atomic_write(run_dir / "index.html", _index_html(manifest))
-    _point_latest(reports_dir, run_id)
+    atomic_write(run_dir / "index.html", _index_html(manifest, run_dir))
+    _point_latest(reports_dir, run_id, records)
     return BatchResult(run_id, run_dir, records)
 
 
-def _point_latest(reports_dir: Path, run_id: str) -> None:
+def _is_complete_default(records: Mapping[str, Mapping[str, object]]) -> bool:
+    """True when ``records`` hold every report of the default batch, all ok."""
+    if not records or any(r.get("status") != "ok" for r in records.values()):
+        return False
+    try:
+        default = {j.name for j in plan_batch()}
+    except Exception:  # a plan that cannot be made is not a complete default batch
+        return False
+    return default <= set(records)
+
+
+def _point_latest(
+    reports_dir: Path, run_id: str, records: Mapping[str, Mapping[str, object]] | None = None
+) -> None:
+    """Point ``reports/latest`` at this run if it is a complete default batch.
+
+    A smaller run (one sector, ``--ci``, a single report) or one with failures never moves
+    ``latest``: it always opens the newest full set of reports.
+    """
+    if records is not None and not _is_complete_default(records):
+        return
     link = reports_dir / "latest"
     tmp = reports_dir / f".latest-{os.getpid()}"
     with contextlib.suppress(OSError):
@@ -675,58 +693,11 @@ def _point_latest(reports_dir: Path, run_id: str) -> None:
             tmp.unlink()
 
 
-_INDEX_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
-    "td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}"
-)
+def _index_html(manifest: Mapping[str, object], run_dir: Path | None = None) -> str:
+    """The run's portal (:func:`analysis.export.index_html`)."""
+    from analysis.export import index_html
 
-
-def _index_row(name: str, r: Mapping[str, object]) -> str:
-    e = html.escape
-    outputs: Mapping[str, str] = r.get("outputs") or {}  # type: ignore[assignment]
-    links = " ".join(f'<a href="{e(v)}">{e(k)}</a>' for k, v in outputs.items())
-    tables: Sequence[str] = r.get("tables") or []  # type: ignore[assignment]
-    if tables:
-        links += " | tables: " + " ".join(
-            f'<a href="{e(t)}">{e(Path(t).stem)}</a>' for t in tables
-        )
-    err: Mapping[str, object] = r.get("error") or {}  # type: ignore[assignment]
-    error = f"{err.get('kind')}: {err.get('message')}" if err else ""
-    status = str(r["status"])
-    color = "#1b7f3b" if status == "ok" else "#b03a2e"
-    shown = ("sector", "start_year", "end_year", "fx_basis")
-    params = ", ".join(
-        f"{k}={v}"
-        for k, v in dict(r.get("parameters") or {}).items()
-        if k in shown  # type: ignore[call-overload]
-    )
-    files = " + ".join(r.get("params_files") or [])  # type: ignore[call-overload]
-    cells = [
-        e(name),
-        f"<b style='color:{color}'>{e(status)}</b>",
-        links,
-        e(params),
-        e(files),
-        e(str(r.get("duration_s", ""))),
-        e(error),
-    ]
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
-
-
-def _index_html(manifest: Mapping[str, object]) -> str:
-    e = html.escape
-    reports: Mapping[str, Mapping[str, object]] = manifest["reports"]  # type: ignore[assignment]
-    env: Mapping[str, object] = manifest["environment"]  # type: ignore[assignment]
-    run_id = e(str(manifest["run_id"]))
-    head = ["report", "status", "files", "parameters", "params files", "seconds", "error"]
-    rows = "\n".join(_index_row(n, reports[n]) for n in sorted(reports))
-    return (
-        "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>Mitra reports {run_id}</title><style>{_INDEX_STYLE}</style></head><body>\n"
-        f"<h1>Mitra reports: run {run_id}</h1>\n"
-        f"<p>Git commit {e(str(env.get('git_commit')))}; started "
-        f"{e(str(manifest['started_at']))}; finished {e(str(manifest['finished_at']))}; "
-        "details in <a href='manifest.json'>manifest.json</a>.</p>\n"
-        "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>\n"
-        f"{rows}\n</table></body></html>\n"
-    )
+    data_check = None
+    if run_dir is not None and (run_dir.parent / "data-check" / "summary.md").is_file():
+        data_check = "../data-check/summary.md"
+    return index_html(manifest, run_dir, data_check=data_check)
