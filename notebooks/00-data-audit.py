@@ -21,13 +21,13 @@
 # below comes from the validated ledger (`analysis.data`), with its sources.
 
 # %% tags=["parameters"]
-run_name: str = "adhoc"  # name of the run (letters, digits, - _ .)
+run_name: str = "default"  # name of the run (letters, digits, - _ .)
 sector: str = "textile"  # textile | chemical | pharma
 start_year: int = 2015  # first year shown
 end_year: int = 2024  # last year shown
 fx_basis: str = "apbn"  # exchange-rate basis: apbn | market
 fx_fallback: str = "market"  # basis for years the main one lacks: apbn | market | none
-partners: list = ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"]  # partner ISO3 codes
+partners: list = ["SGP", "CHN", "HKG", "JPN", "KOR", "MYS", "USA", "TWN"]  # partner ISO3 codes
 
 # %%
 import matplotlib.pyplot as plt

@@ -21,7 +21,7 @@
 # how far the published targets are, and which partners the foreign money comes from.
 
 # %% tags=["parameters"]
-run_name: str = "adhoc"  # name of the run (letters, digits, - _ .)
+run_name: str = "default"  # name of the run (letters, digits, - _ .)
 sector: str = "textile"  # textile | chemical | pharma
 start_year: int = 2015  # first year shown
 end_year: int = 2024  # last year of history used
@@ -29,8 +29,8 @@ horizon: int = 2030  # last forecast year
 fx_basis: str = "apbn"  # exchange-rate basis: apbn | market
 fx_fallback: str = "market"  # basis for years the main one lacks: apbn | market | none
 interpolate: bool = False  # fill interior gaps log-linearly (flagged): true | false
-partners: list = ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"]  # partner ISO3 codes
-scenario: dict = {"name": "no-policy-change"}  # policy scenario (see analysis.scenarios)
+partners: list = ["SGP", "CHN", "HKG", "JPN", "KOR", "MYS", "USA", "TWN"]  # partner ISO3 codes
+scenario: dict = {"name": "no-policy-change", "description": "Baseline only, no policy assumption"}  # policy scenario (see analysis.scenarios)
 
 # %%
 import matplotlib.pyplot as plt

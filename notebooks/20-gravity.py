@@ -23,10 +23,10 @@
 # identify and what had to be assumed.
 
 # %% tags=["parameters"]
-run_name: str = "adhoc"  # name of the run (letters, digits, - _ .)
+run_name: str = "default"  # name of the run (letters, digits, - _ .)
 sector: str = "textile"  # textile | chemical | pharma
-partners: list = ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"]  # partner ISO3 codes
-gravity_assumed: dict = {}  # literature coefficients: {term: {value, citation}}
+partners: list = ["SGP", "CHN", "HKG", "JPN", "KOR", "MYS", "USA", "TWN"]  # partner ISO3 codes
+gravity_assumed: dict = {"lgdp": {"value": 0.733, "citation": "Santos Silva & Tenreyro (2006), Table 3, PPML, exporter GDP (trade elasticity used as a proxy)"}, "ldist": {"value": -0.784, "citation": "Santos Silva & Tenreyro (2006), Table 3, PPML, distance (trade elasticity used as a proxy)"}}  # literature coefficients, as in params/base.yaml
 
 # %%
 import matplotlib.pyplot as plt

@@ -22,11 +22,11 @@
 # gives every partner a rank band, and Sobol indices say which choice moves the ranks most.
 
 # %% tags=["parameters"]
-run_name: str = "adhoc"  # name of the run (letters, digits, - _ .)
+run_name: str = "default"  # name of the run (letters, digits, - _ .)
 sector: str = "textile"  # textile | chemical | pharma
 end_year: int = 2024  # latest year of data used
-partners: list = ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"]  # partners to profile
-gravity_assumed: dict = {}  # literature coefficients for the gravity potential
+partners: list = ["SGP", "CHN", "HKG", "JPN", "KOR", "MYS", "USA", "TWN"]  # partners to profile
+gravity_assumed: dict = {"lgdp": {"value": 0.733, "citation": "Santos Silva & Tenreyro (2006), Table 3, PPML, exporter GDP (trade elasticity used as a proxy)"}, "ldist": {"value": -0.784, "citation": "Santos Silva & Tenreyro (2006), Table 3, PPML, distance (trade elasticity used as a proxy)"}}  # literature coefficients, as in params/base.yaml
 ranking_normalisation: str = "minmax"  # minmax | zscore | rank
 ranking_aggregation: str = "arithmetic"  # arithmetic | geometric | topsis
 ranking_weights: dict = {}  # weights by indicator or pillar (empty: equal)

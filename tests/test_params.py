@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from analysis.params import SPECS, ParamsError, load_params, notebook_parameters
-from analysis.pipeline import DEFAULT_NOTEBOOKS, DEFAULT_SETS, plan_batch, run_batch, validate_jobs
+from analysis.pipeline import (
+    BRIEF_NOTEBOOK,
+    DEFAULT_NOTEBOOKS,
+    DEFAULT_SETS,
+    plan_batch,
+    run_batch,
+    validate_jobs,
+)
 from conftest import ROOT
 
 
@@ -104,7 +111,7 @@ def test_unsafe_run_id_is_rejected(tmp_path):
 
 
 def test_every_params_file_fits_the_notebooks_parameters_cells():
-    declared = {nb: notebook_parameters(ROOT / nb) for nb in DEFAULT_NOTEBOOKS}
+    declared = {nb: notebook_parameters(ROOT / nb) for nb in (*DEFAULT_NOTEBOOKS, BRIEF_NOTEBOOK)}
     for nb, cell in declared.items():
         unknown = set(cell) - set(SPECS)
         assert not unknown, f"{nb} declares parameters analysis.params does not know: {unknown}"

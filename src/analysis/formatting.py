@@ -145,8 +145,11 @@ class _Markdown:
 
 
 def heading(text: str, level: int = 2) -> _Markdown:
-    """A section heading as Markdown (its anchor is :func:`anchor` of ``text``)."""
-    return _Markdown(f"{'#' * level} {text}")
+    """A section heading as Markdown (its anchor is :func:`anchor` of ``text``).
+
+    ``level=0`` gives a plain paragraph.
+    """
+    return _Markdown(f"{'#' * level} {text}" if level else text)
 
 
 # --- cells ----------------------------------------------------------------------------------

@@ -96,6 +96,11 @@ def _partners(v: object) -> str | None:
     return f"unknown partner code(s) {bad}; expected ISO 3166 alpha-3" if bad else None
 
 
+def _partner(v: object) -> str | None:
+    ok = isinstance(v, str) and len(v) == 3 and v.isupper() and is_partner_code(v)
+    return None if ok else f"expected one ISO 3166 alpha-3 country code such as DEU (got {v!r})"
+
+
 def _horizon(v: object) -> str | None:
     return None if 2020 <= int(v) <= 2050 else f"horizon out of range 2020-2050 (got {v!r})"
 
@@ -166,6 +171,10 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"],
             "partner ISO3 codes to show",
             _partners,
+        ),
+        "partner": Spec(str, "DEU", "partner of a brief: ISO 3166 alpha-3 code", _partner),
+        "language": Spec(
+            str, "en", "report language: en | id (Bahasa Indonesia)", _one_of("en", "id")
         ),
         "seed": Spec(int, 20261127, "random seed", _nonneg),
         "horizon": Spec(int, 2030, "last forecast year", _horizon),

@@ -56,6 +56,7 @@ __all__ = [
     "Job",
     "PipelineError",
     "plan_batch",
+    "plan_briefs",
     "run_batch",
 ]
 
@@ -72,6 +73,13 @@ DEFAULT_SETS: tuple[tuple[str, ...], ...] = (
     ("params/base.yaml", "params/chemical.yaml"),
     ("params/base.yaml", "params/pharma.yaml"),
 )
+#: The partner-brief notebook; the default batch adds briefs (see :func:`plan_briefs`).
+BRIEF_NOTEBOOK = "notebooks/40-partner-brief.ipynb"
+#: Partners briefed for a sector whatever their rank (e.g. ahead of a German delegation).
+BRIEF_PARTNERS: dict[str, tuple[str, ...]] = {"chemical": ("DEU",), "pharma": ("DEU",)}
+#: The default batch also briefs the sector's top-ranked partners, in every language.
+BRIEF_TOP = 3
+BRIEF_LANGUAGES: tuple[str, ...] = ("en", "id")
 KERNEL_NAME = "mitra"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -103,17 +111,61 @@ def _set_label(files: Sequence[str]) -> str:
     return "-".join(stems) or "base"
 
 
+def plan_briefs(
+    sets: Iterable[Sequence[str | Path]] | None = None,
+    *,
+    extra_files: Sequence[str | Path] = (),
+    top: int = BRIEF_TOP,
+    languages: Sequence[str] = BRIEF_LANGUAGES,
+) -> list[Job]:
+    """Partner briefs for each set's sector: its ``top`` ranked partners plus
+    :data:`BRIEF_PARTNERS`, in every language.
+
+    The ranking is the one report 30 shows for that params set (nominal rank). Names are
+    ``40-partner-brief--<set label>-<partner>-<language>``, e.g.
+    ``40-partner-brief--chemical-deu-id``.
+    """
+    from analysis.studies.brief import top_partners
+
+    nb = paths.ROOT / BRIEF_NOTEBOOK
+    if not nb.is_file():
+        raise PipelineError(f"{nb}: notebook not found")
+    jobs = []
+    for files in [tuple(s) for s in (sets or DEFAULT_SETS)]:
+        layered = tuple(_rel(resolve_params_file(f)) for f in (*files, *extra_files))
+        sector = str(load_params(*[_abs(f) for f in layered]).sector)
+        chosen = top_partners(sector, top, tuple(str(_abs(f)) for f in layered))
+        partners = list(dict.fromkeys([*chosen, *BRIEF_PARTNERS.get(sector, ())]))
+        label = _set_label([*files, *extra_files])
+        for partner in partners:
+            for language in languages:
+                jobs.append(
+                    Job(
+                        _rel(nb),
+                        layered,
+                        f"{nb.stem}--{label}-{partner.lower()}-{language}",
+                        overrides={"partner": partner, "language": language},
+                    )
+                )
+    return jobs
+
+
 def plan_batch(
     notebooks: Iterable[str | Path] | None = None,
     sets: Iterable[Sequence[str | Path]] | None = None,
     *,
     extra_files: Sequence[str | Path] = (),
+    briefs: bool | None = None,
 ) -> list[Job]:
     """Return the jobs of notebooks x params sets (``extra_files`` layered last on each).
 
     Names are ``<notebook stem>--<set label>``: the stems of the set's and the extra files
     except ``base`` (e.g. ``00-data-audit--textile``, ``10-investment-flows--textile-ci``).
+    ``briefs`` adds the partner briefs of :func:`plan_briefs`; by default they are part of
+    the default batch (no notebooks and no sets given) only.
     """
+    if briefs is None:
+        briefs = notebooks is None and sets is None
     nbs = [Path(n) for n in (notebooks or DEFAULT_NOTEBOOKS)]
     nbs = [n if n.is_absolute() or n.exists() else paths.ROOT / n for n in nbs]
     sets = [tuple(s) for s in (sets or DEFAULT_SETS)]
@@ -125,6 +177,8 @@ def plan_batch(
             layered = tuple(_rel(resolve_params_file(f)) for f in (*files, *extra_files))
             label = _set_label([*files, *extra_files])
             jobs.append(Job(_rel(nb), layered, f"{nb.stem}--{label}"))
+    if briefs:
+        jobs += plan_briefs(sets, extra_files=extra_files)
     names = [j.name for j in jobs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -331,6 +385,7 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
         "name": name,
         "notebook": spec["notebook"],
         "params_files": list(spec["params_files"]),  # type: ignore[call-overload]
+        "overrides": dict(spec.get("overrides") or {}),  # type: ignore[call-overload]
         "parameters": spec["parameters"],
         "started_at": _now(),
         "attempts": [],
@@ -566,7 +621,12 @@ def run_batch(
         if not previous:
             raise PipelineError(f"{manifest_path}: no manifest to resume from")
         jobs = [
-            Job(str(r["notebook"]), tuple(r["params_files"]), name)  # type: ignore[arg-type]
+            Job(
+                str(r["notebook"]),
+                tuple(r["params_files"]),  # type: ignore[arg-type]
+                name,
+                overrides=dict(r.get("overrides") or {}),  # type: ignore[call-overload]
+            )
             for name, r in sorted(previous.items())
             if r["status"] != "ok"
         ]
@@ -580,6 +640,7 @@ def run_batch(
             "name": j.name,
             "notebook": j.notebook,
             "params_files": j.params_files,
+            "overrides": dict(j.overrides),
             "parameters": parameters[j.name],
             "run_dir": str(run_dir.resolve()),
             "kernel_name": kernel_name,

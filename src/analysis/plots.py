@@ -46,6 +46,7 @@ __all__ = [
     "plot_fy_totals",
     "plot_partner_panel",
     "plot_partner_shares",
+    "plot_pillar_profile",
     "plot_potential",
     "plot_quarterly",
     "plot_rank_bands",
@@ -524,4 +525,46 @@ def plot_drivers(result, top: int = 15, ax: Axes | None = None, language: str = 
         ax.grid(False)
         ax.set_title("Drivers: what lifts (blue) or sinks (red) each partner")
         fig.colorbar(im, ax=ax, label="weighted distance from the average partner")
+    return fig
+
+
+@chart("source_ranking")
+def plot_pillar_profile(
+    scores: pd.DataFrame,
+    partner: str,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+    language: str = "en",
+) -> Figure:
+    """Grouped bars of pillar scores (0-1): the brief's partner against the top five.
+
+    ``scores`` is partners x pillars (rows in rank order); the partner is drawn in the accent
+    colour, the others in greys, so the eye finds it at once.
+    """
+    m = messages(language)
+    pillars = list(scores.columns)
+    partners = list(scores.index)
+    fig, ax = _axes(ax, figsize=(8.0, 0.55 * len(pillars) + 1.6))
+    y = np.arange(len(pillars))
+    height = 0.8 / max(len(partners), 1)
+    greys = plt.get_cmap("Greys")
+    with mitra_style():
+        for i, p in enumerate(partners):
+            color = COLORS["pma"] if p == partner else greys(0.3 + 0.5 * i / max(len(partners), 1))
+            ax.barh(
+                y - 0.4 + (i + 0.5) * height,
+                scores.loc[p].to_numpy(dtype=float),
+                height=height,
+                color=color,
+                label=label("partner", p, language),
+            )
+        ax.set_yticks(y, [label("pillar", c, language) for c in pillars])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(m("chart.score_axis"))
+        ax.set_title(
+            title or m("brief.chart_profile", partner=label("partner", partner, language))
+        )
+        ax.legend(ncol=3, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18))
     return fig

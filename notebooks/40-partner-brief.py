@@ -1,0 +1,85 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python (mitra)
+#     language: python
+#     name: mitra
+# ---
+
+# %% tags=["parameters"]
+run_name: str = "default"  # name of the run (letters, digits, - _ .)
+partner: str = "DEU"  # ISO 3166 alpha-3 code of the partner, e.g. DEU, JPN, KOR
+sector: str = "textile"  # textile | chemical | pharma
+language: str = "en"  # en | id (Bahasa Indonesia)
+start_year: int = 2015  # first year of the investment history
+end_year: int = 2024  # latest year of data used
+gravity_assumed: dict = {"lgdp": {"value": 0.733, "citation": "Santos Silva & Tenreyro (2006), Table 3, PPML, exporter GDP (trade elasticity used as a proxy)"}, "ldist": {"value": -0.784, "citation": "Santos Silva & Tenreyro (2006), Table 3, PPML, distance (trade elasticity used as a proxy)"}}  # literature coefficients, as in params/base.yaml
+ranking_normalisation: str = "minmax"  # minmax | zscore | rank
+ranking_aggregation: str = "arithmetic"  # arithmetic | geometric | topsis
+ranking_weights: dict = {}  # weights by indicator or pillar (empty: equal)
+ranking_imputation: str = "none"  # none | median | min (imputed cells are flagged)
+ranking_min_coverage: float = 0.6  # share of indicator weight a partner must cover
+ranking_draws: int = 2000  # Monte Carlo draws for rank bands
+ranking_noise: float = 0.1  # indicator noise (log-scale sd) in the Monte Carlo
+seed: int = 20261127  # random seed
+
+# %%
+# A partner brief: every heading, sentence and label comes from the message catalogue
+# (analysis/messages/<language>.yaml), every number from analysis.studies.brief.
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from analysis.data import build_ledger
+from analysis.formatting import heading
+from analysis.params import params_from
+from analysis.reports import provenance_summary
+from analysis.studies.brief import brief_settings, run_brief
+
+p = params_from(globals())
+ledger = build_ledger()
+brief = run_brief(brief_settings(p), ledger)
+display(brief.title())
+
+# %%
+# NBVAL_CHECK_OUTPUT
+brief.key_findings()
+
+# %%
+display(brief.heading("rank"))
+brief.show("rank")
+
+# %%
+display(brief.heading("profile"))
+brief.show("profile")
+fig = brief.plot_profile()
+plt.show()
+
+# %%
+display(brief.heading("history"))
+brief.show("history")
+
+# %%
+display(brief.heading("trade"))
+brief.show("trade")
+
+# %%
+display(brief.heading("agreements"))
+brief.show("agreements")
+
+# %%
+display(brief.heading("gravity"))
+brief.show("gravity")
+
+# %%
+display(brief.heading("move"))
+brief.show("movers")
+
+# %%
+display(heading(brief.m("common.provenance")))
+provenance_summary(p, ledger.hashes)

@@ -1,0 +1,666 @@
+"""Partner brief: one partner and one sector on about two printed pages, in English or Bahasa.
+
+For the investment desk preparing a meeting with a delegation: where the partner ranks and
+how sure that is, its pillar profile against the top five, its investment history in
+Indonesia (ledger, censoring explicit), its sector exports and trade with Indonesia, the
+agreements in force and pending, its gravity potential with interval, and what would most
+move its rank. Every sentence and label comes from the message catalogue
+(:mod:`analysis.i18n`), every number from the results.
+
+The brief reads the other studies through four small functions (:func:`_ranking`,
+:func:`_gravity`, :func:`_trade`, :func:`_agreements`), so when those studies change their
+interface only these need re-pointing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from analysis.data.ledger import Ledger
+from analysis.formatting import Finding, Findings, Table, findings_block, format_table, heading
+from analysis.i18n import label, messages
+from analysis.summary import Summary
+
+__all__ = ["BriefSettings", "PartnerBrief", "brief_settings", "run_brief", "top_partners"]
+
+
+@dataclass(frozen=True)
+class BriefSettings:
+    """What a brief is about and the ranking/gravity settings it shares with reports 20/30."""
+
+    partner: str
+    sector: str
+    language: str = "en"
+    start_year: int = 2015
+    end_year: int = 2024
+    gravity_assumed: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    ranking: Mapping[str, object] = field(default_factory=dict)  # RankingSettings fields
+
+    def __post_init__(self) -> None:
+        from analysis.i18n import LANGUAGES
+        from analysis.params import SECTOR_FOCUS
+        from analysis.vocab import is_partner_code
+
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language must be one of {LANGUAGES} (got {self.language!r})")
+        if self.sector not in SECTOR_FOCUS:
+            raise ValueError(f"sector must be one of {tuple(SECTOR_FOCUS)} (got {self.sector!r})")
+        if not (isinstance(self.partner, str) and len(self.partner) == 3):
+            raise ValueError(f"partner must be an ISO 3166 alpha-3 code (got {self.partner!r})")
+        if not is_partner_code(self.partner):
+            raise ValueError(f"partner {self.partner!r} is not an ISO 3166 alpha-3 code")
+
+
+def brief_settings(params: object) -> BriefSettings:
+    """Build :class:`BriefSettings` from a validated params set (notebook 40's cell)."""
+    v = params.values if hasattr(params, "values") else dict(params)  # type: ignore[call-overload]
+    return BriefSettings(
+        partner=str(v["partner"]),
+        sector=str(v["sector"]),
+        language=str(v["language"]),
+        start_year=int(v["start_year"]),
+        end_year=int(v["end_year"]),
+        gravity_assumed={k: dict(x) for k, x in dict(v["gravity_assumed"]).items()},
+        ranking=_ranking_fields(v),
+    )
+
+
+def _ranking_fields(v: Mapping[str, object]) -> dict[str, object]:
+    return {
+        "normalisation": v["ranking_normalisation"],
+        "aggregation": v["ranking_aggregation"],
+        "weights": dict(v["ranking_weights"]),  # type: ignore[call-overload]
+        "imputation": v["ranking_imputation"],
+        "min_coverage": float(v["ranking_min_coverage"]),  # type: ignore[arg-type]
+        "draws": int(v["ranking_draws"]),  # type: ignore[call-overload]
+        "noise": float(v["ranking_noise"]),  # type: ignore[arg-type]
+        "seed": int(v["seed"]),  # type: ignore[call-overload]
+    }
+
+
+# --- adapters onto the other studies (re-point these when their interfaces change) ----------
+
+
+def _gravity(ledger: Ledger, assumed: Mapping[str, Mapping[str, object]]) -> pd.DataFrame:
+    """Partner potential: partner_iso3, year, predicted_usd_m, ci_low, ci_high, actual..."""
+    from analysis.partners import fit_indonesia_gravity
+
+    return fit_indonesia_gravity(ledger, assumed=assumed).potential
+
+
+def _ranking(ledger: Ledger, sector: str, end_year: int, potential: pd.DataFrame, ranking):
+    """The partner ranking of report 30 for one sector (same settings, same numbers)."""
+    from analysis.indicators import build_indicators
+    from analysis.ranking import RankingSettings, rank_partners
+
+    values, _years, meta = build_indicators(ledger, sector, end_year, potential=potential)
+    return rank_partners(values, meta, RankingSettings(**dict(ranking)))
+
+
+def _trade(partner: str, sector: str, end_year: int) -> pd.DataFrame:
+    """Partner's sector exports and trade with Indonesia: indicator, year, value (US$ bn)."""
+    from analysis.data.raw import load_facts
+    from analysis.indicators import SECTOR_EXPORTS
+
+    facts = load_facts("raw/partners/indicators.csv")
+    wanted = {f: "exports_sector" for f in SECTOR_EXPORTS[sector]}
+    wanted.update({"idn_exports_to_usd": "idn_exports", "idn_imports_from_usd": "idn_imports"})
+    sub = facts[(facts["iso3"] == partner) & facts["indicator"].isin(list(wanted))].copy()
+    sub["year"] = pd.to_numeric(sub["year"], errors="coerce")
+    sub["value"] = pd.to_numeric(sub["value"], errors="coerce")
+    sub = sub[(sub["year"] <= end_year) & sub["value"].notna()]
+    if sub.empty:
+        return pd.DataFrame(columns=["indicator", "code", "year", "value", "unit", "source"])
+    # The latest published year per indicator, first listed publisher (file order).
+    sub = sub.sort_values("year", kind="stable").groupby("indicator", sort=False).tail(1)
+    return pd.DataFrame(
+        {
+            "indicator": sub["indicator"].map(wanted).to_numpy(),
+            "code": sub["indicator"].to_numpy(),
+            "year": sub["year"].astype(int).to_numpy(),
+            "value": sub["value"].to_numpy(),
+            "unit": sub["unit"].to_numpy(),
+            "source": sub["publisher"].to_numpy(),
+        }
+    )
+
+
+def _agreements(partner: str, end_year: int) -> pd.DataFrame:
+    """Agreements with Indonesia covering the partner: in force by the end year, or pending."""
+    from analysis.partners import agreements_in_force
+
+    table = agreements_in_force()
+    mine = table[table["partner_iso3"] == partner].copy()
+    if mine.empty:
+        return pd.DataFrame(columns=["agreement", "state", "in_force_since", "note"])
+    cutoff = pd.Timestamp(end_year, 12, 31)
+    in_force = mine["counted"] & (mine["in_force"] <= cutoff)
+    return pd.DataFrame(
+        {
+            "agreement": mine["agreement"].to_numpy(),
+            "state": np.where(in_force, "in_force", "pending"),
+            "in_force_since": [
+                d.strftime("%Y-%m-%d") if f else ""
+                for d, f in zip(mine["in_force"], in_force, strict=True)
+            ],
+            "note": mine["why_not"].to_numpy(),
+        }
+    ).sort_values(["state", "agreement"], ignore_index=True)
+
+
+# --- the study ------------------------------------------------------------------------------
+
+
+@dataclass
+class PartnerBrief:
+    """Everything the brief shows, computed once; tables and sentences in one language."""
+
+    settings: BriefSettings
+    ranking: object  # RankingResult
+    potential: pd.DataFrame
+    history: pd.DataFrame
+    trade: pd.DataFrame
+    agreements: pd.DataFrame
+    fingerprint: str
+    notes: list[str] = field(default_factory=list)
+
+    # -- derived views ------------------------------------------------------------------
+
+    @property
+    def m(self):
+        return messages(self.settings.language)
+
+    def _name(self, code: str) -> str:
+        return label("partner", code, self.settings.language)
+
+    @property
+    def partner_name(self) -> str:
+        """The partner's name in the brief's language."""
+        return self._name(self.settings.partner)
+
+    @property
+    def sector_phrase(self) -> str:
+        return label("sector_phrase", self.settings.sector, self.settings.language)
+
+    def ranked(self) -> pd.DataFrame:
+        """Ranked partners in rank order (rank, median, 5-95 % band, score)."""
+        t = self.ranking.table  # type: ignore[attr-defined]
+        return t[t["status"] == "ranked"].sort_values("rank").reset_index(drop=True)
+
+    def row(self) -> pd.Series | None:
+        """The partner's row of the ranking table, or None when it is not a candidate."""
+        t = self.ranking.table.set_index("partner_iso3")  # type: ignore[attr-defined]
+        return t.loc[self.settings.partner] if self.settings.partner in t.index else None
+
+    def is_ranked(self) -> bool:
+        r = self.row()
+        return r is not None and r["status"] == "ranked"
+
+    def pillar_scores(self) -> pd.DataFrame:
+        """Pillar scores (0-1) of the top five and the partner: mean of min-max indicators.
+
+        Indicators are normalised over all candidates in the direction that favours
+        Indonesia (:func:`analysis.ranking.normalise`), then averaged within each pillar over
+        the indicators the partner has (a missing indicator is left out, not zeroed).
+        """
+        from analysis.ranking import normalise
+
+        r = self.ranking
+        meta = r.meta  # type: ignore[attr-defined]
+        X = r.indicators[meta.index].to_numpy(dtype=float)  # type: ignore[attr-defined]
+        Z = normalise(X, "minmax", meta["direction"].to_numpy(dtype=float))
+        z = pd.DataFrame(Z, index=r.indicators.index, columns=meta.index)  # type: ignore[attr-defined]
+        pillars = list(dict.fromkeys(meta["pillar"]))
+        scores = pd.DataFrame(
+            {p: z[meta.index[meta["pillar"] == p]].mean(axis=1) for p in pillars}
+        )
+        who = list(self.ranked()["partner_iso3"].head(5))
+        if self.settings.partner in scores.index and self.settings.partner not in who:
+            who.append(self.settings.partner)
+        return scores.loc[who]
+
+    def movers(self, n: int = 3) -> tuple[str | None, pd.DataFrame]:
+        """Indicators where the partner trails the partner ranked just above it the most.
+
+        The gap is in weighted contribution to the score (the ranking's drivers), so it is
+        what the composite index itself says would close the distance.
+        """
+        if not self.is_ranked():
+            return None, pd.DataFrame()
+        ranked = self.ranked()
+        pos = int(np.flatnonzero(ranked["partner_iso3"] == self.settings.partner)[0])
+        if pos == 0:
+            return None, pd.DataFrame()
+        above = str(ranked["partner_iso3"].iloc[pos - 1])
+        drv = self.ranking.drivers  # type: ignore[attr-defined]
+        gap = (drv.loc[above] - drv.loc[self.settings.partner]).dropna()
+        gap = gap[gap > 0].sort_values(ascending=False).head(n)
+        meta = self.ranking.meta  # type: ignore[attr-defined]
+        vals = self.ranking.indicators  # type: ignore[attr-defined]
+        out = pd.DataFrame(
+            {
+                "indicator": gap.index,
+                "pillar": meta.loc[gap.index, "pillar"].to_numpy(),
+                "partner_value": vals.loc[self.settings.partner, gap.index].to_numpy(),
+                "above_value": vals.loc[above, gap.index].to_numpy(),
+                "unit": meta.loc[gap.index, "unit"].to_numpy(),
+                "gap": gap.to_numpy(),
+            }
+        )
+        return above, out
+
+    def gravity_row(self) -> pd.Series | None:
+        pot = self.potential
+        if pot is None or pot.empty or self.settings.partner not in set(pot["partner_iso3"]):
+            return None
+        return pot.set_index("partner_iso3").loc[self.settings.partner]
+
+    # -- sentences -----------------------------------------------------------------------
+
+    def _actual_text(self, g: pd.Series) -> str:
+        m = self.m
+        if g["status"] == "observed" and pd.notna(g["actual_usd_m"]):
+            return m("brief.actual_value", value=g["actual_usd_m"])
+        if pd.notna(g.get("actual_upper_usd_m")):
+            return m("brief.actual_censored", bound=g["actual_upper_usd_m"])
+        return m("brief.actual_unknown")
+
+    def key_findings(self) -> Findings:
+        """Three to six sentences computed from the results, each linked to its section."""
+        m, s = self.m, self.settings
+        name, sector = self.partner_name, self.sector_phrase
+        out: list[Finding] = []
+        row = self.row()
+        if self.is_ranked():
+            lo, hi = int(row["rank_p05"]), int(row["rank_p95"])  # type: ignore[index]
+            text = m(
+                "brief.f_rank",
+                partner=name,
+                rank=int(row["rank"]),  # type: ignore[index]
+                n=len(self.ranked()),
+                sector=sector,
+                draws=int(s.ranking.get("draws", 0)),
+                lo=lo,
+                hi=hi,
+            )
+            width = hi - lo + 1
+            key = "brief.f_rank_robust" if width <= 3 else "brief.f_rank_fragile"
+            out.append(Finding(f"{text} {m(key, width=width)}", m("brief.h_rank")))
+        else:
+            coverage = float(row["coverage"]) if row is not None else 0.0
+            out.append(
+                Finding(
+                    m("brief.f_unranked", partner=name, sector=sector, coverage=coverage),
+                    m("brief.h_rank"),
+                )
+            )
+        h = self.history
+        listed = h[h["status"] == "observed"]
+        if len(listed):
+            best = listed.loc[listed["value"].idxmax()]
+            out.append(
+                Finding(
+                    m(
+                        "brief.f_history",
+                        partner=name,
+                        n_listed=len(listed),
+                        n_years=h["year"].nunique(),
+                        start=s.start_year,
+                        end=s.end_year,
+                        best_year=int(best["year"]),
+                        best=float(best["value"]),
+                    ),
+                    m("brief.h_history"),
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    m("brief.f_history_none", partner=name, start=s.start_year, end=s.end_year),
+                    m("brief.h_history"),
+                )
+            )
+        a = self.agreements
+        in_force = a[a["state"] == "in_force"]["agreement"].tolist()
+        pending = a[a["state"] == "pending"]["agreement"].tolist()
+        sentence = (
+            m("brief.f_agreement_in_force", agreements="; ".join(in_force))
+            if in_force
+            else m("brief.f_agreement_none", partner=name)
+        )
+        if pending:
+            sentence += " " + m("brief.f_agreement_pending", agreements="; ".join(pending))
+        out.append(Finding(sentence, m("brief.h_agreements")))
+        g = self.gravity_row()
+        if g is not None:
+            out.append(
+                Finding(
+                    m(
+                        "brief.f_gravity",
+                        partner=name,
+                        predicted=g["predicted_usd_m"],
+                        year=int(g["year"]),
+                        lo=g["ci_low"],
+                        hi=g["ci_high"],
+                        actual=self._actual_text(g),
+                    ),
+                    m("brief.h_gravity"),
+                )
+            )
+        above, mv = self.movers()
+        if above is not None and len(mv):
+            first = mv.iloc[0]
+            out.append(
+                Finding(
+                    m(
+                        "brief.f_move",
+                        indicator=label("indicator", first["indicator"], s.language),
+                        pillar=label("pillar", first["pillar"], s.language),
+                        above=self._name(above),
+                    ),
+                    m("brief.h_move"),
+                )
+            )
+        return findings_block(out, s.language)
+
+    # -- what the report shows -------------------------------------------------------------
+
+    def title(self):
+        """The brief's title (first-level heading) and introduction, as Markdown."""
+        m = self.m
+        sector_title = label("sector", self.settings.sector, self.settings.language)
+        text = m("brief.title", partner=self.partner_name, sector=sector_title)
+        intro = m(
+            "brief.intro",
+            partner=self.partner_name,
+            n=len(self.ranked()),
+            sector=self.sector_phrase,
+            language_note=m("brief.language_note"),
+        )
+        return heading(f"{text}\n\n{intro}", level=1)
+
+    def heading(self, key: str):
+        """A section heading from the catalogue (``brief.h_<key>``)."""
+        return heading(self.m(f"brief.h_{key}"))
+
+    def table(self, name: str) -> Table:
+        """One of the brief's tables, formatted in its language.
+
+        ``rank``, ``profile``, ``history``, ``trade``, ``agreements``, ``gravity``, ``movers``.
+        """
+        m, lang, s = self.m, self.settings.language, self.settings
+        if name == "rank":
+            ranked = self.ranked()
+            keep = list(ranked["partner_iso3"].head(5))
+            if s.partner not in keep:
+                keep.append(s.partner)
+            t = (
+                self.ranking.table.set_index("partner_iso3")
+                .loc[  # type: ignore[attr-defined]
+                    [k for k in keep if k in set(self.ranking.table["partner_iso3"])]  # type: ignore[attr-defined]
+                ]
+                .reset_index()
+            )
+            t["band"] = [
+                f"{int(a)}-{int(b)}" if pd.notna(a) else None
+                for a, b in zip(t["rank_p05"], t["rank_p95"], strict=True)
+            ]
+            return format_table(
+                t,
+                language=lang,
+                title=m("brief.rank_caption", n=len(ranked)),
+                columns=["partner_iso3", "rank", "median_rank", "band", "score", "status"],
+                labels={"band": m("label.column.rank_band")},
+                codes={"partner_iso3": "partner", "status": "status"},
+                digits={"score": 3, "rank": 0, "median_rank": 0},
+                source=m("chart.source_ranking"),
+            )
+        if name == "profile":
+            scores = self.pillar_scores()
+            wide = scores.T
+            wide.index = [label("pillar", p, lang) for p in wide.index]
+            wide.index.name = m("label.column.pillar")
+            wide.columns = [self._name(c) for c in wide.columns]
+            return format_table(
+                wide.reset_index(),
+                language=lang,
+                title=m("brief.profile_caption"),
+                digits=2,
+                source=m("chart.source_ranking"),
+            )
+        if name == "history":
+            h = self.history.copy()
+            return format_table(
+                h,
+                language=lang,
+                title=m("brief.history_caption", partner=self.partner_name),
+                columns=["year", "value", "status"],
+                labels={"value": m("brief.col_pma")},
+                codes={"status": "status"},
+                bounds={"value": "upper_bound"},
+                digits={"value": 0},
+                source=m("chart.source_ledger"),
+            )
+        if name == "trade":
+            t = self.trade.copy()
+            names = {
+                "exports_sector": m("brief.trade_exports_sector", classification="{code}"),
+                "idn_exports": m("brief.trade_idn_exports"),
+                "idn_imports": m("brief.trade_idn_imports"),
+            }
+            t["what"] = [
+                names[i].replace(
+                    "{code}",
+                    label("export_group", c.removeprefix("exports_").removesuffix("_usd"), lang),
+                )
+                for i, c in zip(t["indicator"], t["code"], strict=True)
+            ]
+            return format_table(
+                t,
+                language=lang,
+                title=m("brief.trade_caption"),
+                columns=["what", "year", "value", "source"],
+                labels={"what": m("label.column.indicator")},
+                units={"value": "usd_bn"},
+                digits={"value": 1},
+                source=m("chart.source_partner_facts"),
+            )
+        if name == "agreements":
+            a = self.agreements.copy()
+            a["state"] = [m(f"brief.state_{x}") for x in a["state"]]
+            return format_table(
+                a,
+                language=lang,
+                title=m("brief.agreements_caption", partner=self.partner_name),
+                columns=["agreement", "state", "in_force_since", "note"],
+                source="data/raw/partners/agreements_eif.csv",
+            )
+        if name == "gravity":
+            g = self.gravity_row()
+            if g is None:
+                return format_table(pd.DataFrame(), language=lang)
+            frame = pd.DataFrame(
+                {
+                    "year": [int(g["year"])],
+                    "predicted": [g["predicted_usd_m"]],
+                    "interval": [f"{m.number(g['ci_low'], 0)} – {m.number(g['ci_high'], 0)}"],
+                    "actual": [self._actual_text(g)],
+                }
+            )
+            return format_table(
+                frame,
+                language=lang,
+                title=m("brief.gravity_caption"),
+                labels={
+                    "predicted": m("brief.col_predicted"),
+                    "interval": m("brief.col_interval"),
+                    "actual": m("brief.col_actual"),
+                },
+                digits={"predicted": 0},
+                source=m("chart.source_gravity"),
+            )
+        if name == "movers":
+            above, mv = self.movers()
+            if above is None:
+                return format_table(pd.DataFrame(), language=lang)
+            mv = mv.copy()
+            return format_table(
+                mv,
+                language=lang,
+                title=m("brief.move_caption", partner=self.partner_name),
+                columns=["indicator", "pillar", "partner_value", "above_value", "unit", "gap"],
+                labels={
+                    "partner_value": m("brief.col_partner_value", partner=self.partner_name),
+                    "above_value": m("brief.col_above_value", partner=self._name(above)),
+                    "gap": m("brief.col_gap"),
+                },
+                codes={"indicator": "indicator", "pillar": "pillar"},
+                digits={"gap": 3, "partner_value": 1, "above_value": 1},
+                source=m("chart.source_ranking"),
+            )
+        raise KeyError(f"no table {name!r} in a partner brief")
+
+    TABLES: tuple[str, ...] = (
+        "rank",
+        "profile",
+        "history",
+        "trade",
+        "agreements",
+        "gravity",
+        "movers",
+    )
+
+    def empty_note(self, name: str) -> str | None:
+        """What to say instead of an empty table."""
+        keys = {
+            "history": "brief.history_none",
+            "trade": "brief.trade_none",
+            "gravity": "brief.gravity_none",
+            "movers": "brief.move_none",
+        }
+        return self.m(keys[name]) if name in keys else None
+
+    @property
+    def report_name(self) -> str:
+        """Name of the brief's report: ``40-partner-brief--<sector>-<partner>-<language>``."""
+        s = self.settings
+        return f"40-partner-brief--{s.sector}-{s.partner.lower()}-{s.language}"
+
+    def show(self, name: str) -> None:
+        """Display one table (or why it is empty) and write it as CSV for the report."""
+        from IPython.display import display
+
+        from analysis.tables import write_table
+
+        table = self.table(name)
+        if len(table):
+            display(table)
+            write_table(table.data, name, report=self.report_name)
+        else:
+            display(heading(self.empty_note(name) or "", level=0))
+
+    def plot_profile(self):
+        """Grouped bars: pillar scores of the partner against the top five."""
+        from analysis.plots import plot_pillar_profile
+
+        return plot_pillar_profile(
+            self.pillar_scores(),
+            self.settings.partner,
+            title=self.m("brief.chart_profile", partner=self.partner_name),
+            language=self.settings.language,
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The partner's facts in long form: one row per (section, item, value)."""
+        rows = []
+        row = self.row()
+        if row is not None:
+            for k in ("rank", "median_rank", "rank_p05", "rank_p95", "score", "coverage"):
+                rows.append({"section": "rank", "item": k, "value": row.get(k)})
+        for p, v in (
+            self.pillar_scores().loc[self.settings.partner].items()
+            if (self.settings.partner in self.pillar_scores().index)
+            else []
+        ):
+            rows.append({"section": "pillar", "item": p, "value": v})
+        for r in self.history.itertuples(index=False):
+            rows.append({"section": "pma_usd_m", "item": int(r.year), "value": r.value})
+        g = self.gravity_row()
+        if g is not None:
+            for k in ("predicted_usd_m", "ci_low", "ci_high", "actual_usd_m"):
+                rows.append({"section": "gravity", "item": k, "value": g[k]})
+        out = pd.DataFrame(rows, columns=["section", "item", "value"])
+        return out.assign(partner_iso3=self.settings.partner, sector=self.settings.sector)
+
+    def summary(self) -> Summary:
+        """The brief as a plain summary (settings, key findings, main tables)."""
+        return Summary(
+            title=f"Partner brief: {self.settings.partner}, {self.settings.sector}",
+            settings={**asdict(self.settings), "fingerprint": self.fingerprint},
+            tables=[(n, self.table(n).to_frame()) for n in ("rank", "history", "gravity")],
+            notes=[f.text for f in self.key_findings().findings],
+        )
+
+
+def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerBrief:
+    """Compute a partner brief (ledger built with default settings when not given)."""
+    from analysis.data import build_ledger
+
+    ledger = ledger if ledger is not None else build_ledger()
+    potential = _gravity(ledger, settings.gravity_assumed)
+    ranking = _ranking(ledger, settings.sector, settings.end_year, potential, settings.ranking)
+    panel = ledger.partner_panel([settings.partner], periods=["FY"])
+    panel = panel[panel["year"].between(settings.start_year, settings.end_year)]
+    history = panel[["year", "value", "upper_bound", "status", "flags"]].reset_index(drop=True)
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            {"data": ledger.fingerprint, "settings": asdict(settings)}, sort_keys=True, default=str
+        ).encode()
+    ).hexdigest()[:16]
+    return PartnerBrief(
+        settings=settings,
+        ranking=ranking,
+        potential=potential,
+        history=history,
+        trade=_trade(settings.partner, settings.sector, settings.end_year),
+        agreements=_agreements(settings.partner, settings.end_year),
+        fingerprint=fingerprint,
+    )
+
+
+@cache
+def _planning_inputs(assumed_json: str) -> tuple[Ledger, pd.DataFrame]:
+    """Ledger and gravity potential, computed once per process for planning briefs."""
+    from analysis.data import build_ledger
+
+    ledger = build_ledger()
+    return ledger, _gravity(ledger, json.loads(assumed_json))
+
+
+@cache
+def _top(sector: str, n: int, files: tuple[str, ...]) -> tuple[str, ...]:
+    from analysis.params import load_params
+
+    p = load_params(*files)
+    assumed = {k: dict(x) for k, x in dict(p.gravity_assumed).items()}
+    ledger, potential = _planning_inputs(json.dumps(assumed, sort_keys=True))
+    # The nominal rank does not depend on the Monte Carlo: a few draws suffice here.
+    fields = {**_ranking_fields(p.values), "draws": 100}
+    ranking = _ranking(ledger, sector, int(p.end_year), potential, fields)
+    t = ranking.table
+    t = t[t["status"] == "ranked"].sort_values("rank")
+    return tuple(t["partner_iso3"].head(n))
+
+
+def top_partners(
+    sector: str, n: int = 3, files: Sequence[str] = ("params/base.yaml",)
+) -> list[str]:
+    """The ``n`` best-ranked partners of a sector under the params ``files`` (nominal rank)."""
+    return list(_top(sector, n, tuple(files)))
