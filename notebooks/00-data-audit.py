@@ -12,14 +12,6 @@
 #     name: mitra
 # ---
 
-# %% [markdown]
-# # Data audit: what is published about investment in the sector, and how far to trust it
-#
-# Which figures on realised investment (foreign PMA, domestic PMDN) exist for Indonesia and
-# for this report's sector, where do sources disagree, which accounting identities fail, what
-# had to be derived, and which partner figures are censored by top-N lists? Every number
-# below comes from the validated ledger (`analysis.data`), with its sources.
-
 # %% tags=["parameters"]
 run_name: str = "default"  # name of the run (letters, digits, - _ .)
 sector: str = "textile"  # textile | chemical | pharma
@@ -31,74 +23,73 @@ partners: list = ["SGP", "CHN", "HKG", "JPN", "KOR", "MYS", "USA", "TWN"]  # par
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis.data import LedgerSettings, build_ledger
-from analysis.data.check import check_data
+from analysis.i18n import label
 from analysis.params import params_from
-from analysis.plots import plot_coverage, plot_fy_totals, plot_partner_panel
 from analysis.reports import provenance_summary
+from analysis.studies.audit import AuditSettings, run_audit
 
-pd.set_option("display.width", 160)
 p = params_from(globals())
 ledger = build_ledger(settings=LedgerSettings(fx_basis=p.fx_basis, fx_fallback=p.fx_fallback_basis))
-audit = check_data(ledger)
-display(Markdown(f"**Sector:** {p.sector} (ledger sectors: {', '.join(p.sectors)}); "
-                 f"**years:** {p.start_year}-{p.end_year}; **exchange-rate basis:** {p.fx_basis}"))
+audit = run_audit(
+    AuditSettings(sector=p.sector, sectors=p.sectors, start_year=p.start_year,
+                  end_year=p.end_year, partners=tuple(p.partners), fx_basis=p.fx_basis),
+    ledger,
+)
+display(audit.title())
 
 # %% [markdown]
-# ## The ledger at a glance
-#
-# Raw rows become one observation per cell; agreeing reprints collapse, disagreeing ones are
-# settled by the documented conflict rule and stay listed.
+# Which figures on realised investment (foreign PMA, domestic PMDN) exist for Indonesia and
+# for this report's sector, where do sources disagree, which accounting identities fail, what
+# had to be derived, and which partner figures are censored by top-N lists? Every number
+# below comes from the validated investment ledger, with its sources.
 
 # %%
-ledger.summary()
+display(Markdown(
+    f"**Sector:** {label('sector', p.sector)} (BKPM series used: "
+    f"{', '.join(label('ledger_sector', s) for s in p.sectors)}); **years:** "
+    f"{p.start_year}-{p.end_year}; **exchange-rate basis:** "
+    f"{'state-budget (APBN) rate' if p.fx_basis == 'apbn' else 'market average rate'}"))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+audit.key_findings()
 
 # %% [markdown]
 # ## National realisation, full year
 #
-# PMA in US$ million (converted from the published rupiah at the chosen basis, flagged) and
-# PMDN and totals in Rp billion.
+# Foreign investment (PMA) in US$ million as BKPM publishes it, converted to rupiah at the
+# chosen basis (flagged), and domestic investment (PMDN) and totals in Rp billion.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-print(audit.national_table(p.start_year, p.end_year).to_string(index=False))
-
-# %%
-fig = plot_fy_totals(ledger, p.start_year, p.end_year)
+audit.show("national")
+fig = audit.plot_national()
 plt.show()
 
 # %% [markdown]
 # ## The sector
 #
-# Which periods are published for the sector's series (`*` = derived from cumulative
-# figures). BKPM publishes chemicals and pharmaceuticals as **one** sector (`chem_pharma`):
-# the chemical and the pharma reports both use it and say so.
+# Which periods are published for the sector's national series (`*` = derived from
+# cumulative figures). BKPM publishes chemicals and pharmaceuticals as **one** sector: the
+# chemical and the pharma reports both use it and say so.
 
 # %%
-coverage = audit.sector_coverage(p.sectors, p.start_year, p.end_year)
-display(coverage)
-fig = plot_coverage(coverage, "Published periods per year and sector")
+audit.show("coverage")
+fig = audit.plot_coverage()
 plt.show()
-
-# %%
-# NBVAL_CHECK_OUTPUT
-series = audit.sector_table(p.sectors, p.start_year, p.end_year)
-print(series.to_string(index=False))
+audit.show("sector")
 
 # %% [markdown]
 # ## Where the foreign money comes from
 #
 # Releases list only the top five (sometimes ten) countries. A partner absent from a list is
-# **below** the smallest listed value, not zero: shown as `<x` and as open triangles.
+# **below** the smallest listed value, not zero: written `< x` and drawn as open triangles.
 
 # %%
-panel = ledger.partner_panel(list(p.partners), periods=["FY"])
-panel = panel[(panel["year"] >= p.start_year) & (panel["year"] <= p.end_year)]
-display(audit.partner_table(panel))
-fig = plot_partner_panel(panel, p.partners)
+audit.show("partners")
+fig = audit.plot_partners()
 plt.show()
 
 # %% [markdown]
@@ -108,12 +99,9 @@ plt.show()
 # check`).
 
 # %%
-# NBVAL_CHECK_OUTPUT
-print(audit.issue_counts(p.sectors, p.start_year, p.end_year).to_string())
-
-# %%
-display(audit.conflicts_for(p.sectors, p.start_year, p.end_year))
-display(audit.violations_for(p.sectors, p.start_year, p.end_year))
+audit.show("counts")
+audit.show("conflicts")
+audit.show("violations")
 
 # %% [markdown]
 # ## Provenance

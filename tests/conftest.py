@@ -53,6 +53,9 @@ def assert_report_html(text: str, name: str = "report") -> None:
     assert title and title.group(1).strip() not in ("", "Notebook"), f"{name}: no real <title>"
     assert "Traceback" not in text, f"{name}: a traceback reached the report"
     assert "@media print" in text, f"{name}: no print style sheet"
+    ids = set(re.findall(r"""\bid=["']([^"']+)["']""", text))
+    for target in re.findall(r"""href=["']#([^"']+)["']""", text):
+        assert target in ids, f"{name}: link #{target} points at no section"
     for cell in _CELL.findall(text):
         plain = re.sub(r"<[^>]+>", "", cell).strip()
         assert plain not in ("nan", "NaN", "<NA>", "None", "NaT"), (

@@ -41,6 +41,7 @@ __all__ = [
     "format_wide",
     "heading",
     "legend",
+    "show",
 ]
 
 CENSORED_PREFIX = "< "
@@ -414,7 +415,7 @@ def format_table(
     display = pd.DataFrame(out, columns=list(out))
     return Table(
         frame=display,
-        data=data[shown].copy(),
+        data=data.copy(),  # every column (bounds, full sources) for the CSV
         title=title,
         notes=list(notes),
         legend=legend(**used, language=language),
@@ -480,3 +481,20 @@ def format_wide(
         numeric=numeric,
         language=language,
     )
+
+
+def show(table: Table, name: str, *, report: str, empty: str | None = None) -> None:
+    """Display a table in a report and write its data as ``<name>.csv`` (or say why empty).
+
+    The CSV goes through :func:`analysis.tables.write_table` (the batch's table folder, or
+    ``reports/interactive/tables/<report>/``).
+    """
+    from IPython.display import display
+
+    from analysis.tables import write_table
+
+    if len(table):
+        display(table)
+        write_table(table.data, name, report=report)
+    elif empty:
+        display(_Markdown(empty))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -104,55 +105,73 @@ def _ranking(ledger: Ledger, sector: str, end_year: int, potential: pd.DataFrame
     return rank_partners(values, meta, RankingSettings(**dict(ranking)))
 
 
-def _trade(partner: str, sector: str, end_year: int) -> pd.DataFrame:
-    """Partner's sector exports and trade with Indonesia: indicator, year, value (US$ bn)."""
-    from analysis.data.raw import load_facts
-    from analysis.indicators import SECTOR_EXPORTS
+#: Partner-panel codes shown as the sector's exports, per report sector.
+SECTOR_EXPORT_CODES: dict[str, tuple[str, ...]] = {
+    "textile": ("exports_textiles_usd", "exports_clothing_usd", "exports_textiles_clothing_usd"),
+    "chemical": ("exports_chemicals_usd",),
+    "pharma": ("exports_pharma_usd",),
+}
+#: Trade with Indonesia (partner panel, bilateral) and the partner's goods exports.
+TRADE_CODES: tuple[str, ...] = ("idn_exports_to_usd", "idn_imports_from_usd", "exports_goods_usd")
 
-    facts = load_facts("raw/partners/indicators.csv")
-    wanted = {f: "exports_sector" for f in SECTOR_EXPORTS[sector]}
-    wanted.update({"idn_exports_to_usd": "idn_exports", "idn_imports_from_usd": "idn_imports"})
-    sub = facts[(facts["iso3"] == partner) & facts["indicator"].isin(list(wanted))].copy()
-    sub["year"] = pd.to_numeric(sub["year"], errors="coerce")
-    sub["value"] = pd.to_numeric(sub["value"], errors="coerce")
-    sub = sub[(sub["year"] <= end_year) & sub["value"].notna()]
-    if sub.empty:
-        return pd.DataFrame(columns=["indicator", "code", "year", "value", "unit", "source"])
-    # The latest published year per indicator, first listed publisher (file order).
-    sub = sub.sort_values("year", kind="stable").groupby("indicator", sort=False).tail(1)
-    return pd.DataFrame(
-        {
-            "indicator": sub["indicator"].map(wanted).to_numpy(),
-            "code": sub["indicator"].to_numpy(),
-            "year": sub["year"].astype(int).to_numpy(),
-            "value": sub["value"].to_numpy(),
-            "unit": sub["unit"].to_numpy(),
-            "source": sub["publisher"].to_numpy(),
-        }
-    )
+
+def _trade(partner: str, sector: str, end_year: int) -> pd.DataFrame:
+    """Sector exports and trade with Indonesia from the partner panel (US$ billion).
+
+    One row per indicator: its latest year up to ``end_year``, value, source and flags.
+    """
+    from analysis.data.panel import load_panel
+
+    panel = load_panel()
+    rows = []
+    for code in (*SECTOR_EXPORT_CODES[sector], *TRADE_CODES):
+        latest = panel.latest(code, iso3=[partner], max_year=end_year)
+        if len(latest) and pd.notna(latest["value"].iloc[0]):
+            r = latest.iloc[0]
+            rows.append(
+                {
+                    "indicator": code,
+                    "year": int(r["year"]),
+                    "value": float(r["value"]),
+                    "source": str(r["source"]),
+                    "flags": str(r["flags"] or ""),
+                }
+            )
+    return pd.DataFrame(rows, columns=["indicator", "year", "value", "source", "flags"])
 
 
 def _agreements(partner: str, end_year: int) -> pd.DataFrame:
     """Agreements with Indonesia covering the partner: in force by the end year, or pending."""
-    from analysis.partners import agreements_in_force
+    import datetime as dt
 
-    table = agreements_in_force()
-    mine = table[table["partner_iso3"] == partner].copy()
-    if mine.empty:
-        return pd.DataFrame(columns=["agreement", "state", "in_force_since", "note"])
-    cutoff = pd.Timestamp(end_year, 12, 31)
-    in_force = mine["counted"] & (mine["in_force"] <= cutoff)
-    return pd.DataFrame(
-        {
-            "agreement": mine["agreement"].to_numpy(),
-            "state": np.where(in_force, "in_force", "pending"),
-            "in_force_since": [
-                d.strftime("%Y-%m-%d") if f else ""
-                for d, f in zip(mine["in_force"], in_force, strict=True)
-            ],
-            "note": mine["why_not"].to_numpy(),
-        }
-    ).sort_values(["state", "agreement"], ignore_index=True)
+    from analysis.data.agreements import load_agreements
+
+    cutoff = dt.date(end_year, 12, 31)
+    rows = []
+    for a in load_agreements():
+        if partner not in a.members:
+            continue
+        live = a.in_force_from is not None and a.in_force_from <= cutoff
+        rows.append(
+            {
+                "agreement": a.name,
+                "state": "in_force" if live else "pending",
+                "in_force_since": a.in_force_from.isoformat() if live else "",
+                "note": a.text,
+                "source": a.source,
+            }
+        )
+    cols = ["agreement", "state", "in_force_since", "note", "source"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["state", "agreement"], ignore_index=True)
+
+
+_SOURCE_CUT = re.compile(r":| via | bulk file| \(http|\(via | \[")
+
+
+def _publisher(source: object) -> str:
+    """The publisher part of a source reference (the full reference stays in the CSV)."""
+    text = str(source or "").split(";")[0]
+    return _SOURCE_CUT.split(text, maxsplit=1)[0].strip() or text
 
 
 # --- the study ------------------------------------------------------------------------------
@@ -428,13 +447,15 @@ class PartnerBrief:
             wide.index = [label("pillar", p, lang) for p in wide.index]
             wide.index.name = m("label.column.pillar")
             wide.columns = [self._name(c) for c in wide.columns]
-            return format_table(
+            table = format_table(
                 wide.reset_index(),
                 language=lang,
                 title=m("brief.profile_caption"),
                 digits=2,
                 source=m("chart.source_ranking"),
             )
+            table.data = scores.rename_axis("partner_iso3").reset_index()  # codes in the CSV
+            return table
         if name == "history":
             h = self.history.copy()
             return format_table(
@@ -450,30 +471,22 @@ class PartnerBrief:
             )
         if name == "trade":
             t = self.trade.copy()
-            names = {
-                "exports_sector": m("brief.trade_exports_sector", classification="{code}"),
-                "idn_exports": m("brief.trade_idn_exports"),
-                "idn_imports": m("brief.trade_idn_imports"),
-            }
-            t["what"] = [
-                names[i].replace(
-                    "{code}",
-                    label("export_group", c.removeprefix("exports_").removesuffix("_usd"), lang),
-                )
-                for i, c in zip(t["indicator"], t["code"], strict=True)
-            ]
+            t["publisher"] = t["source"].map(_publisher)
             return format_table(
                 t,
                 language=lang,
                 title=m("brief.trade_caption"),
-                columns=["what", "year", "value", "source"],
-                labels={"what": m("label.column.indicator")},
+                columns=["indicator", "year", "value", "publisher"],
+                labels={"publisher": m("label.column.source")},
+                codes={"indicator": "indicator"},
                 units={"value": "usd_bn"},
                 digits={"value": 1},
-                source=m("chart.source_partner_facts"),
+                notes=[m("brief.full_sources")],
+                source=m("chart.source_panel"),
             )
         if name == "agreements":
             a = self.agreements.copy()
+            a["note"] = a["note"].where(a["state"] == "pending", "")
             a["state"] = [m(f"brief.state_{x}") for x in a["state"]]
             return format_table(
                 a,
@@ -521,7 +534,7 @@ class PartnerBrief:
                     "above_value": m("brief.col_above_value", partner=self._name(above)),
                     "gap": m("brief.col_gap"),
                 },
-                codes={"indicator": "indicator", "pillar": "pillar"},
+                codes={"indicator": "indicator", "pillar": "pillar", "unit": "unit_text"},
                 digits={"gap": 3, "partner_value": 1, "above_value": 1},
                 source=m("chart.source_ranking"),
             )
@@ -555,16 +568,9 @@ class PartnerBrief:
 
     def show(self, name: str) -> None:
         """Display one table (or why it is empty) and write it as CSV for the report."""
-        from IPython.display import display
+        from analysis.formatting import show
 
-        from analysis.tables import write_table
-
-        table = self.table(name)
-        if len(table):
-            display(table)
-            write_table(table.data, name, report=self.report_name)
-        else:
-            display(heading(self.empty_note(name) or "", level=0))
+        show(self.table(name), name, report=self.report_name, empty=self.empty_note(name))
 
     def plot_profile(self):
         """Grouped bars: pillar scores of the partner against the top five."""
