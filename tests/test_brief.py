@@ -1,0 +1,126 @@
+"""Partner briefs and the data audit: sentences computed from their tables, in both languages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from analysis.formatting import anchor
+from analysis.pipeline import BRIEF_PARTNERS, plan_briefs
+from analysis.studies.audit import AuditSettings, run_audit
+from analysis.studies.brief import BriefSettings, run_brief, top_partners
+
+FAST = {"draws": 200, "seed": 20261127}
+
+
+@pytest.fixture(scope="module")
+def briefs(ledger):
+    return {
+        lang: run_brief(BriefSettings("DEU", "chemical", lang, ranking=FAST), ledger)
+        for lang in ("en", "id")
+    }
+
+
+def _headings(brief) -> set[str]:
+    return {
+        brief.m(f"brief.h_{k}")
+        for k in ("rank", "profile", "history", "trade", "agreements", "gravity", "move")
+    }
+
+
+def test_brief_findings_are_few_computed_and_linked(briefs):
+    for lang, brief in briefs.items():
+        findings = brief.key_findings().findings
+        assert 3 <= len(findings) <= 6, lang
+        for f in findings:
+            assert f.section in _headings(brief), (lang, f.section)
+        md = brief.key_findings().as_markdown()
+        for f in findings:
+            assert f"(#{anchor(f.section)})" in md
+    row = briefs["en"].row()
+    first = briefs["en"].key_findings().findings[0].text
+    # The rank sentence carries the ranking table's numbers, not typed ones.
+    assert f"ranks {int(row['rank'])} of " in first
+    assert f"between {int(row['rank_p05'])} and {int(row['rank_p95'])}" in first
+
+
+def test_germany_chemical_brief_shows_ieu_cepa_pending_and_censored_history(briefs):
+    en, id_ = briefs["en"], briefs["id"]
+    agreements = en.table("agreements").to_frame()
+    assert "Indonesia-EU CEPA (IEU-CEPA)" in agreements.iloc[:, 0].tolist()
+    assert "pending" in agreements.iloc[:, 1].tolist()
+    assert "belum berlaku" in id_.table("agreements").to_frame().iloc[:, 1].tolist()
+    history = en.table("history")
+    cells = history.to_frame().iloc[:, 1].tolist()
+    censored = en.history[en.history["status"] == "censored"]
+    assert len(censored) and sum(c.startswith("< ") for c in cells) == len(censored)
+    assert any("below x (censored)" in line for line in history.legend)
+
+
+def test_indonesian_brief_is_in_indonesian_with_indonesian_numbers(briefs):
+    id_ = briefs["id"]
+    text = id_.key_findings().as_text()
+    assert text.startswith("Temuan utama")
+    assert "Jerman" in text and "Germany" not in text
+    g = id_.gravity_row()
+    if g is not None:  # US$ 5.766 juta: a dot groups thousands in Bahasa Indonesia
+        assert id_.m.number(g["predicted_usd_m"], 0) in text
+        assert re.search(r"US\$ \d{1,3}(\.\d{3})* juta", text)
+    rank = id_.table("rank").to_frame()
+    assert list(rank.columns)[:2] == ["Mitra", "Peringkat"]
+    assert "Jerman" in rank["Mitra"].tolist()
+
+
+def test_the_partner_brief_and_its_tables_agree(briefs):
+    en = briefs["en"]
+    rank = en.table("rank").data.set_index("partner_iso3")
+    assert int(rank.loc["DEU", "rank"]) == int(en.row()["rank"])
+    profile = en.pillar_scores()
+    assert ((profile.fillna(0) >= 0) & (profile.fillna(0) <= 1)).all().all()
+    assert "DEU" in profile.index and len(profile) == 6
+    above, movers = en.movers()
+    if above is not None:
+        assert (movers["gap"] > 0).all() and list(movers["gap"]) == sorted(movers["gap"])[::-1]
+
+
+def test_unknown_inputs_are_named():
+    with pytest.raises(ValueError, match="language"):
+        BriefSettings("DEU", "chemical", "fr")
+    with pytest.raises(ValueError, match="ISO 3166"):
+        BriefSettings("Germany", "chemical")
+    with pytest.raises(ValueError, match="sector"):
+        BriefSettings("DEU", "steel")
+
+
+def test_briefs_are_planned_for_germany_and_each_sectors_top_three():
+    jobs = plan_briefs()
+    names = {j.name for j in jobs}
+    for sector, partners in BRIEF_PARTNERS.items():
+        for partner in partners:
+            for lang in ("en", "id"):
+                assert f"40-partner-brief--{sector}-{partner.lower()}-{lang}" in names
+    for sector in ("textile", "chemical", "pharma"):
+        top = top_partners(sector, 3, ("params/base.yaml", f"params/{sector}.yaml"))
+        assert len(top) == 3
+        for partner in top:
+            assert f"40-partner-brief--{sector}-{partner.lower()}-id" in names
+    job = next(j for j in jobs if j.name == "40-partner-brief--chemical-deu-id")
+    assert dict(job.overrides) == {"partner": "DEU", "language": "id"}
+    assert job.params_files == ("params/base.yaml", "params/chemical.yaml")
+
+
+def test_audit_findings_carry_the_national_table(ledger):
+    audit = run_audit(
+        AuditSettings("chemical", ("chem_pharma", "chemical"), 2015, 2024, ("SGP", "JPN")),
+        ledger,
+    )
+    nat = audit.national().set_index("year")
+    first = audit.key_findings().findings[0].text
+    assert f"Rp {nat.loc[2024, 'total_rp_bn'] / 1000:,.1f} trillion in 2024" in first
+    assert 3 <= len(audit.key_findings()) <= 6
+    for name in audit.TABLES:
+        table = audit.table(name)
+        assert "nan" not in table.as_text().lower().split()
+    partners = audit.table("partners").to_frame()
+    assert partners.iloc[:, 0].tolist() == ["Singapore", "Japan"]
