@@ -9,28 +9,32 @@ STAMP  := $(VENV)/.mitra-installed
 
 # Reinstall when the dependency declaration or the lock changes.
 $(STAMP): pyproject.toml constraints.txt
+	@echo "==> Installing Mitra and its pinned dependencies into $(VENV)/ (first run: 1-3 minutes)"
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Mitra needs Python 3.11+, found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name mitra --display-name "Python (mitra)" >/dev/null
 	@touch $(STAMP)
 
-.PHONY: help install reports test lint format lab data-check notebooks clean
+.PHONY: help install reports test lint format lab data-check notebooks browser clean
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: $(STAMP) ## Create .venv (if missing) and install Mitra with its pinned dependencies.
 
-reports: $(STAMP) ## Run the main job: data check, then every report for every sector (reports/<run-id>/index.html).
-	$(BIN)/mitra data check --quiet
-	$(BIN)/mitra batch --no-progress
-	@echo "Open reports/latest/index.html in a browser."
+reports: $(STAMP) ## Run the main job: data check, then every report for every sector and the partner briefs (reports/latest/index.html).
+	@echo "==> Data check of the investment ledger (reports/data-check/)"
+	@$(BIN)/mitra data check --quiet
+	@echo "==> Report batch: 4 reports x 3 sectors, then partner briefs in English and Bahasa Indonesia"
+	@echo "    (planning ranks the partners first, about half a minute; one line per finished report)"
+	@$(BIN)/mitra batch
+	@echo "==> Open reports/latest/index.html in a browser."
 
 data-check: $(STAMP) ## Validate the data and print/write the data-quality report (reports/data-check/).
 	$(BIN)/mitra data check
 
-test: $(STAMP) ## Run the whole suite: lint, unit/reference/property/pipeline tests, nbval on committed notebooks.
+test: $(STAMP) browser ## Run the whole suite: lint, unit/reference/property/pipeline/browser tests, nbval on committed notebooks.
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
@@ -38,6 +42,14 @@ test: $(STAMP) ## Run the whole suite: lint, unit/reference/property/pipeline te
 
 notebooks: $(STAMP) ## Sync notebooks from their py:percent scripts, execute, keep only stable outputs.
 	$(BIN)/python -m analysis.notebooks
+
+browser: ## Install Debian's chromium for the browser test (needs root; skipped with a note otherwise).
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "==> Installing chromium (Debian package) for the browser test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser test will be skipped"; \
+	else echo "chromium is not installed and this is not root: the browser test will be skipped"; fi
 
 lint: $(STAMP) ## Lint with ruff.
 	$(BIN)/ruff check src tests

@@ -659,12 +659,15 @@ def run_batch(
     if specs:
         from tqdm.auto import tqdm
 
+        # A fixed-width bar; each finished report gets its own line above it, so long
+        # report names never make the bar wrap.
         bar = tqdm(
             total=len(specs),
-            desc=f"reports {run_id}",
+            desc=f"run {run_id}",
             unit="report",
             disable=not progress,
             file=sys.stderr,
+            bar_format="{desc}: {n_fmt}/{total_fmt} reports |{bar:20}| {elapsed} elapsed",
         )
         with _executor(workers, scheduler) as pool:
             futures = {pool.submit(execute_job, s): s["name"] for s in specs}
@@ -703,7 +706,13 @@ def run_batch(
                         rec["tables"] = previous[name]["tables"]
                     records[name] = rec
                 bar.update(1)
-                bar.set_postfix_str(f"{name}: {rec['status']}")
+                if progress:
+                    from analysis.export import human_duration
+
+                    bar.write(
+                        f"  {rec['status']:<6} {name} ({human_duration(rec.get('duration_s'))})",
+                        file=sys.stderr,
+                    )
         bar.close()
     manifest = {
         "run_id": run_id,
