@@ -60,8 +60,9 @@ audit.key_findings()
 # %% [markdown]
 # ## National realisation, full year
 #
-# Foreign investment (PMA) in US$ million as BKPM publishes it, converted to rupiah at the
-# chosen basis (flagged), and domestic investment (PMDN) and totals in Rp billion.
+# Foreign investment (PMA) in US$ million as BKPM publishes it and in rupiah at the chosen
+# exchange-rate basis (flagged); domestic investment (PMDN) and totals in Rp trillion, as in
+# the chart (the CSV table keeps the ledger's Rp billion).
 
 # %%
 audit.show("national")
@@ -77,8 +78,6 @@ plt.show()
 
 # %%
 audit.show("coverage")
-fig = audit.plot_coverage()
-plt.show()
 audit.show("sector")
 
 # %% [markdown]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import nbformat
 import pytest
@@ -116,6 +117,8 @@ def test_index_is_a_portal(tmp_path):
     assert_report_html(text.replace("</style>", "@media print{}</style>"), "index")
     assert "Data audit: textiles" in text  # titles, not slugs
     assert "Textiles, apparel and footwear" in text and "Chemicals" in text  # sector groups
+    headers = re.findall(r"<th>([^<]*)</th>", text.split("Reports by sector")[1].split("</tr>")[0])
+    assert headers == ["Report", "Textiles, apparel and footwear", "Chemicals"]
     assert "Partner briefs" in text and "Bahasa Indonesia" in text
     assert 'href="../data-check/summary.md"' in text
     assert 'href="manifest.json"' in text

@@ -91,7 +91,7 @@ def test_labels_give_names_not_codes():
     assert label("ledger_sector", "chem_pharma", "id") == "Industri kimia dan farmasi"
     assert label("sector", "textile", "en") == "Textiles, apparel and footwear"
     assert label("flag", "derived;fx_converted", "en") == (
-        "derived from cumulative figures; converted at the exchange rate of the chosen basis"
+        "derived from cumulative figures; converted (chosen rate basis)"
     )
     assert label("partner", None, "en") == "–"
     assert label("partner", "XXX", "en") == "XXX"  # unknown codes stay visible, never hidden

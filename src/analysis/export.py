@@ -273,7 +273,8 @@ def index_html(
         else:
             by_kind.setdefault(kind, {}).setdefault(sector, []).append(name)
     sectors = [s for s in _SECTORS if any(s in v for v in by_kind.values()) or s in briefs]
-    sectors += sorted({s for v in by_kind.values() for s in v} | set(briefs) - set(sectors))
+    others = ({s for v in by_kind.values() for s in v} | set(briefs)) - set(sectors)
+    sectors += sorted(others)
     if by_kind:
         parts.append("<h2>Reports by sector</h2>")
         head = "".join(f"<th>{e(_sector_name(s))}</th>" for s in sectors)

@@ -454,6 +454,7 @@ def format_wide(
     numeric = []
     for col in frame.columns:
         cells = []
+        has_number = False
         for v in frame[col]:
             if isinstance(v, str):
                 text = v
@@ -461,12 +462,14 @@ def format_wide(
                 text = MISSING
             else:
                 text = format_number(v, digits, language)
+                has_number = True
             used["missing"] |= text == MISSING
             used["censored"] |= text.startswith(CENSORED_PREFIX)
             used["unknown"] |= text == UNKNOWN
             cells.append(text)
         out[str(col)] = cells
-        numeric.append(str(col))
+        if has_number or any(c.startswith(CENSORED_PREFIX) for c in cells):
+            numeric.append(str(col))
     display = pd.DataFrame(out, columns=list(out))
     notes = list(notes)
     if unit_text:

@@ -310,18 +310,25 @@ def _now() -> str:
 
 @contextlib.contextmanager
 def _tables_env(folder: Path):
-    """Point kernels started in this block at ``folder`` for their CSV tables."""
+    """Point kernels started in this block at ``folder`` for their CSV tables.
+
+    Also pins the kernels' matplotlib backend to the inline one: a ``MPLBACKEND=Agg`` in the
+    caller's environment (common on servers and in test runs) would otherwise reach the
+    kernels and leave every report without its charts.
+    """
     from analysis.tables import TABLES_ENV
 
-    saved = os.environ.get(TABLES_ENV)
-    os.environ[TABLES_ENV] = str(folder)
+    wanted = {TABLES_ENV: str(folder), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    saved = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)
     try:
         yield
     finally:
-        if saved is None:
-            os.environ.pop(TABLES_ENV, None)
-        else:
-            os.environ[TABLES_ENV] = saved
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _publish_tables(staging: Path, final: Path) -> list[str]:
@@ -735,6 +742,9 @@ def _is_complete_default(records: Mapping[str, Mapping[str, object]]) -> bool:
     if not records or any(r.get("status") != "ok" for r in records.values()):
         return False
     try:
+        # The sector reports first (cheap); only then plan the briefs, which ranks partners.
+        if not {j.name for j in plan_batch(briefs=False)} <= set(records):
+            return False
         default = {j.name for j in plan_batch()}
     except Exception:  # a plan that cannot be made is not a complete default batch
         return False

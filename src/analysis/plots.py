@@ -282,7 +282,9 @@ def plot_coverage(table: pd.DataFrame, title: str, ax: Axes | None = None) -> Fi
         ax.set_yticks(range(counts.shape[0]), [str(i) for i in counts.index])
         ax.grid(False)
         ax.set_title(title)
-        fig.colorbar(im, ax=ax, label="published periods")
+        bar = fig.colorbar(im, ax=ax, label="published periods")
+        bar.locator = MaxNLocator(integer=True)  # counts of periods: whole numbers
+        bar.update_ticks()
     return fig
 
 

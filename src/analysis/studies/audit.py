@@ -106,26 +106,34 @@ class AuditResult:
         s, m, lang = self.settings, self.m, self.settings.language
         src = m("chart.source_ledger")
         if name == "national":
-            return format_table(
-                self.national(),
+            # Rupiah in trillions, as the chart next to it (the CSV keeps Rp billion).
+            nat = self.national()
+            shown = nat.assign(
+                **{c.replace("_rp_bn", "_rp_tn"): nat[c] / 1000 for c in nat if "_rp_bn" in c}
+            )
+            table = format_table(
+                shown,
                 language=lang,
                 title=m("audit.national_caption", start=s.start_year, end=s.end_year),
+                columns=["year", "pma_usd_m", "pma_rp_tn", "pmdn_rp_tn", "total_rp_tn", "flags"],
                 labels={
                     "pma_usd_m": "PMA",
-                    "pma_rp_bn": "PMA",
-                    "pmdn_rp_bn": "PMDN",
-                    "total_rp_bn": "PMA + PMDN",
+                    "pma_rp_tn": "PMA",
+                    "pmdn_rp_tn": "PMDN",
+                    "total_rp_tn": "PMA + PMDN",
                 },
                 units={
                     "pma_usd_m": "usd_m",
-                    "pma_rp_bn": "idr_bn",
-                    "pmdn_rp_bn": "idr_bn",
-                    "total_rp_bn": "idr_bn",
+                    "pma_rp_tn": "idr_tn",
+                    "pmdn_rp_tn": "idr_tn",
+                    "total_rp_tn": "idr_tn",
                 },
-                digits=1,
+                digits={"pma_usd_m": 0, "pma_rp_tn": 1, "pmdn_rp_tn": 1, "total_rp_tn": 1},
                 codes={"flags": "flag"},
                 source=src,
             )
+            table.data = nat
+            return table
         if name == "coverage":
             cov = self.check.sector_coverage(s.sectors, s.start_year, s.end_year)
             cov = cov.replace("", np.nan)
@@ -159,20 +167,24 @@ class AuditResult:
                 cell=[
                     float(v)
                     if st == "observed"
-                    else (censored_text(b, 0, lang) if st == "censored" else "?")
+                    else (censored_text(b / 1000, 1, lang) if st == "censored" else "?")
                     for v, b, st in zip(p["value"], p["upper_bound"], p["status"], strict=True)
                 ]
             )
+            # US$ billion, as the chart and the key finding (the CSV keeps US$ million).
+            cells["cell"] = [c / 1000 if isinstance(c, float) else c for c in cells["cell"]]
             wide = cells.pivot(index="partner_iso3", columns="year", values="cell")
             wide = wide.reindex([x for x in s.partners if x in wide.index])
-            return format_wide(
+            table = format_wide(
                 wide,
                 language=lang,
                 title=m("audit.partner_caption"),
                 row_kind="partner",
-                digits=0,
+                digits=1,
                 source=src,
             )
+            table.data = p
+            return table
         if name == "counts":
             c = self.counts()
             c["scope"] = c["scope"].map(lambda x: m(f"audit.scope_{x}"))
