@@ -78,4 +78,11 @@ def test_readme_papermill_command_prints_no_warning(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Passed unknown parameter" not in proc.stderr, proc.stderr
-    assert "WARNING" not in proc.stderr.replace("Kernel is running over TCP", ""), proc.stderr
+    # ipykernel's own notice about local TCP sockets is not papermill's and not about
+    # parameters; every other warning line fails the test.
+    warnings = [
+        ln
+        for ln in proc.stderr.splitlines()
+        if "WARNING" in ln.upper() and "running over TCP without encryption" not in ln
+    ]
+    assert not warnings, warnings
