@@ -14,9 +14,12 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pycountry
 import pytest
 import requests
 import responses
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analysis.data.loaders import comtrade, imf, wdi
 from analysis.data.loaders.cache import CACHE_COLUMNS, FetchCache
@@ -409,6 +412,13 @@ def test_comtrade_parse_refuses_duplicate_records():
     assert_fetch_error(exc, "UN Comtrade", "malformed", "share a key", "CHN -> ARG M TOTAL 2010")
 
 
+def test_comtrade_normalise_refuses_a_record_in_two_responses():
+    frame = comtrade.parse(body(CT_WORLD))
+    with pytest.raises(FetchError) as exc:
+        comtrade.normalise([("world", frame), ("world", frame)], retrieved=RETRIEVED)
+    assert_fetch_error(exc, "UN Comtrade", "malformed", "count it twice", "IDN -> WLD X 61 2023")
+
+
 def test_comtrade_queries_stay_under_the_preview_limit():
     economies = ["IDN", "USA", "FRA", "CHE", "IND", "NOR", "TWN", *["JPN", "KOR", "CHN"] * 8]
     plan = comtrade.queries(economies, [2022, 2023])
@@ -567,3 +577,66 @@ def test_fetched_positions_reads_the_dip_cache(tmp_path):
 def test_fetched_frame_is_empty_without_a_cache(tmp_path):
     frame = fetched_frame(FetchCache(tmp_path / "none"))
     assert frame.empty and list(frame.columns) == list(wdi.LONG_COLUMNS)
+
+
+# ------------------------------------------------------------------------------ properties
+_ISO3 = sorted(c.alpha_3 for c in pycountry.countries)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    economies=st.lists(st.sampled_from(_ISO3), min_size=1, max_size=60),
+    years=st.lists(st.integers(2000, 2024), min_size=1, max_size=3, unique=True),
+)
+def test_comtrade_plan_covers_every_economy_and_year_within_the_row_limit(economies, years):
+    plan = comtrade.queries(economies, years)
+    asked = set()
+    for dataset, params in plan:
+        areas = params["reporterCode" if dataset == "world" else "partnerCode"].split(",")
+        n_rows = len(params["cmdCode"].split(",")) * len(params["flowCode"].split(","))
+        assert n_rows * len(areas) <= comtrade.PREVIEW_MAX_ROWS
+        if dataset == "world":
+            asked |= {(int(a), int(params["period"])) for a in areas}
+    expected = {
+        (comtrade.comtrade_code(e), y)
+        for e in economies
+        if e not in comtrade.NO_REPORTER
+        for y in years
+    }
+    assert asked == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.floats(0, 1e14, allow_nan=False)), min_size=1, max_size=30
+    )
+)
+def test_wdi_normalise_scales_every_kept_value_by_exactly_1e9(values):
+    rows = [
+        {
+            "indicator": {"id": "NY.GDP.MKTP.CD"},
+            "countryiso3code": "IDN",
+            "date": str(1990 + i),
+            "value": v,
+        }
+        for i, v in enumerate(values)
+    ]
+    page = json.dumps([{"page": 1, "lastupdated": "2026-04-08"}, rows]).encode()
+    out = wdi.normalise(wdi.parse([page]), retrieved=RETRIEVED)
+    kept = [v for v in values if v is not None]
+    assert len(out) == len(kept)
+    assert out.sort_values("year")["value"].tolist() == pytest.approx([v / 1e9 for v in kept])
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=st.binary(max_size=2000))
+def test_cache_gives_back_the_bytes_it_was_given(tmp_path, content):
+    cache = FetchCache(tmp_path)
+    resp = RawResponse("test", "q", "https://x.invalid", content, RETRIEVED, ".bin")
+    cache.commit("wdi", [("d", resp)])
+    [back] = cache.responses("wdi")
+    assert back.content == content
+    assert back.sha256 == hashlib.sha256(content).hexdigest()

@@ -77,10 +77,13 @@ def _data_fetch(args: argparse.Namespace) -> int:
                     f"{got['retrieved'].max()} in {cache.root} (preferred where newer)"
                 )
         return 0
-    outcomes = refresh(keys, cache=cache)
-    for outcome in outcomes:
+    outcomes = []
+    for key in keys:
+        print(f"Fetching {SOURCES[key].name} ({SOURCES[key].what}) ...", flush=True)
+        [outcome] = refresh([key], cache=cache)
+        outcomes.append(outcome)
         if outcome.ok:
-            print(outcome.message())
+            print(f"  {outcome.message()}")
         else:
             print(f"mitra: {outcome.message()}", file=sys.stderr)
     failed = [o.source for o in outcomes if not o.ok]

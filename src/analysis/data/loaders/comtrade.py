@@ -112,7 +112,7 @@ def _chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
 
 def queries(economies: Sequence[str], years: Iterable[int]) -> list[tuple[str, dict[str, Any]]]:
     """Plan the calls: ``(dataset, params)`` pairs, each under the preview row limit."""
-    economies = [e for e in economies if e not in NO_REPORTER]
+    economies = [e for e in dict.fromkeys(economies) if e not in NO_REPORTER]
     codes = [comtrade_code(e) for e in economies]
     chapters = ",".join(CHAPTERS)
     per_world = max(1, PREVIEW_MAX_ROWS // len(CHAPTERS))
@@ -311,6 +311,16 @@ def normalise(
     unknown = sorted({d for d, _ in parsed} - {"world", "idn_bilateral"})
     if unknown:
         raise _malformed(query, f"unknown dataset {unknown}; expected world or idn_bilateral")
+    for name, frame in (("world", world), ("idn_bilateral", bilateral)):
+        key = ["year", "reporter_iso3", "partner_iso3", "flow", "cmd"]
+        if len(frame) and frame.duplicated(key).any():
+            first = frame[frame.duplicated(key)].iloc[0]
+            raise _malformed(
+                query,
+                f"{name}: two responses hold {first['reporter_iso3']} -> "
+                f"{first['partner_iso3']} {first['flow']} {first['cmd']} {first['year']}; "
+                "a sum would count it twice",
+            )
     if not world.empty:
         w = world[(world["flow"] == "X") & (world["partner_iso3"] == "WLD")]
         s = _sector_sums(w, ["reporter_iso3", "year"])
