@@ -640,3 +640,75 @@ def test_cache_gives_back_the_bytes_it_was_given(tmp_path, content):
     [back] = cache.responses("wdi")
     assert back.content == content
     assert back.sha256 == hashlib.sha256(content).hexdigest()
+
+
+# --------------------------------------------------------------------------------- overlay
+def _panel_rows(rows):
+    cols = ["iso3", "year", "indicator", "value", "unit", "source", "vintage", "flags"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+CATALOGUE = pd.DataFrame(
+    {"code": ["gdp_usd", "population"], "unit": ["US$ billion (current)", "million persons"]}
+)
+
+
+def test_prefer_fetched_adds_replaces_newer_and_keeps_older():
+    from analysis.data.loaders.overlay import prefer_fetched
+
+    usd = "US$ billion (current)"
+    snapshot = _panel_rows(
+        [
+            ("IDN", 2023, "gdp_usd", 1300.0, usd, "WDI snapshot", "2025-07-01", ""),
+            ("JPN", 2023, "gdp_usd", 4200.0, usd, "WDI snapshot", "2026-05-01", "multi_source"),
+            (
+                "IDN",
+                2023,
+                "population",
+                280.0,
+                "million persons",
+                "WDI snapshot",
+                "2025-07-01",
+                "",
+            ),
+        ]
+    )
+    fetched = wdi.normalise(wdi.parse([body(WDI_MADE)]), retrieved=RETRIEVED)  # vintage 2026-04-08
+    fetched = pd.concat(
+        [fetched, fetched.iloc[[0]].assign(indicator="exports_textiles_hs50_60_usd")],
+        ignore_index=True,
+    )
+    out, decisions = prefer_fetched(snapshot, fetched, CATALOGUE)
+    cells = out.set_index(["iso3", "year", "indicator"])
+    assert cells.loc[("IDN", 2023, "gdp_usd"), "value"] == pytest.approx(1000.0)  # newer
+    assert cells.loc[("IDN", 2023, "gdp_usd"), "flags"] == "fetched;fetched_newer"
+    assert cells.loc[("JPN", 2023, "gdp_usd"), "value"] == 4200.0  # snapshot is newer
+    assert cells.loc[("JPN", 2023, "gdp_usd"), "flags"] == "multi_source"
+    assert cells.loc[("IDN", 2022, "gdp_usd"), "flags"] == "fetched"  # absent: added
+    assert cells.loc[("IDN", 2023, "population"), "value"] == 280.0  # untouched
+    assert not out.duplicated(["iso3", "year", "indicator"]).any()
+    assert list(out.columns) == list(snapshot.columns)
+    actions = decisions.set_index(["iso3", "year", "indicator"])["action"]
+    assert actions[("IDN", 2023, "gdp_usd")] == "replaced"
+    assert actions[("JPN", 2023, "gdp_usd")] == "kept_snapshot"
+    assert actions[("XKX", 2023, "gdp_usd")] == "added"
+    assert actions[("IDN", 2022, "exports_textiles_hs50_60_usd")] == "not_in_catalogue"
+    assert "exports_textiles_hs50_60_usd" not in set(out["indicator"])
+
+
+def test_prefer_fetched_refuses_a_unit_the_catalogue_does_not_use():
+    from analysis.data.loaders.overlay import prefer_fetched
+    from analysis.errors import DataValidationError
+
+    fetched = wdi.normalise(wdi.parse([body(WDI_MADE)]), retrieved=RETRIEVED)
+    fetched["unit"] = "US$ million"
+    with pytest.raises(DataValidationError, match=r"gdp_usd .* 'US\$ million'.*catalogue's unit"):
+        prefer_fetched(_panel_rows([]), fetched, CATALOGUE)
+
+
+def test_prefer_fetched_without_a_cache_changes_nothing():
+    from analysis.data.loaders.overlay import prefer_fetched
+
+    snapshot = _panel_rows([("IDN", 2023, "gdp_usd", 1.0, "US$ billion (current)", "s", "v", "")])
+    out, decisions = prefer_fetched(snapshot, fetched_frame(FetchCache("/nonexistent")), CATALOGUE)
+    assert out is snapshot and decisions.empty
