@@ -712,3 +712,28 @@ def test_prefer_fetched_without_a_cache_changes_nothing():
     snapshot = _panel_rows([("IDN", 2023, "gdp_usd", 1.0, "US$ billion (current)", "s", "v", "")])
     out, decisions = prefer_fetched(snapshot, fetched_frame(FetchCache("/nonexistent")), CATALOGUE)
     assert out is snapshot and decisions.empty
+
+
+def test_a_cache_write_failure_removes_what_it_wrote_and_is_reported(tmp_path, monkeypatch):
+    import analysis.data.loaders.cache as cache_module
+
+    cache = FetchCache(tmp_path)
+    cache.commit("wdi", [("NY.GDP.MKTP.CD", raw(WDI_REAL))])
+    before = _snapshot(tmp_path)
+    real_replace = cache_module.os.replace
+
+    def failing_replace(src, dst):
+        if str(dst).endswith("provenance.csv"):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(cache_module.os, "replace", failing_replace)
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, IMF_STRUCTURE_URL, body=body(WEO_STRUCTURE))
+        rsps.add(responses.GET, IMF_DATA_URL, body=body(WEO_MADE))
+        [outcome] = refresh(["weo"], cache=cache, economies=["IDN"])
+    assert not outcome.ok and outcome.error.kind == "cache"
+    assert "IMF WEO: cannot write the cache: [Errno 28] No space left on device" in (
+        outcome.message()
+    )
+    assert _snapshot(tmp_path) == before

@@ -137,31 +137,39 @@ class FetchCache:
         """
         old = self.provenance()
         rows = []
-        for dataset, resp in responses:
-            digest = hashlib.sha256(resp.content).hexdigest()
-            rel = f"{source}/{digest}{resp.suffix}"
-            target = self.root / rel
-            if not target.exists():
-                _atomic_write(target, resp.content)
-            rows.append(
-                {
-                    "source": source,
-                    "dataset": dataset,
-                    "query": resp.query,
-                    "url": resp.url,
-                    "file": rel,
-                    "retrieved": resp.retrieved,
-                    "sha256": digest,
-                    "bytes": str(len(resp.content)),
-                    "meta": json.dumps(resp.meta, sort_keys=True),
-                }
-            )
-        new = pd.DataFrame(rows, columns=list(CACHE_COLUMNS))
-        kept = old[old["source"] != source]
-        table = pd.concat([kept, new], ignore_index=True) if len(kept) else new
-        buf = io.StringIO()
-        table.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-        _atomic_write(self.provenance_path, buf.getvalue().encode())  # the commit point
+        written: list[Path] = []
+        try:
+            for dataset, resp in responses:
+                digest = hashlib.sha256(resp.content).hexdigest()
+                rel = f"{source}/{digest}{resp.suffix}"
+                target = self.root / rel
+                if not target.exists():
+                    _atomic_write(target, resp.content)
+                    written.append(target)
+                rows.append(
+                    {
+                        "source": source,
+                        "dataset": dataset,
+                        "query": resp.query,
+                        "url": resp.url,
+                        "file": rel,
+                        "retrieved": resp.retrieved,
+                        "sha256": digest,
+                        "bytes": str(len(resp.content)),
+                        "meta": json.dumps(resp.meta, sort_keys=True),
+                    }
+                )
+            new = pd.DataFrame(rows, columns=list(CACHE_COLUMNS))
+            kept = old[old["source"] != source]
+            table = pd.concat([kept, new], ignore_index=True) if len(kept) else new
+            buf = io.StringIO()
+            table.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+            _atomic_write(self.provenance_path, buf.getvalue().encode())  # the commit point
+        except BaseException:
+            # Not committed: remove the bodies this call added, so the folder is as before.
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
         self._remove_unlisted(source, set(new["file"]))
         return new
 

@@ -251,7 +251,16 @@ def refresh(
                 FetchOutcome(key, ok=False, error=exc, snapshot=_snapshot_lines(vintages, key))
             )
             continue
-        cache.commit(key, received)
+        try:
+            cache.commit(key, received)
+        except OSError as exc:
+            error = FetchError(
+                SOURCES[key].name, f"commit to {cache.root}", str(exc), kind="cache"
+            )
+            outcomes.append(
+                FetchOutcome(key, ok=False, error=error, snapshot=_snapshot_lines(vintages, key))
+            )
+            continue
         outcomes.append(
             FetchOutcome(
                 key,

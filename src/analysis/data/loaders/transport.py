@@ -10,7 +10,8 @@ line prints one sentence instead of a traceback:
 - ``http``: any other HTTP status >= 400 (500, 503, 404, ...);
 - ``malformed``: the body is not what the API documents (truncated JSON, HTML instead of
   JSON, an SDMX error message, a missing field), raised by the parsers;
-- ``empty``: the query succeeded but returned no observations.
+- ``empty``: the query succeeded but returned no observations;
+- ``cache``: the responses were fine but the cache folder could not be written.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ FAILURE_KINDS: dict[str, str] = {
     "http": "HTTP error",
     "malformed": "malformed response",
     "empty": "no data",
+    "cache": "cannot write the cache",
 }
 
 #: Seconds to wait for a server before giving up (connect, read).
