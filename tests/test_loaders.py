@@ -23,7 +23,12 @@ from hypothesis import strategies as st
 
 from analysis.data.loaders import comtrade, imf, wdi
 from analysis.data.loaders.cache import CACHE_COLUMNS, FetchCache
-from analysis.data.loaders.refresh import fetched_frame, fetched_positions, refresh
+from analysis.data.loaders.refresh import (
+    FETCHED_COLUMNS,
+    fetched_frame,
+    fetched_positions,
+    refresh,
+)
 from analysis.data.loaders.transport import FetchError, RawResponse
 from analysis.errors import ProvenanceError
 
@@ -552,10 +557,12 @@ def test_refresh_commits_and_fetched_frame_reads_back(tmp_path):
         [outcome] = refresh(["weo"], cache=cache, economies=["IDN"])
     assert outcome.ok and outcome.rows == 4 and outcome.responses == 2
     frame = fetched_frame(cache)
-    assert list(frame.columns) == list(wdi.LONG_COLUMNS)
-    assert frame.set_index(["iso3", "indicator", "year"]).loc[
-        ("TWN", "gdp_usd", 2023), "value"
-    ] == pytest.approx(750.5)
+    assert list(frame.columns) == list(FETCHED_COLUMNS)
+    twn = frame.set_index(["iso3", "indicator", "year"]).loc[("TWN", "gdp_usd", 2023)]
+    assert twn["value"] == pytest.approx(750.5)
+    assert twn["flags"] == "imf_weo"
+    assert twn["sha256"] == hashlib.sha256(body(WEO_MADE)).hexdigest()
+    assert twn["query"].startswith("IMF.RES:WEO NGDPD+NGDP_RPCH")
     assert set(frame.attrs["retrieved"]) == {"weo"}
 
 
@@ -576,7 +583,27 @@ def test_fetched_positions_reads_the_dip_cache(tmp_path):
 
 def test_fetched_frame_is_empty_without_a_cache(tmp_path):
     frame = fetched_frame(FetchCache(tmp_path / "none"))
-    assert frame.empty and list(frame.columns) == list(wdi.LONG_COLUMNS)
+    assert frame.empty and list(frame.columns) == list(FETCHED_COLUMNS)
+
+
+def test_fetched_comtrade_values_cite_their_own_call_and_flag_partial_sums(tmp_path):
+    cache = FetchCache(tmp_path)
+    cache.commit(
+        "comtrade",
+        [
+            ("world", raw(CT_WORLD, query="world call", meta={"dataset": "world"})),
+            (
+                "idn_bilateral",
+                raw(CT_BILATERAL, query="bilateral call", meta={"dataset": "idn_bilateral"}),
+            ),
+        ],
+    )
+    frame = fetched_frame(cache).set_index(["iso3", "indicator", "year"])
+    textiles = frame.loc[("IDN", "exports_textiles_hs50_60_usd", 2023)]
+    assert textiles["flags"] == "partial_sum" and textiles["query"] == "world call"
+    assert textiles["sha256"] == hashlib.sha256(body(CT_WORLD)).hexdigest()
+    jpn = frame.loc[("JPN", "idn_exports_to_usd", 2023)]
+    assert jpn["flags"] == "" and jpn["query"] == "bilateral call"
 
 
 # ------------------------------------------------------------------------------ properties

@@ -55,6 +55,7 @@ __all__ = [
     "API_KEY_ENV",
     "SECTORS",
     "SOURCE",
+    "check_no_overlap",
     "comtrade_code",
     "fetch",
     "normalise",
@@ -286,6 +287,31 @@ def _sector_sums(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def check_no_overlap(parsed: Sequence[tuple[str, pd.DataFrame]], *, query: str = "") -> None:
+    """Refuse a record that two responses of one dataset both hold (a sum would double it).
+
+    Raises
+    ------
+    FetchError
+        ``malformed``, naming the record.
+    """
+    key = ["year", "reporter_iso3", "partner_iso3", "flow", "cmd"]
+    for name in ("world", "idn_bilateral"):
+        frames = [f for d, f in parsed if d == name and len(f)]
+        if not frames:
+            continue
+        frame = pd.concat(frames, ignore_index=True)
+        dup = frame.duplicated(key)
+        if dup.any():
+            first = frame[dup].iloc[0]
+            raise _malformed(
+                query or "Comtrade",
+                f"{name}: two responses hold {first['reporter_iso3']} -> "
+                f"{first['partner_iso3']} {first['flow']} {first['cmd']} {first['year']}; "
+                "a sum would count it twice",
+            )
+
+
 def normalise(
     parsed: Sequence[tuple[str, pd.DataFrame]], *, retrieved: str, query: str = "Comtrade"
 ) -> pd.DataFrame:
@@ -311,16 +337,7 @@ def normalise(
     unknown = sorted({d for d, _ in parsed} - {"world", "idn_bilateral"})
     if unknown:
         raise _malformed(query, f"unknown dataset {unknown}; expected world or idn_bilateral")
-    for name, frame in (("world", world), ("idn_bilateral", bilateral)):
-        key = ["year", "reporter_iso3", "partner_iso3", "flow", "cmd"]
-        if len(frame) and frame.duplicated(key).any():
-            first = frame[frame.duplicated(key)].iloc[0]
-            raise _malformed(
-                query,
-                f"{name}: two responses hold {first['reporter_iso3']} -> "
-                f"{first['partner_iso3']} {first['flow']} {first['cmd']} {first['year']}; "
-                "a sum would count it twice",
-            )
+    check_no_overlap(parsed, query=query)
     if not world.empty:
         w = world[(world["flow"] == "X") & (world["partner_iso3"] == "WLD")]
         s = _sector_sums(w, ["reporter_iso3", "year"])

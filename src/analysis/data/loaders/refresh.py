@@ -11,6 +11,7 @@ holds raw responses only, so a fix to a parser applies to data already downloade
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from analysis.data.loaders.transport import FetchError, RawResponse
 
 __all__ = [
     "ALIASES",
+    "FETCHED_COLUMNS",
     "SOURCES",
     "FetchOutcome",
     "Source",
@@ -113,12 +115,29 @@ def default_economies() -> list[str]:
 
 
 # ------------------------------------------------------------------------------ per source
+#: Columns :func:`fetched_frame` adds to the long format: which cached response each value
+#: comes from (the partner panel's ``build_panel(fetched=...)`` contract).
+PROVENANCE_COLUMNS: tuple[str, ...] = ("flags", "retrieved", "query", "sha256")
+FETCHED_COLUMNS: tuple[str, ...] = (*wdi.LONG_COLUMNS, *PROVENANCE_COLUMNS)
+
+
+def _sha(body: RawResponse | CachedResponse) -> str:
+    return getattr(body, "sha256", "") or hashlib.sha256(body.content).hexdigest()
+
+
+def _cite(
+    frame: pd.DataFrame, body: RawResponse | CachedResponse, flags: object = ""
+) -> pd.DataFrame:
+    """Attach the response's retrieval time, query and sha256 to every value it gave."""
+    return frame.assign(flags=flags, retrieved=body.retrieved, query=body.query, sha256=_sha(body))
+
+
 def _wdi_values(bodies: Sequence[RawResponse | CachedResponse]) -> pd.DataFrame:
     parts = []
     for r in bodies:
         parsed = wdi.parse([r.content], query=r.query)
-        parts.append(wdi.normalise(parsed, retrieved=r.retrieved, query=r.query))
-    return _concat(parts, wdi.LONG_COLUMNS)
+        parts.append(_cite(wdi.normalise(parsed, retrieved=r.retrieved, query=r.query), r))
+    return _concat(parts, FETCHED_COLUMNS)
 
 
 def _imf_pair(
@@ -138,7 +157,9 @@ def _imf_pair(
 
 def _weo_values(bodies: Sequence[RawResponse | CachedResponse]) -> pd.DataFrame:
     parsed, data = _imf_pair(bodies, "WEO")
-    return imf.normalise_weo(parsed, retrieved=data.retrieved, query=data.query)
+    out = imf.normalise_weo(parsed, retrieved=data.retrieved, query=data.query)
+    # Same flag as the panel gives the committed WEO rows: a gap-filler behind WDI.
+    return _concat([_cite(out, data, "imf_weo")], FETCHED_COLUMNS)
 
 
 def _dip_values(bodies: Sequence[RawResponse | CachedResponse]) -> pd.DataFrame:
@@ -148,10 +169,14 @@ def _dip_values(bodies: Sequence[RawResponse | CachedResponse]) -> pd.DataFrame:
 
 def _comtrade_values(bodies: Sequence[RawResponse | CachedResponse]) -> pd.DataFrame:
     parsed = [(r.meta["dataset"], comtrade.parse(r.content, query=r.query)) for r in bodies]
-    if not bodies:
-        return pd.DataFrame(columns=list(wdi.LONG_COLUMNS))
-    retrieved = min(r.retrieved for r in bodies)
-    return comtrade.normalise(parsed, retrieved=retrieved, query="Comtrade")
+    comtrade.check_no_overlap(parsed, query="Comtrade (all calls)")
+    parts = []
+    for r, (dataset, frame) in zip(bodies, parsed, strict=True):
+        # Each sum lies within one call (the plan puts a reporter's chapters in one call).
+        out = comtrade.normalise([(dataset, frame)], retrieved=r.retrieved, query=r.query)
+        partial = out["note"].str.contains("chapters reported", regex=False)
+        parts.append(_cite(out, r, partial.map({True: "partial_sum", False: ""})))
+    return _concat(parts, FETCHED_COLUMNS)
 
 
 def _concat(parts: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
@@ -280,8 +305,10 @@ def fetched_frame(cache: FetchCache | None = None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``iso3, year, indicator, value, unit, source, vintage, note`` (money in US$ billion),
-        empty with these columns if nothing is cached. ``attrs["retrieved"]`` maps each
+        :data:`FETCHED_COLUMNS`: ``iso3, year, indicator, value, unit, source, vintage,
+        note`` (money in US$ billion) and, per value, the ``flags`` (``imf_weo``,
+        ``partial_sum``), ``retrieved``, ``query`` and ``sha256`` of the cached response it
+        comes from; empty with these columns if nothing is cached. ``attrs["retrieved"]`` maps each
         source to its retrieval time.
 
     Raises
@@ -299,7 +326,7 @@ def fetched_frame(cache: FetchCache | None = None) -> pd.DataFrame:
         if bodies:
             parts.append(_NORMALISE[key](bodies))
             retrieved[key] = max(b.retrieved for b in bodies)
-    frame = _concat(parts, wdi.LONG_COLUMNS)
+    frame = _concat(parts, FETCHED_COLUMNS)
     frame.attrs["retrieved"] = retrieved
     return frame
 
