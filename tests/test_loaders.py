@@ -98,7 +98,7 @@ def test_wdi_normalise_refuses_a_series_it_does_not_map():
 
 def test_wdi_normalise_scales_to_usd_billion_and_drops_aggregates():
     parsed = wdi.parse([body(WDI_MADE)])
-    assert parsed.attrs["dropped_aggregates"] == ["WLD"]
+    assert parsed.attrs["dropped_aggregates"] == ["WLD", "XKX"]
     out = wdi.normalise(parsed, retrieved=RETRIEVED)
     assert list(out.columns) == list(wdi.LONG_COLUMNS)
     idn = out.set_index(["iso3", "year"]).loc[("IDN", 2023)]
@@ -108,7 +108,7 @@ def test_wdi_normalise_scales_to_usd_billion_and_drops_aggregates():
     assert idn["vintage"] == "2026-04-08"  # the WDI release, from the page header
     assert "retrieved 2026-11-28" in idn["source"]
     assert ("IDN", 2024) not in out.set_index(["iso3", "year"]).index  # null is not zero
-    assert "XKX" in set(out["iso3"])  # Kosovo kept under the World Bank's code
+    assert set(out["iso3"]) == {"IDN", "JPN"}  # no aggregate, no non-ISO code (Kosovo)
 
 
 def test_every_wdi_series_maps_to_one_indicator_and_unit():
