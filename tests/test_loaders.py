@@ -692,3 +692,16 @@ def test_a_cache_write_failure_removes_what_it_wrote_and_is_reported(tmp_path, m
         outcome.message()
     )
     assert _snapshot(tmp_path) == before
+
+
+def test_the_cache_can_be_switched_off(tmp_path, monkeypatch):
+    from analysis.data.loaders.cache import CACHE_ENV
+
+    FetchCache(tmp_path).commit("wdi", [("s", raw(WDI_MADE))])
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    assert len(fetched_frame()) == 3
+    monkeypatch.setenv(CACHE_ENV, "off")
+    off = FetchCache()
+    assert off.off and fetched_frame(off).empty and off.provenance().empty
+    with pytest.raises(OSError, match="the fetch cache is off"):
+        off.commit("wdi", [("s", raw(WDI_MADE))])

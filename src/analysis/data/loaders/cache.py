@@ -8,6 +8,9 @@ Layout (under ``data/cache/`` by default, ignored by git; set ``MITRA_FETCH_CACH
         imf/<sha256>.xml
         comtrade/<sha256>.json
 
+``MITRA_FETCH_CACHE=off`` switches the cache off: nothing is read (the partner panel then
+uses the committed snapshot alone) and nothing can be written.
+
 ``provenance.csv`` columns: ``source`` (loader key), ``dataset``, ``query`` (in words),
 ``url``, ``file`` (relative to the cache root), ``retrieved`` (UTC), ``sha256``, ``bytes``,
 ``meta`` (JSON: small facts the parser needs).
@@ -38,7 +41,14 @@ from analysis import paths
 from analysis.data.loaders.transport import RawResponse
 from analysis.errors import ProvenanceError
 
-__all__ = ["CACHE_COLUMNS", "CACHE_ENV", "FetchCache", "default_cache_dir"]
+__all__ = [
+    "CACHE_COLUMNS",
+    "CACHE_ENV",
+    "CACHE_OFF",
+    "CachedResponse",
+    "FetchCache",
+    "default_cache_dir",
+]
 
 #: Environment variable that moves the cache.
 CACHE_ENV = "MITRA_FETCH_CACHE"
@@ -56,9 +66,15 @@ CACHE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def default_cache_dir() -> Path:
-    """Return ``$MITRA_FETCH_CACHE`` if set, else ``data/cache`` of the project."""
+#: Value of :data:`CACHE_ENV` that switches the cache off.
+CACHE_OFF = "off"
+
+
+def default_cache_dir() -> Path | None:
+    """Return ``$MITRA_FETCH_CACHE`` if set, else ``data/cache``; ``None`` if it is ``off``."""
     env = os.environ.get(CACHE_ENV)
+    if env == CACHE_OFF:
+        return None
     return Path(env).expanduser().resolve() if env else paths.DATA / "cache"
 
 
@@ -98,10 +114,14 @@ class FetchCache:
     ----------
     root
         Cache folder (default :func:`default_cache_dir`). Nothing is created until a commit.
+        With no ``root`` and ``MITRA_FETCH_CACHE=off`` the cache is off: it reads as empty
+        and refuses to commit.
     """
 
     def __init__(self, root: str | Path | None = None) -> None:
-        self.root = Path(root) if root is not None else default_cache_dir()
+        folder = Path(root) if root is not None else default_cache_dir()
+        self.off = folder is None
+        self.root = folder if folder is not None else Path(os.devnull)
 
     @property
     def provenance_path(self) -> Path:
@@ -110,7 +130,7 @@ class FetchCache:
 
     def provenance(self) -> pd.DataFrame:
         """Return the provenance table (empty, with its columns, if nothing is cached)."""
-        if not self.provenance_path.exists():
+        if self.off or not self.provenance_path.exists():
             return pd.DataFrame(columns=list(CACHE_COLUMNS))
         frame = pd.read_csv(self.provenance_path, dtype=str, keep_default_na=False)
         missing = [c for c in CACHE_COLUMNS if c not in frame.columns]
@@ -134,7 +154,14 @@ class FetchCache:
         -------
         DataFrame
             The new provenance rows of ``source``.
+
+        Raises
+        ------
+        OSError
+            The cache is off, or the folder cannot be written (nothing is changed).
         """
+        if self.off:
+            raise OSError(f"the fetch cache is off ({CACHE_ENV}={CACHE_OFF})")
         old = self.provenance()
         rows = []
         written: list[Path] = []
