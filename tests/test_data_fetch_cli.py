@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from pathlib import Path
@@ -100,3 +101,43 @@ def test_http_errors_are_named_with_source_and_query(tmp_path, capsys, status, w
 def test_unknown_source_is_a_usage_error(capsys):
     assert main(["data", "fetch", "worldbank"]) == 2
     assert "unknown source 'worldbank'; expected one of" in capsys.readouterr().err
+
+
+def _wdi_reply(request):
+    """A WDI server: GDP for Indonesia 2022-2023 in a newer release, other series empty."""
+    series = re.search(r"/indicator/([^?]+)", request.url).group(1)
+    header = {"page": 1, "pages": 1, "per_page": 20000, "total": 0, "lastupdated": "2026-10-01"}
+    if series != "NY.GDP.MKTP.CD":
+        return 200, {}, json.dumps([header, None])
+    page = json.loads((FIX / "wdi_NY.GDP.MKTP.CD_HANDMADE.json").read_text())
+    page[0]["lastupdated"] = "2026-10-01"  # newer than the snapshot's WDI release (2026-04-08)
+    return 200, {}, json.dumps(page)
+
+
+def test_fetched_values_reach_the_partner_panel_where_newer(tmp_path, capsys, monkeypatch):
+    from analysis.data.panel import load_panel
+
+    monkeypatch.setenv("MITRA_FETCH_CACHE", str(tmp_path))
+    snapshot = load_panel().frame.set_index(["iso3", "year", "indicator"])
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback(responses.GET, re.compile(r"https://api\.worldbank\.org/.*"), _wdi_reply)
+        assert main(["data", "fetch", "wdi"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Partner panel: \d+ of \d+ values now come from fetched data", out), out
+
+    panel = load_panel()  # the fetch changed the cache, so the cached panel is rebuilt
+    cells = panel.frame.set_index(["iso3", "year", "indicator"])
+    idn = cells.loc[("IDN", 2023, "gdp_usd")]
+    assert idn["value"] == pytest.approx(1000.0)
+    assert "fetched" in idn["flags"].split(";")
+    assert snapshot.loc[("IDN", 2023, "gdp_usd"), "value"] != pytest.approx(1000.0)
+    conflict = panel.conflicts.set_index(["iso3", "year", "indicator"]).loc[
+        [("IDN", 2023, "gdp_usd")]
+    ]
+    assert set(conflict["rule"]) == {"latest_vintage"}  # the snapshot value stays listed
+    assert conflict["value"].nunique() >= 2
+
+    monkeypatch.setenv("MITRA_FETCH_CACHE", "off")
+    assert load_panel().value("gdp_usd", "IDN", 2023) == pytest.approx(
+        snapshot.loc[("IDN", 2023, "gdp_usd"), "value"]
+    )

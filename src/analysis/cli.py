@@ -11,10 +11,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analysis.errors import MitraError
+
+if TYPE_CHECKING:
+    from analysis.data.loaders import FetchCache
 
 __all__ = ["main"]
 
@@ -88,7 +92,33 @@ def _data_fetch(args: argparse.Namespace) -> int:
             print(f"mitra: {outcome.message()}", file=sys.stderr)
     failed = [o.source for o in outcomes if not o.ok]
     print(f"{len(outcomes) - len(failed)}/{len(outcomes)} source(s) fetched into {cache.root}")
+    if len(failed) < len(outcomes) and not cache.off:
+        _say_panel_effect(cache)
     return 1 if failed else 0
+
+
+def _say_panel_effect(cache: FetchCache) -> None:
+    """Say how many partner-panel values now come from the fetch cache."""
+    from analysis.data.loaders import FetchCache
+    from analysis.data.panel import build_panel, fetched_values
+
+    used = FetchCache()
+    if used.off:
+        print("The partner panel ignores the fetch cache (MITRA_FETCH_CACHE=off).")
+        return
+    if Path(cache.root).resolve() != Path(used.root).resolve():
+        print(f"The partner panel reads {used.root}, not {cache.root}: it is unchanged.")
+        return
+    panel = build_panel(fetched=fetched_values())
+    flags = panel.frame["flags"].str.split(";")
+    fetched = flags.map(lambda f: "fetched" in f)
+    derived = flags.map(lambda f: "derived" in f)
+    print(
+        f"Partner panel: {int((fetched & ~derived).sum())} of {len(panel.frame)} values now "
+        f"come from fetched data (flag 'fetched'; {int((fetched & derived).sum())} more are "
+        "derived from them); where a fetched value and the snapshot differ, both are in "
+        "the panel's conflicts with the deciding rule."
+    )
 
 
 def _report_batch(result: object) -> int:
