@@ -30,6 +30,7 @@ from analysis.data.loaders.refresh import (
     refresh,
 )
 from analysis.data.loaders.transport import FetchError, RawResponse
+from analysis.data.loaders.vocabulary import LONG_COLUMNS
 from analysis.errors import ProvenanceError
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "responses"
@@ -100,7 +101,7 @@ def test_wdi_normalise_scales_to_usd_billion_and_drops_aggregates():
     parsed = wdi.parse([body(WDI_MADE)])
     assert parsed.attrs["dropped_aggregates"] == ["WLD", "XKX"]
     out = wdi.normalise(parsed, retrieved=RETRIEVED)
-    assert list(out.columns) == list(wdi.LONG_COLUMNS)
+    assert list(out.columns) == list(LONG_COLUMNS)
     idn = out.set_index(["iso3", "year"]).loc[("IDN", 2023)]
     assert idn["indicator"] == "gdp_usd"
     assert idn["value"] == pytest.approx(1000.0)  # 1e12 US$ = 1,000 US$ billion

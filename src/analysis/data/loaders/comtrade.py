@@ -48,8 +48,8 @@ from typing import Any
 import pandas as pd
 import pycountry
 
-from analysis.data.loaders.economies import economy_iso3
 from analysis.data.loaders.transport import FetchError, RawResponse, http_get
+from analysis.data.loaders.vocabulary import LONG_COLUMNS, economy_iso3
 
 __all__ = [
     "API_KEY_ENV",
@@ -324,8 +324,6 @@ def normalise(
     retrieved
         UTC retrieval time; the vintage (the preview API states no release date).
     """
-    from analysis.data.loaders.wdi import LONG_COLUMNS
-
     day = retrieved[:10]
     out = []
     world = pd.concat(

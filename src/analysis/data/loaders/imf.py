@@ -56,8 +56,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.data.loaders.economies import economy_iso3
 from analysis.data.loaders.transport import FetchError, RawResponse, http_get
+from analysis.data.loaders.vocabulary import LONG_COLUMNS, economy_iso3
 
 __all__ = [
     "DIP_COLUMNS",
@@ -415,8 +415,6 @@ def normalise_weo(parsed: pd.DataFrame, *, retrieved: str, query: str = "WEO") -
         ``malformed`` for an indicator Mitra does not map, or a money indicator whose
         ``UNIT`` is not US$ (a domestic-currency series is never passed off as US$).
     """
-    from analysis.data.loaders.wdi import LONG_COLUMNS
-
     if parsed.empty:
         return pd.DataFrame(columns=list(LONG_COLUMNS))
     _require(parsed, ["COUNTRY", "INDICATOR", "TIME_PERIOD"], query)

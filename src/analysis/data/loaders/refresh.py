@@ -22,6 +22,7 @@ from analysis import paths
 from analysis.data.loaders import comtrade, imf, wdi
 from analysis.data.loaders.cache import CachedResponse, FetchCache
 from analysis.data.loaders.transport import FetchError, RawResponse
+from analysis.data.loaders.vocabulary import LONG_COLUMNS
 
 __all__ = [
     "ALIASES",
@@ -118,7 +119,7 @@ def default_economies() -> list[str]:
 #: Columns :func:`fetched_frame` adds to the long format: which cached response each value
 #: comes from (the partner panel's ``build_panel(fetched=...)`` contract).
 PROVENANCE_COLUMNS: tuple[str, ...] = ("flags", "retrieved", "query", "sha256")
-FETCHED_COLUMNS: tuple[str, ...] = (*wdi.LONG_COLUMNS, *PROVENANCE_COLUMNS)
+FETCHED_COLUMNS: tuple[str, ...] = (*LONG_COLUMNS, *PROVENANCE_COLUMNS)
 
 
 def _sha(body: RawResponse | CachedResponse) -> str:

@@ -1,16 +1,16 @@
 """The one place the loaders touch the network: an HTTP GET with named failures.
 
 Every loader's ``fetch`` goes through :func:`http_get` (or, for the World Bank, through
-``wbgapi``, whose failures :func:`wbgapi_failure` translates). A failure of any kind becomes
-one :class:`FetchError` naming the source, the query and what went wrong, so the command
-line prints one sentence instead of a traceback:
+``wbgapi``, whose failures :func:`analysis.data.loaders.wdi.fetch` translates the same
+way). A failure of any kind becomes one :class:`FetchError` naming the source, the query
+and what went wrong, so the command line prints one sentence instead of a traceback:
 
 - ``network``: no connection, DNS failure, time-out;
 - ``rate_limit``: HTTP 429 (the ``Retry-After`` header is quoted when the server sends one);
 - ``http``: any other HTTP status >= 400 (500, 503, 404, ...);
 - ``malformed``: the body is not what the API documents (truncated JSON, HTML instead of
-  JSON, an SDMX error message, a missing field), raised by the parsers;
-- ``empty``: the query succeeded but returned no observations;
+  JSON, a missing field, an unmapped indicator, a unit that is not US$), raised by the
+  parsers and normalisers;
 - ``cache``: the responses were fine but the cache folder could not be written.
 """
 
@@ -38,7 +38,6 @@ FAILURE_KINDS: dict[str, str] = {
     "rate_limit": "rate limit reached",
     "http": "HTTP error",
     "malformed": "malformed response",
-    "empty": "no data",
     "cache": "cannot write the cache",
 }
 

@@ -26,7 +26,6 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.data.loaders.economies import economy_iso3
 from analysis.data.loaders.transport import (
     TIMEOUT,
     USER_AGENT,
@@ -35,22 +34,11 @@ from analysis.data.loaders.transport import (
     network_reason,
     utc_now,
 )
+from analysis.data.loaders.vocabulary import LONG_COLUMNS, economy_iso3
 
-__all__ = ["LONG_COLUMNS", "SERIES", "SOURCE", "fetch", "normalise", "parse"]
+__all__ = ["SERIES", "SOURCE", "fetch", "normalise", "parse"]
 
 SOURCE = "World Bank WDI"
-
-#: The panel's long format (every loader returns exactly these columns, plus ``note``).
-LONG_COLUMNS: tuple[str, ...] = (
-    "iso3",
-    "year",
-    "indicator",
-    "value",
-    "unit",
-    "source",
-    "vintage",
-    "note",
-)
 
 #: WDI series -> (panel indicator, unit after scaling, factor from the published unit).
 SERIES: dict[str, tuple[str, str, float]] = {

@@ -1,4 +1,9 @@
-"""Which economy codes the loaders keep: ISO 3166 alpha-3 countries, not regional aggregates.
+"""What the loaders hand over: the panel's long format, and ISO 3166 economies only.
+
+Every ``normalise`` returns :data:`LONG_COLUMNS` (the partner panel's long format plus a
+``note``), money in US$ billion, with the panel's indicator codes.
+
+Which economy codes the loaders keep: ISO 3166 alpha-3 countries, not regional aggregates.
 
 The World Bank, IMF and UN Comtrade publish aggregates (``WLD``, ``EAS``, ``G001``, ``W00``)
 beside countries, with codes of the same shape. The partner panel holds ISO 3166 economies
@@ -13,7 +18,19 @@ from functools import cache
 
 import pycountry
 
-__all__ = ["economy_iso3"]
+__all__ = ["LONG_COLUMNS", "economy_iso3"]
+
+#: The partner panel's long format, plus ``note`` (what the figure is, in words).
+LONG_COLUMNS: tuple[str, ...] = (
+    "iso3",
+    "year",
+    "indicator",
+    "value",
+    "unit",
+    "source",
+    "vintage",
+    "note",
+)
 
 
 @cache
