@@ -228,9 +228,14 @@ def plot_flow_fan(
     v = v[(v["series"] == measure) & (v["basis"] == basis)].sort_values("year")
     if v.empty:
         raise ValueError(f"no {basis} view of {measure!r} in this study")
+    unit = str(v["unit"].iloc[0])
+    if unit.startswith("Rp billion"):
+        # Readers think in Rp trillion; the tables keep Rp billion (the ledger's unit).
+        cols = ["median", "lo_80", "hi_80", "lo_95", "hi_95"]
+        v = v.assign(**{c: v[c] / 1000 for c in cols})
+        unit = "Rp trillion" + unit[len("Rp billion") :]
     hist = v[v["source"] == "published"]
     fut = v[v["source"] != "published"]
-    unit = str(v["unit"].iloc[0])
     with mitra_style():
         ax.plot(
             hist["year"],
@@ -284,10 +289,8 @@ def plot_flow_fan(
                 capsize=3,
                 label="nowcast from the partial year (80 %)",
             )
-        ax.set_title(
-            f"{measure.upper() if measure != 'total' else 'Total'} investment: "
-            f"history, nowcast and forecast"
-        )
+        names = {"total": "Total", "pma": "Foreign (PMA)", "pmdn": "Domestic (PMDN)"}
+        ax.set_title(f"{names.get(measure, measure)}: nowcast and forecast")
         ax.set_ylabel(unit)
         ax.legend(loc="upper left", fontsize=7)
         ax.xaxis.get_major_locator().set_params(integer=True)

@@ -60,7 +60,13 @@ from analysis.flows import (
     horizon_table,
     rw_shocks,
 )
-from analysis.nowcast import INFO_LABELS, NowcastResult, NowcastSettings, nowcast_flows
+from analysis.nowcast import (
+    INFO_LABELS,
+    NOWCAST_LABELS,
+    NowcastResult,
+    NowcastSettings,
+    nowcast_flows,
+)
 from analysis.reconcile import RECONCILE_METHODS, reconcile
 from analysis.scenarios import (
     PartnerShares,
@@ -76,6 +82,7 @@ from analysis.summary import Summary
 __all__ = [
     "FlowStudy",
     "FlowStudySettings",
+    "gdp_deflator",
     "run_flows",
     "settings_from_params",
 ]
@@ -289,6 +296,7 @@ class FlowStudy:
     roadmap: pd.DataFrame
     fingerprint: str = ""
     notes: list[str] = field(default_factory=list)
+    deflator_source: str = ""
 
     # -- tables -----------------------------------------------------------------------
 
@@ -304,6 +312,147 @@ class FlowStudy:
     def to_frame(self) -> pd.DataFrame:
         """The long forecast table (all series, bases and years)."""
         return self.forecast_table()
+
+    def write_tables(self, report: str = "10-investment-flows") -> list:
+        """Write ``forecast.csv``, ``backtest.csv`` and ``nowcast_backtest.csv``; return paths."""
+        from analysis.tables import write_table
+
+        return [
+            write_table(self.forecast_table(), "forecast", report=report),
+            write_table(self.backtest_table(), "backtest", report=report),
+            write_table(self.nowcast_table(), "nowcast_backtest", report=report),
+        ]
+
+    def overview(self) -> pd.DataFrame:
+        """One row per national series: unit, years, model sample, chosen model and why."""
+        rows = []
+        for m, fc in self.forecasts.items():
+            sample = fc.series.sample()
+            rows.append(
+                {
+                    "series": MEASURE_LABELS[m],
+                    "unit": fc.series.unit + " (nominal)",
+                    "years with data": fc.series.n_observed,
+                    "model sample": _span(sample),
+                    "model": model_label(fc.chosen or "none"),
+                    "why": fc.reason,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def nowcast_statement(self) -> str:
+        """Say what replaces the first forecast year, and from what."""
+        nc = self.nowcast
+        if not nc.year:
+            return (
+                "No partial-year release after the last full year: the first forecast year "
+                "comes from the models."
+            )
+        used = nc.used()
+        parts = [
+            f"{MEASURE_LABELS[m]} from the {INFO_LABELS[r['info_set']]} figure of Rp "
+            f"{r['partial'] / 1000:,.1f} trillion (x {r['ratio']:.3f})"
+            for m, r in used.iterrows()
+        ]
+        return (
+            f"{nc.year} is not forecast by the annual models: it is nowcast from the cumulative "
+            f"releases of {nc.year} ({NOWCAST_LABELS[self.settings.nowcast_model]}): "
+            + "; ".join(parts)
+            + ". The nowcasts are then reconciled so that PMA + PMDN = total."
+        )
+
+    def headline(self) -> str:
+        """One line of what this report covers (Markdown)."""
+        st = self.settings
+        nc = f"nowcast of {self.nowcast.year}" if self.nowcast.year else "no nowcast"
+        return (
+            f"**Sector:** {st.sector} (ledger sectors: {', '.join(st.sectors)}); **history to** "
+            f"{st.end_year}; **{nc}**; **forecast to** {st.horizon}; **scenario:** "
+            f"{self.scenario.name}; **prices:** nominal rupiah"
+            + (", with a real view" if (self.views["basis"] == "real").any() else "")
+            + "; **interpolation:** "
+            + ("ON (flagged)" if st.interpolate else "off (gaps stay gaps)")
+        )
+
+    def coverage_statement(self, low: float = 0.7, high: float = 0.9) -> str:
+        """Raw against calibrated 80 % coverage per series, and any miss of [low, high]."""
+        parts = []
+        for r in self.coverage_overall().itertuples(index=False):
+            if not r.n:
+                parts.append(f"{MEASURE_LABELS[r.series]}: no backtest forecast")
+                continue
+            cal = r.calibrated
+            miss = ""
+            if cal < low:
+                miss = f", {100 * (low - cal):.0f} points below the {low:.0%}-{high:.0%} band"
+            elif cal > high:
+                miss = f", {100 * (cal - high):.0f} points above the {low:.0%}-{high:.0%} band"
+            parts.append(
+                f"{MEASURE_LABELS[r.series]}: {r.raw:.0%} raw, {cal:.0%} calibrated over {r.n} "
+                f"forecasts at horizons 1-{r.longest_backtested_horizon}{miss}"
+            )
+        return "80 % interval coverage in the backtest: " + "; ".join(parts) + "."
+
+    def coherence_statement(self) -> str:
+        """Largest gap between PMA + PMDN and the total, forecast and published rows apart."""
+        v = self.views[self.views["series"].isin(MEASURES)]
+        lines = []
+        for basis in sorted(v["basis"].unique()):
+            for kind, mask in (
+                ("forecast and nowcast", v["source"] != "published"),
+                ("published", v["source"] == "published"),
+            ):
+                w = v[(v["basis"] == basis) & mask].pivot(
+                    index="year", columns="series", values="median"
+                )
+                if w.empty:
+                    continue
+                gap = (w["total"] - w["pma"] - w["pmdn"]).abs().max()
+                lines.append(
+                    f"{basis}, {kind} years: largest |total - PMA - PMDN| = {gap:,.3f} Rp billion"
+                )
+        return "\n".join(lines)
+
+    def views_statement(self) -> str:
+        """Which price and currency views the report holds, with their basis."""
+        usd = self.views[self.views["series"] == "pma_usd"]
+        parts = []
+        if len(usd):
+            parts.append(f"PMA in US$: {usd['unit'].iloc[0]}.")
+        real = self.views[self.views["basis"] == "real"]
+        if len(real):
+            parts.append(
+                f"Real view: {real['unit'].iloc[0]}"
+                + (f"; {self.deflator_source}" if self.deflator_source else "")
+                + "."
+            )
+        else:
+            parts.append(
+                "No real view: " + (self.deflator_source or "no GDP deflator was given") + "."
+            )
+        return " ".join(parts)
+
+    def pooled_statement(self) -> str:
+        """What the pooled-growth backtest says about borrowing strength across sectors."""
+        p = self.pooled
+        if p.empty:
+            return "Too few consecutive sector years to test pooled growth across sectors."
+        naive = p[p["model"] == "no change"].iloc[0]
+        pooled = p[p["model"] != "no change"].iloc[0]
+        better = pooled["mape"] < naive["mape"]
+        return (
+            f"Pooling growth across sectors ({pooled['pooled_growth']:+.1%} a year at the last "
+            f"origin) {'beat' if better else 'did not beat'} no change in a one-step backtest "
+            "over "
+            f"{int(naive['n'])} sector-years: MAPE {pooled['mape']:.1f} % against "
+            f"{naive['mape']:.1f} % (median {pooled['median_ape']:.1f} % against "
+            f"{naive['median_ape']:.1f} %). "
+            + (
+                "Pooling does not make the short sector series long enough for a fan chart."
+                if better
+                else "So no sector borrows strength from the others."
+            )
+        )
 
     def nowcast_table(self) -> pd.DataFrame:
         """``nowcast_backtest.csv``: series, info_set, year, actual, nowcast, ape (+ model)."""
@@ -758,6 +907,7 @@ def run_flows(
         roadmap=_roadmap_context(),
         fingerprint=fp,
         notes=notes,
+        deflator_source=deflator_source,
     )
 
 
@@ -1070,6 +1220,27 @@ def pooled_growth_backtest(ledger: Ledger, end_year: int, min_pairs: int = 3) ->
             }
             for col, label in (("naive", "no change"), ("pooled", "pooled growth across sectors"))
         ]
+    )
+
+
+def gdp_deflator(base_year: int) -> tuple[pd.Series | None, str]:
+    """Indonesia's GDP deflator from the partner panel (base year = 100), and its source.
+
+    Returns ``(None, reason)`` when the partner panel is not available, so a nominal report
+    still runs; ``price_basis = "real"`` then fails with a clear error in :func:`run_flows`.
+    """
+    try:
+        from analysis.data.panel import load_panel  # type: ignore[import-not-found]
+    except ImportError:
+        return (
+            None,
+            "the partner panel (analysis.data.panel) with the GDP deflator is not installed",
+        )
+    panel = load_panel()
+    series = panel.gdp_deflator("IDN", base_year)
+    return series, (
+        f"GDP deflator of Indonesia ({base_year} = 100) from the partner panel "
+        f"(fingerprint {panel.fingerprint})"
     )
 
 
