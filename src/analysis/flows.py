@@ -278,8 +278,9 @@ def backtest_errors(
     Returns
     -------
     errors
-        One row per (model, origin, horizon): ``origin`` (position, or the year when ``y``
-        has a year index), ``horizon``, ``actual``, ``forecast`` (median), ``lo``/``hi``
+        One row per (model, origin, horizon): ``origin`` (the index label of the last training
+        point: the origin year for a year-indexed series), ``horizon``, ``actual``,
+        ``forecast`` (median), ``lo``/``hi``
         (the ``level`` interval), ``z`` (the log error over the interval's effective
         standard deviation, half-width / normal quantile), ``ape`` (percent) and ``ase``
         (absolute error over the mean absolute one-step naive change of the training data;
