@@ -34,9 +34,9 @@ interpolate: bool = False  # fill interior gaps log-linearly (flagged): true | f
 partners: list = ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"]  # partner ISO3 codes
 scenario: dict = {"name": "no-policy-change"}  # policy scenario (see analysis.scenarios)
 nowcast_model: str = "ratio"  # nowcast of the partial year: ratio | seasonal_naive
-reconcile_method: str = "mint"  # PMA + PMDN = total: mint | wls | ols | bottom_up
+reconcile_method: str = "mint"  # coherence of PMA, PMDN and total: mint | wls | ols | bottom_up
 price_basis: str = "nominal"  # headline prices: nominal | real (GDP deflator)
-deflator_base_year: int = 2015  # GDP deflator base year (= 100) for the real view
+deflator_base_year: int = 2015  # year in which the GDP deflator is 100 (real view)
 usd_rate_year: int = 2024  # PMA in US$ at this year's fx_basis rate, for every year
 min_fan_points: int = 5  # fewest consecutive usable years for a sector forecast
 seed: int = 20261127  # random seed of the forecast paths
