@@ -115,7 +115,8 @@ if len(study.failures):
 # %% [markdown]
 # ## National investment: history, nowcast and forecast
 #
-# Fans show reconciled, calibrated 80 % and 95 % intervals; the diamond is the nowcast.
+# Fans show reconciled, calibrated 80 % and 95 % intervals, in the report's price basis
+# (`price_basis`: nominal unless set to real); the diamond is the nowcast.
 # Hatched bands lie beyond the longest backtested horizon: their widths are extrapolated,
 # not checked against outcomes.
 
@@ -131,7 +132,7 @@ plt.show()
 print(study.coherence_statement())
 
 # %%
-display(study.forecast_table().query("source != 'published' and basis == 'nominal'").round(0))
+display(study.forecast_table().query("source != 'published' and basis == @p.price_basis").round(0))
 for note in study.notes:
     display(Markdown(f"- {note}"))
 
@@ -146,7 +147,7 @@ for note in study.notes:
 display(Markdown(study.views_statement()))
 views = study.forecast_table()
 display(views[views["series"].eq("pma_usd")].round(0))
-if (views["basis"] == "real").any():
+if (views["basis"] == "real").any() and p.price_basis == "nominal":
     display(views[views["basis"].eq("real") & views["source"].ne("published")].round(0))
     study.plot("total", basis="real")
     plt.show()

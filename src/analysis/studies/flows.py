@@ -498,8 +498,9 @@ class FlowStudy:
             )
         return pd.DataFrame(rows)
 
-    def national(self, basis: str = "nominal") -> pd.DataFrame:
-        """Wide view of the national series in one basis: year x (measure, statistic)."""
+    def national(self, basis: str | None = None) -> pd.DataFrame:
+        """Medians of the national series in one basis (default: the settings'), year x series."""
+        basis = basis or self.settings.price_basis
         v = self.views
         v = v[v["series"].isin(MEASURES) & (v["basis"] == basis)]
         return v.pivot(index="year", columns="series", values="median")[list(MEASURES)]
@@ -519,7 +520,10 @@ class FlowStudy:
                 "fingerprint": self.fingerprint,
             },
             tables=[
-                ("National forecast (Rp billion, nominal)", self.national().round(0)),
+                (
+                    f"National forecast (Rp billion, {self.settings.price_basis})",
+                    self.national().round(0),
+                ),
                 ("80 % interval coverage in the backtest", self.coverage_overall().round(3)),
                 ("Gap to targets", self.targets.round(3) if len(self.targets) else self.targets),
             ],
@@ -594,11 +598,11 @@ class FlowStudy:
 
     # -- figures ----------------------------------------------------------------------
 
-    def plot(self, measure: str = "total", basis: str = "nominal", ax=None):
-        """Fan chart of one national series: history, nowcast, reconciled calibrated bands."""
+    def plot(self, measure: str = "total", basis: str | None = None, ax=None):
+        """Fan chart of one national series (default basis: the settings' price basis)."""
         from analysis.plots import plot_flow_fan
 
-        return plot_flow_fan(self, measure, basis=basis, ax=ax)
+        return plot_flow_fan(self, measure, basis=basis or self.settings.price_basis, ax=ax)
 
     def quarterly(self, ledger: Ledger) -> pd.DataFrame:
         """National quarterly PMA, PMDN and total (Rp billion), published or derived."""
