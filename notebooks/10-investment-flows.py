@@ -165,8 +165,8 @@ plt.show()
 #
 # Sector figures are published irregularly. Points flagged `suspect` or `period_uncertain`
 # are excluded from every model and shown as such; a series with fewer consecutive usable
-# years than the minimum gets no forecast, only its data. BKPM publishes chemicals and
-# pharmaceuticals as **one** sector.
+# years than the minimum gets no forecast, only its data.
+# BKPM publishes chemicals and pharmaceuticals as **one** sector.
 
 # %%
 for sentence in study.sector_series["sentence"]:
