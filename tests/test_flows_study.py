@@ -204,3 +204,18 @@ def test_settings_from_params_reads_the_new_keys():
     )
     with pytest.raises(ValueError, match="reconcile_method"):
         FlowStudySettings(reconcile_method="topdown")
+
+
+def test_a_scenario_stays_coherent(ledger):
+    scenario = {
+        "name": "test",
+        "shocks": [{"sector": "all", "year": 2027, "pct": -30}],
+        "agreements": [{"partners": ["KOR", "JPN"], "from": 2027, "pma_growth_pct": 10}],
+    }
+    st = run_flows(
+        ledger, replace(SETTINGS, scenario=scenario, partners=("KOR", "JPN"), draws=500)
+    )
+    w = st.scenario_table().pivot(index="year", columns="series", values="scenario_median")
+    np.testing.assert_allclose(w["total"], w["pma"] + w["pmdn"], rtol=1e-9)
+    factor = st.scenario_table().set_index(["series", "year"]).loc[("pmdn", 2027), "factor"]
+    assert factor == pytest.approx(0.7)

@@ -628,7 +628,7 @@ class FlowStudy:
     def scenario_table(self) -> pd.DataFrame:
         """Baseline and scenario medians of the national series, side by side."""
         frames = [
-            res.to_frame().assign(series=m, unit=res.baseline.series.unit)
+            res.to_frame().assign(series=m, unit=f"{res.baseline.series.unit} (nominal)")
             for m, res in self.scenarios.items()
         ]
         if not frames:
@@ -879,6 +879,31 @@ def run_flows(
         for m, fc in forecasts.items()
     }
     draws = {m: paths[m] * scenarios[m].factors["factor"].to_numpy()[None, :] for m in MEASURES}
+    if not scenario.is_baseline:
+        # The scenario moves PMA and PMDN by their own factors; the total is their sum, path by
+        # path, so the scenario stays coherent (a total-level factor would not be).
+        draws["total"] = draws["pma"] + draws["pmdn"]
+        tot = scenarios["total"]
+        path = tot.path.copy()
+        path["median"] = (
+            scenarios["pma"].path["median"].to_numpy()
+            + scenarios["pmdn"].path["median"].to_numpy()
+        )
+        for col, values in _quantiles(draws["total"]).items():
+            path[col] = values
+        base_median = forecasts["total"].forecast["median"].to_numpy()
+        factors = tot.factors.copy()
+        factors["factor"] = path["median"].to_numpy() / base_median
+        scenarios["total"] = replace(
+            tot,
+            path=path,
+            factors=factors,
+            notes=[
+                *tot.notes,
+                "The total under the scenario is PMA + PMDN under the scenario (path by "
+                "path); its factor is the ratio of that sum to the baseline total.",
+            ],
+        )
     hist_values = {m: history[m].values for m in MEASURES}
     targets = targets_gap(
         {m: scenarios[m].path for m in MEASURES}, draws, ledger.targets, hist_values
