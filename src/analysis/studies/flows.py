@@ -391,7 +391,15 @@ class FlowStudy:
                 f"{MEASURE_LABELS[r.series]}: {r.raw:.0%} raw, {cal:.0%} calibrated over {r.n} "
                 f"forecasts at horizons 1-{r.longest_backtested_horizon}{miss}"
             )
-        return "80 % interval coverage in the backtest: " + "; ".join(parts) + "."
+        longest = min(
+            int(c.attrs.get("longest_backtested_horizon", 0)) for c in self.calibration.values()
+        )
+        return (
+            "80 % interval coverage in the backtest: "
+            + "; ".join(parts)
+            + f". Reconciled values mix the three series, so the fan charts treat horizons "
+            f"beyond {longest} (the shortest of the three backtested reaches) as not backtested."
+        )
 
     def coherence_statement(self) -> str:
         """Largest gap between PMA + PMDN and the total, forecast and published rows apart."""
@@ -579,7 +587,7 @@ class FlowStudy:
         for r in fut.itertuples(index=False) if len(fut) else []:
             out.append(
                 f"The {r.year} target of Rp {r.target_rp_bn / 1000:,.1f} trillion ({r.measure}) "
-                f"is reached with probability {r.p_reach:.2f} (median Rp "
+                f"is reached with probability {r.p_reach:.3f} (median Rp "
                 f"{r.median_rp_bn / 1000:,.1f} trillion)."
             )
         end = self.views[
@@ -1085,6 +1093,9 @@ def _views(ledger, s, history, forecasts, paths, rng, deflator, deflator_source,
 
 
 def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
+    from analysis.data.sectors import load_sector_map
+
+    smap = load_sector_map()
     codes = ("manufacturing", *[c for c in s.sectors if c != "manufacturing"])
     data_rows, series_rows, fc_frames = [], [], []
     for code in codes:
@@ -1099,6 +1110,7 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
                 data_rows.append(
                     {
                         "sector": code,
+                        "label": smap.label(code),
                         "series": m,
                         "year": int(y),
                         "value": float(ser.values[y]),
@@ -1117,7 +1129,7 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
                 {y: v for y, v in history_values(ledger, m, s).items()}, dtype=float
             )
             fan = n >= s.min_fan_points
-            label = f"{code} {m.upper()}"
+            label = f"{smap.label(code)}, {MEASURE_LABELS[m]}"
             if not fan:
                 sentence = (
                     f"{label}: {clean.n_observed} usable year(s), the longest consecutive run "
