@@ -57,10 +57,20 @@ def figures(ledger):
     gravity = fit_indonesia_gravity(ledger)
     values, _, meta = build_indicators(ledger, "textile", 2024, potential=gravity.potential)
     ranking = rank_partners(values, meta, RankingSettings(draws=100, sobol_base=8))
+    ranking_pillars = pd.DataFrame(
+        {"capacity": [0.2, 0.9], "market": [0.5, np.nan]}, index=["SGP", "JPN"]
+    )
     series = build_series(ledger, "all", "total", 2010, 2024)
     fc = forecast_flows(series, ForecastSettings(horizon_year=2027))
     scen = apply_scenario(fc, scenario_from_mapping({"name": "no-policy-change"}))
     shares = partner_shares(ledger, ["SGP", "CHN", "JPN"], 2019, 2024)
+    from analysis.params import load_params
+    from analysis.studies.flows import run_flows, settings_from_params
+
+    flow_settings = settings_from_params(
+        load_params("params/base.yaml", "params/textile.yaml", "params/ci.yaml")
+    )
+    study = run_flows(ledger, flow_settings)
     quarterly = pd.DataFrame(
         {"total": [100000.0, 120000.0, np.nan], "total_origin": ["published", "derived", None]},
         index=["2024Q1", "2024Q2", "2024Q3"],
@@ -70,6 +80,10 @@ def figures(ledger):
         "plot_partner_panel": lambda **kw: plots.plot_partner_panel(panel, **kw),
         "plot_coverage": lambda **kw: plots.plot_coverage(cov, "Coverage", **kw),
         "plot_fan": lambda **kw: plots.plot_fan(fc, **kw),
+        "plot_flow_fan": lambda **kw: plots.plot_flow_fan(study, **kw),
+        "plot_pillar_profile": lambda **kw: plots.plot_pillar_profile(
+            ranking_pillars, "SGP", **kw
+        ),
         "plot_scenario": lambda **kw: plots.plot_scenario(scen, **kw),
         "plot_partner_shares": lambda **kw: plots.plot_partner_shares(shares, **kw),
         "plot_quarterly": lambda **kw: plots.plot_quarterly(quarterly, **kw),
