@@ -108,3 +108,11 @@ def test_findings_link_to_their_sections_like_nbconvert_does():
     assert f"(#{anchor(section)})" in md
     assert block.as_text().splitlines()[1] == "- A sentence."
     assert findings_block(["Satu."], language="id").as_markdown().startswith("## Temuan utama")
+
+
+def test_row_numbers_never_become_a_column():
+    frame = pd.DataFrame({"year": [2022, 2023, 2024], "value": [1.0, 2.0, 3.0]})
+    filtered = frame[frame["value"] > 1]  # index 1, 2: not a RangeIndex any more
+    assert list(format_table(filtered).to_frame().columns) == ["Year", "Value"]
+    named = frame.set_index("year")
+    assert list(format_table(named).to_frame().columns) == ["Year", "Value"]

@@ -362,8 +362,10 @@ def format_table(
     codes = dict(codes or {})
     bounds = dict(bounds or {})
     data = frame.copy()
-    if not isinstance(data.index, pd.RangeIndex) or data.index.name is not None:
-        data = data.reset_index()
+    if isinstance(data.index, pd.MultiIndex) or data.index.name is not None:
+        data = data.reset_index()  # a named index is a column the reader needs
+    else:
+        data = data.reset_index(drop=True)  # row numbers are not
     data.columns = [str(c) for c in data.columns]
     shown = list(columns) if columns is not None else list(data.columns)
     shown = [c for c in shown if c not in set(bounds.values()) or c in (columns or ())]
