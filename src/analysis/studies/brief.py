@@ -14,8 +14,10 @@ interface only these need re-pointing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -641,13 +643,29 @@ def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerB
     )
 
 
+@contextlib.contextmanager
+def _root_logging_kept():
+    """Undo a library's ``logging.basicConfig(level=INFO)`` (the gravity fit's dependencies
+    call it), so planning a batch does not flood the console with INFO lines."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        for h in list(root.handlers):
+            if h not in handlers:
+                root.removeHandler(h)
+
+
 @cache
 def _planning_inputs(assumed_json: str) -> tuple[Ledger, pd.DataFrame]:
     """Ledger and gravity potential, computed once per process for planning briefs."""
     from analysis.data import build_ledger
 
-    ledger = build_ledger()
-    return ledger, _gravity(ledger, json.loads(assumed_json))
+    with _root_logging_kept():
+        ledger = build_ledger()
+        return ledger, _gravity(ledger, json.loads(assumed_json))
 
 
 @cache
@@ -659,7 +677,8 @@ def _top(sector: str, n: int, files: tuple[str, ...]) -> tuple[str, ...]:
     ledger, potential = _planning_inputs(json.dumps(assumed, sort_keys=True))
     # The nominal rank does not depend on the Monte Carlo: a few draws suffice here.
     fields = {**_ranking_fields(p.values), "draws": 100}
-    ranking = _ranking(ledger, sector, int(p.end_year), potential, fields)
+    with _root_logging_kept():
+        ranking = _ranking(ledger, sector, int(p.end_year), potential, fields)
     t = ranking.table
     t = t[t["status"] == "ranked"].sort_values("rank")
     return tuple(t["partner_iso3"].head(n))
