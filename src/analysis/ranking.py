@@ -33,6 +33,8 @@ Choices (all inside the Monte Carlo and the Sobol design):
 - **Hubs.** Partners that route third-country capital (SGP, HKG, NLD, LUX, and any the data
   show) are flagged; ``hub_treatment`` decides how their hub-sensitive indicators count:
   ``as_is``, ``discounted`` (times ``hub_discount``) or ``excluded`` (a flagged gap, imputed).
+- **Noise**: each measured value is multiplied by exp(e), e uniform on the log scale with
+  standard deviation ``noise`` (definitional indicators such as distance are exact).
 - **Outliers** (COINr's rule: absolute skewness > 2 and kurtosis > 3.5) are ``winsorise``-d
   (up to five points, then log if still outlying), ``log``-transformed, or left (``none``);
   the treatment is recorded per indicator.
@@ -224,7 +226,7 @@ def _percentile_rank(X: np.ndarray) -> np.ndarray:
     """
     shape = X.shape
     X2 = X.reshape(-1, shape[-1])
-    order = np.argsort(X2, axis=-1, kind="stable")  # NaN sorts last
+    order = np.argsort(X2, axis=-1)  # NaN sorts last; ties are averaged, so no need for stable
     pos = np.empty(X2.shape, dtype=X.dtype)
     np.put_along_axis(pos, order, np.arange(shape[-1], dtype=X.dtype)[None, :], axis=-1)
     s = np.take_along_axis(X2, order, axis=-1)
@@ -715,13 +717,17 @@ def _impute(Z: np.ndarray, method: str, prep: _Prepared) -> np.ndarray:
         hi = np.take_along_axis(srt, cnt // 2, axis=-1)
         fill = (lo + hi) / 2
     elif method == "pillar_mean":
-        full_gap = np.isnan(Z)
-        M = prep.membership.astype(Z.dtype)
-        sums = np.einsum("...kp,kl->...lp", np.where(full_gap, 0, Z), M)
-        counts = np.einsum("...kp,kl->...lp", (~full_gap).astype(Z.dtype), M)
+        # Only the pillars that hold a gap column are needed.
+        need = np.unique(prep.pillar_of[cols])
+        M = prep.membership[:, need].astype(Z.dtype)
+        members = np.flatnonzero(M.any(axis=1))
+        Zm = Z[..., members, :]
+        gm = np.isnan(Zm)
+        sums = np.einsum("...kp,kl->...lp", np.where(gm, 0, Zm), M[members])
+        counts = np.einsum("...kp,kl->...lp", (~gm).astype(Z.dtype), M[members])
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = sums / counts
-        fill = mean[..., prep.pillar_of[cols], :]
+        fill = mean[..., np.searchsorted(need, prep.pillar_of[cols]), :]
         fill = np.where(np.isnan(fill), worst, fill)  # nothing in the pillar: worst
     else:
         raise ValueError(f"imputation must be one of {IMPUTATIONS}, got {method!r}")
@@ -729,20 +735,24 @@ def _impute(Z: np.ndarray, method: str, prep: _Prepared) -> np.ndarray:
     return Z
 
 
-def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray, dtype) -> np.ndarray:
+def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray | slice, dtype) -> np.ndarray:
     """The raw data of draws ``rows`` (all with hub treatment ``h``): (g, K, P).
 
     Censored cells take their position in the interval, noise multiplies, the planned
     outlier treatment applies.
     """
-    X = np.empty((len(rows), *prep.Xt_hub.shape[1:]), dtype=dtype)
-    X[:] = prep.Xt_hub[h]
+    base = prep.Xt_hub[h].astype(dtype)
+    if d.noise is not None:
+        X = np.exp(d.noise[rows].astype(dtype, copy=True), dtype=dtype)
+        X *= base
+    else:
+        X = np.repeat(base[None], len(d.norm[rows]), axis=0)
     ci, ck = prep.cens_idx
     if d.censored_u is not None and len(ci):
         lo, hi = prep.lo_hub[h], prep.hi_hub[h]
         X[:, ck, ci] = lo + d.censored_u[rows] * (hi - lo)
-    if d.noise is not None:
-        X *= np.exp(d.noise[rows])
+        if d.noise is not None:
+            X[:, ck, ci] *= np.exp(d.noise[rows][:, ck, ci])
     treated = np.flatnonzero(prep.treated)
     if len(treated):
         Xk = np.swapaxes(X[:, treated, :], -1, -2)
@@ -764,7 +774,10 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
     n = len(d)
     nn, na, ni = len(NORMALISATIONS), len(AGGREGATIONS), len(IMPUTATIONS)
     key = ((d.hub * ni + d.imp) * na + d.agg) * nn + d.norm
-    order = np.argsort(key, kind="stable")
+    runs = np.count_nonzero(np.diff(key)) + 1
+    # Monte Carlo draws arrive grouped (runs of equal choices): slices, no copies. Other
+    # designs (Sobol) are sorted first and the scores put back in order.
+    order = np.arange(n) if runs <= 2 * len(np.unique(key)) else np.argsort(key, kind="stable")
     key = key[order]
     bounds = np.flatnonzero(np.diff(key)) + 1
     starts = np.r_[0, bounds]
@@ -777,6 +790,8 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
         ag, k = k % na, k // na
         im, h = k % ni, k // ni
         rows = order[a:b]
+        if rows[-1] - rows[0] == b - a - 1:  # contiguous: a slice is a view, not a copy
+            rows = slice(int(rows[0]), int(rows[-1]) + 1)
         X = _data(prep, h, d, rows, dtype)
         Z = _normalise(X, NORMALISATIONS[m], prep.directions[:, None])
         Z = _impute(Z, IMPUTATIONS[im], prep)
@@ -818,17 +833,36 @@ def _random_draws(prep: _Prepared, s: RankingSettings, n: int, rng: np.random.Ge
     P, K = len(prep.partners), len(prep.codes)
     noise = None
     if s.noise > 0:
-        noise = rng.standard_normal((n, K, P), dtype=np.float32)
-        noise *= (np.float32(s.noise) * prep.noisy.astype(np.float32))[:, None]
-    pick = lambda options, table: np.array([table.index(o) for o in options])[  # noqa: E731
+        # Uniform on the log scale with standard deviation ``noise`` (half-width sqrt(3)
+        # noise), the usual perturbation in composite-indicator uncertainty analysis
+        # (Saisana, Saltelli & Tarantola 2005); uniform variates are also the cheap ones.
+        half = np.float32(np.sqrt(3.0) * s.noise)
+        noise = rng.random((n, K, P), dtype=np.float32)
+        noise *= 2 * half
+        noise -= half
+        noise *= prep.noisy.astype(np.float32)[:, None]
+    choice = lambda options, table: np.array([table.index(o) for o in options])[  # noqa: E731
         rng.integers(len(options), size=n)
     ]
     levels = np.array(s.coverage_levels)
+    norm, agg = (
+        choice(s.mc_normalisations, NORMALISATIONS),
+        choice(s.mc_aggregations, AGGREGATIONS),
+    )
+    imp, hub = choice(s.mc_imputations, IMPUTATIONS), choice(s.mc_hub_treatments, HUB_TREATMENTS)
+    # Every component is drawn independently, so sorting the method choices within each
+    # half keeps the distribution (and keeps the halves independent for the convergence
+    # check) while letting the evaluation work on contiguous slices.
+    key = ((hub * len(IMPUTATIONS) + imp) * len(AGGREGATIONS) + agg) * len(NORMALISATIONS) + norm
+    half_n = n // 2
+    order = np.r_[
+        np.argsort(key[:half_n], kind="stable"), half_n + np.argsort(key[half_n:], kind="stable")
+    ]
     return _Draws(
-        norm=pick(s.mc_normalisations, NORMALISATIONS),
-        agg=pick(s.mc_aggregations, AGGREGATIONS),
-        imp=pick(s.mc_imputations, IMPUTATIONS),
-        hub=pick(s.mc_hub_treatments, HUB_TREATMENTS),
+        norm=norm[order],
+        agg=agg[order],
+        imp=imp[order],
+        hub=hub[order],
         coverage=levels[rng.integers(len(levels), size=n)],
         weights=_dirichlet_weights(prep, s, gp, gi),
         noise=noise,
@@ -900,7 +934,8 @@ def _sobol_draws(prep: _Prepared, s: RankingSettings, U: np.ndarray) -> _Draws:
     if s.noise > 0:
         rng = np.random.default_rng(s.seed + 1)
         shape = (_NOISE_FIELDS, len(prep.codes), len(prep.partners))
-        fields = rng.standard_normal(shape, dtype=np.float32) * np.float32(s.noise)
+        half = np.float32(np.sqrt(3.0) * s.noise)  # as in the Monte Carlo: uniform, sd noise
+        fields = (2 * rng.random(shape, dtype=np.float32) - 1) * half
         noise = fields[field_idx] * prep.noisy.astype(np.float32)[:, None]
     censored_u = U[:, col : col + 1]  # one common quantile for every censored cell
     return _Draws(
