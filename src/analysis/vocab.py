@@ -13,6 +13,8 @@ import pycountry
 
 __all__ = [
     "AGGREGATE_PARTNERS",
+    "RANKING_INDICATORS",
+    "RANKING_PILLARS",
     "CANONICAL_UNITS",
     "KEY_COLUMNS",
     "MEASURES",
@@ -32,6 +34,25 @@ KEY_COLUMNS: tuple[str, ...] = (
     "sector",
     "region",
     "partner_iso3",
+)
+
+#: Pillars and indicator codes of the partner ranking (built by ``analysis.indicators``;
+#: declared here so params can validate ``ranking_weights`` before any kernel starts).
+RANKING_PILLARS: tuple[str, ...] = ("sector", "capacity", "market", "presence", "ties")
+RANKING_INDICATORS: tuple[str, ...] = (
+    "sector_exports",
+    "sector_rca",
+    "sector_value_added",
+    "ofdi_stock",
+    "ofdi_flow",
+    "gdp",
+    "gdp_growth",
+    "pma_in_idn",
+    "pma_momentum",
+    "agreement",
+    "distance",
+    "same_subregion",
+    "bilateral_trade",
 )
 
 #: pma = foreign direct investment (PMA), pmdn = domestic (PMDN), total = PMA + PMDN.
