@@ -122,7 +122,7 @@ def main() -> None:
         for name in order:
             t0 = time.perf_counter()
             if name == "mc":
-                draws, ranks = monte_carlo(prep, s, args.draws, args.seed + rep)
+                _, ranks = monte_carlo(prep, s, args.draws, args.seed + rep)
             elif name == "mc_loop":
                 d = R._random_draws(prep, s, args.draws, np.random.default_rng(args.seed + rep))
                 loop_ranks = loop(prep, d)

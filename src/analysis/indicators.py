@@ -141,9 +141,10 @@ def flag_hubs(panel, partners: Sequence[str], end_year: int) -> dict[str, str]:
 
 def _source(panel, codes: Sequence[str]) -> str:
     cat = panel.catalogue.set_index("code")
-    return "; ".join(
-        dict.fromkeys(str(cat.at[c, "source"]) for c in codes if c in cat.index)
-    ) or "partner panel"
+    return (
+        "; ".join(dict.fromkeys(str(cat.at[c, "source"]) for c in codes if c in cat.index))
+        or "partner panel"
+    )
 
 
 def build_indicators(
@@ -200,10 +201,17 @@ def build_indicators(
             else pd.Series(yrs, index=cands, dtype=float)
         )
         rows.append(
-            {"code": code, "pillar": pillar, "label": label, "direction": direction,
-             "unit": unit, "source": source, "hub_sensitive": kw.get("hub", False),
-             "noisy": kw.get("noisy", True)}
-        )  # fmt: skip
+            {
+                "code": code,
+                "pillar": pillar,
+                "label": label,
+                "direction": direction,
+                "unit": unit,
+                "source": source,
+                "hub_sensitive": kw.get("hub", False),
+                "noisy": kw.get("noisy", True),
+            }
+        )
 
     # --- sector pillar ---
     exp_parts = [_wide(panel, c, None, end_year) for c in ev["exports"]]  # type: ignore[union-attr]
@@ -218,8 +226,16 @@ def build_indicators(
         return total
 
     sx_all, sx_year_all = _latest_joint([*exp_parts, *minus_parts], sector_sum, everyone)
-    add("sector_exports", "sector", f"Exports of {ev['label']}", +1, "US$ billion (current)",
-        _source(panel, [*ev["exports"], *ev["minus"]]), sx_all, sx_year_all)  # type: ignore[misc]  # fmt: skip
+    add(
+        "sector_exports",
+        "sector",
+        f"Exports of {ev['label']}",
+        +1,
+        "US$ billion (current)",
+        _source(panel, [*ev["exports"], *ev["minus"]]),
+        sx_all,
+        sx_year_all,
+    )  # type: ignore[misc]
     # RCA against the pool of economies with the Atlas total in the same year.
     total = _wide(panel, TOTAL_EXPORTS, None, end_year)
     rca, rca_year = pd.Series(np.nan, index=cands), pd.Series(np.nan, index=cands)
@@ -238,28 +254,42 @@ def build_indicators(
                     y = ok.index[-1]
                     rca[p] = ok.iloc[-1] / pool_share[y]
                     rca_year[p] = y
-        add("sector_rca", "sector", f"Revealed comparative advantage: {ev['label']}", +1,
+        add(
+            "sector_rca",
+            "sector",
+            f"Revealed comparative advantage: {ev['label']}",
+            +1,
             "index (1 = pool average)",
             f"{_source(panel, [*ev['exports'], TOTAL_EXPORTS])}; pool: the 41 Atlas economies "
-            "(candidates and Indonesia), same year", rca, rca_year)  # type: ignore[misc]  # fmt: skip
+            "(candidates and Indonesia), same year",
+            rca,
+            rca_year,
+        )  # type: ignore[misc]
     if ev["va_share"]:
         share_w = _wide(panel, str(ev["va_share"]), None, end_year)
         mva = _wide(panel, "manufacturing_va_usd", None, end_year)
-        va, va_year = _latest_joint(
-            [share_w, mva], lambda s, m: s / 100 * m, cands
-        )
-        add("sector_value_added", "sector", "Sector value added (old vintage, fallback)", +1,
+        va, va_year = _latest_joint([share_w, mva], lambda s, m: s / 100 * m, cands)
+        add(
+            "sector_value_added",
+            "sector",
+            "Sector value added (old vintage, fallback)",
+            +1,
             "US$ billion (current)",
             f"{_source(panel, [str(ev['va_share']), 'manufacturing_va_usd'])} - 2013 vintage "
-            "(data to about 2012): a flagged fallback", va, va_year)  # fmt: skip
+            "(data to about 2012): a flagged fallback",
+            va,
+            va_year,
+        )
         if va.notna().any():
             notes.append(
                 f"Sector value added uses the 2013 WDI/UNIDO vintage (latest year "
                 f"{int(np.nanmax(va_year))}): an old fallback, flagged in the indicator list."
             )
     else:
-        notes.append(f"No sector value added is published for {sector} (UNIDO shares cover "
-                     "textiles and chemicals only): the sector pillar uses exports and RCA.")  # fmt: skip
+        notes.append(
+            f"No sector value added is published for {sector} (UNIDO shares cover "
+            "textiles and chemicals only): the sector pillar uses exports and RCA."
+        )
     notes.append(
         "Investment in Indonesia's sector by partner: the ledger has no partner x sector "
         "figures (BKPM publishes partner and sector totals separately), so the sector pillar "
@@ -267,21 +297,56 @@ def build_indicators(
     )
 
     # --- capacity ---
-    stock, stock_y = _latest_joint([_wide(panel, "ofdi_stock_usd", cands, end_year)],
-                                   lambda s: s, cands)  # fmt: skip
-    add("ofdi_stock", "capacity", "Outward FDI stock", +1, "US$ billion (current)",
-        _source(panel, ["ofdi_stock_usd"]), stock, stock_y, hub=True)  # fmt: skip
+    stock, stock_y = _latest_joint(
+        [_wide(panel, "ofdi_stock_usd", cands, end_year)], lambda s: s, cands
+    )
+    add(
+        "ofdi_stock",
+        "capacity",
+        "Outward FDI stock",
+        +1,
+        "US$ billion (current)",
+        _source(panel, ["ofdi_stock_usd"]),
+        stock,
+        stock_y,
+        hub=True,
+    )
     flow, flow_y = _mean_latest(_wide(panel, "fdi_outflow_usd", cands, end_year), cands, 3)
-    add("ofdi_flow", "capacity", "Outward FDI flow, mean of the latest three years", +1,
-        "US$ billion (current)", _source(panel, ["fdi_outflow_usd"]), flow, flow_y, hub=True)  # fmt: skip
+    add(
+        "ofdi_flow",
+        "capacity",
+        "Outward FDI flow, mean of the latest three years",
+        +1,
+        "US$ billion (current)",
+        _source(panel, ["fdi_outflow_usd"]),
+        flow,
+        flow_y,
+        hub=True,
+    )
 
     # --- market ---
     gdp, gdp_y = _latest_joint([_wide(panel, "gdp_usd", cands, end_year)], lambda s: s, cands)
-    add("gdp", "market", "GDP", +1, "US$ billion (current)", _source(panel, ["gdp_usd"]),
-        gdp, gdp_y)  # fmt: skip
+    add(
+        "gdp",
+        "market",
+        "GDP",
+        +1,
+        "US$ billion (current)",
+        _source(panel, ["gdp_usd"]),
+        gdp,
+        gdp_y,
+    )
     growth, growth_y = _mean_latest(_wide(panel, "gdp_growth_pct", cands, end_year), cands, 5)
-    add("gdp_growth", "market", "Real GDP growth, mean of the latest five years", +1,
-        "% per year", _source(panel, ["gdp_growth_pct"]), growth, growth_y)  # fmt: skip
+    add(
+        "gdp_growth",
+        "market",
+        "Real GDP growth, mean of the latest five years",
+        +1,
+        "% per year",
+        _source(panel, ["gdp_growth_pct"]),
+        growth,
+        growth_y,
+    )
 
     # --- presence: PMA in Indonesia, latest full year; censored partners as an interval ---
     pp = ledger.partner_panel(cands, periods=["FY"])
@@ -303,30 +368,82 @@ def build_indicators(
             mom[p] = ((b["value"] / a["value"]) ** (1 / max(b["year"] - a["year"], 1)) - 1) * 100
             mom_year[p] = float(b["year"])
     upper["pma_in_idn"] = pd.Series(pma_upper, dtype=float).reindex(cands)
-    add("pma_in_idn", "presence", "PMA in Indonesia, latest full year", +1,
-        "US$ million", "ledger: BKPM top-N lists (unlisted: interval [0, smallest listed])",
-        pd.Series(pma, dtype=float), pd.Series(pma_year, dtype=float), hub=True)  # fmt: skip
-    add("pma_momentum", "presence", "PMA growth between the two latest listed years", +1,
-        "% per year", "ledger: BKPM top-N lists", pd.Series(mom, dtype=float),
-        pd.Series(mom_year, dtype=float), hub=True)  # fmt: skip
+    add(
+        "pma_in_idn",
+        "presence",
+        "PMA in Indonesia, latest full year",
+        +1,
+        "US$ million",
+        "ledger: BKPM top-N lists (unlisted: interval [0, smallest listed])",
+        pd.Series(pma, dtype=float),
+        pd.Series(pma_year, dtype=float),
+        hub=True,
+    )
+    add(
+        "pma_momentum",
+        "presence",
+        "PMA growth between the two latest listed years",
+        +1,
+        "% per year",
+        "ledger: BKPM top-N lists",
+        pd.Series(mom, dtype=float),
+        pd.Series(mom_year, dtype=float),
+        hub=True,
+    )
 
     # --- ties ---
     cov = partner_covariates(cands, [end_year]).set_index("partner_iso3")
-    add("agreement", "ties", "Agreement with Indonesia in force (1 July)", +1, "0/1",
-        "analysis.data.agreements", cov["agreement"], float(end_year), noisy=False)  # fmt: skip
-    add("distance", "ties", "Distance between capitals", -1, "km",
-        "countryinfo capital coordinates (great circle)", cov["distance_km"], np.nan,
-        noisy=False)  # fmt: skip
-    add("same_subregion", "ties", "In Indonesia's UN sub-region (South-eastern Asia)", +1,
-        "0/1", "countryinfo (UN M49 sub-region)", cov["same_subregion"], np.nan, noisy=False)  # fmt: skip
+    add(
+        "agreement",
+        "ties",
+        "Agreement with Indonesia in force (1 July)",
+        +1,
+        "0/1",
+        "analysis.data.agreements",
+        cov["agreement"],
+        float(end_year),
+        noisy=False,
+    )
+    add(
+        "distance",
+        "ties",
+        "Distance between capitals",
+        -1,
+        "km",
+        "countryinfo capital coordinates (great circle)",
+        cov["distance_km"],
+        np.nan,
+        noisy=False,
+    )
+    add(
+        "same_subregion",
+        "ties",
+        "In Indonesia's UN sub-region (South-eastern Asia)",
+        +1,
+        "0/1",
+        "countryinfo (UN M49 sub-region)",
+        cov["same_subregion"],
+        np.nan,
+        noisy=False,
+    )
     trade, trade_y = _latest_joint(
-        [_wide(panel, "idn_exports_to_usd", cands, end_year),
-         _wide(panel, "idn_imports_from_usd", cands, end_year)],
-        lambda a, b: a + b, cands,
-    )  # fmt: skip
-    add("bilateral_trade", "ties", "Goods trade with Indonesia (exports + imports)", +1,
-        "US$ billion (current)", _source(panel, ["idn_exports_to_usd", "idn_imports_from_usd"]),
-        trade, trade_y)  # fmt: skip
+        [
+            _wide(panel, "idn_exports_to_usd", cands, end_year),
+            _wide(panel, "idn_imports_from_usd", cands, end_year),
+        ],
+        lambda a, b: a + b,
+        cands,
+    )
+    add(
+        "bilateral_trade",
+        "ties",
+        "Goods trade with Indonesia (exports + imports)",
+        +1,
+        "US$ billion (current)",
+        _source(panel, ["idn_exports_to_usd", "idn_imports_from_usd"]),
+        trade,
+        trade_y,
+    )
     notes.append(
         "No gravity-potential indicator: the ranking does not refit the gravity model "
         "(computed once, in the gravity report)."

@@ -13,11 +13,11 @@ import pycountry
 
 __all__ = [
     "AGGREGATE_PARTNERS",
-    "RANKING_INDICATORS",
-    "RANKING_PILLARS",
     "CANONICAL_UNITS",
     "KEY_COLUMNS",
     "MEASURES",
+    "RANKING_INDICATORS",
+    "RANKING_PILLARS",
     "UNITS",
     "Period",
     "is_partner_code",
