@@ -784,7 +784,8 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
     ends = np.r_[bounds, n]
     W = d.weights[order].astype(dtype)
     scores = np.empty((n, len(prep.partners)), dtype=dtype)
-    for a, b in zip(starts, ends, strict=True):
+
+    def group(a: int, b: int) -> None:
         k = int(key[a])
         m, k = k % nn, k // nn
         ag, k = k % na, k // na
@@ -796,6 +797,9 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
         Z = _normalise(X, NORMALISATIONS[m], prep.directions[:, None])
         Z = _impute(Z, IMPUTATIONS[im], prep)
         scores[rows] = _aggregate(Z, W[a:b], AGGREGATIONS[ag], NORMALISATIONS[m])
+
+    for a, b in zip(starts, ends, strict=True):
+        group(a, b)
     weighted = prep.pw > 0
     worst_cov = prep.pillar_coverage[:, weighted].min(axis=1)  # (P,)
     qualifies = worst_cov[None, :] >= d.coverage[:, None] - 1e-12

@@ -22,6 +22,7 @@ __all__ = [
     "Period",
     "is_partner_code",
     "parse_period",
+    "partner_name",
     "province_code",
 ]
 
@@ -89,6 +90,14 @@ _COMBINED = re.compile(r"^[A-Z]{3}(\+[A-Z]{3})+$")
 @cache
 def _iso3() -> frozenset[str]:
     return frozenset(c.alpha_3 for c in pycountry.countries)
+
+
+def partner_name(code: str) -> str:
+    """Return a reader's name for an ISO alpha-3 code (``TWN`` -> ``Taiwan``), else the code."""
+    c = pycountry.countries.get(alpha_3=code)
+    if c is None:
+        return code
+    return str(getattr(c, "common_name", None) or c.name)
 
 
 def is_partner_code(code: str) -> bool:
