@@ -131,7 +131,8 @@ def main() -> None:
             else:
                 loop(prep, sobol_design(prep, s))
             times[name].append(time.perf_counter() - t0)
-        agree.append(float((ranks == loop_ranks).mean()))
+        same = (ranks == loop_ranks) | (np.isnan(ranks) & np.isnan(loop_ranks))
+        agree.append(float(same.mean()))
     med = {k: statistics.median(v) for k, v in times.items()}
     runs = args.sobol_base * (len(R.SOBOL_CHOICES) + 2)
     print(

@@ -204,7 +204,14 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         # --- ranking (issue 11) ---
         "ranking_weights": Spec(
             dict,
-            {"sector": 2, "capacity": 1, "market": 1, "presence": 1, "ties": 1},
+            {
+                "sector": 2,
+                "capacity": 1,
+                "market": 1,
+                "presence": 1,
+                "ties": 1,
+                "sector_value_added": 0.5,
+            },
             "pillar weights (sector, capacity, market, presence, ties; missing = 1) and "
             "indicator weights within their pillar (missing = 1)",
             _ranking_weights,

@@ -56,6 +56,7 @@ Physics Communications 181(2): 259-270.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
@@ -98,8 +99,6 @@ KNOWN_HUBS = {
 }
 # COINr's default outlier rule (Becker et al. 2022): both thresholds must be exceeded.
 SKEW_LIMIT, KURT_LIMIT, WINSOR_MAX_POINTS = 2.0, 3.5, 5
-# Dropped-out partners in a draw are placed behind every qualifying partner.
-_BEHIND = 1e6
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -337,6 +336,10 @@ class RankingSettings:
         Indicator -> weight within its pillar (relative; missing = 1).
     pillar_coverage
         Share of a pillar's indicator weight a partner must cover for a pillar score.
+    min_indicator_coverage
+        An indicator observed (or bounded) for fewer than this share of the candidates is
+        left out, with a note: imputing most of a column would turn it into a flag of who
+        has data (and a pillar rule on it would decide who is ranked at all).
     hub_discount
         Multiplier of hub-sensitive indicators of hubs under ``discounted``.
     draws
@@ -361,6 +364,7 @@ class RankingSettings:
     indicator_weights: Mapping[str, float] = field(default_factory=dict)
     imputation: str = "worst"
     pillar_coverage: float = 0.5
+    min_indicator_coverage: float = 0.5
     hub_treatment: str = "as_is"
     hub_discount: float = 0.5
     outliers: str = "winsorise"
@@ -400,7 +404,12 @@ class RankingSettings:
                 raise ValueError(f"{name} must list at least one choice")
             for c in chosen:
                 check(c, allowed, name)
-        for name in ("pillar_coverage", "hub_discount", "coverage_spread"):
+        for name in (
+            "pillar_coverage",
+            "hub_discount",
+            "coverage_spread",
+            "min_indicator_coverage",
+        ):
             v = getattr(self, name)
             if not 0 <= v <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {v!r}")
@@ -515,7 +524,8 @@ def _outlier_plan(
     for k, code in enumerate(codes):
         x = X[:, k][~np.isnan(X[:, k])]
         s, kt = _skew_kurt(x)
-        flagged = abs(s) > SKEW_LIMIT and kt > KURT_LIMIT
+        # A 0/1 (or few-valued) indicator is skewed by design, not by outliers.
+        flagged = abs(s) > SKEW_LIMIT and kt > KURT_LIMIT and len(np.unique(x)) > 4
         treatment, points = "none", 0
         if flagged and method == "winsorise":
             y = np.sort(x)
@@ -807,8 +817,13 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
 
 
 def _ranks(scores: np.ndarray, qualifies: np.ndarray) -> np.ndarray:
-    """Ranks with partners that fail the coverage rule placed behind every qualifier."""
-    return ranks_from_scores(np.where(qualifies, scores, scores - _BEHIND))
+    """Ranks among the partners that meet the draw's coverage rule (float; NaN: not ranked).
+
+    A partner a stricter threshold drops is not "last" in that draw: it is not ranked, and
+    the others are ranked among those that remain.
+    """
+    r = ranks_from_scores(np.where(qualifies, scores, -np.inf)).astype(float)
+    return np.where(qualifies, r, np.nan)
 
 
 def _dirichlet_weights(
@@ -1002,10 +1017,14 @@ def _sobol(prep: _Prepared, s: RankingSettings, ranked: np.ndarray) -> pd.DataFr
     problem = _sobol_problem(prep)
     U = sobol_sample.sample(problem, s.sobol_base, calc_second_order=False, seed=s.seed)
     scores, qual = _evaluate(prep, _sobol_draws(prep, s, U))
-    Y = _ranks(scores, qual)[:, ranked].astype(float)
+    # The output is every partner's rank; a partner that some coverage threshold drops has
+    # no rank in those runs, so the indices pool the partners ranked in every run.
+    pool = ranked & qual.all(axis=0)
+    Y = _ranks(scores, qual)[:, pool]
     out = sobol_indices(Y, len(SOBOL_CHOICES), s.sobol_resamples, s.seed)
     out.insert(0, "choice", SOBOL_CHOICES)
     out["runs"] = len(U)
+    out["partners"] = int(pool.sum())
     return out
 
 
@@ -1188,6 +1207,7 @@ class RankingResult:
             "imputed",
             "censored",
         ]
+        cols += ["ranked_share"] if "ranked_share" in self.table else []
         return Summary(
             title="Partner ranking",
             settings=settings,
@@ -1310,13 +1330,27 @@ def rank_partners(
     RankingResult
     """
     s = settings or RankingSettings()
+    notes: list[str] = list(data.notes)
+    available = data.values.notna()
+    if data.upper is not None:
+        available |= data.upper.notna()
+    share = available.mean()
+    sparse = [c for c in data.values.columns if share[c] < s.min_indicator_coverage]
+    if sparse:
+        labels = data.meta.loc[sparse, "label"]
+        notes.append(
+            "Left out for coverage below "
+            f"{s.min_indicator_coverage:.0%} of the candidates: "
+            + "; ".join(f"{lab} ({share[c]:.0%})" for c, lab in labels.items())
+            + "."
+        )
+        data = data.drop(sparse)
     prep = _prepare(data, s)
     P, codes = len(prep.partners), prep.codes
     nominal = _nominal_draws(prep, s)
     scores, qual = _evaluate(prep, nominal, np.float64)
     score, ok = scores[0].astype(float), qual[0]
     nominal_rank = _ranks(scores, qual)[0]
-    notes: list[str] = list(data.notes)
 
     # The nominal normalised and imputed matrix, for pillar scores, drivers and the audit.
     Xt = _data(prep, int(nominal.hub[0]), nominal, np.array([0]), np.float64)
@@ -1379,27 +1413,35 @@ def rank_partners(
     table.loc[~ok, "rank"] = pd.NA
 
     rng = np.random.default_rng(s.seed)
-    mc_ranks = np.zeros((0, P), dtype=int)
+    mc_ranks = np.zeros((0, P))
     stability = pd.DataFrame(columns=["median", "p05", "p95", "draws"])
     convergence = pd.DataFrame()
     if uncertainty:
         draws = _random_draws(prep, s, s.draws, rng)
         mc_scores, mc_qual = _evaluate(prep, draws)
         mc_ranks = _ranks(mc_scores, mc_qual)
-        q = lambda r, p: np.quantile(r, p, axis=0, method="nearest")  # noqa: E731
-        table["median_rank"] = np.median(mc_ranks, axis=0)
-        table["rank_p05"] = q(mc_ranks, 0.05)
-        table["rank_p95"] = q(mc_ranks, 0.95)
+
+        def q(r: np.ndarray, p: float) -> np.ndarray:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # never ranked: all NaN
+                return np.nanquantile(r, p, axis=0, method="nearest")
+
+        # Bands over the draws in which the partner is ranked, only for the nominally
+        # ranked partners; ``ranked_share`` says in how many draws it is ranked at all.
+        table["median_rank"] = np.where(ok, q(mc_ranks, 0.5), np.nan)
+        table["rank_p05"] = np.where(ok, q(mc_ranks, 0.05), np.nan)
+        table["rank_p95"] = np.where(ok, q(mc_ranks, 0.95), np.nan)
+        table["ranked_share"] = mc_qual.mean(axis=0)
         half = mc_ranks[: s.draws // 2]
         convergence = pd.DataFrame(
             {
                 "partner_iso3": prep.partners,
                 "p05_N": q(half, 0.05),
                 "p95_N": q(half, 0.95),
-                "median_N": np.median(half, axis=0),
-                "p05_2N": table["rank_p05"].to_numpy(),
-                "p95_2N": table["rank_p95"].to_numpy(),
-                "median_2N": table["median_rank"].to_numpy(),
+                "median_N": q(half, 0.5),
+                "p05_2N": q(mc_ranks, 0.05),
+                "p95_2N": q(mc_ranks, 0.95),
+                "median_2N": q(mc_ranks, 0.5),
             }
         )[ok]
         convergence["max_band_shift"] = np.maximum(

@@ -95,7 +95,8 @@ class RankingStudySettings:
     profiles: tuple[str, ...] = ("SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD")
     ranking: RankingSettings = field(
         default_factory=lambda: RankingSettings(
-            pillar_weights={"sector": 2, "capacity": 1, "market": 1, "presence": 1, "ties": 1}
+            pillar_weights={"sector": 2, "capacity": 1, "market": 1, "presence": 1, "ties": 1},
+            indicator_weights={"sector_value_added": 0.5},
         )
     )
     compare_sectors: bool = True
