@@ -159,3 +159,61 @@ def test_what_if_recomputes_in_place(study, monkeypatch):
 def test_what_if_is_inert_in_a_batch(study, monkeypatch, tmp_path):
     monkeypatch.setenv("MITRA_TABLES_DIR", str(tmp_path))
     assert "JupyterLab" in study.what_if().data
+
+
+# --- the real indicator sets (partner panel + ledger) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_sets(ledger):
+    from analysis.data.panel import load_panel
+    from analysis.indicators import build_indicators
+
+    panel = load_panel()
+    return {s: build_indicators(panel, ledger, s, 2024) for s in SECTORS}
+
+
+def test_real_indicator_sets_have_a_sector_pillar_that_differs_by_sector(real_sets):
+    for sector, data in real_sets.items():
+        meta = data.meta
+        assert len(data.values) == 40
+        assert set(meta["pillar"]) <= {"sector", "capacity", "market", "presence", "ties"}
+        assert (meta["pillar"] == "sector").sum() >= 2, sector
+        assert (meta["source"].str.len() > 0).all() and set(meta["direction"]) <= {1, -1}
+        # PMA of unlisted partners is an interval [0, bound], never a midpoint or a zero.
+        assert data.values["pma_in_idn"].notna().sum() < 40
+        censored = data.upper["pma_in_idn"].notna()
+        assert censored.any() and data.values.loc[censored, "pma_in_idn"].isna().all()
+        assert {"SGP", "HKG", "NLD", "LUX"} <= set(data.hubs)
+    exports = pd.DataFrame({s: d.values["sector_exports"] for s, d in real_sets.items()})
+    assert exports.notna().all().all()
+    # The sectors' evidence differs, so their sector pillars do.
+    assert exports.corr(method="kendall").to_numpy()[np.triu_indices(3, 1)].max() < 0.95
+
+
+def test_real_rankings_differ_by_sector_and_every_ranked_partner_has_its_sector_pillar(
+    real_sets,
+):
+    study = run_ranking(
+        RankingStudySettings(sector="textile", ranking=FAST), indicator_sets=real_sets
+    )
+    tau = study.table("sector_correlation")
+    assert tau.loc["chemical", "pharma"] < 0.89  # the old index: 0.89 (issue 11)
+    assert tau.loc["textile", "chemical"] < 0.9
+    pil = study.table("pillars")
+    ranked = set(study.result.ranked["partner_iso3"])
+    sector = pil[(pil["pillar"] == "sector") & pil["partner_iso3"].isin(ranked)]
+    assert sector["score"].notna().all() and len(sector) == len(ranked)
+
+
+def test_removing_every_sector_pillar_indicator_makes_the_three_real_rankings_identical(
+    real_sets,
+):
+    sets = {
+        s: d.drop(list(d.meta.index[d.meta["pillar"] == "sector"])) for s, d in real_sets.items()
+    }
+    study = run_ranking(RankingStudySettings(ranking=FAST), indicator_sets=sets)
+    r = study.sector_ranks
+    assert r["textile"].equals(r["chemical"]) and r["chemical"].equals(r["pharma"])
+    full = run_ranking(RankingStudySettings(ranking=FAST), indicator_sets=real_sets)
+    assert not full.sector_ranks["textile"].equals(full.sector_ranks["pharma"])

@@ -67,7 +67,9 @@ SECTOR_EVIDENCE: dict[str, dict[str, object]] = {
         "va_share": None,
     },
 }
-TOTAL_EXPORTS = "exports_total_sitc_usd"  # the Atlas total: same source as the sector rows
+TOTAL_EXPORTS = "exports_total_sitc_usd"
+#: PMA in Indonesia is averaged over this many latest listed full years (FDI is lumpy).
+PMA_YEARS = 3  # the Atlas total: same source as the sector rows
 
 
 def _known(panel, partners: Sequence[str]) -> list[str]:
@@ -187,6 +189,8 @@ def build_indicators(
     rows: list[dict[str, object]] = []
     notes: list[str] = []
     upper = pd.DataFrame(np.nan, index=pd.Index(cands, name="partner_iso3"), columns=[])
+    lower = upper.copy()
+    cell_notes = pd.DataFrame("", index=upper.index, columns=list(RANKING_INDICATORS))
 
     def add(code, pillar, label, direction, unit, source, values, yrs, **kw) -> None:
         assert code in RANKING_INDICATORS and pillar in RANKING_PILLARS  # declared vocabulary
@@ -280,6 +284,10 @@ def build_indicators(
             va,
             va_year,
         )
+        for p in va.index[va.notna()]:
+            cell_notes.loc[p, "sector_value_added"] = (
+                f"old vintage (2013 WDI/UNIDO release, data year {int(va_year[p])}): fallback"
+            )
         if va.notna().any():
             notes.append(
                 f"Sector value added uses the 2013 WDI/UNIDO vintage (latest year "
@@ -312,6 +320,15 @@ def build_indicators(
         hub=True,
     )
     flow, flow_y = _mean_latest(_wide(panel, "fdi_outflow_usd", cands, end_year), cands, 3)
+    # Where WDI has no outflow (Taiwan is not in WDI), the national source's outward flow
+    # stands in, flagged on the cell: a different compiler, not a different concept.
+    national, national_y = _mean_latest(_wide(panel, "ofdi_flow_usd", cands, end_year), cands, 3)
+    fill = flow.isna() & national.notna()
+    for p in fill[fill].index:
+        flow[p], flow_y[p] = national[p], national_y[p]
+        cell_notes.loc[p, "ofdi_flow"] = (
+            "national source (ofdi_flow_usd) where WDI has no value: definitions vary by compiler"
+        )
     add(
         "ofdi_flow",
         "capacity",
@@ -348,33 +365,38 @@ def build_indicators(
         growth_y,
     )
 
-    # --- presence: PMA in Indonesia, latest full year; censored partners as an interval ---
+    # --- presence: PMA in Indonesia, mean of the latest three listed full years; a year in
+    # which the partner is below the top-N list counts as the interval [0, bound], so the
+    # mean is an interval too (lower: those years at 0; upper: at their bound).
     pp = ledger.partner_panel(cands, periods=["FY"])
     pp = pp[pp["year"] <= end_year]
-    pma, pma_year, pma_upper, mom, mom_year = {}, {}, {}, {}, {}
+    pma, pma_year, pma_lower, pma_upper, mom, mom_year = {}, {}, {}, {}, {}, {}
     for p, sub in pp.groupby("partner_iso3"):
         known = sub[sub["status"].isin(["observed", "censored"])].sort_values("year")
         if known.empty:
             continue
-        last = known.iloc[-1]
-        pma_year[p] = float(last["year"])
-        if last["status"] == "observed":
-            pma[p] = float(last["value"])
+        last3 = known.iloc[-PMA_YEARS:]
+        pma_year[p] = float(last3["year"].iloc[-1])
+        observed = last3["status"] == "observed"
+        if observed.all():
+            pma[p] = float(last3["value"].mean())
         else:
-            pma_upper[p] = float(last["upper_bound"])
+            pma_lower[p] = float(last3["value"].where(observed, 0.0).mean())
+            pma_upper[p] = float(last3["value"].where(observed, last3["upper_bound"]).mean())
         obs = sub[sub["status"] == "observed"].sort_values("year")
         if len(obs) >= 2:
             a, b = obs.iloc[-2], obs.iloc[-1]
             mom[p] = ((b["value"] / a["value"]) ** (1 / max(b["year"] - a["year"], 1)) - 1) * 100
             mom_year[p] = float(b["year"])
     upper["pma_in_idn"] = pd.Series(pma_upper, dtype=float).reindex(cands)
+    lower["pma_in_idn"] = pd.Series(pma_lower, dtype=float).reindex(cands)
     add(
         "pma_in_idn",
         "presence",
-        "PMA in Indonesia, latest full year",
+        f"PMA in Indonesia, mean of the latest {PMA_YEARS} listed full years",
         +1,
         "US$ million",
-        "ledger: BKPM top-N lists (unlisted: interval [0, smallest listed])",
+        "ledger: BKPM top-N lists (a year below the list: interval [0, smallest listed])",
         pd.Series(pma, dtype=float),
         pd.Series(pma_year, dtype=float),
         hub=True,
@@ -457,12 +479,15 @@ def build_indicators(
         for c in meta.index
     ]
     up = upper.reindex(columns=values.columns)
+    lo = lower.reindex(columns=values.columns)
     meta["coverage"] = (values.notna() | up.notna()).mean().reindex(meta.index).round(2)
     return IndicatorSet(
         values=values,
         meta=meta,
+        lower=lo,
         upper=up,
         hubs=flag_hubs(panel, cands, end_year),
         years=yrs,
+        cell_notes=cell_notes.reindex(columns=values.columns),
         notes=tuple(notes),
     )

@@ -125,6 +125,9 @@ class IndicatorSet:
         Partner -> reason it is flagged as a hub (only flagged partners).
     years
         Partners x indicators: the year each value refers to (display only), or None.
+    cell_notes
+        Partners x indicators: text flags of single cells (a fallback source, an old
+        vintage), shown with the cell in every table, or None.
     notes
         Caveats the report must show (sources dropped, fallbacks used).
     """
@@ -135,6 +138,7 @@ class IndicatorSet:
     upper: pd.DataFrame | None = None
     hubs: Mapping[str, str] = field(default_factory=dict)
     years: pd.DataFrame | None = None
+    cell_notes: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -165,6 +169,7 @@ class IndicatorSet:
             lower=sub(self.lower),
             upper=sub(self.upper),
             years=sub(self.years),
+            cell_notes=None if self.cell_notes is None else self.cell_notes.reindex(columns=keep),
         )
 
     @property
@@ -1272,10 +1277,15 @@ def _cells(
         else np.full((P, K), np.nan)
     )
     status = np.where(prep.observed, "observed", np.where(prep.censored, "censored", "missing"))
+    given = (
+        data.cell_notes.reindex(index=data.values.index, columns=prep.codes).fillna("").to_numpy()
+        if data.cell_notes is not None
+        else np.full((P, K), "", dtype=object)
+    )
     rows = []
     for i, partner in enumerate(prep.partners):
         for k, code in enumerate(prep.codes):
-            flags = []
+            flags = [str(given[i, k])] if given[i, k] else []
             if prep.censored[i, k]:
                 flags.append(
                     f"interval [{lower[i, k]:g}, {upper[i, k]:g}]: nominal uses the lower "
