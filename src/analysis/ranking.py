@@ -738,8 +738,9 @@ def _impute(Z: np.ndarray, method: str, prep: _Prepared) -> np.ndarray:
         members = np.flatnonzero(M.any(axis=1))
         Zm = Z[..., members, :]
         gm = np.isnan(Zm)
-        sums = np.einsum("...kp,kl->...lp", np.where(gm, 0, Zm), M[members])
-        counts = np.einsum("...kp,kl->...lp", (~gm).astype(Z.dtype), M[members])
+        Mt = np.ascontiguousarray(M[members].T)  # (pillars, members): a batched matmul
+        sums = Mt @ np.where(gm, 0, Zm)
+        counts = Mt @ (~gm).astype(Z.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = sums / counts
         fill = mean[..., np.searchsorted(need, prep.pillar_of[cols]), :]
