@@ -103,6 +103,9 @@ def test_sector_comparison_and_findings(study):
     assert (corr.abs().to_numpy() <= 1 + 1e-12).all()
     top = study.table("sector_top10")
     assert list(top.columns) == list(SECTORS) and len(top) == 10
+    hubs = study.table("hubs")
+    assert list(hubs["partner_iso3"]) == ["P00"]
+    assert {"rank if as is", "rank if discounted", "rank if excluded"} <= set(hubs.columns)
     findings = study.key_findings()
     assert 3 <= len(findings) <= 6
     assert study.top(1)[0] in findings[0]

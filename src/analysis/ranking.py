@@ -32,7 +32,8 @@ Choices (all inside the Monte Carlo and the Sobol design):
   Monte Carlo draws a value uniformly inside the interval. They are never shown as observed.
 - **Hubs.** Partners that route third-country capital (SGP, HKG, NLD, LUX, and any the data
   show) are flagged; ``hub_treatment`` decides how their hub-sensitive indicators count:
-  ``as_is``, ``discounted`` (times ``hub_discount``) or ``excluded`` (a flagged gap, imputed).
+  ``as_is``, ``discounted`` (positive values times ``hub_discount``) or ``excluded`` (a
+  flagged gap, filled by the imputation rule).
 - **Noise**: each measured value is multiplied by exp(e), e uniform on the log scale with
   standard deviation ``noise`` (definitional indicators such as distance are exact).
 - **Outliers** (COINr's rule: absolute skewness > 2 and kurtosis > 3.5) are ``winsorise``-d
@@ -620,19 +621,17 @@ def _prepare(data: IndicatorSet, s: RankingSettings) -> _Prepared:
     )
     hub_cells = hub[:, None] & sensitive[None, :]
     base = np.where(censored, lower, X)
-    X_hub = np.stack(
-        [
-            base,
-            np.where(hub_cells, base * s.hub_discount, base),
-            np.where(hub_cells, np.nan, base),
-        ]
-    )
+
+    def discount(x: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        # Only positive values shrink: halving a net disinvestment would reward it.
+        return np.where(cells & (x > 0), x * s.hub_discount, x)
+
+    X_hub = np.stack([base, discount(base, hub_cells), np.where(hub_cells, np.nan, base)])
     ci, ck = np.nonzero(censored)
     hc = hub_cells[ci, ck]
-    lo_hub = np.stack([lower[ci, ck], np.where(hc, lower[ci, ck] * s.hub_discount, lower[ci, ck])])
-    hi_hub = np.stack([upper[ci, ck], np.where(hc, upper[ci, ck] * s.hub_discount, upper[ci, ck])])
-    lo_hub = np.vstack([lo_hub, np.where(hc, np.nan, lower[ci, ck])])
-    hi_hub = np.vstack([hi_hub, np.where(hc, np.nan, upper[ci, ck])])
+    lo, hi = lower[ci, ck], upper[ci, ck]
+    lo_hub = np.stack([lo, discount(lo, hc), np.where(hc, np.nan, lo)])
+    hi_hub = np.stack([hi, discount(hi, hc), np.where(hc, np.nan, hi)])
     available = (observed | censored).astype(float)
     pcov = (available * v) @ membership
     outliers, caps, shift = _outlier_plan(X, codes, s.outliers)

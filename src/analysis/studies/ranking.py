@@ -154,6 +154,8 @@ class RankingStudy:
         The ranking (nominal, bands, Sobol, audit).
     sector_ranks
         Partner x sector nominal ranks with the same settings (NaN: not ranked).
+    hub_ranks
+        Hub x hub treatment: the hubs' nominal ranks under each treatment.
     fingerprint
         Hash of the data and settings.
     """
@@ -163,6 +165,7 @@ class RankingStudy:
     result: RankingResult
     sector_ranks: pd.DataFrame
     fingerprint: str
+    hub_ranks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # --- tables -----------------------------------------------------------------------------
 
@@ -193,7 +196,9 @@ class RankingStudy:
             "weights": weights,
             "sobol": sobol,
             "indicators": r.cells,
-            "hubs": hubs,
+            "hubs": hubs.merge(self.hub_ranks.reset_index(), on="partner_iso3", how="left").rename(
+                columns={h: f"rank if {h.replace('_', ' ')}" for h in HUB_TREATMENTS}
+            ),
             "convergence": r.convergence,
             "sectors": self.sector_ranks.reset_index(),
             "sector_top10": self.sector_top(10),
@@ -291,6 +296,17 @@ class RankingStudy:
                 "Kendall's tau between this sector's ranking and the others: "
                 + ", ".join(f"{o} {corr.loc[s.sector, o]:.2f}" for o in others)
                 + "."
+            )
+        hr = self.hub_ranks
+        moved = [
+            f"{p} {row['as_is']:.0f} -> {row['excluded']:.0f}"
+            for p, row in hr.iterrows()
+            if pd.notna(row.get("as_is")) and row["as_is"] <= 15
+        ]
+        if moved:
+            out.append(
+                "Hubs in the top 15 and their rank if their presence and outward FDI are "
+                "excluded instead of counted as published: " + ", ".join(moved) + "."
             )
         not_ranked = r.table[r.table["status"] != "ranked"]
         imputed = int((r.cells["flags"].str.contains("imputed")).sum())
@@ -537,4 +553,8 @@ def run_ranking(
             "settings": repr(asdict(s)),
         }
     )
-    return RankingStudy(s, data, result, sector_ranks, fp)
+    hub_ranks = pd.DataFrame(
+        {h: _nominal_ranks(data, replace(used, hub_treatment=h)) for h in HUB_TREATMENTS}
+    ).reindex(list(data.hubs))
+    hub_ranks.index.name = "partner_iso3"
+    return RankingStudy(s, data, result, sector_ranks, fp, hub_ranks)
