@@ -188,6 +188,9 @@ def test_real_indicator_sets_have_a_sector_pillar_that_differs_by_sector(real_se
         censored = data.upper["pma_in_idn"].notna()
         assert censored.any() and data.values.loc[censored, "pma_in_idn"].isna().all()
         assert {"SGP", "HKG", "NLD", "LUX"} <= set(data.hubs)
+    # Fallback sources are flagged on the cell: Taiwan's outward flow is national, not WDI.
+    twn = real_sets["textile"].cell_notes.loc["TWN", "ofdi_flow"]
+    assert "national source" in twn
     exports = pd.DataFrame({s: d.values["sector_exports"] for s, d in real_sets.items()})
     assert exports.notna().all().all()
     # The sectors' evidence differs, so their sector pillars do.
@@ -203,6 +206,8 @@ def test_real_rankings_differ_by_sector_and_every_ranked_partner_has_its_sector_
     tau = study.table("sector_correlation")
     assert tau.loc["chemical", "pharma"] < 0.89  # the old index: 0.89 (issue 11)
     assert tau.loc["textile", "chemical"] < 0.9
+    cells = study.table("indicators").set_index(["partner_iso3", "indicator"])
+    assert "national source" in cells.loc[("TWN", "ofdi_flow"), "flags"]
     pil = study.table("pillars")
     ranked = set(study.result.ranked["partner_iso3"])
     sector = pil[(pil["pillar"] == "sector") & pil["partner_iso3"].isin(ranked)]

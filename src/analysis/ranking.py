@@ -717,7 +717,8 @@ def _impute(Z: np.ndarray, method: str, prep: _Prepared) -> np.ndarray:
     cols = np.flatnonzero(prep.gap_cols)
     if not len(cols):
         return Z
-    Zc = Z[..., cols, :]
+    full = len(cols) == Z.shape[-2]
+    Zc = Z if full else Z[..., cols, :]
     gap = np.isnan(Zc)
     if not gap.any():
         return Z
@@ -746,7 +747,10 @@ def _impute(Z: np.ndarray, method: str, prep: _Prepared) -> np.ndarray:
         fill = np.where(np.isnan(fill), worst, fill)  # nothing in the pillar: worst
     else:
         raise ValueError(f"imputation must be one of {IMPUTATIONS}, got {method!r}")
-    Z[..., cols, :] = np.where(gap, fill, Zc)
+    if full:
+        np.copyto(Z, np.broadcast_to(fill, Z.shape), where=gap)  # in place, no temporary
+    else:
+        Z[..., cols, :] = np.where(gap, fill, Zc)
     return Z
 
 
@@ -758,7 +762,7 @@ def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray | slice, dtype) -
     """
     base = prep.Xt_hub[h].astype(dtype)
     if d.noise is not None:
-        X = np.exp(d.noise[rows].astype(dtype, copy=True), dtype=dtype)
+        X = np.exp(d.noise[rows], dtype=dtype)
         X *= base
     else:
         X = np.repeat(base[None], len(d.norm[rows]), axis=0)
@@ -860,11 +864,10 @@ def _random_draws(prep: _Prepared, s: RankingSettings, n: int, rng: np.random.Ge
         # Uniform on the log scale with standard deviation ``noise`` (half-width sqrt(3)
         # noise), the usual perturbation in composite-indicator uncertainty analysis
         # (Saisana, Saltelli & Tarantola 2005); uniform variates are also the cheap ones.
-        half = np.float32(np.sqrt(3.0) * s.noise)
+        width = (2 * np.sqrt(3.0) * s.noise * prep.noisy).astype(np.float32)[:, None]
         noise = rng.random((n, K, P), dtype=np.float32)
-        noise *= 2 * half
-        noise -= half
-        noise *= prep.noisy.astype(np.float32)[:, None]
+        noise -= np.float32(0.5)
+        noise *= width
     choice = lambda options, table: np.array([table.index(o) for o in options])[  # noqa: E731
         rng.integers(len(options), size=n)
     ]
