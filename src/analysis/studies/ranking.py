@@ -534,8 +534,22 @@ def run_ranking(
             from analysis.data import build_ledger
 
             ledger = build_ledger()
+        from analysis.cache import cached
+
         for x in missing:
-            sets[x] = build_indicators(panel, ledger, x, s.end_year)
+            # Each sector's set is built once per data and code (the batch's three ranking
+            # reports each need all three sectors).
+            material = {
+                "ledger": ledger.fingerprint,
+                "panel": str(panel.fingerprint),
+                "sector": x,
+                "end_year": s.end_year,
+            }
+            sets[x] = cached(
+                "ranking-indicators",
+                material,
+                lambda x=x: build_indicators(panel, ledger, x, s.end_year),
+            )
     data = sets[s.sector]
     used, notes = _weights_for(data, s.ranking)
     result = rank_partners(data, used)
