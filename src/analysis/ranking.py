@@ -19,8 +19,9 @@ Choices (all inside the Monte Carlo and the Sobol design):
 - **Coverage.** A partner's pillar score exists only when it covers at least
   ``pillar_coverage`` of the pillar's indicator weight (a censored value counts as covered:
   it is an interval, not a gap). A partner is ranked only when every weighted pillar has a
-  score; in a Monte Carlo draw whose threshold it fails, it is placed behind every partner
-  that qualifies.
+  score; in a Monte Carlo draw whose threshold it fails, it is not ranked (the others are
+  ranked among themselves) and ``ranked_share`` reports how often it is ranked. An
+  indicator covering fewer than ``min_indicator_coverage`` of the candidates is left out.
 - **Missing data.** Imputation happens after normalisation. The default ``worst`` fills a gap
   with the worst value observed among the candidates on that indicator, so a gap can never
   score above any observed value (it cannot reward a gap). ``pillar_mean`` fills with the
