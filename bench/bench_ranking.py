@@ -16,6 +16,7 @@ timed the same way against its own one-row-at-a-time baseline. The ranks of both
 are compared (float32 rounding may swap near-ties; the share that agree is printed).
 
     .venv/bin/python bench/bench_ranking.py [--draws 10000] [--repeat 3] [--sobol-base 256]
+        [--real]   # also the shipped textile indicator set
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sobol-base", type=int, default=256)
     parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument("--real", action="store_true", help="also time the shipped textile set")
     args = parser.parse_args()
     data = synthetic(args.seed)
     s = R.RankingSettings(draws=args.draws, sobol_base=args.sobol_base, seed=args.seed)
@@ -163,7 +165,34 @@ def main() -> None:
     print(f"Sobol design, baseline one run at a time (no bootstrap): {med['sobol_loop']:.3f} s")
     print(f"  ratio baseline / vectorised: {med['sobol_loop'] / med['sobol']:.1f}x")
     print(
-        f"goal: Monte Carlo under 0.2 s -> {'met' if med['mc'] < 0.2 else 'not met'} on this run"
+        f"goal: Monte Carlo under 0.2 s -> {'met' if med['mc'] < 0.2 else 'not met'} on this run "
+        f"(wall), {'met' if med_cpu['mc'] < 0.2 else 'not met'} in CPU time"
+    )
+    if args.real:
+        real(args)
+
+
+def real(args: argparse.Namespace) -> None:
+    """The same Monte Carlo on the shipped data: the textile indicator set (after the rules)."""
+    from analysis.data import build_ledger
+    from analysis.data.panel import load_panel
+    from analysis.indicators import build_indicators
+
+    data = build_indicators(load_panel(), build_ledger(), "textile", 2024)
+    s = R.RankingSettings(draws=args.draws, seed=args.seed)
+    share = (data.values.notna() | data.upper.notna()).mean()
+    data = data.drop([c for c in data.values.columns if share[c] < s.min_indicator_coverage])
+    prep = R._prepare(data, s)
+    wall, cpu = [], []
+    for rep in range(args.repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        monte_carlo(prep, s, args.draws, args.seed + rep)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    P, K = len(prep.partners), len(prep.codes)
+    print(
+        f"shipped data (textile, {P} partners x {K} indicators), {args.draws} draws: "
+        f"{statistics.median(wall):.3f} s wall, {statistics.median(cpu):.3f} s CPU"
     )
 
 
