@@ -38,7 +38,7 @@ from analysis.ranking import (
     rank_partners,
 )
 from analysis.summary import Summary
-from analysis.vocab import RANKING_PILLARS
+from analysis.vocab import RANKING_PILLARS, partner_name
 
 __all__ = [
     "REPORT",
@@ -191,7 +191,9 @@ class RankingStudy:
         out = {
             "ranking": ranking,
             "pillars": pillars,
-            "pillar_matrix": matrix.reindex(index=ranked, columns=r.weights["pillar"].unique()),
+            "pillar_matrix": matrix.reindex(index=ranked, columns=r.weights["pillar"].unique())
+            .rename(columns=PILLAR_LABELS)
+            .rename(index=lambda c: f"{partner_name(c)} ({c})"),
             "flagged_pillars": pillars[flagged],
             "weights": weights,
             "sobol": sobol,
@@ -331,7 +333,12 @@ class RankingStudy:
             title=f"Partner ranking: {self.settings.sector}",
             settings=settings,
             tables=[
-                ("Ranking with 5-95 % Monte Carlo bands", t["ranking"].round(3)),
+                (
+                    "Ranking with 5-95 % Monte Carlo bands",
+                    t["ranking"]
+                    .assign(partner=t["ranking"]["partner_iso3"].map(partner_name))
+                    .round(3),
+                ),
                 ("Effective weight of every indicator", t["weights"].round(3)),
                 ("Sobol indices of the ranks, 95 % bootstrap intervals", t["sobol"].round(3)),
                 ("Hubs", t["hubs"]),
@@ -466,7 +473,9 @@ class WhatIf:
         seconds = time.perf_counter() - t0
         before = self.study.result.table.set_index("partner_iso3")["rank"]
         t = res.ranked[["partner_iso3", "rank", "rank_p05", "rank_p95", "score"]].head(15)
-        t = t.assign(was=t["partner_iso3"].map(before))
+        t = t.assign(
+            partner=t["partner_iso3"].map(partner_name), was=t["partner_iso3"].map(before)
+        )
         self.status.value = f"recomputed in {seconds:.2f} s ({self.draws} draws)"
         with self.out:
             self.out.clear_output(wait=True)
