@@ -227,34 +227,34 @@ def _normalise(X: np.ndarray, method: str, directions: np.ndarray) -> np.ndarray
 def _percentile_rank(X: np.ndarray) -> np.ndarray:
     """Percentile rank (0-1) along the last axis among available values, ties averaged.
 
-    One argsort; ties (rare once noise is added, common in 0/1 indicators) are averaged
-    only in the rows that have them.
+    One argsort; positions are computed in sorted order (ties, common in 0/1 and winsorised
+    indicators, get the mean position of their run, only in the rows that have them) and
+    put back with one scatter.
     """
     shape = X.shape
-    X2 = X.reshape(-1, shape[-1])
+    m = shape[-1]
+    X2 = X.reshape(-1, m)
     order = np.argsort(X2, axis=-1)  # NaN sorts last; ties are averaged, so no need for stable
-    pos = np.empty(X2.shape, dtype=X.dtype)
-    np.put_along_axis(pos, order, np.arange(shape[-1], dtype=X.dtype)[None, :], axis=-1)
     s = np.take_along_axis(X2, order, axis=-1)
-    tied = (s[:, 1:] == s[:, :-1]).any(axis=1)  # NaN != NaN: gaps never tie
-    if tied.any():
-        rows = np.flatnonzero(tied)
-        st = s[rows]
-        m = st.shape[-1]
-        idx = np.broadcast_to(np.arange(m, dtype=X.dtype), st.shape)
-        new = np.ones(st.shape, dtype=bool)
-        new[:, 1:] = st[:, 1:] != st[:, :-1]
+    pos = np.broadcast_to(np.arange(m, dtype=X.dtype), s.shape).copy()
+    same = s[:, 1:] == s[:, :-1]  # NaN != NaN: gaps never tie
+    rows = np.flatnonzero(same.any(axis=1))
+    if len(rows):
+        new = np.ones((len(rows), m), dtype=bool)
+        new[:, 1:] = ~same[rows]
+        idx = pos[rows]
         first = np.maximum.accumulate(np.where(new, idx, 0), axis=-1)
-        end = np.ones(st.shape, dtype=bool)
+        end = np.ones_like(new)
         end[:, :-1] = new[:, 1:]
         last = np.minimum.accumulate(np.where(end, idx, m)[:, ::-1], axis=-1)[:, ::-1]
-        avg = np.empty_like(first)
-        np.put_along_axis(avg, order[rows], (first + last) / 2, axis=-1)
-        pos[rows] = avg
-    gap = np.isnan(X2)
-    n = (~gap).sum(axis=-1, keepdims=True)
-    Z = np.where(n > 1, pos / np.maximum(n - 1, 1), 0.5)
-    return np.where(gap, np.nan, Z).reshape(shape)
+        pos[rows] = (first + last) / 2
+    n = (~np.isnan(s)).sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        pos = np.where(n > 1, pos / np.maximum(n - 1, 1), 0.5)
+    pos[np.isnan(s)] = np.nan
+    out = np.empty_like(X2)
+    np.put_along_axis(out, order, pos, axis=-1)
+    return out.reshape(shape)
 
 
 def _positive(Z: np.ndarray, method: str) -> np.ndarray:
@@ -1251,7 +1251,12 @@ class RankingResult:
             },
             tables=[
                 ("Pillar scores", pil.drop(columns="partner_iso3").round(3)),
-                ("Indicators", cells.drop(columns="partner_iso3")),
+                (
+                    "Indicators",
+                    cells.drop(columns="partner_iso3").assign(
+                        indicator=cells["indicator"].map(self.data.meta["label"])
+                    ),
+                ),
             ],
         )
 
