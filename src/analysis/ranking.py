@@ -73,6 +73,7 @@ __all__ = [
     "AGGREGATIONS",
     "HUB_TREATMENTS",
     "IMPUTATIONS",
+    "KNOWN_HUBS",
     "NORMALISATIONS",
     "OUTLIER_TREATMENTS",
     "IndicatorSet",
@@ -85,6 +86,7 @@ __all__ = [
     "normalise",
     "rank_partners",
     "ranks_from_scores",
+    "sobol_indices",
 ]
 
 NORMALISATIONS = ("minmax", "zscore", "rank", "vector")
@@ -1124,7 +1126,7 @@ def _audit(
         iw = {c: float(s.indicator_weights.get(c, 1.0)) for c in labels}
         iw[code] = 0.0
         try:
-            w = effective_weights(prep_meta(prep), replace(s, indicator_weights=iw))
+            w = effective_weights(_prep_meta(prep), replace(s, indicator_weights=iw))
         except ValueError:
             w = None
         Wrem.append(prep.w * 0 if w is None else w["effective_weight"].to_numpy())
@@ -1144,7 +1146,7 @@ def _audit(
     return RankingAudit(corr, pd.DataFrame(rows), pcorr, prep.outliers.copy(), removal)
 
 
-def prep_meta(prep: _Prepared) -> pd.DataFrame:
+def _prep_meta(prep: _Prepared) -> pd.DataFrame:
     """The (pillar, label) frame of a prepared set, for :func:`effective_weights`."""
     return pd.DataFrame(
         {"pillar": prep.weights["pillar"].to_numpy(), "label": prep.weights["label"].to_numpy()},
