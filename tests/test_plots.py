@@ -46,17 +46,22 @@ def test_every_public_plot_function_follows_the_chart_conventions(name):
 @pytest.fixture(scope="module")
 def figures(ledger):
     """One real figure per plot function, built from the shipped data."""
+    from dataclasses import replace
+
     from analysis.flows import ForecastSettings, build_series, forecast_flows
-    from analysis.indicators import build_indicators
+    from analysis.params import load_params
     from analysis.partners import fit_indonesia_gravity
-    from analysis.ranking import RankingSettings, rank_partners
     from analysis.scenarios import apply_scenario, partner_shares, scenario_from_mapping
+    from analysis.studies.ranking import run_ranking
+    from analysis.studies.ranking import settings_from_params as ranking_settings
 
     panel = ledger.partner_panel(["SGP", "CHN", "JPN", "DEU"], periods=["FY"])
     cov = ledger.coverage("year", "measure", sector="all", region="IDN", partner_iso3="WLD")
     gravity = fit_indonesia_gravity(ledger)
-    values, _, meta = build_indicators(ledger, "textile", 2024, potential=gravity.potential)
-    ranking = rank_partners(values, meta, RankingSettings(draws=100, sobol_base=8))
+    ci = load_params("params/base.yaml", "params/textile.yaml", "params/ci.yaml")
+    ranking = run_ranking(
+        replace(ranking_settings(ci.values), compare_sectors=False), ledger=ledger
+    ).result
     ranking_pillars = pd.DataFrame(
         {"capacity": [0.2, 0.9], "market": [0.5, np.nan]}, index=["SGP", "JPN"]
     )
@@ -64,12 +69,9 @@ def figures(ledger):
     fc = forecast_flows(series, ForecastSettings(horizon_year=2027))
     scen = apply_scenario(fc, scenario_from_mapping({"name": "no-policy-change"}))
     shares = partner_shares(ledger, ["SGP", "CHN", "JPN"], 2019, 2024)
-    from analysis.params import load_params
     from analysis.studies.flows import run_flows, settings_from_params
 
-    flow_settings = settings_from_params(
-        load_params("params/base.yaml", "params/textile.yaml", "params/ci.yaml")
-    )
+    flow_settings = settings_from_params(ci)
     study = run_flows(ledger, flow_settings)
     quarterly = pd.DataFrame(
         {"total": [100000.0, 120000.0, np.nan], "total_origin": ["published", "derived", None]},

@@ -75,17 +75,25 @@ def brief_settings(params: object) -> BriefSettings:
     )
 
 
+#: The parameters that decide the ranking (as report 30 declares them).
+RANKING_KEYS: tuple[str, ...] = (
+    "ranking_normalisation",
+    "ranking_aggregation",
+    "ranking_weights",
+    "ranking_imputation",
+    "ranking_min_coverage",
+    "ranking_hub_treatment",
+    "ranking_hub_discount",
+    "ranking_outliers",
+    "ranking_draws",
+    "ranking_noise",
+    "seed",
+)
+
+
 def _ranking_fields(v: Mapping[str, object]) -> dict[str, object]:
-    return {
-        "normalisation": v["ranking_normalisation"],
-        "aggregation": v["ranking_aggregation"],
-        "weights": dict(v["ranking_weights"]),  # type: ignore[call-overload]
-        "imputation": v["ranking_imputation"],
-        "min_coverage": float(v["ranking_min_coverage"]),  # type: ignore[arg-type]
-        "draws": int(v["ranking_draws"]),  # type: ignore[call-overload]
-        "noise": float(v["ranking_noise"]),  # type: ignore[arg-type]
-        "seed": int(v["seed"]),  # type: ignore[call-overload]
-    }
+    # Plain dicts (params hold read-only mappings), so settings can be copied and hashed.
+    return {k: dict(v[k]) if isinstance(v[k], Mapping) else v[k] for k in RANKING_KEYS if k in v}
 
 
 # --- adapters onto the other studies (re-point these when their interfaces change) ----------
@@ -99,12 +107,18 @@ def _gravity(ledger: Ledger, assumed: Mapping[str, Mapping[str, object]]) -> pd.
 
 
 def _ranking(ledger: Ledger, sector: str, end_year: int, potential: pd.DataFrame, ranking):
-    """The partner ranking of report 30 for one sector (same settings, same numbers)."""
-    from analysis.indicators import build_indicators
-    from analysis.ranking import RankingSettings, rank_partners
+    """The partner ranking of report 30 for one sector (same settings, same numbers).
 
-    values, _years, meta = build_indicators(ledger, sector, end_year, potential=potential)
-    return rank_partners(values, meta, RankingSettings(**dict(ranking)))
+    Returns the ranking study's :class:`~analysis.ranking.RankingResult`. ``potential`` is
+    not needed: the ranking study reads the gravity potential itself.
+    """
+    from dataclasses import replace
+
+    from analysis.studies.ranking import run_ranking, settings_from_params
+
+    values = {**dict(ranking), "sector": sector, "end_year": end_year}
+    settings = replace(settings_from_params(values), compare_sectors=False)
+    return run_ranking(settings, ledger=ledger).result
 
 
 #: Partner-panel codes shown as the sector's exports, per report sector.
@@ -225,27 +239,29 @@ class PartnerBrief:
         return r is not None and r["status"] == "ranked"
 
     def pillar_scores(self) -> pd.DataFrame:
-        """Pillar scores (0-1) of the top five and the partner: mean of min-max indicators.
-
-        Indicators are normalised over all candidates in the direction that favours
-        Indonesia (:func:`analysis.ranking.normalise`), then averaged within each pillar over
-        the indicators the partner has (a missing indicator is left out, not zeroed).
-        """
-        from analysis.ranking import normalise
-
-        r = self.ranking
-        meta = r.meta  # type: ignore[attr-defined]
-        X = r.indicators[meta.index].to_numpy(dtype=float)  # type: ignore[attr-defined]
-        Z = normalise(X, "minmax", meta["direction"].to_numpy(dtype=float))
-        z = pd.DataFrame(Z, index=r.indicators.index, columns=meta.index)  # type: ignore[attr-defined]
-        pillars = list(dict.fromkeys(meta["pillar"]))
-        scores = pd.DataFrame(
-            {p: z[meta.index[meta["pillar"] == p]].mean(axis=1) for p in pillars}
-        )
+        """Pillar scores (0-1) of the top five and the partner, as the ranking computed them."""
+        long = self.ranking.pillar_scores  # type: ignore[attr-defined]
+        scores = long.pivot(index="partner_iso3", columns="pillar", values="score")
+        order = list(dict.fromkeys(self._meta()["pillar"]))
+        scores = scores[[p for p in order if p in scores.columns]]
         who = list(self.ranked()["partner_iso3"].head(5))
         if self.settings.partner in scores.index and self.settings.partner not in who:
             who.append(self.settings.partner)
-        return scores.loc[who]
+        return scores.loc[[w for w in who if w in scores.index]]
+
+    def _meta(self) -> pd.DataFrame:
+        return self.ranking.data.meta  # type: ignore[attr-defined]
+
+    def _values(self) -> pd.DataFrame:
+        return self.ranking.data.values  # type: ignore[attr-defined]
+
+    def indicator_label(self, code: str) -> str:
+        """Catalogue label of an indicator, else the ranking's own (English) label."""
+        m = self.m
+        if m.has(f"label.indicator.{code}"):
+            return m(f"label.indicator.{code}")
+        meta = self._meta()
+        return str(meta.at[code, "label"]) if code in meta.index else code
 
     def movers(self, n: int = 3) -> tuple[str | None, pd.DataFrame]:
         """Indicators where the partner trails the partner ranked just above it the most.
@@ -263,8 +279,8 @@ class PartnerBrief:
         drv = self.ranking.drivers  # type: ignore[attr-defined]
         gap = (drv.loc[above] - drv.loc[self.settings.partner]).dropna()
         gap = gap[gap > 0].sort_values(ascending=False).head(n)
-        meta = self.ranking.meta  # type: ignore[attr-defined]
-        vals = self.ranking.indicators  # type: ignore[attr-defined]
+        meta = self._meta()
+        vals = self._values()
         out = pd.DataFrame(
             {
                 "indicator": gap.index,
@@ -307,7 +323,7 @@ class PartnerBrief:
                 rank=int(row["rank"]),  # type: ignore[index]
                 n=len(self.ranked()),
                 sector=sector,
-                draws=int(s.ranking.get("draws", 0)),
+                draws=int(s.ranking.get("ranking_draws", 0)),
                 lo=lo,
                 hi=hi,
             )
@@ -382,7 +398,7 @@ class PartnerBrief:
                 Finding(
                     m(
                         "brief.f_move",
-                        indicator=label("indicator", first["indicator"], s.language),
+                        indicator=self.indicator_label(first["indicator"]),
                         pillar=label("pillar", first["pillar"], s.language),
                         above=self._name(above),
                     ),
@@ -526,6 +542,7 @@ class PartnerBrief:
             if above is None:
                 return format_table(pd.DataFrame(), language=lang)
             mv = mv.copy()
+            mv["indicator"] = [self.indicator_label(c) for c in mv["indicator"]]
             return format_table(
                 mv,
                 language=lang,
@@ -536,7 +553,7 @@ class PartnerBrief:
                     "above_value": m("brief.col_above_value", partner=self._name(above)),
                     "gap": m("brief.col_gap"),
                 },
-                codes={"indicator": "indicator", "pillar": "pillar", "unit": "unit_text"},
+                codes={"pillar": "pillar", "unit": "unit_text"},
                 digits={"gap": 3, "partner_value": 1, "above_value": 1},
                 source=m("chart.source_ranking"),
             )
@@ -659,13 +676,12 @@ def _root_logging_kept():
 
 
 @cache
-def _planning_inputs(assumed_json: str) -> tuple[Ledger, pd.DataFrame]:
-    """Ledger and gravity potential, computed once per process for planning briefs."""
+def _planning_ledger() -> Ledger:
+    """The ledger, built once per process for planning briefs."""
     from analysis.data import build_ledger
 
     with _root_logging_kept():
-        ledger = build_ledger()
-        return ledger, _gravity(ledger, json.loads(assumed_json))
+        return build_ledger()
 
 
 @cache
@@ -673,12 +689,10 @@ def _top(sector: str, n: int, files: tuple[str, ...]) -> tuple[str, ...]:
     from analysis.params import load_params
 
     p = load_params(*files)
-    assumed = {k: dict(x) for k, x in dict(p.gravity_assumed).items()}
-    ledger, potential = _planning_inputs(json.dumps(assumed, sort_keys=True))
     # The nominal rank does not depend on the Monte Carlo: a few draws suffice here.
-    fields = {**_ranking_fields(p.values), "draws": 100}
+    fields = {**_ranking_fields(p.values), "ranking_draws": 100}
     with _root_logging_kept():
-        ranking = _ranking(ledger, sector, int(p.end_year), potential, fields)
+        ranking = _ranking(_planning_ledger(), sector, int(p.end_year), pd.DataFrame(), fields)
     t = ranking.table
     t = t[t["status"] == "ranked"].sort_values("rank")
     return tuple(t["partner_iso3"].head(n))
