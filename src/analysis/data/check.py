@@ -1,7 +1,11 @@
 """The data-quality check: coverage, conflicts, identities, derivations and censoring.
 
 :func:`check_data` returns a :class:`DataCheck` whose tables are what ``mitra data check``
-prints and writes (CSV + Markdown) under ``reports/data-check/``.
+prints and writes (CSV + Markdown) under ``reports/data-check/``. Given the partner panel it
+adds the partner section: every candidate's indicator values (``partner_indicators.csv``),
+coverage per indicator x year (``partner_coverage.csv``), conflicts, conversions, vintages,
+excluded rows, and the agreements in force per candidate x year
+(``agreements_in_force.csv``).
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
+from analysis.data.agreements import agreements_table
 from analysis.data.ledger import Ledger
+from analysis.data.panel import CANDIDATES, PartnerPanel
 from analysis.data.sectors import FIRST_CLASS
 from analysis.reports import atomic_dir, environment_record, write_json
 from analysis.summary import Summary
+from analysis.tables import neutralise
 
 __all__ = ["DataCheck", "check_data"]
 
@@ -26,6 +33,21 @@ _CELL = ["year", "period", "measure", "sector", "region", "partner_iso3"]
 #: Columns shown for conflicts and identity violations (report, notebook, CSV views).
 CONFLICT_COLUMNS = [*_CELL, "chosen_published", "rule", "other_values"]
 VIOLATION_COLUMNS = [*_CELL, "equation", "lhs", "rhs", "difference", "tolerance", "unit"]
+#: Years of the partner coverage and agreements tables.
+PARTNER_YEARS = range(2010, 2026)
+#: Indicators shown in the printed partner coverage (all are in partner_coverage.csv).
+KEY_PARTNER_INDICATORS = (
+    "gdp_usd",
+    "gdp_growth_pct",
+    "exports_goods_usd",
+    "fdi_outflow_usd",
+    "ofdi_stock_usd",
+    "ofdi_flow_usd",
+    "exports_textiles_usd",
+    "exports_clothing_usd",
+    "exports_chemicals_usd",
+    "exports_pharma_usd",
+)
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -38,10 +60,103 @@ def _fmt(value: float, digits: int = 1) -> str:
 
 @dataclass
 class DataCheck:
-    """Tables of the data-quality report, built from one ledger."""
+    """Tables of the data-quality report, built from one ledger (and the partner panel)."""
 
     ledger: Ledger
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    panel: PartnerPanel | None = None
+
+    # -- partner section ---------------------------------------------------------------
+
+    def partner_tables(self) -> dict[str, pd.DataFrame]:
+        """The partner panel's tables for the 40 candidates (empty without a panel)."""
+        if self.panel is None:
+            return {}
+        p = self.panel
+        cand = list(CANDIDATES)
+        frame = p.frame[p.frame["iso3"].isin(cand)]
+        indicators = frame.sort_values(["iso3", "indicator", "year"])[
+            ["iso3", "indicator", "year", "value", "unit", "source", "vintage", "flags"]
+        ].reset_index(drop=True)
+        coverage = p.coverage(iso3=cand, years=PARTNER_YEARS)
+        coverage.insert(0, "unit", coverage.index.map(p.catalogue.set_index("code")["unit"]))
+        coverage.index.name = "indicator"
+        conflicts = p.conflicts[p.conflicts["iso3"].isin(cand)].reset_index(drop=True)
+        conversions = (
+            p.conversions[p.conversions["iso3"].isin(cand)].reset_index(drop=True)
+            if len(p.conversions)
+            else p.conversions
+        )
+        vintages = (
+            frame.assign(vintage=frame["vintage"].replace("", "not recorded"))
+            .groupby(["indicator", "vintage"])
+            .agg(
+                cells=("value", "size"),
+                economies=("iso3", "nunique"),
+                first_year=("year", "min"),
+                last_year=("year", "max"),
+            )
+            .reset_index()
+        )
+        agreements = agreements_table(cand, PARTNER_YEARS)[
+            ["iso3", "year", "agreement", "in_force", "flags"]
+        ]
+        return {
+            "partner_indicators": indicators,
+            "partner_coverage": coverage,
+            "partner_conflicts": conflicts,
+            "partner_conversions": conversions,
+            "partner_vintages": vintages,
+            "partner_excluded": p.excluded,
+            "agreements_in_force": agreements,
+        }
+
+    def _partner_summary(self) -> list[tuple[str, pd.DataFrame]]:
+        t = self.tables
+        if "partner_coverage" not in t:
+            return []
+        cov = t["partner_coverage"]
+        cov = cov.loc[[c for c in KEY_PARTNER_INDICATORS if c in cov.index]]
+        cov = cov[["unit", *[y for y in range(2015, 2025) if y in cov.columns]]]
+        conf = t["partner_conflicts"]
+        by_rule = (
+            conf[conf["kept"]].groupby(["indicator", "rule"]).size().unstack(fill_value=0)
+            if len(conf)
+            else pd.DataFrame()
+        )
+        conv = t["partner_conversions"]
+        currency = (
+            conv[conv["kind"] == "currency"][
+                ["iso3", "year", "indicator", "value_published", "unit_published",
+                 "rate_per_usd", "value", "kept"]
+            ]
+            if len(conv)
+            else conv
+        )  # fmt: skip
+        agree = t["agreements_in_force"]
+        in_2024 = (
+            agree[(agree["year"] == 2024) & agree["in_force"]]
+            .groupby("iso3")["agreement"]
+            .apply(lambda a: "; ".join(sorted(a)))
+            .reindex(list(CANDIDATES), fill_value="-")
+            .to_frame("agreements in force on 1 July 2024")
+        )
+        return [
+            (
+                "Partner panel: candidates with a value (of 40), key indicators "
+                "(all in partner_coverage.csv)",
+                cov,
+            ),
+            ("Partner panel: disputed cells by indicator and deciding rule", by_rule),
+            (
+                "Partner panel: values converted from national currency (US$ billion at "
+                "the year's official average rate)",
+                currency,
+            ),
+            ("Partner panel: vintages", t["partner_vintages"]),
+            ("Partner panel: published rows left out (and why)", t["partner_excluded"]),
+            ("Agreements with Indonesia in force in 2024", in_2024),
+        ]
 
     def fy_totals(self, years: range = FY_YEARS) -> pd.DataFrame:
         """Full-year national realisation (default 2015-2024): PMA, PMDN and total, with flags."""
@@ -274,6 +389,7 @@ class DataCheck:
             if len(L.targets)
             else pd.DataFrame(),
             "observations": L.to_frame(),
+            **self.partner_tables(),
         }
         return self
 
@@ -338,6 +454,7 @@ class DataCheck:
                         ],
                     ),
                 ),
+                *self._partner_summary(),
             ],
             notes=[
                 f"{len(self.ledger.candidates)} raw rows -> {len(self.ledger.observations)} "
@@ -355,8 +472,15 @@ class DataCheck:
         out = Path(out) if out is not None else paths.REPORTS / "data-check"
         with atomic_dir(out) as tmp:
             for name, table in self.tables.items():
-                index = name.startswith("coverage") or name == "partner_panel_fy"
-                table.to_csv(tmp / f"{name}.csv", index=index, lineterminator="\n")
+                index = name.startswith("coverage") or name in (
+                    "partner_panel_fy",
+                    "partner_coverage",
+                )
+                safe = table.copy()
+                for col in safe.columns:
+                    if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+                        safe[col] = safe[col].map(neutralise)
+                safe.to_csv(tmp / f"{name}.csv", index=index, lineterminator="\n")
             (tmp / "summary.md").write_text(self.summary().as_markdown())
             write_json(
                 tmp / "manifest.json",
@@ -365,6 +489,7 @@ class DataCheck:
                     "settings": asdict(self.ledger.settings),
                     "data_hashes": self.ledger.hashes,
                     "data_fingerprint": self.ledger.fingerprint,
+                    "partner_panel_fingerprint": self.panel.fingerprint if self.panel else None,
                     "environment": environment_record(),
                     "tables": sorted(f"{n}.csv" for n in self.tables),
                 },
@@ -372,6 +497,6 @@ class DataCheck:
         return out
 
 
-def check_data(ledger: Ledger) -> DataCheck:
-    """Build the data-quality report of a ledger."""
-    return DataCheck(ledger).build()
+def check_data(ledger: Ledger, panel: PartnerPanel | None = None) -> DataCheck:
+    """Build the data-quality report of a ledger and, if given, the partner panel."""
+    return DataCheck(ledger, panel=panel).build()

@@ -174,6 +174,9 @@ _PUBLISHER_RANK = {"wdi": 1, "atlas": 1, "wits": 1, "imf": 2, "compiled": 3}
 _SCALES = {"trillion": 1e3, "billion": 1.0, "million": 1e-3, "thousand": 1e-6}
 _MONEY_UNIT = re.compile(r"^(US\$|[A-Z]{3}) (trillion|billion|million|thousand)\b")
 _SUSPECT = {"suspect", "superseded", "preliminary", "low_confidence", "conflict_noted"}
+# Quality flags a derived value inherits from its inputs (source-type flags such as
+# ``compiled`` or ``imf_weo`` describe an input's source, not the derived value).
+_INHERITED = _SUSPECT | {"old_vintage", "old_year", "approximate", "conflict_tie", "fetched"}
 _VINTAGE_NOTE = re.compile(r"(?:Last Updated Date' |commit )(\d{4}-\d{2}-\d{2})")
 RULES = (
     "not_suspect",
@@ -960,7 +963,8 @@ def _resolve(cand: pd.DataFrame, rtol: float) -> tuple[pd.DataFrame, pd.DataFram
         ranked = sorted(clusters, key=_cluster_key)
         best = ranked[0]
         rep = best[0]
-        flags = _join(c["flags"] for c in best)
+        # The kept value carries its own flags; agreeing sources add only multi_source.
+        flags = rep["flags"]
         extra = []
         if len(best) > 1:
             extra.append("multi_source")
@@ -1024,7 +1028,7 @@ def _derive(
             continue
         value = both["value_pct"] / 100.0 * both["value_gdp"]
         flags = [
-            _join(["derived", a, b])
+            _join(["derived", *(set(f"{a};{b}".split(";")) & _INHERITED)])
             for a, b in zip(both["flags_pct"], both["flags_gdp"], strict=True)
         ]
         idx = both.index
