@@ -7,8 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from analysis.data.check import PARTNER_YEARS, check_data
+from analysis.data.check import PARTNER_YEARS
 from analysis.data.panel import CANDIDATES, load_panel
+from analysis.studies.audit import run_audit
 
 NATIONAL_CURRENCY = r"\b(?:JPY|HKD|SGD|MYR|AED|CHF|GBP|EUR|SAR|CNY|KRW|INR|TWD|IDR|Rp)\b"
 IN_FORCE_2024 = "SGP MYS THA VNM PHL CHN KOR JPN AUS NZL IND CHE ARE CHL PAK".split()
@@ -18,7 +19,7 @@ RCEP = "Regional Comprehensive Economic Partnership"
 @pytest.fixture(scope="module")
 def written(ledger, tmp_path_factory):
     out = tmp_path_factory.mktemp("check") / "data-check"
-    check_data(ledger, load_panel()).write(out)
+    run_audit(ledger, load_panel()).write(out)
     return out
 
 
@@ -88,6 +89,32 @@ def test_agreements_as_the_issue_lists(written):
 
 
 def test_summary_shows_the_partner_section(ledger):
-    text = check_data(ledger, load_panel()).summary().as_text()
+    audit = run_audit(ledger, load_panel())
+    text = audit.summary().as_text()
     assert "Partner panel: candidates with a value" in text
     assert "Agreements with Indonesia in force in 2024" in text
+    findings = audit.key_findings()
+    assert 3 <= len(findings) <= 6
+    assert any("of 40 candidates" in f for f in findings)
+    assert audit.fingerprint != run_audit(ledger).fingerprint  # the panel is part of it
+
+
+def test_data_layer_imports_nothing_from_the_output_layer():
+    import ast
+    from pathlib import Path
+
+    import analysis.data
+
+    output = ("analysis.reports", "analysis.tables", "analysis.studies", "analysis.pipeline")
+    for path in Path(analysis.data.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                assert not name.startswith(output), f"{path.name} imports {name}"

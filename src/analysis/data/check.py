@@ -1,7 +1,8 @@
 """The data-quality check: coverage, conflicts, identities, derivations and censoring.
 
 :func:`check_data` returns a :class:`DataCheck` whose tables are what ``mitra data check``
-prints and writes (CSV + Markdown) under ``reports/data-check/``. Given the partner panel it
+prints and writes; printing and writing belong to the output layer
+(:mod:`analysis.studies.audit`), so this module imports nothing from it. Given the partner panel it
 adds the partner section: every candidate's indicator values (``partner_indicators.csv``),
 coverage per indicator x year (``partner_coverage.csv``), conflicts, conversions, vintages,
 excluded rows, and the agreements in force per candidate x year
@@ -10,20 +11,15 @@ excluded rows, and the agreements in force per candidate x year
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from analysis import paths
 from analysis.data.agreements import agreements_table
 from analysis.data.ledger import Ledger
 from analysis.data.panel import CANDIDATES, PartnerPanel
 from analysis.data.sectors import FIRST_CLASS
-from analysis.reports import atomic_dir, environment_record, write_json
-from analysis.summary import Summary
-from analysis.tables import neutralise
 
 __all__ = ["DataCheck", "check_data"]
 
@@ -110,53 +106,6 @@ class DataCheck:
             "partner_excluded": p.excluded,
             "agreements_in_force": agreements,
         }
-
-    def _partner_summary(self) -> list[tuple[str, pd.DataFrame]]:
-        t = self.tables
-        if "partner_coverage" not in t:
-            return []
-        cov = t["partner_coverage"]
-        cov = cov.loc[[c for c in KEY_PARTNER_INDICATORS if c in cov.index]]
-        cov = cov[["unit", *[y for y in range(2015, 2025) if y in cov.columns]]]
-        conf = t["partner_conflicts"]
-        by_rule = (
-            conf[conf["kept"]].groupby(["indicator", "rule"]).size().unstack(fill_value=0)
-            if len(conf)
-            else pd.DataFrame()
-        )
-        conv = t["partner_conversions"]
-        currency = (
-            conv[conv["kind"] == "currency"][
-                ["iso3", "year", "indicator", "value_published", "unit_published",
-                 "rate_per_usd", "value", "kept"]
-            ]
-            if len(conv)
-            else conv
-        )  # fmt: skip
-        agree = t["agreements_in_force"]
-        in_2024 = (
-            agree[(agree["year"] == 2024) & agree["in_force"]]
-            .groupby("iso3")["agreement"]
-            .apply(lambda a: "; ".join(sorted(a)))
-            .reindex(list(CANDIDATES), fill_value="-")
-            .to_frame("agreements in force on 1 July 2024")
-        )
-        return [
-            (
-                "Partner panel: candidates with a value (of 40), key indicators "
-                "(all in partner_coverage.csv)",
-                cov,
-            ),
-            ("Partner panel: disputed cells by indicator and deciding rule", by_rule),
-            (
-                "Partner panel: values converted from national currency (US$ billion at "
-                "the year's official average rate)",
-                currency,
-            ),
-            ("Partner panel: vintages", t["partner_vintages"]),
-            ("Partner panel: published rows left out (and why)", t["partner_excluded"]),
-            ("Agreements with Indonesia in force in 2024", in_2024),
-        ]
 
     def fy_totals(self, years: range = FY_YEARS) -> pd.DataFrame:
         """Full-year national realisation (default 2015-2024): PMA, PMDN and total, with flags."""
@@ -392,109 +341,6 @@ class DataCheck:
             **self.partner_tables(),
         }
         return self
-
-    def summary(self) -> Summary:
-        """The printable report (the same content as ``summary.md``)."""
-        if not self.tables:
-            self.build()
-        t = self.tables
-        short = lambda df, cols: df[[c for c in cols if c in df.columns]]  # noqa: E731
-        derived = t["derived"]
-        return Summary(
-            title="Mitra data check: investment ledger",
-            settings={**asdict(self.ledger.settings), "data fingerprint": self.ledger.fingerprint},
-            tables=[
-                (
-                    "Full-year national realisation 2015-2024 (PMA US$ million; Rp billion)",
-                    t["fy_totals"].assign(
-                        **{
-                            c: t["fy_totals"][c].map(_fmt)
-                            for c in ("pma_usd_m", "pma_rp_bn", "pmdn_rp_bn", "total_rp_bn")
-                        }
-                    ),
-                ),
-                ("Coverage: year x measure (national; * = derived)", t["coverage_year_measure"]),
-                ("Coverage: year x sector (national; * = derived)", t["coverage_year_sector"]),
-                (
-                    "Coverage: year x partner (PMA by country of origin)",
-                    t["coverage_year_partner"],
-                ),
-                (
-                    "Chemical & pharmaceutical industry (BKPM publishes one combined sector)",
-                    t["chem_pharma"].assign(value=t["chem_pharma"]["value"].map(_fmt)),
-                ),
-                (
-                    "Top partners, full-year PMA (US$ million; <x = not in the top-N list, "
-                    "so below x; ? = no list)",
-                    t["partner_panel_fy"],
-                ),
-                (
-                    "Conflicts (one cell, different published values)",
-                    short(t["conflicts"], CONFLICT_COLUMNS),
-                ),
-                (
-                    "Identity violations (beyond rounding and exchange-rate tolerance)",
-                    short(t["identity_violations"], VIOLATION_COLUMNS),
-                ),
-                (
-                    f"Derived values ({len(derived)}; flagged 'derived', never published)",
-                    short(
-                        derived,
-                        [
-                            "year",
-                            "period",
-                            "measure",
-                            "sector",
-                            "region",
-                            "partner_iso3",
-                            "value",
-                            "unit",
-                            "derived_from",
-                            "flags",
-                        ],
-                    ),
-                ),
-                *self._partner_summary(),
-            ],
-            notes=[
-                f"{len(self.ledger.candidates)} raw rows -> {len(self.ledger.observations)} "
-                f"observations ({len(derived)} derived); {len(t['conflicts'])} conflicts; "
-                f"{len(t['identity_violations'])} identity violations.",
-                "Conflict rule, identities and censoring: see data/README.md.",
-                "Every observation lists its sources (observations.csv, column 'sources').",
-            ],
-        )
-
-    def write(self, out: str | Path | None = None) -> Path:
-        """Write CSV tables, ``summary.md`` and ``manifest.json`` atomically; return the folder."""
-        if not self.tables:
-            self.build()
-        out = Path(out) if out is not None else paths.REPORTS / "data-check"
-        with atomic_dir(out) as tmp:
-            for name, table in self.tables.items():
-                index = name.startswith("coverage") or name in (
-                    "partner_panel_fy",
-                    "partner_coverage",
-                )
-                safe = table.copy()
-                for col in safe.columns:
-                    if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
-                        safe[col] = safe[col].map(neutralise)
-                safe.to_csv(tmp / f"{name}.csv", index=index, lineterminator="\n")
-            (tmp / "summary.md").write_text(self.summary().as_markdown())
-            write_json(
-                tmp / "manifest.json",
-                {
-                    "report": "data-check",
-                    "settings": asdict(self.ledger.settings),
-                    "data_hashes": self.ledger.hashes,
-                    "data_fingerprint": self.ledger.fingerprint,
-                    "partner_panel_fingerprint": self.panel.fingerprint if self.panel else None,
-                    "environment": environment_record(),
-                    "tables": sorted(f"{n}.csv" for n in self.tables),
-                },
-            )
-        return out
 
 
 def check_data(ledger: Ledger, panel: PartnerPanel | None = None) -> DataCheck:
