@@ -326,17 +326,3 @@ def test_partner_covariates_read_gdp_from_the_panel_for_every_year(panel):
     assert chn["gdp_usd_bn"] == panel.value("gdp_usd", "CHN", 2023)
     # China has agreements in force in every year since ACFTA (2005)
     assert (cov.loc[cov["partner_iso3"] == "CHN", "agreement"] == 1).all()
-
-
-def test_load_panel_is_built_once_per_file_content(tmp_path, monkeypatch):
-    import analysis.data.panel as panel_module
-
-    monkeypatch.setenv("MITRA_CACHE_DIR", str(tmp_path / "cache"))
-    panel_module._cached.cache_clear()
-    first = load_panel()
-    assert list((tmp_path / "cache" / "partner-panel").glob("*.pkl"))
-    panel_module._cached.cache_clear()
-    again = load_panel()  # from the on-disk cache
-    assert again.fingerprint == first.fingerprint
-    pd.testing.assert_frame_equal(again.frame, first.frame)
-    panel_module._cached.cache_clear()

@@ -62,8 +62,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
-from analysis.cache import cached
-from analysis.data.provenance import data_fingerprint, sha256_of, verify_file
+from analysis.data.provenance import data_fingerprint, verify_file
 from analysis.data.raw import note_flags
 from analysis.data.schema import Column, decimals_of, read_table
 from analysis.errors import DataValidationError
@@ -1454,13 +1453,8 @@ def build_panel(
 
 
 @cache
-def _cached(root: str, hashes: tuple[tuple[str, str], ...]) -> PartnerPanel:
-    # In-process memo on top of the shared on-disk cache (one build per batch, not per kernel).
-    return cached(
-        "partner-panel",
-        {"root": root, "files": dict(hashes)},
-        lambda: build_panel(root),
-    )
+def _cached(root: str, stamp: tuple) -> PartnerPanel:
+    return build_panel(root)
 
 
 def load_panel(
@@ -1469,18 +1463,13 @@ def load_panel(
     fetched: pd.DataFrame | None = None,
     settings: PanelSettings | None = None,
 ) -> PartnerPanel:
-    """Return the partner panel, built once per content of its input files.
+    """Return the partner panel (cached per data folder while its files are unchanged).
 
-    The result is memoised in the process and in the shared on-disk cache
-    (:func:`analysis.cache.cached`), keyed by the sha256 of every input file and mapping, so
-    an edited file rebuilds it. See :func:`build_panel`; a call with ``fetched`` values or
-    ``settings`` always builds.
+    See :func:`build_panel`; a call with ``fetched`` values or settings is never cached.
     """
     root = _root(root)
     if fetched is not None or settings is not None:
         return build_panel(root, fetched=fetched, settings=settings)
-    hashes = [(rel, verify_file(rel, root=root)) for rel in FILES.values()]
-    for name in (CATALOGUE_FILE, EXCLUSIONS_FILE):
-        path = root / name
-        hashes.append((name, sha256_of(path) if path.is_file() else "missing"))
-    return _cached(str(root.resolve()), tuple(hashes))
+    files = [*FILES.values(), CATALOGUE_FILE, EXCLUSIONS_FILE, "provenance.csv"]
+    stamp = tuple((f, (root / f).stat().st_mtime_ns if (root / f).exists() else 0) for f in files)
+    return _cached(str(root.resolve()), stamp)
