@@ -9,7 +9,7 @@ import pytest
 from analysis.formatting import anchor
 from analysis.params import load_params
 from analysis.pipeline import BRIEF_PARTNERS, plan_briefs
-from analysis.studies.audit import AuditSettings, run_audit
+from analysis.studies.audit import AuditSettings, run_audit_report
 from analysis.studies.brief import BriefSettings, brief_settings, run_brief, top_partners
 
 
@@ -118,7 +118,7 @@ def test_briefs_are_planned_for_germany_and_each_sectors_top_three():
 
 
 def test_audit_findings_carry_the_national_table(ledger):
-    audit = run_audit(
+    audit = run_audit_report(
         AuditSettings("chemical", ("chem_pharma", "chemical"), 2015, 2024, ("SGP", "JPN")),
         ledger,
     )
