@@ -110,7 +110,7 @@ def test_killed_kernel_fails_alone_keeps_last_good_copy_and_reruns(tiny, tmp_pat
     assert failed.is_file()
     assert "report for pharma" in json.dumps(_outputs(failed))
     index = (second.run_dir / "index.html").read_text()
-    assert re.search(r"tiny--pharma</td><td><b[^>]*>failed", index)
+    assert re.search(r"tiny--pharma</span></td><td><span class='failed'>failed", index)
     manifest = json.loads((second.run_dir / "manifest.json").read_text())
     assert manifest["reports"]["tiny--pharma"]["status"] == "failed"
     assert manifest["reports"]["tiny--pharma"]["outputs"]["ipynb"] == "tiny--pharma.ipynb"
