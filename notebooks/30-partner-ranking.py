@@ -44,7 +44,7 @@ from IPython.display import Markdown, display
 from analysis.data import build_ledger
 from analysis.indicators import build_indicators
 from analysis.params import params_from
-from analysis.partners import fit_indonesia_gravity
+from analysis.studies.gravity import GravityStudySettings, latest_potential
 from analysis.ranking import RankingSettings, rank_partners
 from analysis.reports import provenance_summary
 
@@ -52,8 +52,8 @@ pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 80)
 p = params_from(globals())
 ledger = build_ledger()
-gravity = fit_indonesia_gravity(ledger, assumed=p.gravity_assumed)
-values, years, meta = build_indicators(ledger, p.sector, p.end_year, potential=gravity.potential)
+potential = latest_potential(GravityStudySettings.from_params(p), ledger=ledger)  # report 20's fit
+values, years, meta = build_indicators(ledger, p.sector, p.end_year, potential=potential)
 settings = RankingSettings(
     normalisation=p.ranking_normalisation, aggregation=p.ranking_aggregation,
     weights=dict(p.ranking_weights), imputation=p.ranking_imputation,

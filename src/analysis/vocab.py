@@ -14,6 +14,7 @@ import pycountry
 __all__ = [
     "AGGREGATE_PARTNERS",
     "CANONICAL_UNITS",
+    "GRAVITY_TERMS",
     "KEY_COLUMNS",
     "MEASURES",
     "UNITS",
@@ -33,6 +34,10 @@ KEY_COLUMNS: tuple[str, ...] = (
     "region",
     "partner_iso3",
 )
+
+#: Covariates of the gravity study (report 20): log partner GDP, log distance, hub economy,
+#: agreement in force.
+GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "hub", "agreement")
 
 #: pma = foreign direct investment (PMA), pmdn = domestic (PMDN), total = PMA + PMDN.
 MEASURES: tuple[str, ...] = ("pma", "pmdn", "total")

@@ -66,11 +66,13 @@ from analysis.data.provenance import data_fingerprint
 from analysis.errors import MitraError
 from analysis.gravity import GravityError, GravityResult, fit_gravity
 from analysis.summary import Summary
+from analysis.vocab import GRAVITY_TERMS
 
 __all__ = [
     "GravityStudy",
     "GravityStudySettings",
     "fit_multihost",
+    "latest_potential",
     "load_hubs",
     "load_priors",
     "potential_table",
@@ -78,7 +80,7 @@ __all__ = [
 ]
 
 REPORT = "20-gravity"
-TERMS = ("lgdp", "ldist", "hub", "agreement")
+TERMS = GRAVITY_TERMS
 SECTORS = ("textile", "chemical", "pharma")
 #: Partner-panel export series behind each report sector's supply component.
 SECTOR_EXPORTS = {
@@ -385,6 +387,12 @@ class GravityStudy:
         """One of :meth:`tables` by name."""
         return self.tables()[name]
 
+    def write_tables(self) -> dict[str, object]:
+        """Write every table of :meth:`tables` through :func:`analysis.tables.write_table`."""
+        from analysis.tables import write_table
+
+        return {name: write_table(t, name, report=REPORT) for name, t in self.tables().items()}
+
     def to_frame(self) -> pd.DataFrame:
         """The potential table with the study's fingerprint and model label."""
         return self.potential.assign(model=self.mode, fingerprint=self.fingerprint)
@@ -644,6 +652,10 @@ def _potential(
             ),
         )
         d["actual_above_ofdi"] = d["actual"] > d["partner_ofdi_total"]
+        # Untapped potential: predicted - actual where listed; where censored the actual is
+        # below the bound, so predicted - bound is a lower bound ("at least").
+        d["untapped_usd_m"] = d["predicted"] - d["actual"]
+        d["untapped_at_least_usd_m"] = d["predicted"] - d["actual_upper"]
         out.append(d)
     pot = pd.concat(out, ignore_index=True)
     pot["unit"] = "US$ million (current)"
@@ -662,6 +674,8 @@ def _potential(
         "actual_upper",
         "guard",
         "actual_above_ofdi",
+        "untapped_usd_m",
+        "untapped_at_least_usd_m",
         "unit",
     ]
     return (
@@ -830,6 +844,15 @@ def potential_table(settings: GravityStudySettings, ledger=None, panel=None) -> 
     return cached(
         "gravity-potential", material, lambda: run_gravity(settings, ledger, panel).potential
     )
+
+
+def latest_potential(
+    settings: GravityStudySettings, sector: str = "total", ledger=None, panel=None
+) -> pd.DataFrame:
+    """One row per partner: the potential of the latest fitted year for one sector."""
+    pot = potential_table(settings, ledger, panel)
+    pot = pot[pot["sector"] == sector]
+    return pot[pot["year"] == pot["year"].max()].reset_index(drop=True)
 
 
 # -- multi-host PPML ------------------------------------------------------------------------
