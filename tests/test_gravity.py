@@ -199,3 +199,15 @@ def test_clustered_standard_errors_match_pyfixest_directly():
     for term in ("x", "z"):
         assert res.se()[term] == pytest.approx(ref.se()[term], rel=RTOL_ENGINES)
     assert res.settings.vcov == {"CRV1": "f2"}
+
+
+def test_confint_and_honest_column_names():
+    d = _panel(seed=3)
+    res = fit_gravity(d, "y", ["x", "z"], ["f1"])
+    t = res.table.set_index("term")
+    assert "t" in t.columns and "z" not in t.columns  # pyfixest reports a t statistic
+    ci = res.confint(0.05)
+    assert np.allclose(ci["lower"], t["ci_low"]) and np.allclose(ci["upper"], t["ci_high"])
+    narrow = res.confint(0.10)
+    assert (narrow["upper"] - narrow["lower"] < ci["upper"] - ci["lower"]).all()
+    assert res.converged is True and res.nobs == len(d)
