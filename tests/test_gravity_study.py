@@ -40,7 +40,7 @@ def panel():
 
 @pytest.fixture(scope="module")
 def study(ledger, panel):
-    return run_gravity(SETTINGS, ledger, panel)
+    return run_gravity(SETTINGS, ledger, panel, positions=None)  # offline, whatever is cached
 
 
 def test_every_usable_listed_partner_year_is_used_and_the_rest_is_listed_as_dropped(study, ledger):
@@ -151,7 +151,8 @@ def test_tables_are_written_with_the_issue_columns(study, tmp_path, monkeypatch)
     monkeypatch.setenv("MITRA_TABLES_DIR", str(tmp_path))
     paths = study.write_tables()
     coef = pd.read_csv(paths["coefficients"])
-    assert list(coef.columns) == ["term", "estimate", "se", "source"]
+    assert list(coef.columns) == ["term", "estimate", "se", "source", "model"]
+    assert set(coef["source"]) <= {"estimated", "prior", "fixed"}
     pot = pd.read_csv(paths["potential"])
     assert list(pot.columns[: len(REQUIRED_POTENTIAL)]) == REQUIRED_POTENTIAL
     assert set(pot["sector"]) == {"total", *gs.SECTORS}
@@ -164,7 +165,9 @@ def test_summary_and_findings_come_from_the_results(study):
     assert "structural gravity" not in text.lower() and "as in itc" not in text.lower()
     findings = study.key_findings()
     assert 3 <= len(findings) <= 6
-    assert str(len(study.frame)) in findings[0]
+    assert str(len(study.frame)) in findings[0] and "offline" not in findings[0]
+    assert study.mode == gs.MODEL_LABEL and study.multihost is None  # offline
+    assert any(n.startswith(f"Model: {gs.MODEL_LABEL}. Offline") for n in study.notes)
 
 
 def test_potential_table_is_cached_and_never_refits(ledger, panel, tmp_path, monkeypatch):
@@ -178,6 +181,7 @@ def test_potential_table_is_cached_and_never_refits(ledger, panel, tmp_path, mon
         return real(*a, **k)
 
     monkeypatch.setattr(gs, "run_gravity", counting)
+    monkeypatch.setattr(gs, "cached_positions", lambda: None)
     first = gs.potential_table(SETTINGS, ledger, panel)
     second = gs.potential_table(SETTINGS, ledger, panel)
     assert len(calls) == 1
@@ -248,3 +252,34 @@ def test_multihost_ppml_recovers_coefficients_on_a_synthetic_panel():
     assert (pot["lo"] <= pot["predicted"]).all() and (pot["predicted"] <= pot["hi"]).all()
     no_pair, _ = fit_multihost(positions, cov, pair_fe=False)
     assert no_pair.coef()["ldist"] == pytest.approx(-0.8, abs=0.05)
+
+
+def test_with_cached_positions_the_potential_comes_from_the_multihost_fit(ledger, panel):
+    """SYNTHETIC IMF positions (seeded) passed as the loader would return them."""
+    rng = np.random.default_rng(11)
+    hosts = ["IDN", "THA", "VNM", "PHL"]
+    sources = ["SGP", "CHN", "JPN", "KOR", "USA", "NLD", "HKG", "MYS", "DEU", "GBR", "AUS"]
+    pull = {s: rng.normal(0, 1) for s in sources}
+    rows = []
+    for h in hosts:
+        for s in sources:
+            for t in (2019, 2020, 2021, 2022):
+                from analysis.partners import _capital, _haversine
+
+                d = np.log(_haversine(_capital(h)[:2], _capital(s)[:2]))
+                mu = np.exp(9 - 0.9 * d + pull[s])
+                rows.append((h, s, t, rng.gamma(4.0, mu / 4.0)))
+    pos = pd.DataFrame(rows, columns=["reporter_iso3", "counterpart_iso3", "year", "value"])
+    pos.loc[0, "value"] = -0.5  # net debt: PPML cannot use it, listed as dropped
+    pos = pos.assign(indicator="fdi_inward_position_usd", unit="US$ billion (current)")
+    study = run_gravity(SETTINGS, ledger, panel, positions=pos)
+    assert study.mode == gs.MULTIHOST_LABEL and study.multihost is not None
+    assert study.multihost.coef()["ldist"] == pytest.approx(-0.9, abs=0.3)
+    total = study.potential[study.potential["sector"] == "total"]
+    assert set(total["partner_iso3"]) == set(sources)
+    assert total["unit"].str.contains("position").all()
+    assert study.dropped["reason"].str.startswith("negative position").sum() == 1
+    coef = study.coefficients()
+    assert {gs.MULTIHOST_LABEL, gs.MODEL_LABEL} == set(coef["model"])
+    checked = total[total["partner_ofdi_total"].notna()]
+    assert (checked["predicted"] <= checked["partner_ofdi_total"].clip(lower=0) + 1e-9).all()

@@ -353,18 +353,29 @@ class GravityStudy:
     sector_inputs: pd.DataFrame
     fingerprint: str
     notes: list[str] = field(default_factory=list)
+    multihost: GravityResult | None = None
 
     def coefficients(self) -> pd.DataFrame:
-        """``term, estimate, se, source`` (source = estimated | prior | fixed), plus citation."""
+        """``term, estimate, se, source`` (source = estimated | prior | fixed), plus citation
+        and the model: the potential's model first (multi-host when used), then the
+        Indonesia fit (which always gives the agreement effect)."""
         t = self.fit.table[~self.fit.table["term"].str.startswith("year_")].copy()
+        t["model"] = MODEL_LABEL
         cite = {term: p.source for term, p in self.fit.settings.priors.items()}
         cite.update({term: c for term, _, c in self.settings.fixed})
         t["citation"] = t["term"].map(cite).fillna("")
-        return t[["term", "estimate", "se", "source", "citation"]].reset_index(drop=True)
+        t = t[["term", "estimate", "se", "source", "citation", "model"]]
+        if self.multihost is not None:
+            m = self.multihost.table[["term", "estimate", "se"]].assign(
+                source="estimated", citation="", model=MULTIHOST_LABEL
+            )
+            t = pd.concat([m, t], ignore_index=True)
+        return t.reset_index(drop=True)
 
     def estimates_compared(self) -> pd.DataFrame:
         """Censored-likelihood estimates next to the listed-only PPML fit (biased: selected)."""
-        a = self.coefficients().set_index("term")[["estimate", "se", "source"]]
+        a = self.coefficients()
+        a = a[a["model"] == MODEL_LABEL].set_index("term")[["estimate", "se", "source"]]
         a.columns = ["censored: estimate", "censored: se", "censored: source"]
         if self.listed_fit is None:
             return a
@@ -377,7 +388,7 @@ class GravityStudy:
         """The tables the report shows and writes (``coefficients``, ``potential``,
         ``counterfactual``, ``dropped``)."""
         return {
-            "coefficients": self.coefficients()[["term", "estimate", "se", "source"]],
+            "coefficients": self.coefficients()[["term", "estimate", "se", "source", "model"]],
             "potential": self.potential,
             "counterfactual": self.counterfactual,
             "dropped": self.dropped,
@@ -438,9 +449,11 @@ class GravityStudy:
 
     def key_findings(self) -> list[str]:
         """Three to six sentences computed from the results."""
-        c = self.coefficients().set_index("term")
+        c = self.coefficients()
+        c = c[c["model"] == MODEL_LABEL].set_index("term")
         out = [
-            f"The {self.mode} uses {len(self.frame)} partner-years "
+            f"Potential comes from the {self.mode[0].lower() + self.mode[1:]}; the Indonesia "
+            f"fit uses {len(self.frame)} partner-years "
             f"({int((self.frame['status'] == 'listed').sum())} listed, the rest censored below "
             f"the year's N-th listed value) from {self.frame['partner_iso3'].nunique()} partners "
             f"and {self.frame['year'].nunique()} years."
@@ -593,17 +606,11 @@ def _potential(
     settings: GravityStudySettings,
     sector_inputs: pd.DataFrame,
 ) -> pd.DataFrame:
+    """Potential of the Indonesia fit: expected full-year PMA (a flow), capped at outflows."""
     draws = study_fit.draw_coefficients(settings.draws, settings.seed)
-    eta = _draw_eta(study_fit, frame, draws)
+    sims = np.exp(_draw_eta(study_fit, frame, draws))
     point, _ = study_fit.linear_predictor(frame)
     a = settings.alpha
-    sims = np.exp(eta)
-    ofdi = np.array(
-        [
-            panel.value("fdi_outflow_usd", p, int(y)) * 1000
-            for p, y in zip(frame["partner_iso3"], frame["year"], strict=True)
-        ]
-    )
     base = pd.DataFrame(
         {
             "partner_iso3": frame["partner_iso3"].to_numpy(),
@@ -611,20 +618,53 @@ def _potential(
             "actual": frame["pma_usd_m"].to_numpy(),
             "actual_status": frame["status"].to_numpy(),
             "actual_upper": frame["upper_bound"].where(frame["status"] == "censored").to_numpy(),
-            "partner_ofdi_total": ofdi,
         }
     )
+    return _guarded(
+        base,
+        np.exp(point),
+        np.quantile(sims, a / 2, axis=1),
+        np.quantile(sims, 1 - a / 2, axis=1),
+        _panel_values(panel, "fdi_outflow_usd", base),
+        sector_inputs,
+        "US$ million (current), full-year flow",
+        "total net outward FDI",
+    )
+
+
+def _panel_values(panel, indicator: str, base: pd.DataFrame) -> np.ndarray:
+    """Panel values (US$ billion) for each row's partner-year, in US$ million."""
+    return np.array(
+        [
+            panel.value(indicator, p, int(y)) * 1000
+            for p, y in zip(base["partner_iso3"], base["year"], strict=True)
+        ],
+        dtype=float,
+    )
+
+
+def _guarded(
+    base: pd.DataFrame,
+    point: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    cap_value: np.ndarray,
+    sector_inputs: pd.DataFrame,
+    unit: str,
+    cap_label: str,
+) -> pd.DataFrame:
+    """Total and sector potential rows with the plausibility cap applied and flagged."""
+    base = base.assign(partner_ofdi_total=cap_value)
+    ofdi = cap_value
     out = []
     for sector in ("total", *SECTORS):
         if sector == "total":
-            scale = np.ones(len(frame))
+            scale = np.ones(len(base))
         else:
             si = sector_inputs[sector_inputs["sector"] == sector].set_index("partner_iso3")
-            scale = (si["demand_share"] * si["supply_index"]).reindex(frame["partner_iso3"])
+            scale = (si["demand_share"] * si["supply_index"]).reindex(base["partner_iso3"])
             scale = scale.to_numpy()
-        mod = np.exp(point) * scale
-        lo = np.quantile(sims, a / 2, axis=1) * scale
-        hi = np.quantile(sims, 1 - a / 2, axis=1) * scale
+        mod = point * scale
         cap = np.where(np.isnan(ofdi), np.inf, np.maximum(ofdi, 0.0))
         capped = mod > cap
         d = base.copy()
@@ -634,8 +674,8 @@ def _potential(
             d["actual_status"] = "not published by partner and sector"
             d["actual_upper"] = np.nan
         d["predicted"] = np.minimum(mod, cap)
-        d["lo"] = np.minimum(lo, cap)
-        d["hi"] = np.minimum(hi, cap)
+        d["lo"] = np.minimum(lo * scale, cap)
+        d["hi"] = np.minimum(hi * scale, cap)
         d["capped"] = capped
         d["predicted_model"] = mod
         d["guard"] = np.where(
@@ -643,12 +683,8 @@ def _potential(
             "no outward FDI figure: not checked",
             np.where(
                 capped,
-                np.where(
-                    ofdi <= 0,
-                    "capped at 0: net outward FDI <= 0",
-                    "capped at total net outward FDI",
-                ),
-                "within total net outward FDI",
+                np.where(ofdi <= 0, f"capped at 0: {cap_label} <= 0", f"capped at {cap_label}"),
+                f"within {cap_label}",
             ),
         )
         d["actual_above_ofdi"] = d["actual"] > d["partner_ofdi_total"]
@@ -658,7 +694,7 @@ def _potential(
         d["untapped_at_least_usd_m"] = d["predicted"] - d["actual_upper"]
         out.append(d)
     pot = pd.concat(out, ignore_index=True)
-    pot["unit"] = "US$ million (current)"
+    pot["unit"] = unit
     cols = [
         "partner_iso3",
         "year",
@@ -744,7 +780,81 @@ def _counterfactual(
     return pd.DataFrame(rows)
 
 
-def run_gravity(settings: GravityStudySettings, ledger=None, panel=None) -> GravityStudy:
+OFFLINE = "offline"
+#: Label of the multi-host model (used when IMF Direct Investment Positions are cached).
+MULTIHOST_LABEL = (
+    "Multi-host PPML on IMF Direct Investment Positions (host-year and source-year effects)"
+)
+
+
+def cached_positions() -> pd.DataFrame | None:
+    """IMF Direct Investment Positions from the fetch cache (``mitra data fetch dip``).
+
+    Returns None when the loaders are not installed or nothing is cached (offline); a cached
+    file that was changed or no longer parses is an error, not "offline".
+    """
+    try:
+        from analysis.data.loaders import fetched_positions
+    except ImportError:
+        return None
+    positions = fetched_positions()
+    return positions if len(positions) else None
+
+
+def _positions_fingerprint(positions: pd.DataFrame | None) -> str:
+    if positions is None:
+        return OFFLINE
+    return str(pd.util.hash_pandas_object(positions, index=False).sum())
+
+
+def _multihost_inputs(positions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Positions in US$ million (>= 0), pair covariates, and the rows left out with reasons."""
+    from analysis.partners import _capital, _haversine
+
+    pos = positions.copy()
+    if "indicator" in pos.columns:
+        pos = pos[pos["indicator"] == "fdi_inward_position_usd"]
+    # The loader's positions are in US$ billion (its `unit` column says so).
+    if "unit" in pos.columns:
+        bad_unit = pos[~pos["unit"].astype(str).str.startswith("US$ billion")]
+        if len(bad_unit):
+            raise GravityStudyError(
+                f"IMF positions: unit {bad_unit['unit'].iloc[0]!r} in row {bad_unit.index[0]}; "
+                "expected 'US$ billion (current)'"
+            )
+    pos["value"] = pd.to_numeric(pos["value"], errors="coerce") * 1000
+    negative = pos["value"] < 0
+    missing = pos["value"].isna()
+    dropped = pd.concat(
+        [
+            pos[negative].assign(
+                reason="negative position (net debt of the investor): PPML needs >= 0"
+            ),
+            pos[missing].assign(reason="no value"),
+        ]
+    )
+    pos = pos[~negative & ~missing]
+    pairs = pos[["reporter_iso3", "counterpart_iso3"]].drop_duplicates()
+    dist = {}
+    for h, c in pairs.itertuples(index=False):
+        a, b = _capital(h), _capital(c)
+        dist[(h, c)] = math.log(_haversine(a[:2], b[:2])) if a and b else np.nan
+    pos["ldist"] = [
+        dist[(h, c)] for h, c in zip(pos["reporter_iso3"], pos["counterpart_iso3"], strict=True)
+    ]
+    no_dist = pos["ldist"].isna()
+    dropped = pd.concat([dropped, pos[no_dist].assign(reason="no capital coordinates")])
+    pos = pos[~no_dist]
+    cov = pos[["reporter_iso3", "counterpart_iso3", "year", "ldist"]]
+    return pos[["reporter_iso3", "counterpart_iso3", "year", "value"]], cov, dropped
+
+
+def run_gravity(
+    settings: GravityStudySettings,
+    ledger=None,
+    panel=None,
+    positions: pd.DataFrame | str | None = "cache",
+) -> GravityStudy:
     """Run the gravity study: build the partner-year frame, fit, potential, counterfactual.
 
     Parameters
@@ -753,6 +863,10 @@ def run_gravity(settings: GravityStudySettings, ledger=None, panel=None) -> Grav
         :class:`GravityStudySettings` (see :meth:`GravityStudySettings.from_params`).
     ledger, panel
         The investment ledger and partner panel (built/loaded when omitted).
+    positions
+        IMF Direct Investment Positions (the loader's frame); ``"cache"`` reads the fetch
+        cache, None forces the Indonesia-only fit. With positions reported by Indonesia, the
+        potential comes from the multi-host PPML (:func:`fit_multihost`).
     """
     if ledger is None:
         from analysis.data import build_ledger
@@ -762,17 +876,29 @@ def run_gravity(settings: GravityStudySettings, ledger=None, panel=None) -> Grav
         from analysis.data.panel import load_panel
 
         panel = load_panel()
+    if isinstance(positions, str):
+        positions = cached_positions()
     frame, dropped = build_gravity_frame(ledger, panel, settings)
     frame, years = _year_dummies(frame)
     priors = _priors(settings)
     fixed = {t: v for t, v, _ in settings.fixed}
-    terms = [t for t in settings.terms]
+    terms = list(settings.terms)
     fit = fit_censored_gravity(
         frame, "pma_usd_m", [*terms, *years], upper="upper_bound", priors=priors, fixed=fixed
     )
+    multihost = positions is not None and (positions["reporter_iso3"] == "IDN").any()
     notes = [
-        f"Model: {MODEL_LABEL}. Offline: the Indonesia-only fit (IMF Direct Investment "
-        "Positions are not in the fetch cache, so no multi-host panel).",
+        (
+            f"Model: {MULTIHOST_LABEL}; Indonesia's potential is the predicted end-year "
+            "position (a stock) of each source, capped at its total outward FDI stock. The "
+            f"Indonesia-only fit ({MODEL_LABEL}) gives the agreement effect and the "
+            "counterfactual."
+        )
+        if multihost
+        else (
+            f"Model: {MODEL_LABEL}. Offline: the Indonesia-only fit (IMF Direct Investment "
+            "Positions are not in the fetch cache, so no multi-host panel)."
+        ),
         "Unlisted partner-years are censored below the year's N-th listed value in the "
         "likelihood; none is set to zero or to the bound.",
         "Potential intervals: coefficient and prior uncertainty by simulation "
@@ -799,19 +925,49 @@ def run_gravity(settings: GravityStudySettings, ledger=None, panel=None) -> Grav
         listed_fit = None
         notes.append(f"Listed-only comparison fit not possible: {exc}")
     sector_inputs = _sector_inputs(ledger, panel, frame)
-    potential = _potential(fit, frame, panel, settings, sector_inputs)
-    cf = _counterfactual(fit, frame, potential, settings)
+    flow_potential = _potential(fit, frame, panel, settings, sector_inputs)
+    cf = _counterfactual(fit, frame, flow_potential, settings)
+    potential, mh_fit, mode = flow_potential, None, MODEL_LABEL
+    if multihost:
+        pos, cov, mh_dropped = _multihost_inputs(positions)
+        mh_fit, mh_pot = fit_multihost(pos, cov, x=("ldist",))
+        base = pd.DataFrame(
+            {
+                "partner_iso3": mh_pot["partner_iso3"],
+                "year": mh_pot["year"].astype(int),
+                "actual": mh_pot["actual"],
+                "actual_status": "reported position",
+                "actual_upper": np.nan,
+            }
+        )
+        mh_inputs = _sector_inputs(ledger, panel, base)
+        potential = _guarded(
+            base,
+            mh_pot["predicted"].to_numpy(),
+            mh_pot["lo"].to_numpy(),
+            mh_pot["hi"].to_numpy(),
+            _panel_values(panel, "ofdi_stock_usd", base),
+            mh_inputs,
+            "US$ million (current), end-year position (stock)",
+            "total outward FDI stock",
+        )
+        dropped = pd.concat(
+            [dropped, mh_dropped.rename(columns={"counterpart_iso3": "partner_iso3"})],
+            ignore_index=True,
+        )[dropped.columns]
+        mode = MULTIHOST_LABEL
     fp = data_fingerprint(
         {
             "ledger": ledger.fingerprint,
             "panel": str(getattr(panel, "fingerprint", "")),
+            "positions": _positions_fingerprint(positions),
             "settings": repr(asdict(settings)),
             "fit": fit.fingerprint,
         }
     )
     return GravityStudy(
         settings,
-        MODEL_LABEL,
+        mode,
         fit,
         listed_fit,
         frame,
@@ -821,6 +977,7 @@ def run_gravity(settings: GravityStudySettings, ledger=None, panel=None) -> Grav
         sector_inputs,
         fp,
         notes,
+        multihost=mh_fit,
     )
 
 
@@ -836,13 +993,17 @@ def potential_table(settings: GravityStudySettings, ledger=None, panel=None) -> 
         from analysis.data.panel import load_panel
 
         panel = load_panel()
+    positions = cached_positions()
     material = {
         "ledger": ledger.fingerprint,
         "panel": str(panel.fingerprint),
+        "positions": _positions_fingerprint(positions),
         "settings": settings,
     }
     return cached(
-        "gravity-potential", material, lambda: run_gravity(settings, ledger, panel).potential
+        "gravity-potential",
+        material,
+        lambda: run_gravity(settings, ledger, panel, positions).potential,
     )
 
 
