@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.censored import CensoringError, Prior, fit_censored_gravity
 from analysis.gravity import fit_gravity
@@ -154,3 +156,19 @@ def test_non_convergence_is_reported_not_hidden():
     res = fit_censored_gravity(d, "y", ["lgdp", "ldist"], upper="upper", maxiter=1)
     assert res.converged is False
     assert res.convergence["success"] is False and res.convergence["iterations"] <= 1
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.floats(min_value=1e-2, max_value=1e3))
+def test_scaling_flows_and_bounds_changes_only_the_intercept(scale):
+    d = synthetic_top_n_panel(8)
+    base = fit_censored_gravity(d, "y", ["lgdp", "ldist"], upper="upper")
+    scaled = fit_censored_gravity(
+        d.assign(y=d["y"] * scale, upper=d["upper"] * scale), "y", ["lgdp", "ldist"], upper="upper"
+    )
+    for term in ("lgdp", "ldist"):
+        assert scaled.coef()[term] == pytest.approx(base.coef()[term], abs=1e-4)
+    assert scaled.coef()["Intercept"] == pytest.approx(
+        base.coef()["Intercept"] + np.log(scale), abs=1e-4
+    )
+    assert scaled.shape == pytest.approx(base.shape, rel=1e-3)
