@@ -465,8 +465,9 @@ class GravityStudy:
             )
         if "hub" in c.index:
             out.append(
-                f"Conduit hubs invest {math.exp(c.loc['hub', 'estimate']):.1f} times what "
-                f"their size and distance predict ({c.loc['hub', 'source']})."
+                "Hub economies (investment conduits and phantom-FDI hosts) invest "
+                f"{math.exp(c.loc['hub', 'estimate']):.1f} times what their size and distance "
+                f"predict ({c.loc['hub', 'source']})."
             )
         top = self.latest().head(3)
         if len(top):
@@ -488,8 +489,8 @@ class GravityStudy:
             eu = self.counterfactual[self.counterfactual["agreement"] == "IEU-CEPA"]
             out.append(
                 f"The IEU-CEPA in force would add US$ {eu['change'].sum():,.0f} m a year from "
-                f"{len(eu)} EU members (interval {eu['change_lo'].sum():,.0f} to "
-                f"{eu['change_hi'].sum():,.0f}, summing member bounds; partial equilibrium)."
+                f"{len(eu)} EU members (95 % interval {eu['change_lo'].sum():,.0f} to "
+                f"{eu['change_hi'].sum():,.0f}; a partial-equilibrium effect)."
             )
         return out[:6]
 
@@ -727,6 +728,14 @@ def _counterfactual(
     potential: pd.DataFrame,
     settings: GravityStudySettings,
 ) -> pd.DataFrame:
+    """IEU-CEPA and Canada CEPA in force in the latest year, member by member.
+
+    The change is the baseline potential times ``exp(b_agreement) - 1``; its interval comes
+    from draws of the agreement coefficient (prior and data), the baseline held at its
+    estimate. One ratio is shared by all members, so summing member bounds gives the bound
+    of the total. Partial equilibrium: no diversion from other partners, Indonesia's total
+    not constrained.
+    """
     if "agreement" not in set(study_fit.table["term"]):
         return pd.DataFrame()
     members = _agreement_members()
