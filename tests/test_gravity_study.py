@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -184,7 +186,9 @@ def test_potential_table_is_cached_and_never_refits(ledger, panel, tmp_path, mon
     monkeypatch.setattr(gs, "cached_positions", lambda: None)
     first = gs.potential_table(SETTINGS, ledger, panel)
     second = gs.potential_table(SETTINGS, ledger, panel)
-    assert len(calls) == 1
+    other_sector = gs.potential_table(replace(SETTINGS, sector="pharma"), ledger, panel)
+    assert len(calls) == 1  # one fit serves every sector's report
+    pd.testing.assert_frame_equal(first, other_sector)
     pd.testing.assert_frame_equal(first, second)
 
 

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 
 import numpy as np
@@ -1002,6 +1002,9 @@ def potential_table(settings: GravityStudySettings, ledger=None, panel=None) -> 
         from analysis.data.panel import load_panel
 
         panel = load_panel()
+    # The table covers every sector and partner: key and compute it sector- and
+    # partner-free, so the reports of all three sectors share one fit.
+    settings = replace(settings, sector=SECTORS[0], partners=())
     positions = cached_positions()
     material = {
         "ledger": ledger.fingerprint,
