@@ -10,8 +10,9 @@ layered params files, taken from one ``plan_batch()``):
   ``jupyter nbconvert --to html --no-input`` per report.
 - ``in-process``: the notebooks' own code, run sequentially in this one Python process for
   the same parameter sets (each notebook's code cells executed with the validated parameters
-  the batch would inject; no kernels, no export). This is the floor a batch is measured
-  against: the issue's goal is ``batch <= 0.6 x in-process`` on 2 cores.
+  the batch would inject; no kernels, no export), with its own cold shared-results cache.
+  This is the floor a batch is measured against: the issue's goal is
+  ``batch <= 0.6 x in-process`` on 2 cores.
 
 Contenders alternate within each repeat (order rotated per repeat); medians and the ratios
 ``batch / in-process`` and ``batch / cli-loop`` are printed.
@@ -70,6 +71,7 @@ def in_process(_out: Path, jobs, parameters) -> tuple[float, list[str]]:
     import matplotlib.pyplot as plt
     import nbformat
 
+    os.environ["MITRA_CACHE_DIR"] = str(_out / "cache")  # cold cache, as for the batch
     made = []
     t0 = time.perf_counter()
     for job in jobs:

@@ -55,7 +55,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -198,46 +197,28 @@ def _priors(settings: GravityStudySettings) -> dict[str, Prior]:
 
 
 def _agreement_members(root=None) -> dict[str, tuple[str, ...]]:
-    """Members (ISO3, Indonesia excluded) of the counterfactual agreements, from the raw file."""
-    from analysis.data.raw import load_facts
+    """Members (ISO3, Indonesia excluded) of the counterfactual agreements."""
+    from analysis.data.agreements import load_agreements
 
-    eif = load_facts("raw/partners/agreements_eif.csv", root)
+    agreements = load_agreements(root)
     out = {}
     for key in COUNTERFACTUAL_AGREEMENTS:
-        hit = eif[eif["agreement"].str.contains(f"({key})", regex=False)]
-        if hit.empty:
+        hit = [a for a in agreements if f"({key})" in a.name]
+        if not hit:
             raise GravityStudyError(
-                f"agreement {key} not found in data/raw/partners/agreements_eif.csv"
+                f"agreement {key} not found in the agreements data "
+                "(data/raw/partners/agreements_eif*.csv)"
             )
-        out[key] = tuple(i for i in str(hit.iloc[0]["members_iso3"]).split() if i != "IDN")
+        out[key] = tuple(i for i in hit[0].members if i != "IDN")
     return out
 
 
 def _in_force(iso3: str, year: int) -> tuple[bool, str]:
     """Agreement in force for Indonesia with the partner on 1 July of the year (and which)."""
-    try:
-        from analysis.data.agreements import in_force
-    except ImportError:  # the partner panel's agreements module is not on this branch
-        table = _agreements_table()
-        mine = table[(table["partner_iso3"] == iso3) & table["counted"]]
-        names = list(mine.loc[mine["in_force"] <= pd.Timestamp(int(year), 7, 1), "agreement"])
-        return bool(names), "; ".join(names)
-    active = in_force(iso3, pd.Timestamp(int(year), 7, 1))
-    names = [_agreement_name(a) for a in active]
+    from analysis.data.agreements import in_force
+
+    names = in_force(iso3, f"{int(year)}-07-01")
     return bool(names), "; ".join(names)
-
-
-def _agreement_name(a: object) -> str:
-    if isinstance(a, Mapping):
-        return str(a.get("agreement", a))
-    return str(getattr(a, "agreement", a))
-
-
-@cache
-def _agreements_table() -> pd.DataFrame:
-    from analysis.partners import agreements_in_force
-
-    return agreements_in_force()
 
 
 def build_gravity_frame(
