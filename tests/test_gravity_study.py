@@ -108,7 +108,7 @@ def test_no_potential_exceeds_the_partners_outward_fdi_and_caps_are_visible(stud
         checked.loc[~checked["capped"], "predicted_model"]
         == checked.loc[~checked["capped"], "predicted"]
     ).all()
-    unchecked = pot[pot["partner_ofdi_total"].isna()]
+    unchecked = pot[pot["partner_ofdi_total"].isna() & pot["predicted_model"].notna()]
     assert (unchecked["guard"] == "no outward FDI figure: not checked").all()
 
 
@@ -208,6 +208,9 @@ def test_settings_errors_name_the_parameter():
         }
     )
     assert s.sector == "pharma" and s.priors == (("lgdp", "weak_lgdp"),) and s.draws == 200
+    assert GravityStudySettings.from_params({"gravity_priors": {}}).priors == ()
+    with pytest.raises(GravityStudyError, match="gravity_hubs"):
+        run_gravity(GravityStudySettings(hubs=("XYZ",)), ledger=object(), panel=object())
 
 
 def _synthetic_positions(seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:

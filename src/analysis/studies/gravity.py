@@ -5,9 +5,10 @@ What the model is
 An **interval-censored Gamma regression with a log-linear (gravity) mean** of full-year PMA
 realisation by country of origin (US$ million, BKPM, from the ledger) on the partner's GDP
 (log, current US$ billion), the capital-to-capital distance to Jakarta (log km), a **hub**
-covariate (the partner is a conduit of corporate offshore investment, from
-``data/mappings/fdi_hubs.csv``, with its citation) and an **agreement** indicator (a trade or
-investment agreement in force for Indonesia on 1 July), with year effects. It is a reduced-form
+covariate (the partner is a conduit of corporate offshore investment or a host of phantom
+FDI, from ``data/mappings/fdi_hubs.csv``, each with its citation) and an **agreement**
+indicator (a trade or investment agreement in force for Indonesia on 1 July), with year
+effects. It is a reduced-form
 gravity equation for one host, not a structural gravity model (no multilateral resistance
 terms can be identified from one host's inflows), and not ITC's Export Potential Map.
 
@@ -142,7 +143,8 @@ class GravityStudySettings:
             return getattr(p, key, default)
 
         assumed = get("gravity_assumed", {}) or {}
-        priors = get("gravity_priors", None) or dict(cls.priors)
+        priors = get("gravity_priors", None)
+        priors = dict(cls.priors) if priors is None else priors  # {} = no priors at all
         return cls(
             sector=str(get("sector", "textile")),
             partners=tuple(get("partners", cls.partners)),
@@ -661,12 +663,18 @@ def _guarded(
         d["capped"] = capped
         d["predicted_model"] = mod
         d["guard"] = np.where(
-            np.isnan(ofdi),
-            "no outward FDI figure: not checked",
+            np.isnan(mod),
+            "no potential: covariates or sector exports missing in the partner panel",
             np.where(
-                capped,
-                np.where(ofdi <= 0, f"capped at 0: {cap_label} <= 0", f"capped at {cap_label}"),
-                f"within {cap_label}",
+                np.isnan(ofdi),
+                "no outward FDI figure: not checked",
+                np.where(
+                    capped,
+                    np.where(
+                        ofdi <= 0, f"capped at 0: {cap_label} <= 0", f"capped at {cap_label}"
+                    ),
+                    f"within {cap_label}",
+                ),
             ),
         )
         d["actual_above_ofdi"] = d["actual"] > d["partner_ofdi_total"]
@@ -868,6 +876,11 @@ def run_gravity(
         panel = load_panel()
     if isinstance(positions, str):
         positions = cached_positions()
+    unknown_hubs = sorted(set(settings.hubs) - set(load_hubs().index))
+    if unknown_hubs:
+        raise GravityStudyError(
+            f"gravity_hubs: {unknown_hubs} not in data/{HUBS_FILE} (each hub needs a source)"
+        )
     frame, dropped = build_gravity_frame(ledger, panel, settings)
     frame, years = _year_dummies(frame)
     priors = _priors(settings)
