@@ -211,3 +211,19 @@ def test_confint_and_honest_column_names():
     narrow = res.confint(0.10)
     assert (narrow["upper"] - narrow["lower"] < ci["upper"] - ci["lower"]).all()
     assert res.converged is True and res.nobs == len(d)
+
+
+def test_a_missing_convergence_flag_is_not_reported_as_converged(monkeypatch):
+    import pyfixest as pf
+
+    real = pf.fepois
+
+    def without_flag(*args, **kwargs):
+        model = real(*args, **kwargs)
+        del model.convergence  # as if pyfixest stopped reporting it
+        return model
+
+    monkeypatch.setattr(pf, "fepois", without_flag)
+    res = fit_gravity(_panel(seed=4, n=500), "y", ["x", "z"])
+    assert res.converged is None
+    assert res.summary().settings["converged"] == "not reported"
