@@ -290,3 +290,17 @@ def test_with_cached_positions_the_potential_comes_from_the_multihost_fit(ledger
     assert {gs.MULTIHOST_LABEL, gs.MODEL_LABEL} == set(coef["model"])
     checked = total[total["partner_ofdi_total"].notna()]
     assert (checked["predicted"] <= checked["partner_ofdi_total"].clip(lower=0) + 1e-9).all()
+
+
+def test_sector_potential_is_ease_times_demand_times_supply(study):
+    pot = study.potential.set_index(["sector", "partner_iso3", "year"])["predicted_model"]
+    si = study.sector_inputs.set_index(["sector", "partner_iso3"])
+    year = int(study.frame["year"].max())
+    for sector in gs.SECTORS:
+        for iso in ("SGP", "CHN", "DEU"):
+            row = si.loc[(sector, iso)]
+            expected = pot[("total", iso, year)] * row["demand_share"] * row["supply_index"]
+            assert pot[(sector, iso, year)] == pytest.approx(expected, rel=1e-12)
+    # Chemical and pharma share Indonesia's demand (BKPM publishes them together).
+    d = study.sector_inputs.groupby("sector")["demand_share"].first()
+    assert d["chemical"] == d["pharma"] and d["textile"] != d["chemical"]
