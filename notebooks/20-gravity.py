@@ -43,13 +43,13 @@ from analysis.data import build_ledger
 from analysis.params import params_from
 from analysis.plots import plot_potential
 from analysis.reports import provenance_summary
-from analysis.studies.gravity import GravityStudySettings, run_gravity
+from analysis.studies.gravity import GravityStudySettings, gravity_study
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 80)
 p = params_from(globals())
 ledger = build_ledger()
-study = run_gravity(GravityStudySettings.from_params(p), ledger=ledger)
+study = gravity_study(GravityStudySettings.from_params(p), ledger=ledger)  # one fit per batch
 study.write_tables()
 for finding in study.key_findings():
     display(Markdown(f"- {finding}"))

@@ -187,8 +187,12 @@ def test_potential_table_is_cached_and_never_refits(ledger, panel, tmp_path, mon
     first = gs.potential_table(SETTINGS, ledger, panel)
     second = gs.potential_table(SETTINGS, ledger, panel)
     other_sector = gs.potential_table(replace(SETTINGS, sector="pharma"), ledger, panel)
-    assert len(calls) == 1  # one fit serves every sector's report
+    study = gs.gravity_study(replace(SETTINGS, sector="chemical"), ledger, panel)
+    assert len(calls) == 1  # one fit serves every sector's gravity and ranking report
     pd.testing.assert_frame_equal(first, other_sector)
+    assert study.settings.sector == "chemical" and study.listed_fit.model is None
+    with pytest.raises(gs.GravityError, match="restored from the cache"):
+        study.listed_fit.confint(0.1)
     pd.testing.assert_frame_equal(first, second)
 
 

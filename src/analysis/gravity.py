@@ -114,12 +114,20 @@ class GravityResult:
     def confint(self, alpha: float = 0.05) -> pd.DataFrame:
         """Intervals at level ``1 - alpha`` by term (``lower``, ``upper``), from pyfixest's
         public ``confint`` for estimated terms; assumed terms have none (NaN)."""
-        ci = self.model.confint(alpha=alpha)  # type: ignore[union-attr]
+        ci = self._model().confint(alpha=alpha)
         out = pd.DataFrame(
             {"lower": ci.iloc[:, 0].to_numpy(), "upper": ci.iloc[:, 1].to_numpy()},
             index=ci.index.astype(str),
         )
         return out.reindex(self.table["term"])
+
+    def _model(self):
+        if self.model is None:
+            raise GravityError(
+                "this result holds no pyfixest model (restored from the cache): refit with "
+                "fit_gravity to predict or compute intervals at another level"
+            )
+        return self.model
 
     def to_frame(self) -> pd.DataFrame:
         """The estimates table with settings columns, long and mergeable."""
@@ -203,7 +211,7 @@ class GravityResult:
         )
 
     def _eta(self, data: pd.DataFrame) -> np.ndarray:
-        model = self.model
+        model = self._model()
         assumed = self.settings.assumed
         if assumed:
             # pyfixest adds the offset column itself when predicting.

@@ -72,6 +72,7 @@ __all__ = [
     "GravityStudy",
     "GravityStudySettings",
     "fit_multihost",
+    "gravity_study",
     "latest_potential",
     "load_hubs",
     "load_priors",
@@ -984,8 +985,23 @@ def run_gravity(
     )
 
 
-def potential_table(settings: GravityStudySettings, ledger=None, panel=None) -> pd.DataFrame:
-    """The potential table for the ranking (cached on disk by data and settings: no refit)."""
+def _portable(study: GravityStudy) -> GravityStudy:
+    """The study without pyfixest's model objects (they do not pickle); tables stay."""
+    for res in (study.listed_fit, study.multihost):
+        if res is not None:
+            res.model = None
+    return study
+
+
+def gravity_study(settings: GravityStudySettings, ledger=None, panel=None) -> GravityStudy:
+    """The gravity study, computed once per data and settings (on-disk cache).
+
+    The fit, potential (every sector) and counterfactual do not depend on the report's
+    sector or partner list, so the cache key leaves them out and the gravity and ranking
+    reports of all three sectors share one fit; the returned study carries the caller's
+    settings. Cached copies hold no pyfixest model: the comparison fit's ``predict`` and
+    ``confint`` need a fresh :func:`run_gravity`.
+    """
     from analysis.cache import cached
 
     if ledger is None:
@@ -996,21 +1012,25 @@ def potential_table(settings: GravityStudySettings, ledger=None, panel=None) -> 
         from analysis.data.panel import load_panel
 
         panel = load_panel()
-    # The table covers every sector and partner: key and compute it sector- and
-    # partner-free, so the reports of all three sectors share one fit.
-    settings = replace(settings, sector=SECTORS[0], partners=())
+    shared = replace(settings, sector=SECTORS[0], partners=())
     positions = cached_positions()
     material = {
         "ledger": ledger.fingerprint,
         "panel": str(panel.fingerprint),
         "positions": _positions_fingerprint(positions),
-        "settings": settings,
+        "settings": shared,
     }
-    return cached(
-        "gravity-potential",
+    study = cached(
+        "gravity-study",
         material,
-        lambda: run_gravity(settings, ledger, panel, positions).potential,
+        lambda: _portable(run_gravity(shared, ledger, panel, positions)),
     )
+    return replace(study, settings=settings)
+
+
+def potential_table(settings: GravityStudySettings, ledger=None, panel=None) -> pd.DataFrame:
+    """The potential table for the ranking: read from :func:`gravity_study` (no refit)."""
+    return gravity_study(settings, ledger, panel).potential
 
 
 def latest_potential(
