@@ -170,6 +170,10 @@ def _ranking_weights(v: object) -> str | None:
     return None
 
 
+def _min_points(v: object) -> str | None:
+    return None if 3 <= int(v) <= 30 else f"must be 3-30 (got {v!r})"
+
+
 def _nonneg(v: object) -> str | None:
     return None if int(v) >= 0 else f"must be >= 0 (got {v!r})"
 
@@ -255,6 +259,32 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             {"name": "no-policy-change"},
             "policy scenario: name, description, uplifts, shocks, agreements",
             _scenario,
+        ),
+        # --- investment flows: nowcast, reconciliation, views, sector fans (issue 13) -----
+        "nowcast_model": Spec(
+            str,
+            "ratio",
+            "nowcast of the partial year: ratio | seasonal_naive",
+            _one_of("ratio", "seasonal_naive"),
+        ),
+        "reconcile_method": Spec(
+            str,
+            "mint",
+            "PMA + PMDN = total reconciliation: mint | wls | ols | bottom_up",
+            _one_of("mint", "wls", "ols", "bottom_up"),
+        ),
+        "price_basis": Spec(
+            str,
+            "nominal",
+            "prices of the headline view: nominal | real (GDP deflator)",
+            _one_of("nominal", "real"),
+        ),
+        "deflator_base_year": Spec(int, 2015, "GDP deflator base year (= 100), real view", _year),
+        "usd_rate_year": Spec(
+            int, 2024, "year whose fx_basis rate converts PMA to US$ for every year", _year
+        ),
+        "min_fan_points": Spec(
+            int, 5, "fewest consecutive usable years for a sector forecast", _min_points
         ),
     }
 )
