@@ -308,3 +308,43 @@ def test_sector_potential_is_ease_times_demand_times_supply(study):
     # Chemical and pharma share Indonesia's demand (BKPM publishes them together).
     d = study.sector_inputs.groupby("sector")["demand_share"].first()
     assert d["chemical"] == d["pharma"] and d["textile"] != d["chemical"]
+
+
+def test_cached_dip_positions_reach_the_multihost_inputs(tmp_path, monkeypatch):
+    """The loader's HAND-MADE DIP fixture, committed to a fetch cache, read by the study."""
+    from pathlib import Path
+
+    from analysis.data.loaders.cache import FetchCache
+    from analysis.data.loaders.transport import RawResponse
+
+    folder = Path(__file__).parent / "fixtures" / "responses"
+
+    def raw(name: str, kind: str) -> RawResponse:
+        return RawResponse(
+            source="IMF",
+            query="IMF.STA:DIP IDN+THA",
+            url=f"https://example.invalid/{name}",
+            content=(folder / name).read_bytes(),
+            retrieved="2026-11-28T10:00:00Z",
+            suffix=".xml",
+            meta={"kind": kind},
+        )
+
+    cache = FetchCache(tmp_path)
+    cache.commit(
+        "dip",
+        [
+            ("dip-structure", raw("imf_dip_structure_HANDMADE.xml", "structure")),
+            ("dip", raw("imf_dip_data_HANDMADE.xml", "data")),
+        ],
+    )
+    monkeypatch.setenv("MITRA_FETCH_CACHE", str(tmp_path))
+    positions = gs.cached_positions()
+    assert positions is not None and "IDN" in set(positions["reporter_iso3"])
+    pos, cov, dropped = gs._multihost_inputs(positions)
+    src = positions.set_index(["reporter_iso3", "counterpart_iso3", "year"])["value"]
+    for r in pos.itertuples(index=False):
+        # US$ billion in the loader's frame, US$ million in the model.
+        assert r.value == pytest.approx(src[(r.reporter_iso3, r.counterpart_iso3, r.year)] * 1000)
+    assert len(pos) + len(dropped) == len(positions)
+    assert cov["ldist"].notna().all()
