@@ -348,3 +348,23 @@ def test_cached_dip_positions_reach_the_multihost_inputs(tmp_path, monkeypatch):
         assert r.value == pytest.approx(src[(r.reporter_iso3, r.counterpart_iso3, r.year)] * 1000)
     assert len(pos) + len(dropped) == len(positions)
     assert cov["ldist"].notna().all()
+
+
+def test_a_list_that_omits_a_value_published_elsewhere_still_bounds_the_others(study, ledger):
+    # 2017: the full-year list names CHN, HKG, JPN, KOR and omits SGP, whose value other
+    # releases publish; everyone else is below the list's smallest value.
+    cens = ledger.censoring
+    fy17 = cens[(cens["year"] == 2017) & (cens["period"] == "FY")].iloc[0]
+    assert not fy17["complete"] and fy17["omits"] == "SGP"
+    f = study.frame[study.frame["year"] == 2017]
+    assert set(f.loc[f["status"] == "listed", "partner_iso3"]) == {
+        "CHN",
+        "HKG",
+        "JPN",
+        "KOR",
+        "SGP",
+    }
+    others = f[f["status"] == "censored"]
+    assert (others["upper_bound"] == fy17["upper_bound"]).all()
+    assert others["bound_note"].str.contains("omits SGP").all()
+    assert (study.frame.loc[study.frame["year"] != 2017, "bound_note"] == "").all()

@@ -13,7 +13,8 @@ gravity equation for one host, not a structural gravity model (no multilateral r
 terms can be identified from one host's inflows), and not ITC's Export Potential Map.
 
 - **Every usable partner-year**: each year with a complete full-year top-N list (the ledger's
-  censoring table) gives one row per partner of the universe (the 40 candidate partners, every
+  censoring table), or a list incomplete only because it omits partners whose value other
+  releases publish (flagged in ``bound_note``), gives one row per partner of the universe (the 40 candidate partners, every
   partner ever listed, the EU members and Canada): listed partners with their value, the
   others as *below the N-th listed value* (interval-censored in the likelihood; never zero,
   never at the bound, see :mod:`analysis.censored`). Rows that cannot be used are kept in
@@ -224,6 +225,35 @@ def _in_force(iso3: str, year: int) -> tuple[bool, str]:
     return bool(names), "; ".join(names)
 
 
+def _bound_from_lists_that_omit_a_known_value(ledger, pp: pd.DataFrame) -> pd.DataFrame:
+    """Bound the unlisted of a year whose only full-year list omits partners known otherwise.
+
+    The ledger uses only complete lists for bounds. A list that is incomplete only because
+    it omits partners whose full-year value is published elsewhere (the censoring table's
+    ``omits``) still ranks everyone else: every partner neither listed nor omitted is below
+    its smallest listed value. Those partner-years are censored at that bound and flagged in
+    ``bound_note``; nothing is assumed about a year where an omitted value is unknown.
+    """
+    cens = ledger.censoring
+    lists = cens[(cens["period"] == "FY") & ~cens["complete"].astype(bool)]
+    pp = pp.copy()
+    for year, grp in pp[pp["status"] == "unknown"].groupby("year"):
+        known = set(pp.loc[(pp["year"] == year) & (pp["status"] == "observed"), "partner_iso3"])
+        for lst in lists[lists["year"] == year].itertuples(index=False):
+            omits = set(str(lst.omits).split())
+            if not omits or not omits <= known or not lst.upper_bound > 0:
+                continue
+            idx = grp.index
+            pp.loc[idx, "status"] = "censored"
+            pp.loc[idx, "upper_bound"] = float(lst.upper_bound)
+            pp.loc[idx, "bound_note"] = (
+                f"bound from the {year} full-year list, which omits {', '.join(sorted(omits))} "
+                "(value published elsewhere): the others are below its smallest listed value"
+            )
+            break
+    return pp
+
+
 def build_gravity_frame(
     ledger, panel, settings: GravityStudySettings
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -248,12 +278,13 @@ def build_gravity_frame(
     pp = ledger.partner_panel(universe, periods=["FY"])
     pp = pp.rename(columns={"value": "pma_usd_m"})
     dropped = []
+    pp["bound_note"] = ""
+    pp = _bound_from_lists_that_omit_a_known_value(ledger, pp)
     unknown = pp[pp["status"] == "unknown"]
     for year, grp in unknown.groupby("year"):
-        lst = grp  # every partner of a year without a complete list
         dropped.append(
-            lst.assign(
-                reason=f"{year}: no complete full-year top-N list (the unlisted have no bound; "
+            grp.assign(
+                reason=f"{year}: no usable full-year top-N list (the unlisted have no bound; "
                 "listed values alone would select on the outcome)"
             )
         )
@@ -287,6 +318,7 @@ def build_gravity_frame(
                 "hub": float(r.partner_iso3 in hubs),
                 "agreement": float(ok),
                 "agreements": names,
+                "bound_note": r.bound_note,
             }
         )
     frame = pd.DataFrame(rows)
@@ -310,13 +342,9 @@ def build_gravity_frame(
             )
         )
     frame = frame[~miss].reset_index(drop=True)
-    drop = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=["reason"])
-    keep = [
-        c
-        for c in ("partner_iso3", "year", "status", "pma_usd_m", "upper_bound", "reason")
-        if c in drop.columns
-    ]
-    return frame, drop[keep]
+    cols = ["partner_iso3", "year", "status", "pma_usd_m", "upper_bound", "reason"]
+    drop = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=cols)
+    return frame, drop.reindex(columns=cols)
 
 
 # -- result ---------------------------------------------------------------------------------
