@@ -14,8 +14,9 @@ terms can be identified from one host's inflows), and not ITC's Export Potential
 
 - **Every usable partner-year**: each year with a complete full-year top-N list (the ledger's
   censoring table), or a list incomplete only because it omits partners whose value other
-  releases publish (flagged in ``bound_note``), gives one row per partner of the universe (the 40 candidate partners, every
-  partner ever listed, the EU members and Canada): listed partners with their value, the
+  releases publish (flagged in ``bound_note``), gives one row per partner of the universe
+  (the 40 candidate partners, every partner ever listed, the EU members and Canada): listed
+  partners with their value, the
   others as *below the N-th listed value* (interval-censored in the likelihood; never zero,
   never at the bound, see :mod:`analysis.censored`). Rows that cannot be used are kept in
   ``dropped`` with the reason.
