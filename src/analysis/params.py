@@ -20,7 +20,7 @@ import yaml
 
 from analysis import paths
 from analysis.errors import MitraError
-from analysis.vocab import GRAVITY_TERMS, is_partner_code
+from analysis.vocab import GRAVITY_TERMS, RANKING_INDICATORS, RANKING_PILLARS, is_partner_code
 
 __all__ = [
     "SECTOR_FOCUS",
@@ -163,11 +163,22 @@ def _noise(v: object) -> str | None:
     return None if 0 <= float(v) <= 2 else f"must be between 0 and 2 (got {v!r})"
 
 
+# --- ranking (issue 11): pillar-first weights, hubs, outliers ---------------------------------
+
+
 def _ranking_weights(v: object) -> str | None:
     for key, w in dict(v).items():  # type: ignore[call-overload]
+        if key not in RANKING_PILLARS and key not in RANKING_INDICATORS:
+            return (
+                f"unknown pillar or indicator {key!r}; pillars: {', '.join(RANKING_PILLARS)}; "
+                f"indicators (weight within their pillar): {', '.join(RANKING_INDICATORS)}"
+            )
         if isinstance(w, bool) or not isinstance(w, int | float) or w < 0:
             return f"weight of {key!r} must be a number >= 0 (got {w!r})"
     return None
+
+
+# --- end ranking --------------------------------------------------------------------------------
 
 
 def _min_points(v: object) -> str | None:
@@ -238,17 +249,47 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             "aggregation: arithmetic | geometric | topsis",
             _one_of("arithmetic", "geometric", "topsis"),
         ),
+        # --- ranking (issue 11) ---
         "ranking_weights": Spec(
-            dict, {}, "weights by indicator or pillar (empty: equal)", _ranking_weights
+            dict,
+            {
+                "sector": 2,
+                "capacity": 1,
+                "market": 1,
+                "presence": 1,
+                "ties": 1,
+                "sector_value_added": 0.5,
+            },
+            "pillar weights (sector, capacity, market, presence, ties; missing = 1) and "
+            "indicator weights within their pillar (missing = 1)",
+            _ranking_weights,
         ),
         "ranking_imputation": Spec(
             str,
-            "none",
-            "missing indicators: none | median | min (flagged)",
-            _one_of("none", "median", "min"),
+            "worst",
+            "gaps: worst | pillar_mean | median (worst observed value: a gap never helps)",
+            _one_of("worst", "pillar_mean", "median"),
         ),
         "ranking_min_coverage": Spec(
-            (int, float), 0.6, "share of indicator weight a partner must cover", _share
+            (int, float),
+            0.5,
+            "share of each pillar's indicator weight a partner must cover",
+            _share,
+        ),
+        "ranking_hub_treatment": Spec(
+            str,
+            "as_is",
+            "hubs' presence and outward-FDI indicators: as_is | discounted | excluded",
+            _one_of("as_is", "discounted", "excluded"),
+        ),
+        "ranking_hub_discount": Spec(
+            (int, float), 0.5, "multiplier of hubs' indicators when discounted", _share
+        ),
+        "ranking_outliers": Spec(
+            str,
+            "winsorise",
+            "outliers (COINr rule): winsorise | log | none",
+            _one_of("winsorise", "log", "none"),
         ),
         "ranking_draws": Spec(int, 2000, "Monte Carlo draws for rank bands", _draws),
         "ranking_noise": Spec(

@@ -17,10 +17,13 @@ __all__ = [
     "GRAVITY_TERMS",
     "KEY_COLUMNS",
     "MEASURES",
+    "RANKING_INDICATORS",
+    "RANKING_PILLARS",
     "UNITS",
     "Period",
     "is_partner_code",
     "parse_period",
+    "partner_name",
     "province_code",
 ]
 
@@ -38,6 +41,25 @@ KEY_COLUMNS: tuple[str, ...] = (
 #: Covariates of the gravity study (report 20): log partner GDP, log distance, hub economy,
 #: agreement in force.
 GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "hub", "agreement")
+
+#: Pillars and indicator codes of the partner ranking (built by ``analysis.indicators``;
+#: declared here so params can validate ``ranking_weights`` before any kernel starts).
+RANKING_PILLARS: tuple[str, ...] = ("sector", "capacity", "market", "presence", "ties")
+RANKING_INDICATORS: tuple[str, ...] = (
+    "sector_exports",
+    "sector_rca",
+    "sector_value_added",
+    "ofdi_stock",
+    "ofdi_flow",
+    "gdp",
+    "gdp_growth",
+    "pma_in_idn",
+    "pma_momentum",
+    "agreement",
+    "distance",
+    "same_subregion",
+    "bilateral_trade",
+)
 
 #: pma = foreign direct investment (PMA), pmdn = domestic (PMDN), total = PMA + PMDN.
 MEASURES: tuple[str, ...] = ("pma", "pmdn", "total")
@@ -73,6 +95,14 @@ _COMBINED = re.compile(r"^[A-Z]{3}(\+[A-Z]{3})+$")
 @cache
 def _iso3() -> frozenset[str]:
     return frozenset(c.alpha_3 for c in pycountry.countries)
+
+
+def partner_name(code: str) -> str:
+    """Return a reader's name for an ISO alpha-3 code (``TWN`` -> ``Taiwan``), else the code."""
+    c = pycountry.countries.get(alpha_3=code)
+    if c is None:
+        return code
+    return str(getattr(c, "common_name", None) or c.name)
 
 
 def is_partner_code(code: str) -> bool:
