@@ -50,15 +50,17 @@ def figures(ledger):
 
     from analysis.flows import ForecastSettings, build_series, forecast_flows
     from analysis.params import load_params
-    from analysis.partners import fit_indonesia_gravity
     from analysis.scenarios import apply_scenario, partner_shares, scenario_from_mapping
+    from analysis.studies.gravity import GravityStudySettings, gravity_study
     from analysis.studies.ranking import run_ranking
     from analysis.studies.ranking import settings_from_params as ranking_settings
 
     panel = ledger.partner_panel(["SGP", "CHN", "JPN", "DEU"], periods=["FY"])
     cov = ledger.coverage("year", "measure", sector="all", region="IDN", partner_iso3="WLD")
-    gravity = fit_indonesia_gravity(ledger)
     ci = load_params("params/base.yaml", "params/textile.yaml", "params/ci.yaml")
+    potential = gravity_study(GravityStudySettings.from_params(ci.values), ledger=ledger).latest(
+        "textile"
+    )
     ranking = run_ranking(
         replace(ranking_settings(ci.values), compare_sectors=False), ledger=ledger
     ).result
@@ -89,7 +91,7 @@ def figures(ledger):
         "plot_scenario": lambda **kw: plots.plot_scenario(scen, **kw),
         "plot_partner_shares": lambda **kw: plots.plot_partner_shares(shares, **kw),
         "plot_quarterly": lambda **kw: plots.plot_quarterly(quarterly, **kw),
-        "plot_potential": lambda **kw: plots.plot_potential(gravity.potential, **kw),
+        "plot_potential": lambda **kw: plots.plot_potential(potential, **kw),
         "plot_rank_bands": lambda **kw: plots.plot_rank_bands(ranking, **kw),
         "plot_drivers": lambda **kw: plots.plot_drivers(ranking, **kw),
     }

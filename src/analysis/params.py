@@ -20,7 +20,7 @@ import yaml
 
 from analysis import paths
 from analysis.errors import MitraError
-from analysis.vocab import RANKING_INDICATORS, RANKING_PILLARS, is_partner_code
+from analysis.vocab import GRAVITY_TERMS, RANKING_INDICATORS, RANKING_PILLARS, is_partner_code
 
 __all__ = [
     "SECTOR_FOCUS",
@@ -112,11 +112,9 @@ def _scenario(v: object) -> str | None:
 
 
 def _assumed(v: object) -> str | None:
-    from analysis.partners import TERMS  # late: keeps params free of model imports
-
     for term, spec in dict(v).items():  # type: ignore[call-overload]
-        if term not in TERMS:
-            return f"unknown gravity term {term!r}; terms are {', '.join(TERMS)}"
+        if term not in GRAVITY_TERMS:
+            return f"unknown gravity term {term!r}; terms are {', '.join(GRAVITY_TERMS)}"
         if not isinstance(spec, Mapping) or set(spec) != {"value", "citation"}:
             return f"{term}: expected a mapping with exactly 'value' and 'citation'"
         if isinstance(spec["value"], bool) or not isinstance(spec["value"], int | float):
@@ -124,6 +122,38 @@ def _assumed(v: object) -> str | None:
         if not isinstance(spec["citation"], str) or len(spec["citation"].strip()) < 5:
             return f"{term}.citation: say where the value comes from"
     return None
+
+
+# -- gravity (report 20): priors and hubs name rows of data/mappings files ----------------
+
+
+def _mapping_rows(file: str) -> list[dict[str, str]]:
+    import csv
+
+    with (paths.DATA / "mappings" / file).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _gravity_priors(v: object) -> str | None:
+    term_of = {r["prior_id"]: r["term"] for r in _mapping_rows("gravity_priors.csv")}
+    for term, pid in dict(v).items():  # type: ignore[call-overload]
+        if term not in GRAVITY_TERMS:
+            return f"unknown gravity term {term!r}; terms are {', '.join(GRAVITY_TERMS)}"
+        if pid not in term_of:
+            return f"{term}: unknown prior id {pid!r}; gravity_priors.csv has {list(term_of)}"
+        if term_of[pid] != term:
+            return f"{term}: prior {pid!r} is for term {term_of[pid]!r}"
+    return None
+
+
+def _gravity_hubs(v: object) -> str | None:
+    ids = [r["iso3"] for r in _mapping_rows("fdi_hubs.csv")]
+    bad = [h for h in v if h not in ids]  # type: ignore[attr-defined]
+    return (
+        f"hub(s) {bad} not in data/mappings/fdi_hubs.csv (each hub needs a source)"
+        if bad
+        else None
+    )
 
 
 def _share(v: object) -> str | None:
@@ -202,6 +232,20 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             "literature coefficients for the gravity fit: {term: {value, citation}}",
             _assumed,
         ),
+        # -- gravity (report 20) --
+        "gravity_priors": Spec(
+            dict,
+            {"agreement": "kox_rojas_romagosa_2020_pta"},
+            "normal priors for gravity terms: {term: prior id in mappings/gravity_priors.csv}",
+            _gravity_priors,
+        ),
+        "gravity_hubs": Spec(
+            list,
+            ["NLD", "GBR", "IRL", "SGP", "CHE", "LUX", "HKG", "VGB", "BMU", "CYM", "MUS"],
+            "hub economies (rows of data/mappings/fdi_hubs.csv, each with its source)",
+            _gravity_hubs,
+        ),
+        "gravity_draws": Spec(int, 1000, "coefficient draws for the potential intervals", _draws),
         "ranking_normalisation": Spec(
             str,
             "minmax",

@@ -14,6 +14,7 @@ import pycountry
 __all__ = [
     "AGGREGATE_PARTNERS",
     "CANONICAL_UNITS",
+    "GRAVITY_TERMS",
     "KEY_COLUMNS",
     "MEASURES",
     "RANKING_INDICATORS",
@@ -36,6 +37,10 @@ KEY_COLUMNS: tuple[str, ...] = (
     "region",
     "partner_iso3",
 )
+
+#: Covariates of the gravity study (report 20): log partner GDP, log distance, hub economy,
+#: agreement in force.
+GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "hub", "agreement")
 
 #: Pillars and indicator codes of the partner ranking (built by ``analysis.indicators``;
 #: declared here so params can validate ``ranking_weights`` before any kernel starts).

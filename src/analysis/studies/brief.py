@@ -43,8 +43,8 @@ class BriefSettings:
     language: str = "en"
     start_year: int = 2015
     end_year: int = 2024
-    gravity_assumed: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
-    ranking: Mapping[str, object] = field(default_factory=dict)  # RankingSettings fields
+    gravity: Mapping[str, object] = field(default_factory=dict)  # gravity_* params, seed
+    ranking: Mapping[str, object] = field(default_factory=dict)  # ranking_* params, seed
 
     def __post_init__(self) -> None:
         from analysis.i18n import LANGUAGES
@@ -70,7 +70,7 @@ def brief_settings(params: object) -> BriefSettings:
         language=str(v["language"]),
         start_year=int(v["start_year"]),
         end_year=int(v["end_year"]),
-        gravity_assumed={k: dict(x) for k, x in dict(v["gravity_assumed"]).items()},
+        gravity=_gravity_fields(v),
         ranking=_ranking_fields(v),
     )
 
@@ -91,6 +91,27 @@ RANKING_KEYS: tuple[str, ...] = (
 )
 
 
+GRAVITY_KEYS: tuple[str, ...] = (
+    "gravity_assumed",
+    "gravity_priors",
+    "gravity_hubs",
+    "gravity_draws",
+    "seed",
+)
+
+
+def _plain(x: object) -> object:
+    if isinstance(x, Mapping):
+        return {k: _plain(y) for k, y in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(y) for y in x]
+    return x
+
+
+def _gravity_fields(v: Mapping[str, object]) -> dict[str, object]:
+    return {k: _plain(v[k]) for k in GRAVITY_KEYS if k in v}
+
+
 def _ranking_fields(v: Mapping[str, object]) -> dict[str, object]:
     # Plain dicts (params hold read-only mappings), so settings can be copied and hashed.
     return {k: dict(v[k]) if isinstance(v[k], Mapping) else v[k] for k in RANKING_KEYS if k in v}
@@ -99,11 +120,29 @@ def _ranking_fields(v: Mapping[str, object]) -> dict[str, object]:
 # --- adapters onto the other studies (re-point these when their interfaces change) ----------
 
 
-def _gravity(ledger: Ledger, assumed: Mapping[str, Mapping[str, object]]) -> pd.DataFrame:
-    """Partner potential: partner_iso3, year, predicted_usd_m, ci_low, ci_high, actual..."""
-    from analysis.partners import fit_indonesia_gravity
+def _gravity(ledger: Ledger, gravity: Mapping[str, object], sector: str) -> pd.DataFrame:
+    """The gravity study's potential for the sector's latest year (report 20's numbers).
 
-    return fit_indonesia_gravity(ledger, assumed=assumed).potential
+    Columns: partner_iso3, year, predicted_usd_m, ci_low, ci_high, actual_usd_m,
+    actual_upper_usd_m (US$ million).
+    """
+    from analysis.studies.gravity import GravityStudySettings, gravity_study
+
+    study = gravity_study(
+        GravityStudySettings.from_params({**dict(gravity), "sector": sector}), ledger=ledger
+    )
+    pot = study.latest(sector)
+    return pd.DataFrame(
+        {
+            "partner_iso3": pot["partner_iso3"].to_numpy(),
+            "year": pot["year"].to_numpy(),
+            "predicted_usd_m": pot["predicted"].to_numpy(),
+            "ci_low": pot["lo"].to_numpy(),
+            "ci_high": pot["hi"].to_numpy(),
+            "actual_usd_m": pot["actual"].to_numpy(),
+            "actual_upper_usd_m": pot["actual_upper"].to_numpy(),
+        }
+    )
 
 
 def _ranking(ledger: Ledger, sector: str, end_year: int, potential: pd.DataFrame, ranking):
@@ -303,7 +342,7 @@ class PartnerBrief:
 
     def _actual_text(self, g: pd.Series) -> str:
         m = self.m
-        if g["status"] == "observed" and pd.notna(g["actual_usd_m"]):
+        if pd.notna(g["actual_usd_m"]):
             return m("brief.actual_value", value=g["actual_usd_m"])
         if pd.notna(g.get("actual_upper_usd_m")):
             return m("brief.actual_censored", bound=g["actual_upper_usd_m"])
@@ -639,7 +678,7 @@ def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerB
     from analysis.data import build_ledger
 
     ledger = ledger if ledger is not None else build_ledger()
-    potential = _gravity(ledger, settings.gravity_assumed)
+    potential = _gravity(ledger, settings.gravity, settings.sector)
     ranking = _ranking(ledger, settings.sector, settings.end_year, potential, settings.ranking)
     panel = ledger.partner_panel([settings.partner], periods=["FY"])
     panel = panel[panel["year"].between(settings.start_year, settings.end_year)]
