@@ -43,7 +43,6 @@ seed: int = 20261127  # random seed of the forecast paths
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis.data import LedgerSettings, build_ledger
@@ -52,14 +51,17 @@ from analysis.plots import plot_quarterly
 from analysis.reports import provenance_summary
 from analysis.studies.flows import gdp_deflator, run_flows, settings_from_params
 
-pd.set_option("display.width", 160)
-pd.set_option("display.max_colwidth", 120)
 p = params_from(globals())
 ledger = build_ledger(settings=LedgerSettings(fx_basis=p.fx_basis, fx_fallback=p.fx_fallback_basis))
 settings = settings_from_params(p)
 deflator, deflator_note = gdp_deflator(settings.deflator_base_year)
 study = run_flows(ledger, settings, deflator=deflator, deflator_source=deflator_note)
+paths = study.write_tables()
 display(Markdown(study.headline()))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+study.findings()
 
 # %% [markdown]
 # ## This year: nowcast from the partial-year releases
@@ -71,8 +73,7 @@ display(Markdown(study.headline()))
 
 # %%
 display(Markdown(study.nowcast_statement()))
-display(study.nowcast.to_frame()[["series", "info_set", "partial", "median", "lo_80", "hi_80",
-                                  "ratio", "n_years", "used"]].round(3))
+study.show("nowcast")
 
 # %% [markdown]
 # Out-of-sample record of the nowcasts: every information set, every year where the partial
@@ -80,7 +81,7 @@ display(study.nowcast.to_frame()[["series", "info_set", "partial", "median", "lo
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(study.nowcast.accuracy().round(2).to_string(index=False))
+study.show("nowcast_accuracy")
 
 # %% [markdown]
 # ## What the data allow
@@ -90,33 +91,33 @@ print(study.nowcast.accuracy().round(2).to_string(index=False))
 # never chosen.
 
 # %%
-display(study.overview())
+study.show("overview")
 
 # %% [markdown]
 # ## Model choice: rolling-origin backtest, by horizon
 #
 # Every model is re-fitted at each origin and scored at every horizon up to the one shown.
-# MASE below 1 beats the in-sample naive change. `coverage_80` is how often the 80 % interval
-# held the actual value; where it falls short, the chosen model's intervals are widened by
-# the conformal factor `scale` of its own errors, and `coverage_80_calibrated` is judged
-# leave-one-out (each forecast with the factor the others set). A fit that fails is counted
-# in `failures` and listed below, never dropped silently.
+# MASE below 1 beats the in-sample naive change. "80 % interval held" is how often the 80 %
+# interval held the actual value; where it falls short, the chosen model's intervals are
+# widened by the conformal "widening factor" of its own errors, and the calibrated coverage is
+# judged leave-one-out (each forecast with the factor the others set). A fit that fails is
+# counted under "failed fits" and listed below, never dropped silently.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(study.backtest_table().round(3).to_string(index=False))
+study.show("backtest")
 
 # %%
 display(Markdown(study.coverage_statement()))
-display(study.coverage().round(3))
+study.show("coverage")
 if len(study.failures):
-    display(study.failures)
+    study.show("failures")
 
 # %% [markdown]
 # ## National investment: history, nowcast and forecast
 #
 # Fans show reconciled, calibrated 80 % and 95 % intervals, in the report's price basis
-# (`price_basis`: nominal unless set to real); the diamond is the nowcast.
+# (nominal unless the `price_basis` parameter says real); the diamond is the nowcast.
 # Hatched bands lie beyond the longest backtested horizon: their widths are extrapolated,
 # not checked against outcomes.
 
@@ -132,7 +133,7 @@ plt.show()
 print(study.coherence_statement())
 
 # %%
-display(study.forecast_table().query("source != 'published' and basis == @p.price_basis").round(0))
+study.show("forecast")
 for note in study.notes:
     display(Markdown(f"- {note}"))
 
@@ -145,10 +146,9 @@ for note in study.notes:
 
 # %%
 display(Markdown(study.views_statement()))
-views = study.forecast_table()
-display(views[views["series"].eq("pma_usd")].round(0))
-if (views["basis"] == "real").any() and p.price_basis == "nominal":
-    display(views[views["basis"].eq("real") & views["source"].ne("published")].round(0))
+study.show("pma_usd")
+if (study.forecast_table()["basis"] == "real").any() and p.price_basis == "nominal":
+    study.show("real")
     study.plot("total", basis="real")
     plt.show()
 
@@ -163,7 +163,7 @@ plt.show()
 # %% [markdown]
 # ## The sector
 #
-# Sector figures are published irregularly. Points flagged `suspect` or `period_uncertain`
+# Sector figures are published irregularly. Points flagged as suspect or with an unclear period
 # are excluded from every model and shown as such; a series with fewer consecutive usable
 # years than the minimum gets no forecast, only its data.
 # BKPM publishes chemicals and pharmaceuticals as **one** sector.
@@ -171,10 +171,10 @@ plt.show()
 # %%
 for sentence in study.sector_series["sentence"]:
     display(Markdown(f"- {sentence}"))
-display(study.sectors.drop(columns="sources"))
+study.show("sectors")
 display(Markdown(study.pooled_statement()))
 if len(study.sector_forecasts):
-    display(study.sector_forecasts.round(0))
+    study.show("sector_forecasts")
 
 # %% [markdown]
 # ## Scenario against baseline
@@ -184,7 +184,7 @@ if len(study.sector_forecasts):
 
 # %%
 display(Markdown(f"**{study.scenario.name}**: {study.scenario.description or '(no description)'}"))
-display(study.scenario_table())
+study.show("scenario")
 res = study.scenarios["total"]
 for note in res.notes:
     display(Markdown(f"- {note}"))
@@ -196,36 +196,27 @@ plt.show()
 #
 # Every dated national investment target in the ledger (presidential, BKPM and RPJMN): past
 # ones against the realised figure, future ones against the scenario's reconciled, calibrated
-# paths; `p_reach` is the share of paths at or above the target. The Making Indonesia 4.0
+# paths; the chance of reaching a target is the share of paths at or above it. The Making Indonesia 4.0
 # roadmap sets output, share and growth targets, not investment amounts: they are listed for
 # context, not compared.
 
 # %%
-display(study.targets.drop(columns=["source"]).round(3))
-display(study.roadmap)
+study.show("targets")
+study.show("roadmap")
 
 # %% [markdown]
 # ## Where the foreign money comes from
 #
 # Shares of full-year PMA. Releases list only the top partners: a partner not listed is below
-# the smallest listed value (`<x%`), and all of them together form the unlisted bucket.
+# the smallest listed value (`< x`), and all of them together form the unlisted bucket.
 
 # %%
-display(study.shares.wide())
+study.show("shares")
 study.shares.plot()
 plt.show()
 
 # %%
-display(study.partner_projection().pivot_table(index="partner_iso3", columns="year",
-                                               values=["pma_rp_bn", "pma_rp_bn_upper"]).round(0))
-
-# %% [markdown]
-# ## Key findings
-
-# %%
-for finding in study.key_findings():
-    display(Markdown(f"- {finding}"))
-paths = study.write_tables()
+study.show("partner_projection")
 
 # %% [markdown]
 # ## Provenance

@@ -36,8 +36,6 @@ gravity_draws: int = 1000  # coefficient draws for the potential intervals
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
-from IPython.display import Markdown, display
 
 from analysis.data import build_ledger
 from analysis.params import params_from
@@ -45,14 +43,14 @@ from analysis.plots import plot_potential
 from analysis.reports import provenance_summary
 from analysis.studies.gravity import GravityStudySettings, gravity_study
 
-pd.set_option("display.width", 160)
-pd.set_option("display.max_colwidth", 80)
 p = params_from(globals())
 ledger = build_ledger()
 study = gravity_study(GravityStudySettings.from_params(p), ledger=ledger)  # one fit per batch
 study.write_tables()
-for finding in study.key_findings():
-    display(Markdown(f"- {finding}"))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+study.findings()
 
 # %% [markdown]
 # ## What the data identify, and what comes from a prior
@@ -69,6 +67,7 @@ print(f"partner-years used: {len(study.frame)} "
 print(study.coefficients()[["term", "source"]].to_string(index=False))
 
 # %%
+study.show("coefficients")
 study.summary()
 
 # %% [markdown]
@@ -81,7 +80,7 @@ study.summary()
 # %%
 fig = plot_potential(study.latest("total"))
 plt.show()
-display(study.latest("total").head(15).round(1))
+study.show("potential_total")
 
 # %% [markdown]
 # ## Sector potential
@@ -92,7 +91,7 @@ display(study.latest("total").head(15).round(1))
 # sector investment series is published, so these have no actual to compare with.
 
 # %%
-display(study.latest(p.sector).head(15).round(1))
+study.show("potential_sector")
 
 # %% [markdown]
 # ## IEU-CEPA and the Indonesia-Canada CEPA in force
@@ -102,7 +101,7 @@ display(study.latest(p.sector).head(15).round(1))
 # total), with a 95 % interval.
 
 # %%
-display(study.counterfactual.round(1))
+study.show("counterfactual")
 
 # %% [markdown]
 # ## Provenance

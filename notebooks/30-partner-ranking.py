@@ -43,7 +43,6 @@ seed: int = 20261127  # random seed
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis.data import build_ledger
@@ -51,12 +50,13 @@ from analysis.params import params_from
 from analysis.reports import provenance_summary
 from analysis.studies.ranking import settings_from_params, run_ranking
 
-pd.set_option("display.width", 160)
-pd.set_option("display.max_colwidth", 80)
 p = params_from(globals())
 ledger = build_ledger()
 study = run_ranking(settings_from_params(p.values), ledger=ledger)
-display(Markdown("\n".join(f"- {line}" for line in study.key_findings())))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+study.findings()
 
 # %% [markdown]
 # ## The indicators and their effective weights
@@ -66,7 +66,7 @@ display(Markdown("\n".join(f"- {line}" for line in study.key_findings())))
 # respected exactly: the effective weights of a pillar sum to the pillar's weight.
 
 # %%
-display(study.table("weights"))
+study.show("weights")
 
 # %% [markdown]
 # ## The ranking and its uncertainty
@@ -79,9 +79,7 @@ display(study.table("weights"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-ranked = study.table("ranking").query("status == 'ranked'")
-print(ranked[["partner_iso3", "rank", "median_rank", "rank_p05", "rank_p95", "hub"]]
-      .head(10).to_string(index=False))
+study.show("ranking")
 
 # %%
 fig = study.plot_bands(top=25)
@@ -97,8 +95,8 @@ study.summary()
 # ranked.
 
 # %%
-display(study.table("pillar_matrix").round(3))
-display(study.table("flagged_pillars"))
+study.show("pillar_matrix")
+study.show("flagged_pillars")
 
 # %% [markdown]
 # ## Sensitivity: which choice moves the ranks? (Sobol)
@@ -108,7 +106,7 @@ display(study.table("flagged_pillars"))
 # variance due to each choice alone, and with its interactions.
 
 # %%
-display(study.table("sobol").round(3))
+study.show("sobol")
 
 # %% [markdown]
 # ## Convergence and stability
@@ -118,8 +116,8 @@ display(study.table("sobol").round(3))
 # each draw.
 
 # %%
-display(study.table("convergence"))
-display(study.result.stability.round(3))
+study.show("convergence")
+study.show("stability")
 
 # %% [markdown]
 # ## Audit
@@ -130,10 +128,10 @@ display(study.result.stability.round(3))
 # when each indicator is dropped.
 
 # %%
-display(study.table("audit_pillars").round(3))
-display(study.result.audit.pillar_correlations.round(2))
-display(study.table("outliers").round(2))
-display(study.table("indicator_removal").round(2))
+study.show("audit_pillars")
+study.show("pillar_correlations")
+study.show("outliers")
+study.show("indicator_removal")
 
 # %% [markdown]
 # ## Drivers
@@ -153,8 +151,8 @@ plt.show()
 # of each.
 
 # %%
-display(study.table("sector_correlation").round(2))
-display(study.table("sector_top10"))
+study.show("sector_correlation")
+study.show("sector_top10")
 
 # %% [markdown]
 # ## What if?

@@ -6,7 +6,7 @@ languages, with ``params/ci.yaml``) is run once; then
 - every report passes the structural checks (:func:`conftest.assert_report_html`): no
   external script, style or image, a real ``<title>``, a print style sheet, no traceback, no
   raw NaN in a table, every in-page link resolving;
-- the data audit and the briefs open with their key findings; the index is a portal;
+- every report opens with its key findings; the index is a portal;
 - headless Chromium (Debian's ``chromium``) opens the index and one report of each kind
   with every other host unreachable, checks that every image loaded and that no error
   reached the console, and saves a screenshot of each (``reports/browser-test/``). Where
@@ -73,9 +73,12 @@ def test_every_report_is_a_self_contained_document(batch):
     assert not problems, problems
 
 
-def test_audit_and_briefs_open_with_key_findings(batch):
+def test_every_report_opens_with_key_findings(batch):
     for name, heading in (
         ("00-data-audit--textile-ci", "Key findings"),
+        ("10-investment-flows--textile-ci", "Key findings"),
+        ("20-gravity--textile-ci", "Key findings"),
+        ("30-partner-ranking--textile-ci", "Key findings"),
         ("40-partner-brief--chemical-ci-deu-en", "Key findings"),
         ("40-partner-brief--chemical-ci-deu-id", "Temuan utama"),
     ):

@@ -79,12 +79,19 @@ class Summary:
             parts.append("</table>")
         for caption, table in self.tables:
             parts.append(f"<h4>{html.escape(caption)}</h4>")
-            parts.append(table.to_html() if len(table) else "<p>(none)</p>")
+            # Missing cells read "–" as in every formatted table; row numbers are not shown.
+            frame_html = table.to_html(na_rep="–", index=_meaningful_index(table), border=0)
+            parts.append(frame_html if len(table) else "<p>(none)</p>")
         if self.notes:
             parts.append(
                 "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>"
             )
         return "\n".join(parts)
+
+
+def _meaningful_index(table: pd.DataFrame) -> bool:
+    """A named or multi-level index says something; plain row numbers do not."""
+    return isinstance(table.index, pd.MultiIndex) or table.index.name is not None
 
 
 def _markdown_table(table: pd.DataFrame) -> str:

@@ -60,6 +60,17 @@ from analysis.flows import (
     horizon_table,
     rw_shocks,
 )
+from analysis.formatting import (
+    UNKNOWN,
+    Findings,
+    Table,
+    censored_text,
+    findings_block,
+    format_table,
+    format_wide,
+    show,
+)
+from analysis.i18n import messages
 from analysis.nowcast import (
     INFO_LABELS,
     NOWCAST_LABELS,
@@ -95,6 +106,15 @@ MEASURE_LABELS = {"total": "Total (PMA + PMDN)", "pma": "Foreign (PMA)", "pmdn":
 EXCLUDED_FLAGS = ("suspect", "period_uncertain")
 _ROADMAP_TOPICS = ("making_indonesia_4_0", "ikft_growth_target", "manufacturing_growth_target")
 _LEVELS = (0.8, 0.95)
+
+
+#: Headings of the report's sections that the key findings link to (notebook headings).
+SECTIONS = {
+    "nowcast": "This year: nowcast from the partial-year releases",
+    "backtest": "Model choice: rolling-origin backtest, by horizon",
+    "targets": "Gap to the published targets",
+    "national": "National investment: history, nowcast and forecast",
+}
 
 
 @dataclass(frozen=True)
@@ -540,6 +560,14 @@ class FlowStudy:
 
     def key_findings(self) -> list[str]:
         """Three to six sentences computed from the results."""
+        return [text for text, _ in self._findings_with_sections()]
+
+    def findings(self, language: str = "en") -> Findings:
+        """The key findings to open the report with, each linked to the section showing it."""
+        return findings_block(self._findings_with_sections(), language)
+
+    def _findings_with_sections(self) -> list[tuple[str, str]]:
+        """Key-finding sentences with the heading of the section that shows each."""
         out = []
         nc = self.nowcast.used()
         acc = self.nowcast.accuracy()
@@ -557,11 +585,16 @@ class FlowStudy:
             ]
             mape = f"{float(a['mape'].iloc[0]):.2f} %" if len(a) else "n/a"
             out.append(
-                f"Total investment in {self.nowcast.year} is nowcast at Rp "
-                f"{tot['median'] / 1000:,.1f} trillion (80 %: {tot['lo_80'] / 1000:,.1f}-"
-                f"{tot['hi_80'] / 1000:,.1f}) from the {INFO_LABELS[r['info_set']]} figure of Rp "
-                f"{r['partial'] / 1000:,.1f} trillion; this nowcast missed the full year by "
-                f"{mape} on average in {int(a['years'].iloc[0]) if len(a) else 0} earlier years."
+                (
+                    f"Total investment in {self.nowcast.year} is nowcast at Rp "
+                    f"{tot['median'] / 1000:,.1f} trillion (80 %: {tot['lo_80'] / 1000:,.1f}-"
+                    f"{tot['hi_80'] / 1000:,.1f}) from the "
+                    f"{INFO_LABELS[r['info_set']]} figure of Rp "
+                    f"{r['partial'] / 1000:,.1f} trillion; this nowcast missed the full year by "
+                    f"{mape} on average in "
+                    f"{int(a['years'].iloc[0]) if len(a) else 0} earlier years.",
+                    SECTIONS["nowcast"],
+                )
             )
         if self.nowcast.year and {"pma", "pmdn"} <= set(nc.index):
             prev = {
@@ -570,25 +603,37 @@ class FlowStudy:
             }
             g = {m: nc.loc[m, "median"] / prev[m] - 1 for m in ("pma", "pmdn")}
             out.append(
-                f"Foreign investment (PMA) is nowcast to change by {g['pma']:+.1%} on "
-                f"{self.nowcast.year - 1} and domestic (PMDN) by {g['pmdn']:+.1%}."
+                (
+                    f"Foreign investment (PMA) is nowcast to change by {g['pma']:+.1%} on "
+                    f"{self.nowcast.year - 1} and domestic (PMDN) by {g['pmdn']:+.1%}.",
+                    SECTIONS["nowcast"],
+                )
             )
         cov = self.coverage_overall()
         t = cov[cov["series"] == "total"]
         if len(t) and t["n"].iloc[0] > 0:
             out.append(
-                f"In the backtest the total's 80 % intervals held the outcome in "
-                f"{t['raw'].iloc[0]:.0%} of {int(t['n'].iloc[0])} forecasts before calibration "
-                "and "
-                f"{t['calibrated'].iloc[0]:.0%} after (horizons 1-"
-                f"{int(t['longest_backtested_horizon'].iloc[0])}); later years are not backtested."
+                (
+                    f"In the backtest the total's 80 % intervals held the outcome in "
+                    f"{t['raw'].iloc[0]:.0%} of {int(t['n'].iloc[0])} "
+                    "forecasts before calibration "
+                    "and "
+                    f"{t['calibrated'].iloc[0]:.0%} after (horizons 1-"
+                    f"{int(t['longest_backtested_horizon'].iloc[0])}); later "
+                    "years are not backtested.",
+                    SECTIONS["backtest"],
+                )
             )
         fut = self.targets[self.targets["status"] == "ahead"] if len(self.targets) else []
         for r in fut.itertuples(index=False) if len(fut) else []:
             out.append(
-                f"The {r.year} target of Rp {r.target_rp_bn / 1000:,.1f} trillion ({r.measure}) "
-                f"is reached with probability {r.p_reach:.3f} (median Rp "
-                f"{r.median_rp_bn / 1000:,.1f} trillion)."
+                (
+                    f"The {r.year} target of Rp {r.target_rp_bn / 1000:,.1f} "
+                    f"trillion ({r.measure}) "
+                    f"is reached with probability {r.p_reach:.3f} (median Rp "
+                    f"{r.median_rp_bn / 1000:,.1f} trillion).",
+                    SECTIONS["targets"],
+                )
             )
         end = self.views[
             (self.views["series"] == "total")
@@ -598,11 +643,191 @@ class FlowStudy:
         if len(end):
             e = end.iloc[0]
             out.append(
-                f"By {self.settings.horizon} the total is Rp {e['median'] / 1000:,.0f} trillion "
-                f"(nominal; 80 %: {e['lo_80'] / 1000:,.0f}-{e['hi_80'] / 1000:,.0f})"
-                + (", beyond the backtested horizons." if not e["backtested"] else ".")
+                (
+                    f"By {self.settings.horizon} the total is Rp "
+                    f"{e['median'] / 1000:,.0f} trillion "
+                    f"(nominal; 80 %: {e['lo_80'] / 1000:,.0f}-{e['hi_80'] / 1000:,.0f})"
+                    + (", beyond the backtested horizons." if not e["backtested"] else "."),
+                    SECTIONS["national"],
+                )
             )
         return out[:6]
+
+    # -- what the report shows ----------------------------------------------------------
+
+    def table(self, name: str, language: str = "en") -> Table:
+        """A table formatted for readers (:mod:`analysis.formatting`).
+
+        ``nowcast``, ``nowcast_accuracy``, ``overview``, ``backtest``, ``coverage``,
+        ``failures``, ``forecast``, ``pma_usd``, ``real``, ``sectors``,
+        ``sector_forecasts``, ``scenario``, ``targets``, ``roadmap``, ``shares`` or
+        ``partner_projection``. Rupiah in Rp billion, nominal unless the title says real.
+        """
+        m = messages(language)
+        src = m("chart.source_flows")
+        idr = {c: "idr_bn" for c in ("partial", "median", "lo_80", "hi_80", "lo_95", "hi_95")}
+        fmt = dict(language=language, source=src)
+        if name == "nowcast":
+            f = self.nowcast.to_frame()
+            return format_table(
+                f,
+                title=m("flows.t_nowcast"),
+                columns=["series", "info_set", "partial", "median", "lo_80", "hi_80", "ratio",
+                         "n_years", "used"],
+                codes={"series": "measure", "info_set": "period", "used": "yes_no"},
+                units=idr,
+                digits={"ratio": 3, "partial": 0, "median": 0, "lo_80": 0, "hi_80": 0},
+                **fmt,
+            )  # fmt: skip
+        if name == "nowcast_accuracy":
+            f = self.nowcast.accuracy().rename(
+                columns={"first": "first_year", "last": "last_year"}
+            )
+            return format_table(
+                f,
+                title=m("flows.t_nowcast_accuracy"),
+                codes={"series": "measure", "info_set": "period"},
+                units={"mape": "pct", "max_ape": "pct"},
+                digits={"mape": 2, "max_ape": 2, "coverage_80": 0},
+                percent=["coverage_80"],
+                **fmt,
+            )
+        if name == "overview":
+            f = self.overview().rename(
+                columns={"years with data": "years_with_data", "model sample": "model_sample"}
+            )
+            return format_table(f, title=m("flows.t_overview"), **fmt)
+        if name in ("backtest", "coverage"):
+            f = self.backtest_table() if name == "backtest" else self.coverage()
+            pct = [c for c in f.columns if c.startswith("coverage")]
+            return format_table(
+                f,
+                title=m(f"flows.t_{name}"),
+                codes={"series": "measure", "chosen": "yes_no",
+                       "backtested": "yes_no"},
+                units={"mape": "pct"},
+                digits={"mase": 2, "mape": 1, "scale": 2, **{c: 0 for c in pct}},
+                percent=pct,
+                **fmt,
+            )  # fmt: skip
+        if name == "failures":
+            return format_table(self.failures, title=m("flows.t_failures"),
+                                codes={"series": "measure"}, **fmt)  # fmt: skip
+        if name in ("forecast", "pma_usd", "real"):
+            v = self.forecast_table()
+            if name == "forecast":
+                v = v[v["series"].isin(MEASURES) & (v["basis"] == self.settings.price_basis)]
+                v = v[v["source"] != "published"]
+            elif name == "pma_usd":
+                v = v[v["series"] == "pma_usd"]
+            else:
+                v = v[(v["basis"] == "real") & (v["source"] != "published")]
+            unit = ", ".join(dict.fromkeys(v["unit"])) if len(v) else ""
+            return format_table(
+                v,
+                title=m(f"flows.t_{name}", unit=unit),
+                columns=["series", "year", "median", "lo_80", "hi_80", "lo_95", "hi_95",
+                         "source", "backtested", "model"],
+                codes={"series": "measure", "source": "origin", "backtested": "yes_no"},
+                digits=0,
+                **fmt,
+            )  # fmt: skip
+        if name == "sectors":
+            return format_table(
+                self.sectors,
+                title=m("flows.t_sectors"),
+                columns=["label", "series", "year", "value", "origin", "flags", "status"],
+                labels={"label": m("label.column.sector")},
+                codes={"series": "measure", "origin": "origin", "flags": "flag",
+                       "status": "status"},
+                units={"value": "idr_bn"},
+                digits={"value": 0},
+                notes=[m("flows.n_nominal")],
+                **fmt,
+            )  # fmt: skip
+        if name == "sector_forecasts":
+            return format_table(
+                self.sector_forecasts, title=m("flows.t_sector_forecasts"), digits=0, **fmt
+            )
+        if name == "scenario":
+            f = self.scenario_table()
+            return format_table(
+                f,
+                title=m("flows.t_scenario", scenario=self.scenario.name),
+                columns=[c for c in f.columns if c != "unit"],
+                codes={"series": "measure"},
+                units={c: "idr_bn" for c in f.columns if "median" in c or "_80" in c},
+                digits={"factor": 3, **{c: 0 for c in f.columns if "median" in c or "_80" in c}},
+                notes=[m("flows.n_nominal")],
+                **fmt,
+            )  # fmt: skip
+        if name == "targets":
+            money = [c for c in self.targets.columns if c.endswith("_rp_bn") or "_80" in c]
+            return format_table(
+                self.targets,
+                title=m("flows.t_targets"),
+                columns=[c for c in self.targets.columns if c != "source"],
+                codes={"measure": "measure", "status": "status"},
+                units={c: "idr_bn" for c in money},
+                digits={"p_reach": 1, **{c: 0 for c in money}},
+                percent=["p_reach"],
+                notes=[m("flows.n_nominal")],
+                **fmt,
+            )  # fmt: skip
+        if name == "roadmap":
+            f = self.roadmap.assign(value=self.roadmap["value"].astype(str))
+            return format_table(
+                f,
+                title=m("flows.t_roadmap"),
+                columns=["fact", "value", "unit", "year", "source_url"],
+                codes={"unit": "unit_text"},
+                **fmt,
+            )
+        if name == "shares":
+            t = self.shares.table
+
+            def cell(r: pd.Series) -> object:
+                if r["status"] in ("observed", "bucket") and not pd.isna(r["share"]):
+                    return 100 * r["share"]
+                if r["status"] == "censored" and not pd.isna(r["share_upper"]):
+                    return censored_text(100 * r["share_upper"], 1, language)
+                return UNKNOWN
+
+            wide = t.assign(cell=t.apply(cell, axis=1)).pivot(
+                index="partner_iso3", columns="year", values="cell"
+            )
+            return format_wide(
+                wide, title=m("flows.t_shares"), row_kind="partner", unit="pct", digits=1,
+                **fmt,
+            )  # fmt: skip
+        if name == "partner_projection":
+            f = self.partner_projection()
+            if f.empty:
+                return format_table(f, title=m("flows.t_partner_projection"), **fmt)
+            cells = [
+                censored_text(u, 0, language) if pd.isna(v) else v
+                for v, u in zip(f["pma_rp_bn"], f["pma_rp_bn_upper"], strict=True)
+            ]
+            wide = f.assign(cell=cells).pivot(index="partner_iso3", columns="year", values="cell")
+            wide = wide.reindex(list(dict.fromkeys(f["partner_iso3"])))
+            table = format_wide(
+                wide,
+                title=m("flows.t_partner_projection", year=int(f["share_year"].iloc[0])),
+                row_kind="partner",
+                unit="idr_bn",
+                notes=[m("flows.n_nominal")],
+                **fmt,
+            )
+            table.data = f
+            return table
+        raise KeyError(f"FlowStudy.table: no table {name!r}")
+
+    def show(self, name: str, language: str = "en") -> None:
+        """Display one table in report 10 and write its data as CSV next to the report."""
+        # forecast.csv is the full long table (write_tables); the shown extract has its own.
+        csv = {"forecast": "forecast_shown"}.get(name, name)
+        show(self.table(name, language), csv, report="10-investment-flows",
+             empty=messages(language)("common.none_table"))  # fmt: skip
 
     # -- figures ----------------------------------------------------------------------
 

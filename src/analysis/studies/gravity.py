@@ -66,7 +66,9 @@ from analysis import paths
 from analysis.censored import CensoredGravityResult, Prior, fit_censored_gravity
 from analysis.data.provenance import data_fingerprint
 from analysis.errors import MitraError
+from analysis.formatting import Findings, Table, findings_block, format_table, show
 from analysis.gravity import GravityError, GravityResult, fit_gravity
+from analysis.i18n import label, messages
 from analysis.summary import Summary
 from analysis.vocab import GRAVITY_TERMS
 
@@ -417,6 +419,70 @@ class GravityStudy:
 
         return {name: write_table(t, name, report=REPORT) for name, t in self.tables().items()}
 
+    def formatted(self, name: str, language: str = "en", top: int = 15) -> Table:
+        """A table formatted for readers (:mod:`analysis.formatting`).
+
+        ``coefficients``, ``potential_total`` (the ``top`` largest potentials of the latest
+        year with the actual, censored as ``< x`` where the partner was not listed),
+        ``potential_sector`` (the report sector's) or ``counterfactual``.
+        """
+        m = messages(language)
+        fmt = dict(language=language, source=m("chart.source_gravity"))
+        usd = ("actual", "predicted", "lo", "hi", "partner_ofdi_total", "untapped_usd_m",
+               "baseline", "counterfactual", "change", "change_lo", "change_hi")  # fmt: skip
+        units = {c: "usd_m" for c in usd}
+        if name == "coefficients":
+            c = self.coefficients()
+            return format_table(
+                c,
+                title=m("gravity.t_coefficients", model=self.mode),
+                columns=["model", "term", "estimate", "se", "source"],
+                digits={"estimate": 3, "se": 3},
+                **fmt,
+            )
+        if name in ("potential_total", "potential_sector"):
+            sector = "total" if name == "potential_total" else self.settings.sector
+            f = self.latest(sector).head(top)
+            year = int(f["year"].iloc[0]) if len(f) else int(self.potential["year"].max())
+            cols = ["partner_iso3", "actual", "predicted", "lo", "hi", "partner_ofdi_total",
+                    "capped"]  # fmt: skip
+            if sector != "total":
+                cols.remove("actual")
+            else:
+                cols.insert(2, "actual_status")
+            table = format_table(
+                f,
+                title=m(f"gravity.t_{name}", year=year, sector=label("sector", sector, language)),
+                columns=cols,
+                codes={"partner_iso3": "partner", "capped": "yes_no"},
+                bounds={"actual": "actual_upper"} if sector == "total" else None,
+                units=units,
+                digits={c: 0 for c in usd},
+                notes=[m("gravity.n_potential")],
+                **fmt,
+            )
+            table.data = f
+            return table
+        if name == "counterfactual":
+            f = self.counterfactual
+            return format_table(
+                f,
+                title=m("gravity.t_counterfactual"),
+                columns=["agreement", "partner_iso3", "year", "baseline", "counterfactual",
+                         "change", "change_lo", "change_hi", "ratio", "baseline_capped"],
+                codes={"partner_iso3": "partner", "baseline_capped": "yes_no"},
+                units=units,
+                digits={"ratio": 3, **{c: 0 for c in usd}},
+                notes=list(dict.fromkeys(f["note"])) if len(f) else [],
+                **fmt,
+            )  # fmt: skip
+        raise KeyError(f"GravityStudy.formatted: no table {name!r}")
+
+    def show(self, name: str, language: str = "en") -> None:
+        """Display one formatted table in report 20 and write its data as CSV."""
+        show(self.formatted(name, language), name, report=REPORT,
+             empty=messages(language)("common.none_table"))  # fmt: skip
+
     def to_frame(self) -> pd.DataFrame:
         """The potential table with the study's fingerprint and model label."""
         return self.potential.assign(model=self.mode, fingerprint=self.fingerprint)
@@ -462,48 +528,78 @@ class GravityStudy:
 
     def key_findings(self) -> list[str]:
         """Three to six sentences computed from the results."""
+        return [text for text, _ in self._findings_with_sections()]
+
+    def findings(self, language: str = "en") -> Findings:
+        """The key findings to open the report with, each linked to the section showing it."""
+        return findings_block(self._findings_with_sections(), language)
+
+    def _findings_with_sections(self) -> list[tuple[str, str]]:
+        """Key-finding sentences with the heading of the section that shows each."""
         c = self.coefficients()
         c = c[c["model"] == MODEL_LABEL].set_index("term")
         out = [
-            f"Potential comes from the {self.mode[0].lower() + self.mode[1:]}; the Indonesia "
-            f"fit uses {len(self.frame)} partner-years "
-            f"({int((self.frame['status'] == 'listed').sum())} listed, the rest censored below "
-            f"the year's N-th listed value) from {self.frame['partner_iso3'].nunique()} partners "
-            f"and {self.frame['year'].nunique()} years."
+            (
+                f"Potential comes from the {self.mode[0].lower() + self.mode[1:]}; the Indonesia "
+                f"fit uses {len(self.frame)} partner-years "
+                f"({int((self.frame['status'] == 'listed').sum())} listed, "
+                "the rest censored below "
+                "the year's N-th listed value) from "
+                f"{self.frame['partner_iso3'].nunique()} partners "
+                f"and {self.frame['year'].nunique()} years.",
+                SECTIONS["coefficients"],
+            )
         ]
         if "lgdp" in c.index:
             out.append(
-                f"A 1 % larger partner GDP goes with {c.loc['lgdp', 'estimate']:.2f} % more "
-                f"PMA ({c.loc['lgdp', 'source']}, s.e. {c.loc['lgdp', 'se']:.2f})."
+                (
+                    f"A 1 % larger partner GDP goes with {c.loc['lgdp', 'estimate']:.2f} % more "
+                    f"PMA ({c.loc['lgdp', 'source']}, s.e. {c.loc['lgdp', 'se']:.2f}).",
+                    SECTIONS["coefficients"],
+                )
             )
         if "hub" in c.index:
             out.append(
-                "Hub economies (investment conduits and phantom-FDI hosts) invest "
-                f"{math.exp(c.loc['hub', 'estimate']):.1f} times what their size and distance "
-                f"predict ({c.loc['hub', 'source']})."
+                (
+                    "Hub economies (investment conduits and phantom-FDI hosts) invest "
+                    f"{math.exp(c.loc['hub', 'estimate']):.1f} times what their size and distance "
+                    f"predict ({c.loc['hub', 'source']}).",
+                    SECTIONS["coefficients"],
+                )
             )
         top = self.latest().head(3)
         if len(top):
             out.append(
-                "Largest potentials in "
-                f"{int(top['year'].iloc[0])}: "
-                + ", ".join(
-                    f"{r.partner_iso3} US$ {r.predicted:,.0f} m ({r.lo:,.0f}-{r.hi:,.0f})"
-                    for r in top.itertuples()
+                (
+                    "Largest potentials in "
+                    f"{int(top['year'].iloc[0])}: "
+                    + ", ".join(
+                        f"{label('partner', r.partner_iso3)} US$ {r.predicted:,.0f} m "
+                        f"({r.lo:,.0f}-{r.hi:,.0f})"
+                        for r in top.itertuples()
+                    )
+                    + ".",
+                    SECTIONS["potential"],
                 )
-                + "."
             )
         capped = self.potential[(self.potential["sector"] == "total") & self.potential["capped"]]
         out.append(
-            f"{len(capped)} partner-year potentials exceeded the partner's total net FDI outflow "
-            "and are capped at it."
+            (
+                f"{len(capped)} partner-year potentials exceeded the "
+                "partner's total net FDI outflow "
+                "and are capped at it.",
+                SECTIONS["potential"],
+            )
         )
         if len(self.counterfactual):
             eu = self.counterfactual[self.counterfactual["agreement"] == "IEU-CEPA"]
             out.append(
-                f"The IEU-CEPA in force would add US$ {eu['change'].sum():,.0f} m a year from "
-                f"{len(eu)} EU members (95 % interval {eu['change_lo'].sum():,.0f} to "
-                f"{eu['change_hi'].sum():,.0f}; a partial-equilibrium effect)."
+                (
+                    f"The IEU-CEPA in force would add US$ {eu['change'].sum():,.0f} m a year from "
+                    f"{len(eu)} EU members (95 % interval {eu['change_lo'].sum():,.0f} to "
+                    f"{eu['change_hi'].sum():,.0f}; a partial-equilibrium effect).",
+                    SECTIONS["agreements"],
+                )
             )
         return out[:6]
 
@@ -1128,3 +1224,11 @@ def fit_multihost(
         )
     )
     return fit, pot.reset_index(drop=True)
+
+
+#: Headings of the report's sections that the key findings link to (notebook headings).
+SECTIONS = {
+    "coefficients": "What the data identify, and what comes from a prior",
+    "potential": "Potential against actual, latest year",
+    "agreements": "IEU-CEPA and the Indonesia-Canada CEPA in force",
+}

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.provenance import data_fingerprint
+from analysis.formatting import Findings, Table, findings_block, format_table, format_wide, show
+from analysis.i18n import label, messages
 from analysis.ranking import (
     AGGREGATIONS,
     HUB_TREATMENTS,
@@ -70,6 +72,15 @@ RANKING_COLUMNS = [
     "hub",
 ]
 SOBOL_COLUMNS = ["choice", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]
+
+
+#: Headings of the report's sections that the key findings link to (notebook headings).
+SECTIONS = {
+    "ranking": "The ranking and its uncertainty",
+    "sobol": "Sensitivity: which choice moves the ranks? (Sobol)",
+    "sectors": "Sectors compared",
+    "pillars": "Pillar scores and flags",
+}
 
 
 @dataclass(frozen=True)
@@ -219,6 +230,76 @@ class RankingStudy:
             raise KeyError(f"no table {name!r}; tables: {', '.join(tables)}")
         return tables[name]
 
+    def formatted(self, name: str, language: str = "en") -> Table:
+        """A table formatted for readers (:mod:`analysis.formatting`).
+
+        Any table of :meth:`tables` that the report shows (``ranking``, ``weights``,
+        ``pillar_matrix``,
+        ``flagged_pillars``, ``sobol``, ``convergence``, ``audit_pillars``, ``outliers``,
+        ``indicator_removal``, ``sector_correlation``, ``sector_top10``) and ``stability``
+        and ``pillar_correlations`` of the result's audit.
+        """
+        m = messages(language)
+        fmt = dict(language=language, source=m("chart.source_ranking"))
+        title = m(f"ranking.t_{name}")
+        if name == "weights":
+            f = self.table(name)
+            shares = ["pillar_weight", "weight_in_pillar", "effective_weight"]
+            return format_table(
+                f,
+                title=title,
+                columns=["label", "pillar", *shares, "unit", "source", "year"],
+                labels={"label": m("label.column.indicator"), "year": m("label.column.years")},
+                codes={"pillar": "pillar", "unit": "unit_text"},
+                percent=shares,
+                digits=1,
+                **fmt,
+            )
+        if name in ("pillar_matrix", "pillar_correlations", "sector_correlation"):
+            if name == "pillar_correlations":
+                f = self.result.audit.pillar_correlations
+                kind = "pillar"
+            else:
+                f = self.table(name)
+                kind = "sector" if name == "sector_correlation" else None
+            if kind:
+                f = f.rename(columns=lambda c: label(kind, c, language))
+                f.index = [label(kind, i, language) for i in f.index]
+            head = m("label.column.partner") if name == "pillar_matrix" else ""
+            return format_wide(f, title=title, row_label=head, digits=2, **fmt)
+        if name == "sector_top10":
+            f = self.table(name)
+            f = f.apply(lambda col: [label("partner", v, language) for v in col])
+            f.columns = [label("sector", c, language) for c in f.columns]
+            return format_wide(f, title=title, row_label=m("label.column.rank"), **fmt)
+        if name == "stability":
+            return format_table(
+                self.result.stability,
+                title=title,
+                digits={"median": 3, "p05": 3, "p95": 3},
+                **fmt,
+            )
+        f = self.table(name)
+        codes = {"partner_iso3": "partner", "pillar": "pillar", "indicator": "indicator",
+                 "outlying": "yes_no", "hub": "yes_no", "status": "status"}  # fmt: skip
+        columns = [c for c in f.columns if c != "pillar_label"]
+        whole = ("points", "indicators", "coverage", "rank", "rank_p05", "rank_p95")  # counts, %
+        return format_table(
+            f,
+            title=title,
+            columns=columns,
+            codes={c: k for c, k in codes.items() if c in columns},
+            percent=[c for c in ("coverage",) if c in columns],
+            digits={c: 0 if c in whole or c.startswith(("p05", "p95", "median", "max_")) else 3
+                    for c in columns if pd.api.types.is_numeric_dtype(f[c])},
+            **fmt,
+        )  # fmt: skip
+
+    def show(self, name: str, language: str = "en") -> None:
+        """Display one formatted table in report 30 and write its data as CSV."""
+        show(self.formatted(name, language), name, report=REPORT,
+             empty=messages(language)("common.none_table"))  # fmt: skip
+
     def write_tables(self, report: str = REPORT) -> list[Path]:
         """Write the four key tables (and the indicator cells) through ``write_table``."""
         from analysis.tables import write_table
@@ -268,36 +349,59 @@ class RankingStudy:
 
     def key_findings(self) -> list[str]:
         """Three to six sentences computed from the results."""
+        return [text for text, _ in self._findings_with_sections()]
+
+    def findings(self, language: str = "en") -> Findings:
+        """The key findings to open the report with, each linked to the section showing it."""
+        return findings_block(self._findings_with_sections(), language)
+
+    def _findings_with_sections(self) -> list[tuple[str, str]]:
+        """Key-finding sentences with the heading of the section that shows each."""
         r, s = self.result, self.settings
         ranked = r.ranked
         out = []
         top = ranked.head(3)
         out.append(
-            f"For {s.sector}, the top three partners are "
-            + ", ".join(
-                f"{row.partner_iso3} (rank band {row.rank_p05:.0f}-{row.rank_p95:.0f})"
-                for row in top.itertuples()
+            (
+                f"For {label('sector_phrase', s.sector)}, the top three partners are "
+                + ", ".join(
+                    f"{label('partner', row.partner_iso3)} ({row.partner_iso3}, rank band "
+                    f"{row.rank_p05:.0f}-{row.rank_p95:.0f})"
+                    for row in top.itertuples()
+                )
+                + f", out of {len(ranked)} ranked candidates.",
+                SECTIONS["ranking"],
             )
-            + f", out of {len(ranked)} ranked candidates."
         )
         robust = ranked[ranked["rank_p95"] <= 10]
         out.append(
-            f"{len(robust)} partner(s) stay in the top 10 in 95 % of the Monte Carlo draws"
-            + (f": {', '.join(robust['partner_iso3'])}." if len(robust) else ".")
+            (
+                f"{len(robust)} partner(s) stay in the top 10 in 95 % of the Monte Carlo draws"
+                + (f": {', '.join(robust['partner_iso3'])}." if len(robust) else "."),
+                SECTIONS["ranking"],
+            )
         )
         if len(r.sobol):
             lead = r.sobol.sort_values("ST", ascending=False).iloc[0]
             out.append(
-                f"The choice that moves ranks most is {lead['choice']} (total Sobol index "
-                f"{lead['ST']:.2f}, 95 % interval {lead['ST_lo']:.2f}-{lead['ST_hi']:.2f})."
+                (
+                    f"The choice that moves ranks most is {lead['choice']} (total Sobol index "
+                    f"{lead['ST']:.2f}, 95 % interval {lead['ST_lo']:.2f}-{lead['ST_hi']:.2f}).",
+                    SECTIONS["sobol"],
+                )
             )
         corr = self.sector_correlation()
         others = [c for c in corr.columns if c != s.sector]
         if others:
             out.append(
-                "Kendall's tau between this sector's ranking and the others: "
-                + ", ".join(f"{o} {corr.loc[s.sector, o]:.2f}" for o in others)
-                + "."
+                (
+                    "Kendall's tau between this sector's ranking and the others: "
+                    + ", ".join(
+                        f"{label('sector_phrase', o)} {corr.loc[s.sector, o]:.2f}" for o in others
+                    )
+                    + ".",
+                    SECTIONS["sectors"],
+                )
             )
         hr = self.hub_ranks
         moved = [
@@ -307,19 +411,27 @@ class RankingStudy:
         ]
         if moved:
             out.append(
-                "Hubs in the top 15 and their rank if their presence and outward FDI are "
-                "excluded instead of counted as published: " + ", ".join(moved) + "."
+                (
+                    "Hubs in the top 15 and their rank if their presence and outward FDI are "
+                    "excluded instead of counted as published: " + ", ".join(moved) + ".",
+                    SECTIONS["ranking"],
+                )
             )
         not_ranked = r.table[r.table["status"] != "ranked"]
         imputed = int((r.cells["flags"].str.contains("imputed")).sum())
         out.append(
-            f"{len(not_ranked)} candidate(s) lack a pillar and are not ranked; {imputed} "
-            "indicator cell(s) are imputed at the worst observed value"
-            if s.ranking.imputation == "worst"
-            else f"{len(not_ranked)} candidate(s) lack a pillar and are not ranked; "
-            f"{imputed} indicator cell(s) are imputed ({s.ranking.imputation})"
+            (
+                f"{len(not_ranked)} candidate(s) lack a pillar and are not ranked; {imputed} "
+                "indicator cell(s) are imputed at the worst observed value"
+                if s.ranking.imputation == "worst"
+                else f"{len(not_ranked)} candidate(s) lack a pillar and are not ranked; "
+                f"{imputed} indicator cell(s) are imputed ({s.ranking.imputation})",
+                SECTIONS["pillars"],
+            )
         )
-        out[-1] += f"; bands {'converged' if r.converged else 'did NOT converge'} at N vs 2N."
+        text, section = out[-1]
+        bands = "converged" if r.converged else "did NOT converge"
+        out[-1] = (f"{text}; bands {bands} at N vs 2N.", section)
         return out
 
     def summary(self) -> Summary:
