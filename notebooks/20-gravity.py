@@ -46,7 +46,7 @@ from analysis.studies.gravity import GravityStudySettings, gravity_study
 p = params_from(globals())
 ledger = build_ledger()
 study = gravity_study(GravityStudySettings.from_params(p), ledger=ledger)  # one fit per batch
-study.write_tables()
+paths = study.write_tables()
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -674,7 +674,7 @@ class FlowStudy:
                 title=m("flows.t_nowcast"),
                 columns=["series", "info_set", "partial", "median", "lo_80", "hi_80", "ratio",
                          "n_years", "used"],
-                codes={"series": "measure", "info_set": "period", "used": "yes_no"},
+                codes={"series": "measure_short", "info_set": "period", "used": "yes_no"},
                 units=idr,
                 digits={"ratio": 3, "partial": 0, "median": 0, "lo_80": 0, "hi_80": 0},
                 **fmt,
@@ -686,7 +686,7 @@ class FlowStudy:
             return format_table(
                 f,
                 title=m("flows.t_nowcast_accuracy"),
-                codes={"series": "measure", "info_set": "period"},
+                codes={"series": "measure_short", "info_set": "period"},
                 units={"mape": "pct", "max_ape": "pct"},
                 digits={"mape": 2, "max_ape": 2, "coverage_80": 0},
                 percent=["coverage_80"],
@@ -700,10 +700,11 @@ class FlowStudy:
         if name in ("backtest", "coverage"):
             f = self.backtest_table() if name == "backtest" else self.coverage()
             pct = [c for c in f.columns if c.startswith("coverage")]
+            f = f[["series", *[c for c in f.columns if c != "series"]]]
             return format_table(
                 f,
                 title=m(f"flows.t_{name}"),
-                codes={"series": "measure", "chosen": "yes_no",
+                codes={"series": "measure_short", "chosen": "yes_no",
                        "backtested": "yes_no"},
                 units={"mape": "pct"},
                 digits={"mase": 2, "mape": 1, "scale": 2, **{c: 0 for c in pct}},
@@ -712,7 +713,7 @@ class FlowStudy:
             )  # fmt: skip
         if name == "failures":
             return format_table(self.failures, title=m("flows.t_failures"),
-                                codes={"series": "measure"}, **fmt)  # fmt: skip
+                                codes={"series": "measure_short"}, **fmt)  # fmt: skip
         if name in ("forecast", "pma_usd", "real"):
             v = self.forecast_table()
             if name == "forecast":
@@ -728,7 +729,7 @@ class FlowStudy:
                 title=m(f"flows.t_{name}", unit=unit),
                 columns=["series", "year", "median", "lo_80", "hi_80", "lo_95", "hi_95",
                          "source", "backtested", "model"],
-                codes={"series": "measure", "source": "origin", "backtested": "yes_no"},
+                codes={"series": "measure_short", "source": "origin", "backtested": "yes_no"},
                 digits=0,
                 **fmt,
             )  # fmt: skip
@@ -738,7 +739,7 @@ class FlowStudy:
                 title=m("flows.t_sectors"),
                 columns=["label", "series", "year", "value", "origin", "flags", "status"],
                 labels={"label": m("label.column.sector")},
-                codes={"series": "measure", "origin": "origin", "flags": "flag",
+                codes={"series": "measure_short", "origin": "origin", "flags": "flag",
                        "status": "status"},
                 units={"value": "idr_bn"},
                 digits={"value": 0},
@@ -755,7 +756,7 @@ class FlowStudy:
                 f,
                 title=m("flows.t_scenario", scenario=self.scenario.name),
                 columns=[c for c in f.columns if c != "unit"],
-                codes={"series": "measure"},
+                codes={"series": "measure_short"},
                 units={c: "idr_bn" for c in f.columns if "median" in c or "_80" in c},
                 digits={"factor": 3, **{c: 0 for c in f.columns if "median" in c or "_80" in c}},
                 notes=[m("flows.n_nominal")],

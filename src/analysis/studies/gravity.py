@@ -513,10 +513,18 @@ class GravityStudy:
                     "Coefficients (source: estimated | prior | fixed)",
                     self.estimates_compared().round(3),
                 ),
-                ("Largest potentials, latest year (US$ million)", self.latest().head(12).round(1)),
                 (
-                    "IEU-CEPA and Canada CEPA: partial-equilibrium FDI effect",
-                    self.counterfactual.round(1),
+                    "Largest potentials, latest year (US$ million)",
+                    self.latest()
+                    .head(12)[SUMMARY_POTENTIAL_COLUMNS]
+                    .set_index("partner_iso3")
+                    .round(1),
+                ),
+                (
+                    "IEU-CEPA and Canada CEPA: partial-equilibrium FDI effect (US$ million)",
+                    self.counterfactual.drop(columns="note", errors="ignore")
+                    .set_index(["agreement", "partner_iso3"])
+                    .round(1),
                 ),
                 (
                     "Rows not used",
@@ -1225,6 +1233,12 @@ def fit_multihost(
     )
     return fit, pot.reset_index(drop=True)
 
+
+#: Columns of the potential table that the summary shows (the CSV keeps all).
+SUMMARY_POTENTIAL_COLUMNS = [
+    "partner_iso3", "year", "actual", "actual_upper", "predicted", "lo", "hi",
+    "partner_ofdi_total", "capped",
+]  # fmt: skip
 
 #: Headings of the report's sections that the key findings link to (notebook headings).
 SECTIONS = {
