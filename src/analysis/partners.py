@@ -35,11 +35,12 @@ from analysis.data.ledger import Ledger
 from analysis.data.raw import load_facts
 from analysis.gravity import AssumedCoef, GravityError, GravityResult, fit_gravity
 from analysis.summary import Summary
+from analysis.vocab import GRAVITY_TERMS
 
 __all__ = ["IndonesiaGravity", "fit_indonesia_gravity", "partner_covariates"]
 
 EARTH_RADIUS_KM = 6371.0
-TERMS = ("lgdp", "ldist", "same_subregion", "agreement")
+TERMS = GRAVITY_TERMS  # declared once, in the vocabulary (configuration validates against it)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 

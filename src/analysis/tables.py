@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +26,6 @@ __all__ = ["TABLES_ENV", "TableError", "neutralise", "tables_dir", "write_table"
 
 #: Environment variable through which the batch runner passes a report's table folder.
 TABLES_ENV = "MITRA_TABLES_DIR"
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -36,12 +34,10 @@ class TableError(MitraError, ValueError):
 
 
 def _check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise TableError(
-            f"{what} {name!r} is not a safe file name: use 1-64 lower-case letters, digits, "
-            "'-' or '_', starting with a letter or digit"
-        )
-    return name
+    try:
+        return paths.safe_name(name, what, lower=True)
+    except paths.UnsafeNameError as exc:
+        raise TableError(str(exc)) from None
 
 
 def tables_dir(report: str = "interactive") -> Path:

@@ -14,8 +14,13 @@ import pycountry
 __all__ = [
     "AGGREGATE_PARTNERS",
     "CANONICAL_UNITS",
+    "GRAVITY_TERMS",
     "KEY_COLUMNS",
     "MEASURES",
+    "RANKING_INDICATORS",
+    "RANKING_PILLARS",
+    "REPORT_SECTORS",
+    "SECTOR_FOCUS",
     "UNITS",
     "Period",
     "is_partner_code",
@@ -54,6 +59,54 @@ CANONICAL_UNITS: dict[str, str] = {
     "pmdn": "Rp billion",
     "total": "Rp billion",
 }
+
+#: Which ledger sectors each report sector draws on. BKPM publishes chemicals and
+#: pharmaceuticals as one sector, so both the chemical and the pharma reports use it.
+SECTOR_FOCUS: dict[str, tuple[str, ...]] = {
+    "textile": (
+        "textile",
+        "apparel",
+        "leather_footwear",
+        "textile_apparel",
+        "textile_apparel_footwear",
+    ),
+    "chemical": ("chem_pharma", "chemical"),
+    "pharma": ("chem_pharma", "health_pharma"),
+}
+#: Report sectors (one report per sector in the default batch).
+REPORT_SECTORS: tuple[str, ...] = tuple(SECTOR_FOCUS)
+
+#: Covariates of Indonesia's partner gravity model (log GDP, log distance, same UN
+#: sub-region, agreement in force); literature coefficients may be assumed for any of them.
+GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "same_subregion", "agreement")
+
+#: Pillars of the partner ranking; ``ranking_weights`` may weight a pillar or an indicator.
+RANKING_PILLARS: tuple[str, ...] = (
+    "capacity",
+    "sector strength",
+    "market",
+    "presence",
+    "ties",
+    "potential",
+)
+#: Indicator codes of the partner ranking (``analysis.indicators`` builds them; a test
+#: checks that it builds no other).
+RANKING_INDICATORS: tuple[str, ...] = (
+    "ofdi_stock",
+    "ofdi_flow",
+    "exports_textiles",
+    "exports_clothing",
+    "exports_chemicals",
+    "exports_pharma",
+    "gdp",
+    "gdp_growth",
+    "pma_in_idn",
+    "pma_momentum",
+    "agreement",
+    "distance",
+    "same_subregion",
+    "untapped",
+)
 
 #: Partner codes that are not ISO 3166 alpha-3 countries but appear in releases.
 AGGREGATE_PARTNERS: dict[str, str] = {
