@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import nbformat
 import psutil
@@ -219,7 +218,7 @@ def test_second_ctrl_c_forces_a_fast_exit_without_half_written_reports(slow_batc
     os.killpg(proc.pid, signal.SIGINT)
     _wait_for(lambda: "SIGINT received" in _peek(proc), 30, "the first signal to register")
     os.killpg(proc.pid, signal.SIGINT)
-    err, _ = _check_stopped(slow_batch, proc, t0)
+    _check_stopped(slow_batch, proc, t0)
     assert proc.returncode == 130
     _resume(slow_batch)
 
