@@ -22,7 +22,14 @@ import pandas as pd
 from analysis import paths
 from analysis.errors import MitraError
 
-__all__ = ["TABLES_ENV", "TableError", "neutralise", "tables_dir", "write_table"]
+__all__ = [
+    "TABLES_ENV",
+    "TableError",
+    "neutralise",
+    "neutralise_frame",
+    "tables_dir",
+    "write_table",
+]
 
 #: Environment variable through which the batch runner passes a report's table folder.
 TABLES_ENV = "MITRA_TABLES_DIR"
@@ -62,6 +69,17 @@ def neutralise(value: object) -> object:
     return value
 
 
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``frame`` with every text cell (and text index label) neutralised."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    if out.index.dtype == object:
+        out.index = out.index.map(neutralise)
+    return out
+
+
 def write_table(frame: pd.DataFrame, table: str, *, report: str = "interactive") -> Path:
     """Write ``frame`` (no index) to ``<tables_dir>/<table>.csv`` atomically; return the path.
 
@@ -77,10 +95,7 @@ def write_table(frame: pd.DataFrame, table: str, *, report: str = "interactive")
     _check_name(table, "table name")
     folder = tables_dir(report)
     folder.mkdir(parents=True, exist_ok=True)
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
+    out = neutralise_frame(frame)
     path = folder / f"{table}.csv"
     tmp = folder / f".{table}.csv.tmp-{os.getpid()}"
     try:

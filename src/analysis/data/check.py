@@ -352,11 +352,17 @@ class DataCheck:
         """Write CSV tables, ``summary.md`` and ``manifest.json`` atomically; return the folder."""
         if not self.tables:
             self.build()
+        # Imported tables carry user text (sources, notes): a cell such as "=HYPERLINK(...)"
+        # must not become a live formula when the CSV is opened in a spreadsheet.
+        from analysis.tables import neutralise_frame
+
         out = Path(out) if out is not None else paths.REPORTS / "data-check"
         with atomic_dir(out) as tmp:
             for name, table in self.tables.items():
                 index = name.startswith("coverage") or name == "partner_panel_fy"
-                table.to_csv(tmp / f"{name}.csv", index=index, lineterminator="\n")
+                neutralise_frame(table).to_csv(
+                    tmp / f"{name}.csv", index=index, lineterminator="\n"
+                )
             (tmp / "summary.md").write_text(self.summary().as_markdown())
             write_json(
                 tmp / "manifest.json",

@@ -74,6 +74,19 @@ def _columns(smap: SectorMap) -> tuple[Column, ...]:
     )
 
 
+def _is_iso_day(text: str) -> bool:
+    import datetime as dt
+    import re
+
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_realisation_table(
     path: str | Path,
     *,
@@ -108,6 +121,14 @@ def read_realisation_table(
     path = Path(path)
     smap = sector_map or load_sector_map()
     label = str(path)
+    if published is not None and not _is_iso_day(published):
+        raise DataValidationError(
+            label,
+            "release date is not an ISO date",
+            column="published",
+            value=published,
+            expected="YYYY-MM-DD, a real calendar date (e.g. 2025-01-31)",
+        )
     raw = read_table(
         path,
         _columns(smap),
