@@ -78,15 +78,26 @@ class ParamsError(MitraError, ValueError):
         The top-level parameter, if the fault sits in one.
     path
         The full path to the fault inside it (``ranking_weights.presense``).
+    line
+        The line in the file, where known (faults found while reading the YAML).
     """
 
     def __init__(
-        self, source: str, key: str | None, problem: str, *, path: str | None = None
+        self,
+        source: str,
+        key: str | None,
+        problem: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
     ) -> None:
         self.source = source
         self.key = key
         self.path = path or key
-        where = f"{source}: key '{self.path}'" if self.path else source
+        self.line = line
+        where = source + (f", line {line}" if line is not None else "")
+        if self.path:
+            where += f"{',' if line is not None else ':'} key '{self.path}'"
         super().__init__(f"{where}: {problem}")
 
 
@@ -561,10 +572,7 @@ def read_params_file(path: str | Path) -> dict[str, object]:
     try:
         data = load_yaml(path, label)
     except YamlError as exc:
-        problem = str(exc).removeprefix(label).lstrip(":, ")
-        err = ParamsError(label, None, problem)
-        err.line = exc.line  # type: ignore[attr-defined]
-        raise err from None
+        raise ParamsError(label, exc.key, exc.problem, line=exc.line) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

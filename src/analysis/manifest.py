@@ -178,7 +178,8 @@ class RunLock:
     """An exclusive lock on one run id, held while a batch writes into its folder.
 
     The lock is an ``flock`` on ``reports/.<run-id>.lock``: the operating system releases it
-    when the holder exits, however it exits, so a crashed batch never leaves a stale lock.
+    when the holder exits, however it exits, so a crashed batch never leaves a stale lock
+    (the file itself is removed on a normal release).
     A second batch on the same run id is refused at once with the holder's pid.
     """
 
@@ -192,16 +193,25 @@ class RunLock:
         import fcntl
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                raise RunLockedError(
+                    f"run '{self.run_id}' is being written by another mitra batch (pid "
+                    f"{holder}); wait for it to finish, or choose another --run-id"
+                ) from None
+            # The holder before us deletes the file when it is done: if we locked a file
+            # that is no longer at the path, try again on the one that is.
+            try:
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
             os.close(fd)
-            raise RunLockedError(
-                f"run '{self.run_id}' is being written by another mitra batch (pid {holder}); "
-                "wait for it to finish, or choose another --run-id"
-            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
@@ -211,7 +221,7 @@ class RunLock:
         """Release the lock (also released by the operating system at exit)."""
         if self._fd is not None:
             with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
+                self.path.unlink()  # while still holding the lock (see acquire)
             os.close(self._fd)
             self._fd = None
 

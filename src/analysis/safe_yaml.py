@@ -47,6 +47,7 @@ class YamlError(MitraError, ValueError):
         self.source = source
         self.line = line
         self.key = key
+        self.problem = problem
         where = source
         if line is not None:
             where += f", line {line}"
