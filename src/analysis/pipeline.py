@@ -8,7 +8,16 @@ versions and git commit; ``reports/<run-id>/index.html`` links every report with
 
 Failure handling (the problems papermill users keep hitting, solved once):
 
-- Parameters are validated for every job before any kernel starts (:mod:`analysis.params`).
+- Parameters are validated for every job before any kernel starts (:mod:`analysis.config`),
+  and so are the run id and report names (one rule, :func:`analysis.paths.safe_name`;
+  resolved paths must stay under ``reports/``), the raw data's hashes and provenance, and
+  the free disk space (:func:`preflight`).
+- One batch at a time writes a run (:class:`analysis.manifest.RunLock`); a second on the
+  same run id is refused. A damaged manifest is a clear error naming the file;
+  ``rebuild_manifest=True`` recovers it from the executed notebooks.
+- The manifest is written before the first kernel starts and after every report, unfinished
+  reports marked ``pending``. SIGINT/SIGTERM stop the batch within seconds, stop every worker
+  and kernel (:mod:`analysis.interrupts`) and mark unfinished reports ``interrupted``.
 - Start-up failures (ZMQ port in use, kernel not answering in time, kernel dead before the
   first cell) are retried up to ``retries`` times; errors raised by the notebook's own code
   are not retried.
@@ -16,7 +25,8 @@ Failure handling (the problems papermill users keep hitting, solved once):
   as ``<name>.failed.ipynb`` (and ``.failed.html``) and marked failed in the manifest and
   index; the last good ``<name>.ipynb``/``.html`` is never overwritten by a failure.
   Every file is written through a temporary sibling and ``os.replace``.
-- ``only_failed=True`` reruns just the failed reports of an existing run.
+- ``only_failed=True`` reruns just the reports of an existing run that are not ok (failed,
+  interrupted or pending).
 
 Jobs run in local processes by default, or on a dask.distributed cluster through its
 ``concurrent.futures``-compatible executor (``scheduler="tcp://..."`` or a ``Client``).
