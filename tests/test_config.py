@@ -116,7 +116,7 @@ def test_a_misspelt_weight_names_the_allowed_keys_before_any_kernel(tmp_path):
     with pytest.raises(ParamsError) as info:
         run_batch(jobs, run_id="never", reports_dir=tmp_path / "r", progress=False)
     msg = str(info.value)
-    assert "weights.yaml: key 'ranking_weights.presense'" in msg
+    assert "weights.yaml, line 1, key 'ranking_weights.presense'" in msg
     for allowed in ("capacity", "presence", "ties", "pma_in_idn"):
         assert f"'{allowed}'" in msg
     assert not (tmp_path / "r" / "never").exists()
@@ -251,3 +251,20 @@ def test_cli_version_and_negative_retries(capsys):
         main(["batch", "--retries", "-1"])
     assert info.value.code == 2
     assert "--retries" in capsys.readouterr().err
+
+
+def test_weight_keys_cover_every_indicator_and_pillar_the_ranking_builds(ledger):
+    # ranking_weights is validated against the vocabulary; a new indicator must be added
+    # there too, or a user could not weight it.
+    import pandas as pd
+
+    from analysis.indicators import build_indicators
+    from analysis.vocab import RANKING_INDICATORS, RANKING_PILLARS, REPORT_SECTORS
+
+    potential = pd.DataFrame(
+        {"partner_iso3": ["SGP"], "untapped_usd_m": [1.0], "untapped_at_least_usd_m": [1.0]}
+    ).assign(year=2024)
+    for sector in REPORT_SECTORS:
+        _, _, meta = build_indicators(ledger, sector, 2024, potential=potential)
+        assert set(meta.index) <= set(RANKING_INDICATORS), sector
+        assert set(meta["pillar"]) <= set(RANKING_PILLARS), sector

@@ -19,6 +19,7 @@ vocabulary and the data layer's sector map, never a model.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -483,17 +484,25 @@ def _problem(err: Mapping[str, Any]) -> str:
     return f"{err['msg']} (got {value!r})"
 
 
-def _raise_first(exc: ValidationError, origin: Mapping[str, str], default: str) -> None:
+def _raise_first(
+    exc: ValidationError,
+    origin: Mapping[str, str],
+    default: str,
+    lines: Mapping[str, int] | None = None,
+) -> None:
     err = exc.errors(include_url=False)[0]
     loc = tuple(err["loc"])
     key = str(loc[0]) if loc else None
     source = origin.get(key, default) if key else default
+    line = (lines or {}).get(key) if key else None
     if not loc and err["type"] == "value_error":
         # A cross-field rule: "<key>: <problem>".
         text = str((err.get("ctx") or {}).get("error", err["msg"]))
         key, _, problem = text.partition(": ")
         raise ParamsError(origin.get(key, default), key, problem) from None
-    raise ParamsError(source, key, _problem(err), path=_loc_text(loc) or None) from None
+    raise ParamsError(
+        source, key, _problem(err), path=_loc_text(loc) or None, line=line
+    ) from None
 
 
 def scenario_problem(value: object) -> str | None:
@@ -531,7 +540,8 @@ def validate_params(
         try:
             Params.model_validate(layer, context={"partial": True})
         except ValidationError as exc:
-            _raise_first(exc, dict.fromkeys(layer, source), source)
+            lines = getattr(mapping, "lines", None)
+            _raise_first(exc, dict.fromkeys(layer, source), source, lines)
         merged.update(layer)
         origin.update(dict.fromkeys(layer, source))
     try:
@@ -558,6 +568,24 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+class _FileLayer(dict):
+    """A params file's mapping, with the line of each top-level key (for messages)."""
+
+    lines: dict[str, int]
+
+
+def _key_lines(path: Path) -> dict[str, int]:
+    import re
+
+    lines: dict[str, int] = {}
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        for n, text in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+            m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\s*:", text)
+            if m:
+                lines.setdefault(m.group(1), n)
+    return lines
+
+
 def read_params_file(path: str | Path) -> dict[str, object]:
     """Read one YAML params file safely (an empty file is an empty mapping).
 
@@ -574,12 +602,14 @@ def read_params_file(path: str | Path) -> dict[str, object]:
     except YamlError as exc:
         raise ParamsError(label, exc.key, exc.problem, line=exc.line) from None
     if data is None:
-        return {}
+        data = {}
     if not isinstance(data, dict):
         raise ParamsError(
             label, None, f"expected a mapping of key: value, got {type(data).__name__}"
         )
-    return data
+    layer = _FileLayer(data)
+    layer.lines = _key_lines(path)
+    return layer
 
 
 def resolve_params_file(name: str | Path) -> Path:
