@@ -500,9 +500,7 @@ def _raise_first(
         text = str((err.get("ctx") or {}).get("error", err["msg"]))
         key, _, problem = text.partition(": ")
         raise ParamsError(origin.get(key, default), key, problem) from None
-    raise ParamsError(
-        source, key, _problem(err), path=_loc_text(loc) or None, line=line
-    ) from None
+    raise ParamsError(source, key, _problem(err), path=_loc_text(loc) or None, line=line) from None
 
 
 def scenario_problem(value: object) -> str | None:
