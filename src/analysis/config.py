@@ -474,7 +474,7 @@ def _problem(err: Mapping[str, Any]) -> str:
         limit = next(iter(ctx.values()), "?")
         return f"out of range: must be {bounds[kind]} {limit} (got {value!r})"
     if kind == "missing":
-        return "missing; this mapping needs it"
+        return f"missing key {loc[-1]!r}; this mapping needs it"
     if kind in ("too_short", "string_too_short"):
         return f"too short or empty (got {value!r})"
     if kind == "too_long":

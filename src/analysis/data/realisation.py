@@ -67,7 +67,9 @@ def _columns(smap: SectorMap) -> tuple[Column, ...]:
             expected="an Indonesian province name (e.g. Jawa Barat, DKI Jakarta) or "
             "ISO 3166-2:ID code (ID-JB)",
         ),
-        Column("value", "amount"),
+        # 1e12 of any unit is beyond any real realisation figure (Indonesia's yearly total
+        # is about 1.7e9 Rp million): a larger value is a typo or a hostile file.
+        Column("value", "amount", bounds=(0, 1e12)),
         Column("unit", check=lambda s: s in UNITS, expected="one of " + ", ".join(UNITS)),
         Column("projects", "int", required=False, nullable=True, bounds=(0, 10**9)),
         Column("source", required=False, nullable=True),

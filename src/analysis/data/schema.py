@@ -17,7 +17,8 @@ The accepted format, stated once (files come from users, so nothing else is gues
 - **Numbers** plain: optional sign, digits, ``.`` as decimal point, optional exponent
   (``1234.5``, ``-0.5``, ``1.2e3``). No thousands separators, spaces or underscores
   (``1,234``, ``1 234``, ``1_234`` are errors); finite and at most :data:`MAX_MAGNITUDE`
-  in absolute value (so no later unit conversion can overflow).
+  in absolute value (so no later unit conversion can overflow); a column may bound it
+  further (the import format's ``value``: at most 1e12 in its unit).
 - **Dates** ISO 8601: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, a real calendar date.
 """
 
@@ -42,8 +43,9 @@ _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 #: Longest text accepted in one cell (the longest shipped note is under 600 characters).
 MAX_FIELD_CHARS = 10_000
-#: Largest absolute number accepted in any numeric cell, in the published unit.
-MAX_MAGNITUDE = 1e12
+#: Largest absolute number accepted in any numeric cell, in the file's unit: far above any
+#: real figure (world GDP is about 1e14 US$), far below where a unit conversion overflows.
+MAX_MAGNITUDE = 1e18
 
 
 @dataclass(frozen=True)
