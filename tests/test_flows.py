@@ -310,7 +310,10 @@ def test_gap_to_published_targets(ledger):
             {"name": "x", "uplifts": [{"sector": "steel", "from": 2026, "to": 2027, "pct": 3}]},
             "unknown sector",
         ),
-        ({"name": "x", "shocks": [{"sector": "all", "year": 2026, "pct": "5%"}]}, "expected number"),
+        (
+            {"name": "x", "shocks": [{"sector": "all", "year": 2026, "pct": "5%"}]},
+            "expected number",
+        ),
         ({"name": "x", "shocks": [{"sector": "all", "year": 2026, "pct": -150}]}, "> -100"),
         (
             {

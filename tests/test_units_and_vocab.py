@@ -104,7 +104,8 @@ def test_provenance_lists_every_data_file_with_a_matching_hash():
     files = sorted(
         p.relative_to(ROOT / "data").as_posix()
         for sub in ("raw", "examples")
-        for p in (ROOT / "data" / sub).rglob("*.csv")
+        for pattern in ("*.csv", "*.csv.gz")  # large raw files are stored gzip-compressed
+        for p in (ROOT / "data" / sub).rglob(pattern)
     )
     assert sorted(table["file"]) == files
     for row in table.itertuples():

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.ledger import Ledger
-from analysis.data.raw import load_facts
+from analysis.data.panel import CANDIDATES, PartnerPanel, load_panel
 
 __all__ = ["SECTOR_EXPORTS", "build_indicators"]
 
@@ -43,14 +43,11 @@ class Indicator:
 
 
 def _latest(
-    facts: pd.DataFrame, indicator: str, partners: Sequence[str], end_year: int
+    panel: PartnerPanel, indicator: str, partners: Sequence[str], end_year: int
 ) -> tuple[pd.Series, pd.Series]:
-    sub = facts[facts["indicator"] == indicator].copy()
-    sub["value"] = pd.to_numeric(sub["value"], errors="coerce")
-    sub["year"] = pd.to_numeric(sub["year"], errors="coerce")
-    sub = sub.dropna(subset=["value", "year"])
-    sub = sub[sub["year"] <= end_year].sort_values(["iso3", "year"])
-    last = sub.groupby("iso3").tail(1).set_index("iso3")
+    """Latest value up to ``end_year`` per partner from the partner panel (catalogue unit)."""
+    known = [p for p in partners if p in set(panel.economies)]
+    last = panel.latest(indicator, known, max_year=end_year).set_index("iso3")
     return (
         last["value"].reindex(partners).astype(float),
         last["year"].reindex(partners).astype(float),
@@ -75,12 +72,12 @@ def build_indicators(
     """
     from analysis.partners import agreements_in_force, partner_covariates
 
-    facts = load_facts("raw/partners/indicators.csv")
-    candidates = sorted(set(facts["iso3"]) - {"IDN"}) if partners is None else list(partners)
+    facts = load_panel()
+    candidates = sorted(CANDIDATES) if partners is None else list(partners)
     cols: dict[str, pd.Series] = {}
     years: dict[str, pd.Series] = {}
     inds: list[Indicator] = []
-    src_facts = "data/raw/partners/indicators.csv (publisher per row)"
+    src_facts = "partner panel (analysis.data.panel; source per cell)"
 
     def add(ind: Indicator, values: pd.Series, yrs: pd.Series | float) -> None:
         cols[ind.code] = values.reindex(candidates).astype(float)

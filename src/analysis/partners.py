@@ -2,15 +2,15 @@
 
 Covariates, each with its source:
 
-- ``gdp_usd_bn``, ``gdp_growth_pct``: partner facts in ``data/raw/partners/indicators.csv``
-  (publisher per row); a partner-year without a published figure stays missing.
+- ``gdp_usd_bn``, ``gdp_growth_pct``: the partner panel (:mod:`analysis.data.panel`: WDI,
+  IMF WEO for Taiwan, one conflict rule); a partner-year without a value stays missing.
 - ``distance_km``: great-circle distance between capitals (haversine, mean Earth radius
   6,371 km) from the capital coordinates shipped by the ``countryinfo`` package (MIT).
 - ``same_subregion``: the partner is in Indonesia's UN M49 sub-region (South-eastern Asia),
   from ``countryinfo``.
 - ``agreement``: a bilateral or bloc agreement in force for Indonesia for at least half of the
-  year (entry into force on or before 1 July), from ``data/raw/partners/agreements_eif.csv``.
-  Dates marked NOT FOUND / NOT CONFIRMED / NOT IN FORCE count as not in force (listed).
+  year (in force on 1 July), from :mod:`analysis.data.agreements` (one rule for uncertain
+  and missing dates, documented there).
 
 The application fits PMA from each partner (US$ million, full year, from the ledger) on these
 covariates with year effects (explicit dummies, so their uncertainty reaches the
@@ -23,7 +23,6 @@ move across what censoring allows.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -31,8 +30,9 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from analysis.data.agreements import agreements_table, load_agreements
 from analysis.data.ledger import Ledger
-from analysis.data.raw import load_facts
+from analysis.data.panel import CANDIDATES, load_panel
 from analysis.gravity import AssumedCoef, GravityError, GravityResult, fit_gravity
 from analysis.summary import Summary
 from analysis.vocab import GRAVITY_TERMS
@@ -41,7 +41,6 @@ __all__ = ["IndonesiaGravity", "fit_indonesia_gravity", "partner_covariates"]
 
 EARTH_RADIUS_KM = 6371.0
 TERMS = GRAVITY_TERMS  # declared once, in the vocabulary (configuration validates against it)
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 
 @cache
@@ -66,69 +65,61 @@ def _haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def agreements_in_force(root=None) -> pd.DataFrame:
-    """Partner, agreement, entry-into-force date for Indonesia (parsed), or why not counted."""
-    eif = load_facts("raw/partners/agreements_eif.csv", root)
+    """Partner, agreement and entry-into-force date for Indonesia (thin alias).
+
+    Kept for callers of the old interface; the rule lives in
+    :mod:`analysis.data.agreements` (one row per member of each agreement).
+    """
     rows = []
-    for r in eif.itertuples(index=False):
-        text = str(r.in_force_for_indonesia)
-        m = _DATE.match(text)
-        counted = bool(m) and not re.search(r"NOT (FOUND|CONFIRMED|IN FORCE)", text)
-        date = None
-        if counted and m:
-            date = pd.Timestamp(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
-        for iso in str(r.members_iso3).split():
-            if iso == "IDN":
-                continue
+    for a in load_agreements(root):
+        for iso in a.members:
             rows.append(
                 {
                     "partner_iso3": iso,
-                    "agreement": r.agreement,
-                    "in_force": date,
-                    "counted": counted,
-                    "why_not": "" if counted else f"entry into force: {text}",
-                    "source": r.source_url,
+                    "agreement": a.name,
+                    "in_force": pd.Timestamp(a.in_force_from) if a.in_force_from else None,
+                    "counted": a.in_force_from is not None,
+                    "why_not": "" if a.in_force_from else f"entry into force: {a.text}",
+                    "flags": ";".join(a.flags),
+                    "source": a.source,
                 }
             )
     return pd.DataFrame(rows)
 
 
 def partner_covariates(partners: Sequence[str], years: Sequence[int], root=None) -> pd.DataFrame:
-    """One row per (partner, year) with the covariates and their sources."""
-    ind = load_facts("raw/partners/indicators.csv", root)
-    ind = ind[ind["indicator"].isin(["gdp_usd", "gdp_growth_pct"])].copy()
-    ind["value"] = pd.to_numeric(ind["value"], errors="coerce")
-    ind["year"] = pd.to_numeric(ind["year"], errors="coerce")
-    # Several publishers may give one partner-year: keep the first listed (file order), and
-    # say so in the sources column.
-    ind = ind.drop_duplicates(["iso3", "indicator", "year"], keep="first")
-    gdp = ind.pivot(index=["iso3", "year"], columns="indicator", values="value")
-    src = ind.pivot(index=["iso3", "year"], columns="indicator", values="source_url")
-    agree = agreements_in_force(root)
+    """One row per (partner, year) with the covariates and their sources.
+
+    GDP (US$ billion, current) and real growth come from the partner panel
+    (:func:`analysis.data.panel.load_panel`) for every year; agreements from
+    :func:`analysis.data.agreements.agreements_table` (in force on 1 July).
+    """
+    panel = load_panel(root)
+    partners = list(partners)
+    years = [int(y) for y in years]
+    known = set(panel.economies)
+    agree = agreements_table(partners, years, root) if partners and years else None
     jakarta = _capital("IDN")
     rows = []
     for p in partners:
         cap = _capital(p)
         dist = _haversine(jakarta[:2], cap[:2]) if cap and jakarta else np.nan
         sub = float(cap[2] == jakarta[2]) if cap and jakarta else np.nan
-        mine = agree[(agree["partner_iso3"] == p) & agree["counted"]]
         for y in years:
-            key = (p, y)
-            g = gdp.loc[key] if key in gdp.index else None
-            cutoff = pd.Timestamp(y, 7, 1)
-            active = mine[mine["in_force"] <= cutoff]
+            gdp = panel.cell("gdp_usd", p, y) if p in known else None
+            growth = panel.value("gdp_growth_pct", p, y) if p in known else np.nan
+            mine = agree[(agree["iso3"] == p) & (agree["year"] == y) & agree["in_force"]]
             rows.append(
                 {
                     "partner_iso3": p,
-                    "year": int(y),
-                    "gdp_usd_bn": float(g.get("gdp_usd", np.nan)) if g is not None else np.nan,
-                    "gdp_growth_pct": float(g.get("gdp_growth_pct", np.nan))
-                    if g is not None
-                    else np.nan,
+                    "year": y,
+                    "gdp_usd_bn": float(gdp["value"]) if gdp is not None else np.nan,
+                    "gdp_growth_pct": growth,
                     "distance_km": dist,
                     "same_subregion": sub,
-                    "agreement": float(len(active) > 0),
-                    "agreements": "; ".join(active["agreement"]),
-                    "gdp_source": str(src.loc[key].get("gdp_usd", "")) if key in src.index else "",
+                    "agreement": float(len(mine) > 0),
+                    "agreements": "; ".join(mine["agreement"]),
+                    "gdp_source": str(gdp["source"]) if gdp is not None else "",
                 }
             )
     out = pd.DataFrame(rows)
@@ -197,10 +188,10 @@ def fit_indonesia_gravity(
         t: AssumedCoef(float(a["value"]), str(a["citation"]))  # type: ignore[arg-type]
         for t, a in (assumed or {}).items()
     }
-    ind = load_facts("raw/partners/indicators.csv")
-    all_partners = sorted(set(ind["iso3"]) - {"IDN"})
+    all_partners = sorted(CANDIDATES)
     panel_pma = ledger.partner_panel(all_partners, periods=["FY"])
-    gdp_years = set(pd.to_numeric(ind.loc[ind["indicator"] == "gdp_usd", "year"]).astype(int))
+    gdp = load_panel().frame
+    gdp_years = set(gdp.loc[gdp["indicator"] == "gdp_usd", "year"].astype(int))
     if years is None:
         years = sorted(set(panel_pma["year"]) & gdp_years)
     cov = partner_covariates(all_partners, years)
