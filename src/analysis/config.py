@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -278,9 +278,6 @@ class Params(_Strict):
     _files: tuple[str, ...] = PrivateAttr(default=())
     _keys: frozenset[str] | None = PrivateAttr(default=None)
 
-    #: Cross-field rules: (key blamed, rule); checked on the merged set, not on one layer.
-    CROSS_CHECKS: ClassVar[tuple[str, ...]] = ("end_year >= start_year",)
-
     @model_validator(mode="after")
     def _cross(self, info: ValidationInfo) -> Params:
         if not (info.context or {}).get("partial"):
@@ -289,7 +286,11 @@ class Params(_Strict):
         return self
 
     def cross_problems(self, present: Iterable[str]) -> list[tuple[str, str]]:
-        """Problems between keys (only among ``present`` ones): ``[(key, problem)]``."""
+        """Problems between keys (only among ``present`` ones): ``[(key, problem)]``.
+
+        Checked on the merged set of layers, never on one layer alone (a sector file may
+        move ``start_year`` past base.yaml's ``end_year`` and set a new one).
+        """
         present = set(present)
         out = []
         if {"start_year", "end_year"} <= present and self.end_year < self.start_year:

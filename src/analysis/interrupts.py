@@ -136,7 +136,9 @@ def remove_partial_files(run_dir: Path) -> list[str]:
     import shutil
 
     removed = []
-    patterns = (".*.running-*", ".*.tmp-*", ".*.html.tmp-*", "tables/.*.running-*")
+    # Names used by execute_job (running notebooks, HTML and staged tables) and by
+    # analysis.reports.atomic_write (".<name>.<random>.tmp").
+    patterns = (".*.running-*", ".*.tmp-*", ".*.tmp", "tables/.*.running-*", "logs/.*.tmp")
     for pattern in patterns:
         for p in run_dir.glob(pattern):
             if p.is_dir():
