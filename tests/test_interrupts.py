@@ -217,9 +217,11 @@ def test_second_ctrl_c_forces_a_fast_exit_without_half_written_reports(slow_batc
     t0 = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)
     _wait_for(lambda: "SIGINT received" in _peek(proc), 30, "the first signal to register")
+    t1 = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)
-    _check_stopped(slow_batch, proc, t0)
+    _, elapsed = _check_stopped(slow_batch, proc, t1)
     assert proc.returncode == 130
+    print(f"forced exit {elapsed:.1f} s after the second SIGINT ({t1 - t0:.1f} s after the first)")
     _resume(slow_batch)
 
 

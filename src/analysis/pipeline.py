@@ -169,13 +169,15 @@ def validate_jobs(jobs: Sequence[Job]) -> dict[str, dict[str, object]]:
     # another notebook needs is fine: each notebook receives only the keys it declares.
     known = set().union(*declared_by_nb.values()) | _project_parameters()
     for f in sorted({f for job in jobs for f in job.params_files}):
-        for key in read_params_file(_abs(f)):
+        layer = read_params_file(_abs(f))
+        for key in layer:
             if key not in known:
                 raise ParamsError(
                     f,
                     str(key),
                     "not declared by the parameters cell of any notebook "
                     f"({', '.join(sorted(known))})",
+                    line=getattr(layer, "lines", {}).get(key),
                 )
     out = {}
     for job in jobs:
