@@ -3,8 +3,9 @@
 Exit codes: 0 success (data problems such as conflicts or identity violations are
 *reported*, not fatal); 1 when a report of a batch failed; 2 for a schema, provenance,
 parameter or usage error, or a file that cannot be written, with one line naming the file,
-line and column or the parameter at fault; 130 or 143 when Ctrl-C or SIGTERM stopped a batch
-(its manifest marks the unfinished reports ``interrupted``; ``--only-failed`` completes it).
+line and column or the parameter at fault; 130, 143 or 129 when Ctrl-C, SIGTERM or SIGHUP
+stopped a batch (its manifest marks the unfinished reports ``interrupted``;
+``--only-failed`` completes it).
 No Python traceback reaches the user (``MITRA_DEBUG=1`` shows one for unexpected errors).
 """
 
@@ -108,7 +109,9 @@ def _report_batch(result: object) -> int:
             file=sys.stderr,
         )
     if result.interrupted:
-        return 130 if result.interrupted == "SIGINT" else 143
+        from analysis.interrupts import exit_code
+
+        return exit_code(result.interrupted)
     return 0 if result.ok else 1
 
 

@@ -31,8 +31,10 @@ from types import FrameType
 import psutil
 
 __all__ = [
+    "STOP_SIGNALS",
     "StopSignals",
     "descendants",
+    "exit_code",
     "remove_partial_files",
     "stop_processes",
     "worker_init",
@@ -96,9 +98,18 @@ def worker_init(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
+#: Signals that stop a batch: Ctrl-C, ``kill``, and the terminal closing.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def exit_code(signal_name: str) -> int:
+    """The shell's exit code for a process stopped by ``signal_name`` (128 + number)."""
+    return 128 + signal.Signals[signal_name].value
+
+
 class StopSignals:
-    """Catch SIGINT and SIGTERM in a block: the first sets :attr:`event`, the second calls
-    ``force`` (which should not return).
+    """Catch :data:`STOP_SIGNALS` in a block: the first sets :attr:`event`, the second
+    calls ``force`` (which should not return).
 
     Outside the main thread (where Python cannot install handlers) it does nothing.
     """
@@ -121,7 +132,7 @@ class StopSignals:
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in STOP_SIGNALS:
                 self._saved[sig] = signal.signal(sig, self._handler)
         return self
 

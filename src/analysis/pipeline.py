@@ -585,9 +585,14 @@ def _pool_processes(pool: object) -> list:
     """The worker processes of a local pool (none for a dask executor)."""
     import psutil
 
-    procs = getattr(pool, "_processes", None) or {}
+    if not isinstance(pool, cf.ProcessPoolExecutor):
+        return []
+    # ProcessPoolExecutor keeps its workers in ``_processes`` (pid -> process) in every
+    # CPython since 3.2; without it, this process's multiprocessing children are the pool.
+    procs = getattr(pool, "_processes", None)
+    pids = list(procs) if procs is not None else [p.pid for p in multiprocessing.active_children()]
     out = []
-    for pid in list(procs):
+    for pid in pids:
         with contextlib.suppress(psutil.Error):
             out.append(psutil.Process(pid))
     return out
@@ -758,7 +763,12 @@ def _execute(
     kernel_name: str,
     progress: bool,
 ) -> BatchResult:
-    from analysis.interrupts import StopSignals, remove_partial_files, stop_processes
+    from analysis.interrupts import (
+        StopSignals,
+        exit_code,
+        remove_partial_files,
+        stop_processes,
+    )
 
     specs = [
         {
@@ -828,7 +838,7 @@ def _execute(
             mark_interrupted(signal_name)
             save(final=True)
         print(f"mitra: {signal_name} again: stopped at once", file=sys.stderr, flush=True)
-        os._exit(130 if signal_name == "SIGINT" else 143)
+        os._exit(exit_code(signal_name))
 
     def first(signal_name: str) -> None:
         print(
