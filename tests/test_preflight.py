@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections import namedtuple
 
 import pytest
@@ -75,3 +76,49 @@ def test_unwritable_reports_folder_is_one_line_through_the_cli(tmp_path, monkeyp
     assert rc == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(blocker) in err and "Traceback" not in err
+
+
+def test_ctrl_c_before_any_kernel_is_one_line_exit_130(monkeypatch, capsys):
+    import analysis.cli as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_batch", interrupted)  # _parser() binds it on each main()
+    assert cli.main(["batch", "--set", "textile"]) == 130
+    assert capsys.readouterr().err == "mitra: interrupted\n"
+
+
+def test_unexpected_errors_are_one_line_unless_debugging(monkeypatch, capsys):
+    import analysis.cli as cli
+
+    def broken(args):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(cli, "_batch", broken)
+    monkeypatch.delenv("MITRA_DEBUG", raising=False)
+    assert cli.main(["batch"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: ZeroDivisionError: boom" in err
+    monkeypatch.setenv("MITRA_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["batch"])
+
+
+def test_first_signal_sets_the_stop_event_the_second_forces():
+    import signal
+
+    from analysis.interrupts import StopSignals, exit_code
+
+    seen: list[str] = []
+    forced: list[str] = []
+    with StopSignals(seen.append, forced.append) as stops:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stops.event.wait(5) and stops.signal_name == "SIGINT" and seen == ["SIGINT"]
+        os.kill(os.getpid(), signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while not forced and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert forced == ["SIGTERM"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    assert exit_code("SIGINT") == 130 and exit_code("SIGTERM") == 143
