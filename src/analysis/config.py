@@ -130,6 +130,48 @@ def _rule_sector(code: str) -> str:
     )
 
 
+def _country(code: str) -> str:
+    if not (len(code) == 3 and code.isalpha() and code.isupper() and is_partner_code(code)):
+        raise ValueError(f"expected one ISO 3166 alpha-3 country code such as DEU (got {code!r})")
+    return code
+
+
+def _mapping_rows(file: str) -> list[dict[str, str]]:
+    """Rows of a ``data/mappings`` file (read on use: it is data, not configuration)."""
+    import csv
+
+    path = paths.MAPPINGS / file
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except OSError as exc:
+        raise ValueError(f"cannot read data/mappings/{file} ({exc.strerror or exc})") from None
+
+
+def _priors(value: dict[str, str]) -> dict[str, str]:
+    term_of = {r["prior_id"]: r["term"] for r in _mapping_rows("gravity_priors.csv")}
+    for term, pid in value.items():
+        if pid not in term_of:
+            raise ValueError(
+                f"{term}: unknown prior id {pid!r}; gravity_priors.csv has {list(term_of)}"
+            )
+        if term_of[pid] != term:
+            raise ValueError(f"{term}: prior {pid!r} is for term {term_of[pid]!r}")
+    return value
+
+
+def _hubs(value: list[str]) -> list[str]:
+    ids = {r["iso3"] for r in _mapping_rows("fdi_hubs.csv")}
+    bad = [h for h in value if h not in ids]
+    if bad:
+        raise ValueError(
+            f"hub(s) {bad} not in data/mappings/fdi_hubs.csv (each hub needs a source)"
+        )
+    return value
+
+
+_DEFAULT_HUBS = ("NLD", "GBR", "IRL", "SGP", "CHE", "LUX", "HKG", "VGB", "BMU", "CYM", "MUS")
+
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 PartnerCode = Annotated[str, AfterValidator(_partner)]
 ScenarioYear = Annotated[int, Field(ge=2000, le=2060)]
@@ -268,6 +310,57 @@ class Params(_Strict):
     ranking_draws: int = Field(2000, ge=100, le=200_000, description="Monte Carlo draws")
     ranking_noise: float = Field(
         0.1, ge=0, le=2, allow_inf_nan=False, description="indicator noise (log-scale sd)"
+    )
+    ranking_hub_treatment: Literal["as_is", "discounted", "excluded"] = Field(
+        "as_is",
+        description="hubs' presence and outward-FDI indicators: as_is | discounted | excluded",
+    )
+    ranking_hub_discount: float = Field(
+        0.5, ge=0, le=1, allow_inf_nan=False, description="multiplier of hubs' indicators"
+    )
+    ranking_outliers: Literal["winsorise", "log", "none"] = Field(
+        "winsorise", description="outliers (COINr rule): winsorise | log | none"
+    )
+    # -- gravity study (report 20): priors and hubs are rows of data/mappings files ----------
+    gravity_priors: Annotated[
+        dict[GravityTerm, Annotated[str, Field(min_length=1)]], AfterValidator(_priors)
+    ] = Field(
+        default_factory=lambda: {"agreement": "kox_rojas_romagosa_2020_pta"},
+        description="normal priors for gravity terms: {term: prior id in gravity_priors.csv}",
+    )
+    gravity_hubs: Annotated[list[PartnerCode], AfterValidator(_hubs)] = Field(
+        default_factory=lambda: list(_DEFAULT_HUBS),
+        max_length=300,
+        description="hub economies (rows of data/mappings/fdi_hubs.csv, each with its source)",
+    )
+    gravity_draws: int = Field(
+        1000, ge=100, le=200_000, description="coefficient draws for the potential intervals"
+    )
+    # -- investment flows (report 10): nowcast, reconciliation, views, sector fans -----------
+    nowcast_model: Literal["ratio", "seasonal_naive"] = Field(
+        "ratio", description="nowcast of the partial year: ratio | seasonal_naive"
+    )
+    reconcile_method: Literal["mint", "wls", "ols", "bottom_up"] = Field(
+        "mint", description="PMA + PMDN = total reconciliation: mint | wls | ols | bottom_up"
+    )
+    price_basis: Literal["nominal", "real"] = Field(
+        "nominal", description="prices of the headline view: nominal | real (GDP deflator)"
+    )
+    deflator_base_year: int = Field(
+        2015, ge=2000, le=2050, description="GDP deflator base year (= 100), real view"
+    )
+    usd_rate_year: int = Field(
+        2024, ge=2000, le=2050, description="year whose fx_basis rate converts PMA to US$"
+    )
+    min_fan_points: int = Field(
+        5, ge=3, le=30, description="fewest consecutive usable years for a sector forecast"
+    )
+    # -- partner briefs (report 40) ----------------------------------------------------------
+    partner: Annotated[str, AfterValidator(_country)] = Field(
+        "DEU", description="partner of a brief: ISO 3166 alpha-3 code"
+    )
+    language: Literal["en", "id"] = Field(
+        "en", description="report language: en | id (Bahasa Indonesia)"
     )
     scenario: ScenarioConfig = Field(
         default_factory=lambda: {"name": "no-policy-change"},
