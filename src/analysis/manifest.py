@@ -148,6 +148,7 @@ def rebuild_records(run_dir: str | Path) -> dict[str, dict[str, object]]:
         rec = _record(
             name, str(notebook), params_files, parameters, "failed" if failed else "ok", outputs
         )
+        rec["overrides"] = dict(meta.get("overrides") or {})
         if tables:
             rec["tables"] = [f"tables/{name}/{t.name}" for t in tables]
         records[name] = rec

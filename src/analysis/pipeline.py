@@ -348,6 +348,7 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
         "name": name,
         "notebook": spec["notebook"],
         "params_files": list(spec["params_files"]),  # type: ignore[call-overload]
+        "overrides": dict(spec.get("overrides") or {}),  # type: ignore[call-overload]
         "parameters": spec["parameters"],
         "started_at": _now(),
         "attempts": [],
@@ -413,6 +414,7 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
         "name": name,
         "notebook": spec["notebook"],
         "params_files": list(spec["params_files"]),  # type: ignore[call-overload]
+        "overrides": dict(spec.get("overrides") or {}),  # type: ignore[call-overload]
     }
     if error is None:
         final = run_dir / f"{name}.ipynb"
@@ -607,7 +609,15 @@ def _safe_path(base: Path, name: str, what: str) -> Path:
 
 
 def _job_of(name: str, rec: Mapping[str, object]) -> Job:
-    return Job(str(rec["notebook"]), tuple(rec["params_files"]), name)  # type: ignore[arg-type]
+    overrides = rec.get("overrides") or {}
+    if not isinstance(overrides, Mapping):
+        raise PipelineError(f"report {name!r}: 'overrides' in the manifest is not a mapping")
+    return Job(
+        str(rec["notebook"]),
+        tuple(rec["params_files"]),  # type: ignore[arg-type]
+        name,
+        overrides=dict(overrides),
+    )
 
 
 def _load_previous(manifest_path: Path, rebuild: bool) -> dict[str, dict[str, object]]:
@@ -638,6 +648,7 @@ def _unfinished(spec: Mapping[str, object], status: str, message: str) -> dict[s
         "name": spec["name"],
         "notebook": spec["notebook"],
         "params_files": list(spec["params_files"]),  # type: ignore[call-overload]
+        "overrides": dict(spec.get("overrides") or {}),  # type: ignore[call-overload]
         "parameters": spec["parameters"],
         "status": status,
         "error": {"kind": status, "message": message},
@@ -775,6 +786,7 @@ def _execute(
             "name": j.name,
             "notebook": j.notebook,
             "params_files": j.params_files,
+            "overrides": dict(j.overrides),
             "parameters": parameters[j.name],
             "run_dir": str(run_dir.resolve()),
             "kernel_name": kernel_name,
