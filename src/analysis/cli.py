@@ -296,6 +296,8 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--ci", action="store_true", help="layer params/ci.yaml last (fast)")
     batch.add_argument(
         "--only-failed",
+        "--resume",
+        dest="only_failed",
         action="store_true",
         help="rerun only the reports of --run-id not finished ok (failed or interrupted)",
     )
