@@ -395,7 +395,11 @@ class Params(_Strict):
     # Reading a parameter this set does not cover is an error (see the class docstring).
     def __getattribute__(self, name: str) -> Any:
         if name in type(self).model_fields:
-            keys = object.__getattribute__(self, "__pydantic_private__").get("_keys")
+            try:
+                private = object.__getattribute__(self, "__pydantic_private__") or {}
+            except AttributeError:  # still being built
+                private = {}
+            keys = private.get("_keys")
             if keys is not None and name not in keys:
                 raise AttributeError(
                     f"parameter {name!r} is not declared by this notebook's parameters cell; "
