@@ -33,11 +33,11 @@ data-check: $(STAMP) ## Validate the data and print/write the data-quality repor
 test: $(STAMP) ## Run the whole suite: lint, unit/reference/property/pipeline tests, nbval on committed notebooks.
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+	MITRA_FETCH_CACHE=off $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
 
 notebooks: $(STAMP) ## Sync notebooks from their py:percent scripts, execute, keep only stable outputs.
-	$(BIN)/python -m analysis.notebooks
+	MITRA_FETCH_CACHE=off $(BIN)/python -m analysis.notebooks
 
 lint: $(STAMP) ## Lint with ruff.
 	$(BIN)/ruff check src tests

@@ -13,24 +13,33 @@
 # ---
 
 # %% [markdown]
-# # Investment flows: where they stand, where they are heading, and what a policy changes
+# # Investment flows: this year's nowcast, where flows are heading, and what a policy changes
 #
 # How much foreign (PMA) and domestic (PMDN) investment flows into Indonesia and into this
-# report's sector, what a statistically honest forecast says (models that must beat a naive
-# baseline, intervals that admit the uncertainty), how a policy scenario shifts the path,
-# how far the published targets are, and which partners the foreign money comes from.
+# report's sector; what the partial-year releases say about the current year; what a
+# statistically honest forecast says (models that must beat a naive baseline, PMA + PMDN =
+# total on every path, intervals calibrated on their own backtest record); how a policy
+# scenario shifts the path; and how far the published targets are. All rupiah amounts are
+# **nominal** unless a table or axis says otherwise.
 
 # %% tags=["parameters"]
 run_name: str = "adhoc"  # name of the run (letters, digits, - _ .)
 sector: str = "textile"  # textile | chemical | pharma
 start_year: int = 2015  # first year shown
-end_year: int = 2024  # last year of history used
+end_year: int = 2024  # last year of full-year history used
 horizon: int = 2030  # last forecast year
 fx_basis: str = "apbn"  # exchange-rate basis: apbn | market
 fx_fallback: str = "market"  # basis for years the main one lacks: apbn | market | none
 interpolate: bool = False  # fill interior gaps log-linearly (flagged): true | false
 partners: list = ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"]  # partner ISO3 codes
 scenario: dict = {"name": "no-policy-change"}  # policy scenario (see analysis.scenarios)
+nowcast_model: str = "ratio"  # nowcast of the partial year: ratio | seasonal_naive
+reconcile_method: str = "mint"  # coherence of PMA, PMDN and total: mint | wls | ols | bottom_up
+price_basis: str = "nominal"  # headline prices: nominal | real (GDP deflator)
+deflator_base_year: int = 2015  # year in which the GDP deflator is 100 (real view)
+usd_rate_year: int = 2024  # PMA in US$ at this year's fx_basis rate, for every year
+min_fan_points: int = 5  # fewest consecutive usable years for a sector forecast
+seed: int = 20261127  # random seed of the forecast paths
 
 # %%
 import matplotlib.pyplot as plt
@@ -38,93 +47,134 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis.data import LedgerSettings, build_ledger
-from analysis.flowreport import build_flow_report
 from analysis.params import params_from
+from analysis.plots import plot_quarterly
 from analysis.reports import provenance_summary
+from analysis.studies.flows import gdp_deflator, run_flows, settings_from_params
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 120)
 p = params_from(globals())
 ledger = build_ledger(settings=LedgerSettings(fx_basis=p.fx_basis, fx_fallback=p.fx_fallback_basis))
-report = build_flow_report(ledger, p)
-display(Markdown(
-    f"**Sector:** {p.sector} (ledger sectors: {', '.join(p.sectors)}); **history to** "
-    f"{p.end_year}; **forecast to** {p.horizon}; **scenario:** {report.scenario.name}; "
-    f"**interpolation:** {'ON (flagged)' if p.interpolate else 'off (gaps stay gaps)'}"))
+settings = settings_from_params(p)
+deflator, deflator_note = gdp_deflator(settings.deflator_base_year)
+study = run_flows(ledger, settings, deflator=deflator, deflator_source=deflator_note)
+display(Markdown(study.headline()))
+
+# %% [markdown]
+# ## This year: nowcast from the partial-year releases
+#
+# BKPM publishes realised investment cumulatively (January-March, -June, -September). The
+# full year has been a stable multiple of each partial figure, so the latest partial release
+# pins the current year down far better than an annual model can. Each nowcast below uses
+# only the years before it.
+
+# %%
+display(Markdown(study.nowcast_statement()))
+display(study.nowcast.to_frame()[["series", "info_set", "partial", "median", "lo_80", "hi_80",
+                                  "ratio", "n_years", "used"]].round(3))
+
+# %% [markdown]
+# Out-of-sample record of the nowcasts: every information set, every year where the partial
+# and the full-year figure both exist (APE = absolute percentage error of the full year).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(study.nowcast.accuracy().round(2).to_string(index=False))
 
 # %% [markdown]
 # ## What the data allow
 #
-# Each series is modelled on its last unbroken run of full years. Where that run is too short,
-# the report falls back to the naive or drift baseline, or gives no forecast, and says why.
+# Each national series is modelled on its last unbroken run of full years; the model is the
+# one with the lowest backtest MASE, and a model that does not beat the naive baseline is
+# never chosen.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-overview = report.overview()
-has_data = overview[overview["model"] != "none"]
-print(has_data.drop(columns="why").to_string(index=False))
-
-# %%
-display(has_data[["sector", "measure", "why"]])
-missing = overview[overview["model"] == "none"]
-if len(missing):
-    display(Markdown("No full-year figure published (no forecast): "
-                     + ", ".join(f"{r.sector} {r.measure}" for r in missing.itertuples())))
+display(study.overview())
 
 # %% [markdown]
-# ## Model choice: rolling-origin backtest
+# ## Model choice: rolling-origin backtest, by horizon
 #
-# Every model is re-fitted at each origin and scored on the same 1-3-year-ahead forecasts.
-# MASE below 1 beats the in-sample naive change; a model that does not beat the naive
-# baseline is not chosen. `coverage_80` is how often the 80 % interval held the actual value.
+# Every model is re-fitted at each origin and scored at every horizon up to the one shown.
+# MASE below 1 beats the in-sample naive change. `coverage_80` is how often the 80 % interval
+# held the actual value; where it falls short, the chosen model's intervals are widened by
+# the conformal factor `scale` of its own errors, and `coverage_80_calibrated` is judged
+# leave-one-out (each forecast with the factor the others set). A fit that fails is counted
+# in `failures` and listed below, never dropped silently.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(report.backtests().to_string(index=False))
-
-# %% [markdown]
-# ## National investment: history and forecast
+print(study.backtest_table().round(3).to_string(index=False))
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+display(Markdown(study.coverage_statement()))
+display(study.coverage().round(3))
+if len(study.failures):
+    display(study.failures)
+
+# %% [markdown]
+# ## National investment: history, nowcast and forecast
+#
+# Fans show reconciled, calibrated 80 % and 95 % intervals, in the report's price basis
+# (`price_basis`: nominal unless set to real); the diamond is the nowcast.
+# Hatched bands lie beyond the longest backtested horizon: their widths are extrapolated,
+# not checked against outcomes.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
 for ax, measure in zip(axes, ("total", "pma", "pmdn")):
-    report.forecasts[("all", measure)].plot(ax=ax)
+    study.plot(measure, ax=ax)
 fig.tight_layout()
 plt.show()
 
 # %%
-report.forecasts[("all", "total")].summary()
+# NBVAL_CHECK_OUTPUT
+print(study.coherence_statement())
+
+# %%
+display(study.forecast_table().query("source != 'published' and basis == @p.price_basis").round(0))
+for note in study.notes:
+    display(Markdown(f"- {note}"))
+
+# %% [markdown]
+# ## Prices and currency
+#
+# The national series above are nominal rupiah. The real view divides them by Indonesia's
+# GDP deflator; the US$ view converts PMA at one exchange rate for every year, so a change of
+# rate never moves a forecast.
+
+# %%
+display(Markdown(study.views_statement()))
+views = study.forecast_table()
+display(views[views["series"].eq("pma_usd")].round(0))
+if (views["basis"] == "real").any() and p.price_basis == "nominal":
+    display(views[views["basis"].eq("real") & views["source"].ne("published")].round(0))
+    study.plot("total", basis="real")
+    plt.show()
 
 # %% [markdown]
 # Quarterly figures exist nationally (some derived from cumulative releases, flagged); they
-# show the within-year pattern but the forecasts above are annual.
+# show the within-year pattern the nowcast relies on.
 
 # %%
-from analysis.plots import plot_quarterly
-
-fig = plot_quarterly(report.quarterly(ledger))
+fig = plot_quarterly(study.quarterly(ledger))
 plt.show()
 
 # %% [markdown]
 # ## The sector
 #
-# Sector figures are published irregularly; most series are too short for anything but a
-# baseline. BKPM publishes chemicals and pharmaceuticals as **one** sector.
+# Sector figures are published irregularly. Points flagged `suspect` or `period_uncertain`
+# are excluded from every model and shown as such; a series with fewer consecutive usable
+# years than the minimum gets no forecast, only its data.
+# BKPM publishes chemicals and pharmaceuticals as **one** sector.
 
 # %%
-sector_keys = [k for k in report.forecasts if k[0] != "all"]
-if sector_keys:
-    ncols = min(3, len(sector_keys))
-    nrows = -(-len(sector_keys) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.8 * nrows), squeeze=False)
-    for ax, key in zip(axes.flat, sector_keys):
-        report.forecasts[key].plot(ax=ax)
-    for ax in list(axes.flat)[len(sector_keys):]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    plt.show()
-else:
-    display(Markdown("No full-year figure is published for this sector's series."))
+for sentence in study.sector_series["sentence"]:
+    display(Markdown(f"- {sentence}"))
+display(study.sectors.drop(columns="sources"))
+display(Markdown(study.pooled_statement()))
+if len(study.sector_forecasts):
+    display(study.sector_forecasts.round(0))
 
 # %% [markdown]
 # ## Scenario against baseline
@@ -133,26 +183,26 @@ else:
 # path and its intervals alike.
 
 # %%
-display(Markdown(f"**{report.scenario.name}**: {report.scenario.description or '(no description)'}"))
-display(report.scenario_table())
-res = report.scenarios.get(("all", "total"))
-if res is not None:
-    for note in res.notes:
-        display(Markdown(f"- {note}"))
-    res.plot()
-    plt.show()
+display(Markdown(f"**{study.scenario.name}**: {study.scenario.description or '(no description)'}"))
+display(study.scenario_table())
+res = study.scenarios["total"]
+for note in res.notes:
+    display(Markdown(f"- {note}"))
+res.plot()
+plt.show()
 
 # %% [markdown]
 # ## Gap to the published targets
 #
-# National realised-investment targets (BKPM/President, RPJMN), compared with the scenario's
-# path; `p_reach` is the probability of reaching the target under the forecast's predictive
-# distribution. The Making Indonesia 4.0 roadmap sets output, share and growth targets, not
-# investment amounts: they are listed for context, not compared.
+# Every dated national investment target in the ledger (presidential, BKPM and RPJMN): past
+# ones against the realised figure, future ones against the scenario's reconciled, calibrated
+# paths; `p_reach` is the share of paths at or above the target. The Making Indonesia 4.0
+# roadmap sets output, share and growth targets, not investment amounts: they are listed for
+# context, not compared.
 
 # %%
-display(report.targets)
-display(report.roadmap)
+display(study.targets.drop(columns=["source"]).round(3))
+display(study.roadmap)
 
 # %% [markdown]
 # ## Where the foreign money comes from
@@ -161,13 +211,21 @@ display(report.roadmap)
 # the smallest listed value (`<x%`), and all of them together form the unlisted bucket.
 
 # %%
-display(report.shares.wide())
-report.shares.plot()
+display(study.shares.wide())
+study.shares.plot()
 plt.show()
 
 # %%
-display(report.partner_projection().pivot_table(index="partner_iso3", columns="year",
-                                                 values=["pma_rp_bn", "pma_rp_bn_upper"]).round(0))
+display(study.partner_projection().pivot_table(index="partner_iso3", columns="year",
+                                               values=["pma_rp_bn", "pma_rp_bn_upper"]).round(0))
+
+# %% [markdown]
+# ## Key findings
+
+# %%
+for finding in study.key_findings():
+    display(Markdown(f"- {finding}"))
+paths = study.write_tables()
 
 # %% [markdown]
 # ## Provenance

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Tests never read values a developer downloaded with `mitra data fetch` (data/cache/): the
+# partner panel would prefer them over the committed snapshot. Loader tests pass a cache.
+os.environ["MITRA_FETCH_CACHE"] = "off"
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Reference datasets for validation live beside the checkout, never inside it.

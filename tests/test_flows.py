@@ -286,16 +286,30 @@ def test_national_pma_is_modelled_in_the_currency_it_is_printed_in(ledger):
 # --- targets and scenario validation ------------------------------------------------------
 
 
-def test_gap_to_published_targets(ledger):
-    fc = forecast_flows(
-        build_series(ledger, "all", "total", 2010, 2024), ForecastSettings(horizon_year=2026)
+def test_gap_to_published_targets_uses_the_paths_and_the_realised_figures(ledger):
+    frame = pd.DataFrame(
+        {
+            "year": [2025, 2026],
+            "median": [1.9e6, 2.1e6],
+            "lo_80": [1.8e6, 1.9e6],
+            "hi_80": [2.0e6, 2.3e6],
+        }
     )
-    gap = targets_gap(apply_scenario(fc, Scenario()), ledger.targets)
+    # 10 paths: 7 of them reach the 2025 target of Rp 1,905.6 trillion.
+    draws = np.column_stack([np.r_[np.full(7, 1.95e6), np.full(3, 1.85e6)], np.full(10, 2.1e6)])
+    history = {"total": build_series(ledger, "all", "total", 2010, 2024).values}
+    gap = targets_gap({"total": frame}, {"total": draws}, ledger.targets, history)
     row = gap[gap["year"] == 2025].iloc[0]
     assert row["target_rp_bn"] == pytest.approx(1_905_600)
-    assert 0 <= row["p_reach"] <= 1
+    assert row["status"] == "ahead"
+    assert row["p_reach"] == pytest.approx(0.7)
     assert row["gap_rp_bn"] == pytest.approx(row["target_rp_bn"] - row["median_rp_bn"])
     assert row["source"].startswith("http")
+    past = gap[(gap["year"] == 2018) & (gap["measure"] == "total")].iloc[0]
+    assert past["status"] == "missed"  # Rp 721.3 trillion against a Rp 765 trillion target
+    assert past["realised_rp_bn"] == pytest.approx(721_300)
+    # Targets of measures with no forecast frame and no realised figure stay listed.
+    assert set(gap["measure"]) >= {"total", "pma"}
 
 
 @pytest.mark.parametrize(

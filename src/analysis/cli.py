@@ -18,10 +18,14 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analysis.errors import MitraError
+
+if TYPE_CHECKING:
+    from analysis.data.loaders import FetchCache
 
 __all__ = ["main"]
 
@@ -89,6 +93,75 @@ def _data_check(args: argparse.Namespace) -> int:
             print(report.summary().as_text())
     print(f"\nData check written to {out}/ (summary.md, CSV tables, manifest.json)")
     return 0
+
+
+def _data_fetch(args: argparse.Namespace) -> int:
+    from analysis.data.loaders import FetchCache, refresh, snapshot_vintages
+    from analysis.data.loaders.refresh import SOURCES, resolve_sources
+
+    try:
+        keys = resolve_sources(args.sources)
+    except ValueError as exc:
+        print(f"mitra: error: {exc}", file=sys.stderr)
+        return 2
+    cache = FetchCache(args.cache)
+    if args.offline:
+        print("Offline: nothing downloaded. The partner panel reads the committed snapshot:")
+        vintages = snapshot_vintages()
+        for key in keys:
+            rows = vintages[vintages["source"] == key]
+            files = ", ".join(
+                f"{r.file} (compiled {r.retrieved}; source release {r.release})"
+                for r in rows.itertuples()
+            )
+            print(f"  {SOURCES[key].name}: {files or 'no committed snapshot'}")
+        prov = cache.provenance()
+        for key in keys:
+            got = prov[prov["source"] == key]
+            if len(got):
+                print(
+                    f"  cached {SOURCES[key].name}: {len(got)} response(s) retrieved "
+                    f"{got['retrieved'].max()} in {cache.root} (preferred where newer)"
+                )
+        return 0
+    outcomes = []
+    for key in keys:
+        print(f"Fetching {SOURCES[key].name} ({SOURCES[key].what}) ...", flush=True)
+        [outcome] = refresh([key], cache=cache)
+        outcomes.append(outcome)
+        if outcome.ok:
+            print(f"  {outcome.message()}")
+        else:
+            print(f"mitra: {outcome.message()}", file=sys.stderr)
+    failed = [o.source for o in outcomes if not o.ok]
+    print(f"{len(outcomes) - len(failed)}/{len(outcomes)} source(s) fetched into {cache.root}")
+    if len(failed) < len(outcomes) and not cache.off:
+        _say_panel_effect(cache)
+    return 1 if failed else 0
+
+
+def _say_panel_effect(cache: FetchCache) -> None:
+    """Say how many partner-panel values now come from the fetch cache."""
+    from analysis.data.loaders import FetchCache
+    from analysis.data.panel import build_panel, fetched_values
+
+    used = FetchCache()
+    if used.off:
+        print("The partner panel ignores the fetch cache (MITRA_FETCH_CACHE=off).")
+        return
+    if Path(cache.root).resolve() != Path(used.root).resolve():
+        print(f"The partner panel reads {used.root}, not {cache.root}: it is unchanged.")
+        return
+    panel = build_panel(fetched=fetched_values())
+    flags = panel.frame["flags"].str.split(";")
+    fetched = flags.map(lambda f: "fetched" in f)
+    derived = flags.map(lambda f: "derived" in f)
+    print(
+        f"Partner panel: {int((fetched & ~derived).sum())} of {len(panel.frame)} values now "
+        f"come from fetched data (flag 'fetched'; {int((fetched & derived).sum())} more are "
+        "derived from them); where a fetched value and the snapshot differ, both are in "
+        "the panel's conflicts with the deciding rule."
+    )
 
 
 def _report_batch(result: object) -> int:
@@ -203,7 +276,7 @@ def _parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {_version()}", help="show the version"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    data = sub.add_parser("data", help="The investment ledger.")
+    data = sub.add_parser("data", help="The investment ledger and the partner data.")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     check = data_sub.add_parser(
         "check",
@@ -246,6 +319,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("-q", "--quiet", action="store_true", help="do not print the tables")
     check.set_defaults(func=_data_check)
+
+    fetch = data_sub.add_parser(
+        "fetch",
+        help="Download World Bank WDI, IMF (WEO, DIP) and UN Comtrade data into the local "
+        "cache (data/cache/); --offline reports the committed snapshot instead.",
+    )
+    fetch.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="wdi, weo, dip, comtrade, imf (= weo dip) or all (default: all)",
+    )
+    fetch.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not touch the network; say which committed snapshot (and cache) is used",
+    )
+    fetch.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="cache folder (default: $MITRA_FETCH_CACHE or data/cache)",
+    )
+    fetch.set_defaults(func=_data_fetch)
 
     run = sub.add_parser(
         "run",

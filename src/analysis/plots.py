@@ -23,6 +23,7 @@ __all__ = [
     "plot_coverage",
     "plot_drivers",
     "plot_fan",
+    "plot_flow_fan",
     "plot_fy_totals",
     "plot_partner_panel",
     "plot_partner_shares",
@@ -210,6 +211,96 @@ def plot_fan(forecast, ax: Axes | None = None) -> Figure:
         ax.set_ylabel(s.unit)
         ax.legend(loc="upper left")
         ax.xaxis.get_major_locator().set_params(integer=True)
+    return fig
+
+
+def plot_flow_fan(
+    study, measure: str = "total", basis: str = "nominal", ax: Axes | None = None
+) -> Figure:
+    """Fan chart of one national series of a :class:`~analysis.studies.flows.FlowStudy`.
+
+    Published history as dots, the nowcast as a diamond with its 80 % interval, the
+    reconciled median and calibrated 80 %/95 % bands. Years beyond the longest backtested
+    horizon are hatched and labelled: their calibration is extrapolated, not checked.
+    """
+    fig, ax = _axes(ax)
+    v = study.views
+    v = v[(v["series"] == measure) & (v["basis"] == basis)].sort_values("year")
+    if v.empty:
+        raise ValueError(f"no {basis} view of {measure!r} in this study")
+    unit = str(v["unit"].iloc[0])
+    if unit.startswith("Rp billion"):
+        # Readers think in Rp trillion; the tables keep Rp billion (the ledger's unit).
+        cols = ["median", "lo_80", "hi_80", "lo_95", "hi_95"]
+        v = v.assign(**{c: v[c] / 1000 for c in cols})
+        unit = "Rp trillion" + unit[len("Rp billion") :]
+    hist = v[v["source"] == "published"]
+    fut = v[v["source"] != "published"]
+    with mitra_style():
+        ax.plot(
+            hist["year"],
+            hist["median"],
+            "o-",
+            color=COLORS["total"],
+            ms=4,
+            lw=1,
+            label="published",
+        )
+        checked = fut[fut["backtested"].astype(bool)]
+        beyond = fut[~fut["backtested"].astype(bool)]
+        # Bands of the checked part end where the unchecked part starts, so they join.
+        for level, alpha in (("95", 0.15), ("80", 0.3)):
+            ax.fill_between(
+                checked["year"],
+                checked[f"lo_{level}"],
+                checked[f"hi_{level}"],
+                color=COLORS["pma"],
+                alpha=alpha,
+                lw=0,
+                label=f"{level} % interval (calibrated)",
+            )
+            if len(beyond):
+                joined = pd.concat([checked.tail(1), beyond])
+                ax.fill_between(
+                    joined["year"],
+                    joined[f"lo_{level}"],
+                    joined[f"hi_{level}"],
+                    facecolor="none",
+                    edgecolor=COLORS["pma"],
+                    alpha=alpha + 0.3,
+                    hatch="//",
+                    lw=0,
+                    label="beyond the backtested horizon" if level == "80" else None,
+                )
+        anchor = hist.tail(1)
+        line = pd.concat([anchor, fut])
+        ax.plot(
+            line["year"], line["median"], "--", color=COLORS["pma"], label="median (reconciled)"
+        )
+        now = fut[fut["source"] == "nowcast"]
+        if len(now):
+            ax.errorbar(
+                now["year"],
+                now["median"],
+                yerr=[now["median"] - now["lo_80"], now["hi_80"] - now["median"]],
+                fmt="D",
+                color=COLORS["bound"],
+                ms=6,
+                capsize=3,
+                label="nowcast from the partial year (80 %)",
+            )
+        names = {"total": "Total", "pma": "Foreign (PMA)", "pmdn": "Domestic (PMDN)"}
+        ax.set_title(f"{names.get(measure, measure)}: nowcast and forecast")
+        ax.set_ylabel(unit)
+        ax.legend(loc="upper left", fontsize=7)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        fig.text(
+            0.01,
+            0.0,
+            "Source: BKPM realisation releases (ledger); forecasts: Mitra.",
+            fontsize=7,
+            color="#666666",
+        )
     return fig
 
 

@@ -42,7 +42,7 @@ import pandas as pd
 
 from analysis.config import scenario_problem as _config_scenario_problem
 from analysis.data.ledger import Ledger
-from analysis.flows import FlowForecast, prob_at_least
+from analysis.flows import FlowForecast
 from analysis.summary import Summary
 from analysis.vocab import SECTOR_FOCUS
 
@@ -369,7 +369,8 @@ def apply_scenario(
     comp["factor"] = comp["uplift"] * comp["shock"] * comp["agreement"]
     path = forecast.forecast.copy()
     for col in path.columns:
-        if col != "year":
+        # Levels only: the year, the source label and the backtested flag are not amounts.
+        if col == "median" or col.startswith(("lo_", "hi_")):
             path[col] = path[col].to_numpy() * comp["factor"].to_numpy()
     if scenario.agreements:
         path["median_low"] = (
@@ -388,42 +389,75 @@ def apply_scenario(
 # --- targets -------------------------------------------------------------------------------
 
 
-def targets_gap(result: ScenarioResult, targets: pd.DataFrame) -> pd.DataFrame:
-    """Gap between the scenario path and published national investment targets.
+def targets_gap(
+    paths: Mapping[str, pd.DataFrame],
+    draws: Mapping[str, np.ndarray],
+    targets: pd.DataFrame,
+    history: Mapping[str, pd.Series] | None = None,
+) -> pd.DataFrame:
+    """Gap between national forecasts (or realised figures) and every dated target.
 
-    Only targets in the series' own terms (national total realised investment, Rp) are
-    compared; each row keeps the target's label and source.
+    Parameters
+    ----------
+    paths
+        Per measure (``total``, ``pma``, ``pmdn``), the forecast frame: ``year``, ``median``,
+        ``lo_80``, ``hi_80`` (Rp billion, nominal, the targets' own terms).
+    draws
+        Per measure, the sample paths (draws x forecast years, same years as ``paths``): the
+        probability of reaching a target is the share of paths at or above it.
+    targets
+        ``Ledger.targets`` (national ``FY_target*`` rows).
+    history
+        Per measure, realised full-year values by year: a target of a past year is compared
+        with the realised figure (status ``met``/``missed``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target: ``year``, ``measure``, ``target`` (its label), ``target_rp_bn``,
+        ``status`` (``met``, ``missed``, ``ahead`` or ``no figure``), ``realised_rp_bn``,
+        ``median_rp_bn``, ``lo_80``, ``hi_80``, ``gap_rp_bn`` (target minus median or
+        realised), ``p_reach``, ``source``, ``note``.
     """
-    s = result.baseline.series
-    if not (s.sector == "all" and s.measure == "total" and s.unit == "Rp billion"):
-        return pd.DataFrame()
-    fc = FlowForecast(
-        s,
-        result.baseline.settings,
-        result.baseline.backtest,
-        result.baseline.chosen,
-        result.baseline.reason,
-        result.path,
-    )
     rows = []
+    history = history or {}
     for t in targets.itertuples(index=False):
-        row = result.path[result.path["year"] == t.year]
-        if row.empty:
-            continue
+        measure = str(t.measure)
         target = float(t.value_idr_bn)
-        med = float(row["median"].iloc[0])
-        rows.append(
-            {
-                "year": t.year,
-                "target": t.period,
-                "target_rp_bn": target,
-                "median_rp_bn": med,
-                "lo_80": float(row["lo_80"].iloc[0]),
-                "hi_80": float(row["hi_80"].iloc[0]),
-                "gap_rp_bn": target - med,
-                "p_reach": prob_at_least(fc, int(t.year), target),
-                "source": t.source,
-                "note": t.note,
-            }
-        )
+        row = {
+            "year": int(t.year),
+            "measure": measure,
+            "target": t.period,
+            "target_rp_bn": target,
+            "status": "no figure",
+            "realised_rp_bn": math.nan,
+            "median_rp_bn": math.nan,
+            "lo_80": math.nan,
+            "hi_80": math.nan,
+            "gap_rp_bn": math.nan,
+            "p_reach": math.nan,
+            "source": t.source,
+            "note": t.note,
+        }
+        realised = history.get(measure, pd.Series(dtype=float)).get(int(t.year), math.nan)
+        frame = paths.get(measure)
+        if realised is not None and not pd.isna(realised):
+            row.update(
+                status="met" if realised >= target else "missed",
+                realised_rp_bn=float(realised),
+                gap_rp_bn=target - float(realised),
+            )
+        elif frame is not None and (frame["year"] == t.year).any():
+            i = int(np.flatnonzero(frame["year"].to_numpy() == t.year)[0])
+            med = float(frame["median"].iloc[i])
+            d = np.asarray(draws[measure])[:, i]
+            row.update(
+                status="ahead",
+                median_rp_bn=med,
+                lo_80=float(frame["lo_80"].iloc[i]),
+                hi_80=float(frame["hi_80"].iloc[i]),
+                gap_rp_bn=target - med,
+                p_reach=float(np.mean(d >= target)),
+            )
+        rows.append(row)
     return pd.DataFrame(rows)

@@ -1448,9 +1448,22 @@ def build_panel(
     )
 
 
+def fetched_values() -> pd.DataFrame | None:
+    """Return the values ``mitra data fetch`` left in the fetch cache, or None if none.
+
+    :func:`load_panel` passes them to :func:`build_panel`: they enter the conflict rule
+    flagged ``fetched`` and win where their vintage is newer. ``MITRA_FETCH_CACHE=off``
+    ignores the cache.
+    """
+    from analysis.data.loaders import fetched_frame
+
+    frame = fetched_frame()
+    return frame if len(frame) else None
+
+
 @cache
 def _cached(root: str, stamp: tuple) -> PartnerPanel:
-    return build_panel(root)
+    return build_panel(root, fetched=fetched_values())
 
 
 def load_panel(
@@ -1461,11 +1474,18 @@ def load_panel(
 ) -> PartnerPanel:
     """Return the partner panel (cached per data folder while its files are unchanged).
 
+    Without ``fetched``, the values in the fetch cache (``mitra data fetch``; see
+    :func:`fetched_values`) are used, so the panel prefers them where they are newer.
     See :func:`build_panel`; a call with ``fetched`` values or settings is never cached.
     """
     root = _root(root)
     if fetched is not None or settings is not None:
+        fetched = fetched if fetched is not None else fetched_values()
         return build_panel(root, fetched=fetched, settings=settings)
     files = [*FILES.values(), CATALOGUE_FILE, EXCLUSIONS_FILE, "provenance.csv"]
     stamp = tuple((f, (root / f).stat().st_mtime_ns if (root / f).exists() else 0) for f in files)
+    from analysis.data.loaders import FetchCache  # a new `mitra data fetch` changes the panel
+
+    fetch = FetchCache().provenance_path
+    stamp += ((str(fetch), fetch.stat().st_mtime_ns if fetch.exists() else 0),)
     return _cached(str(root.resolve()), stamp)
