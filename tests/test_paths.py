@@ -106,3 +106,12 @@ def test_table_names_use_the_same_rule(tmp_path, monkeypatch):
     monkeypatch.setenv(TABLES_ENV, str(tmp_path))
     with pytest.raises(TableError, match="not a safe file name"):
         write_table(pd.DataFrame({"a": [1]}), "ok\n")
+
+
+def test_a_file_that_is_not_a_notebook_is_one_line(tmp_path, monkeypatch, capsys):
+    fake = tmp_path / "fake.ipynb"
+    fake.write_text("this is not JSON")
+    rc = _cli(tmp_path, monkeypatch, ["batch", "--notebook", str(fake), "--set", "textile"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "not a readable Jupyter notebook" in err and "Traceback" not in err

@@ -154,6 +154,17 @@ def _project_parameters() -> set[str]:
     return out
 
 
+def _declared(notebook: str) -> set[str]:
+    """Parameters a notebook declares; a file that is not a readable notebook is an error."""
+    try:
+        return set(notebook_parameters(_abs(notebook)))
+    except OSError:
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise PipelineError(f"{notebook}: not a readable Jupyter notebook ({first})") from None
+
+
 def validate_jobs(jobs: Sequence[Job]) -> dict[str, dict[str, object]]:
     """Validate every job's parameters before any kernel starts.
 
@@ -163,7 +174,7 @@ def validate_jobs(jobs: Sequence[Job]) -> dict[str, dict[str, object]]:
     declared_by_nb = {}
     for job in jobs:
         if job.notebook not in declared_by_nb:
-            declared_by_nb[job.notebook] = set(notebook_parameters(_abs(job.notebook)))
+            declared_by_nb[job.notebook] = _declared(job.notebook)
     # Every key a params file sets must be declared by some notebook (of this batch or of
     # the project), so a typo in a key is an error, not a silently ignored value. A key
     # another notebook needs is fine: each notebook receives only the keys it declares.
