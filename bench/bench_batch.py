@@ -52,13 +52,25 @@ def cli_loop(out: Path, jobs, _parameters) -> tuple[float, list[str]]:
     t0 = time.perf_counter()
     for job in jobs:
         nb = out / f"{job.name}.ipynb"
-        args = [str(bin_dir / "papermill"), job.notebook, str(nb), "--no-progress-bar",
-                "-k", "mitra", "--cwd", str(ROOT / Path(job.notebook).parent)]
+        args = [
+            str(bin_dir / "papermill"),
+            job.notebook,
+            str(nb),
+            "--no-progress-bar",
+            "-k",
+            "mitra",
+            "--cwd",
+            str(ROOT / Path(job.notebook).parent),
+        ]
         for f in job.params_files:
             args += ["-f", f]
         subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
-        subprocess.run([str(bin_dir / "jupyter"), "nbconvert", "--to", "html", "--no-input",
-                        str(nb)], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [str(bin_dir / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         made.append(job.name)
     return time.perf_counter() - t0, made
 
@@ -85,7 +97,8 @@ def in_process(_out: Path, jobs, parameters) -> tuple[float, list[str]]:
                     if cell.cell_type != "code":
                         continue
                     source = "\n".join(
-                        line for line in cell.source.splitlines()
+                        line
+                        for line in cell.source.splitlines()
                         if not line.lstrip().startswith(("%", "!"))
                     )
                     exec(compile(source, job.notebook, "exec"), namespace)
@@ -124,16 +137,20 @@ def main() -> None:
     times: dict[str, list[float]] = {k: [] for k in contenders}
     order = list(contenders)
     for rep in range(args.repeat):
-        for name in order[rep % len(order):] + order[: rep % len(order)]:
+        for name in order[rep % len(order) :] + order[: rep % len(order)]:
             with tempfile.TemporaryDirectory() as tmp:
                 seconds, made = contenders[name](Path(tmp))
             assert sorted(made) == names, f"{name} made other reports than the batch plan"
             times[name].append(seconds)
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}")
-    print(f"reports: {len(jobs)} (every contender, asserted); repeats: {args.repeat}; "
-          f"workers: {args.workers or os.cpu_count()}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}"
+    )
+    print(
+        f"reports: {len(jobs)} (every contender, asserted); repeats: {args.repeat}; "
+        f"workers: {args.workers or os.cpu_count()}"
+    )
     for k, v in times.items():
         print(f"{k:>10}: median {med[k]:6.1f} s  ({', '.join(f'{t:.1f}' for t in v)})")
     print(f"ratio batch / in-process: {med['batch'] / med['in-process']:.2f} (goal <= 0.6)")

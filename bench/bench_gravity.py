@@ -58,8 +58,13 @@ X = ("x1", "x2")
 TRUE = {"x1": 0.5, "x2": -0.3}
 FML = "y ~ x1 + x2 | fe_ex + fe_im + fe_pair"
 # Mitra's settings (analysis.gravity.fit_gravity defaults), passed to pyfixest directly.
-PF_KW = {"vcov": "hetero", "iwls_tol": 1e-10, "iwls_maxiter": 100, "fixef_rm": "none",
-         "separation_check": ["ir"]}
+PF_KW = {
+    "vcov": "hetero",
+    "iwls_tol": 1e-10,
+    "iwls_maxiter": 100,
+    "fixef_rm": "none",
+    "separation_check": ["ir"],
+}
 DUMMY_CELLS_MAX = 60e6
 # statsmodels' peak memory over the float64 dummy design: measured ~15x with tracemalloc at
 # 100k x 350 (statsmodels 0.15: GLM keeps exog copies, IRLS a weighted copy per iteration,
@@ -74,12 +79,16 @@ STATSMODELS = "statsmodels GLM + dummies"
 
 # -- synthetic data --------------------------------------------------------------------------
 
+
 def fe_levels(n: int) -> dict[str, int]:
     """Levels per fixed effect: 150/150/50 at 100k rows, proportional to n (so the average
     group size is the same at every size)."""
     s = n / 100_000
-    return {"fe_ex": max(5, round(150 * s)), "fe_im": max(5, round(150 * s)),
-            "fe_pair": max(3, round(50 * s))}
+    return {
+        "fe_ex": max(5, round(150 * s)),
+        "fe_im": max(5, round(150 * s)),
+        "fe_pair": max(3, round(50 * s)),
+    }
 
 
 def make_panel(n: int, seed: int) -> tuple[pd.DataFrame, int]:
@@ -93,8 +102,9 @@ def make_panel(n: int, seed: int) -> tuple[pd.DataFrame, int]:
     codes, effects = {}, {}
     for name, levels in fe_levels(n).items():
         p = rng.lognormal(0.0, 1.5, levels)
-        c = np.concatenate([np.repeat(np.arange(levels), 2),
-                            rng.choice(levels, n - 2 * levels, p=p / p.sum())])
+        c = np.concatenate(
+            [np.repeat(np.arange(levels), 2), rng.choice(levels, n - 2 * levels, p=p / p.sum())]
+        )
         rng.shuffle(c)
         codes[name] = c
         effects[name] = rng.normal(0.0, 0.5 if name == "fe_pair" else 1.0, levels)
@@ -121,6 +131,7 @@ def dummy_columns(n: int) -> int:
 
 # -- engines -----------------------------------------------------------------------------------
 
+
 def run_mitra(df: pd.DataFrame) -> tuple[pd.Series, int]:
     res = fit_gravity(df, "y", list(X), list(FE))
     return res.coef()[list(X)], res.nobs
@@ -135,8 +146,9 @@ def run_pyfixest(df: pd.DataFrame) -> tuple[pd.Series, int]:
 
 def run_statsmodels(df: pd.DataFrame) -> tuple[pd.Series, int]:
     dummies = pd.get_dummies(df[list(FE)], columns=list(FE), drop_first=True, dtype=float)
-    design = pd.concat([pd.Series(1.0, index=df.index, name="const"), df[list(X)], dummies],
-                       axis=1)
+    design = pd.concat(
+        [pd.Series(1.0, index=df.index, name="const"), df[list(X)], dummies], axis=1
+    )
     res = sm.GLM(df["y"], design, family=sm.families.Poisson()).fit(maxiter=100)
     if not res.converged:
         raise RuntimeError("statsmodels GLM did not converge")
@@ -168,6 +180,7 @@ def load() -> str:
 
 # -- main ------------------------------------------------------------------------------------
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -176,22 +189,30 @@ def main() -> None:
     parser.add_argument("--skip-statsmodels", action="store_true")
     args = parser.parse_args()
 
-    machine = (f"{platform.platform()}, {os.cpu_count()} CPUs "
-               f"({platform.processor() or platform.machine()}), Python "
-               f"{platform.python_version()}, pyfixest {pf.__version__}, statsmodels "
-               f"{sm.__version__}, pandas {pd.__version__}, numpy {np.__version__}")
+    machine = (
+        f"{platform.platform()}, {os.cpu_count()} CPUs "
+        f"({platform.processor() or platform.machine()}), Python "
+        f"{platform.python_version()}, pyfixest {pf.__version__}, statsmodels "
+        f"{sm.__version__}, pandas {pd.__version__}, numpy {np.__version__}"
+    )
     print(f"machine: {machine}")
-    print(f"load average (1/5/15 min) at start: {load()} (2 busy cores = 2.0; other work on "
-          "the machine inflates times)")
-    print(f"data: SYNTHETIC gravity panels, seed {args.seed}; true x1 = {TRUE['x1']}, "
-          f"x2 = {TRUE['x2']}")
+    print(
+        f"load average (1/5/15 min) at start: {load()} (2 busy cores = 2.0; other work on "
+        "the machine inflates times)"
+    )
+    print(
+        f"data: SYNTHETIC gravity panels, seed {args.seed}; true x1 = {TRUE['x1']}, "
+        f"x2 = {TRUE['x2']}"
+    )
 
     t0 = time.perf_counter()
     warm, _ = make_panel(5_000, args.seed)
     run_mitra(warm)
     run_pyfixest(warm)
-    print(f"warm-up: one Mitra and one pyfixest fit on a 5,000-row synthetic panel "
-          f"(numba JIT compile in pyfixest), {time.perf_counter() - t0:.1f} s, not timed")
+    print(
+        f"warm-up: one Mitra and one pyfixest fit on a 5,000-row synthetic panel "
+        f"(numba JIT compile in pyfixest), {time.perf_counter() - t0:.1f} s, not timed"
+    )
     sys.stdout.flush()
 
     rows: list[dict] = []
@@ -200,11 +221,13 @@ def main() -> None:
     for n in args.sizes:
         df, forced = make_panel(n, args.seed)
         levels = fe_levels(n)
-        print(f"\n== {n:,} rows (synthetic): levels fe_ex {levels['fe_ex']}, fe_im "
-              f"{levels['fe_im']}, fe_pair {levels['fe_pair']}; zero outcomes "
-              f"{(df['y'] == 0).mean():.1%}; {forced} all-zero groups given y = 1 on one row; "
-              f"smallest group {min(df[f].value_counts().min() for f in FE)} rows; "
-              f"{args.repeat} repeat(s)")
+        print(
+            f"\n== {n:,} rows (synthetic): levels fe_ex {levels['fe_ex']}, fe_im "
+            f"{levels['fe_im']}, fe_pair {levels['fe_pair']}; zero outcomes "
+            f"{(df['y'] == 0).mean():.1%}; {forced} all-zero groups given y = 1 on one row; "
+            f"smallest group {min(df[f].value_counts().min() for f in FE)} rows; "
+            f"{args.repeat} repeat(s)"
+        )
         engines: dict[str, Callable] = {MITRA: run_mitra, PYFIXEST: run_pyfixest}
         k = dummy_columns(n)
         gb = n * k * 8 / 2**30
@@ -212,20 +235,24 @@ def main() -> None:
             print(f"statsmodels: skipped (--skip-statsmodels); {n:,} x {k} dummy design")
         elif n * k <= DUMMY_CELLS_MAX:
             engines[STATSMODELS] = run_statsmodels
-            print(f"statsmodels: {n:,} x {k} dummy design = {n * k / 1e6:.0f}e6 cells, "
-                  f"{gb:.2f} GB float64")
+            print(
+                f"statsmodels: {n:,} x {k} dummy design = {n * k / 1e6:.0f}e6 cells, "
+                f"{gb:.2f} GB float64"
+            )
         else:
-            print(f"statsmodels: skipped: would need {gb:.1f} GB for the {n:,} x {k} float64 "
-                  f"dummy design alone ({n * k / 1e6:.0f}e6 cells > "
-                  f"{DUMMY_CELLS_MAX / 1e6:.0f}e6 limit), about {factor * gb:.0f} GB at "
-                  f"statsmodels' peak ({factor:.0f}x the design, {factor_src}); this machine "
-                  f"has {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB")
+            print(
+                f"statsmodels: skipped: would need {gb:.1f} GB for the {n:,} x {k} float64 "
+                f"dummy design alone ({n * k / 1e6:.0f}e6 cells > "
+                f"{DUMMY_CELLS_MAX / 1e6:.0f}e6 limit), about {factor * gb:.0f} GB at "
+                f"statsmodels' peak ({factor:.0f}x the design, {factor_src}); this machine "
+                f"has {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB"
+            )
         times: dict[str, list[float]] = {e: [] for e in engines}
         coefs: dict[str, pd.Series] = {}
         nobs: dict[str, int] = {}
         order = list(engines)
         for r in range(args.repeat):
-            rot = order[r % len(order):] + order[:r % len(order)]
+            rot = order[r % len(order) :] + order[: r % len(order)]
             for e in rot:
                 rss0, peak0 = rss_gb(), peak_gb()
                 t, coefs[e], nobs[e] = timed(engines[e], df)
@@ -235,15 +262,25 @@ def main() -> None:
                     # ru_maxrss only moves when a new peak is reached: first fit only.
                     factor = (peak_gb() - rss0) / gb
                     factor_src = f"measured in this run at {n:,} x {k}"
-                    print(f"    statsmodels peak memory above start: {peak_gb() - rss0:.2f} GB "
-                          f"= {factor:.1f}x the design")
+                    print(
+                        f"    statsmodels peak memory above start: {peak_gb() - rss0:.2f} GB "
+                        f"= {factor:.1f}x the design"
+                    )
                 sys.stdout.flush()
         print(f"  load average after timing: {load()}")
         base = statistics.median(times[PYFIXEST])
         for e in engines:
             med = statistics.median(times[e])
-            rows.append({"rows": n, "engine": e, "median_s": med, "ratio": med / base,
-                         "used": nobs[e], "runs": times[e]})
+            rows.append(
+                {
+                    "rows": n,
+                    "engine": e,
+                    "median_s": med,
+                    "ratio": med / base,
+                    "used": nobs[e],
+                    "runs": times[e],
+                }
+            )
         for other, rtol in ((PYFIXEST, RTOL_PYFIXEST), (STATSMODELS, RTOL_STATSMODELS)):
             if other not in coefs:
                 continue
@@ -251,34 +288,43 @@ def main() -> None:
             diff = np.abs(a - b)
             rel = diff / np.abs(b)
             ok = bool(np.allclose(a, b, rtol=rtol, atol=0))
-            print(f"agreement Mitra vs {other}: x1 {a[0]:.10f} vs {b[0]:.10f}, x2 {a[1]:.10f} "
-                  f"vs {b[1]:.10f}; max abs diff {diff.max():.2e}, max rel diff "
-                  f"{rel.max():.2e} (rtol {rtol:g}) {'OK' if ok else 'DISAGREE'}")
+            print(
+                f"agreement Mitra vs {other}: x1 {a[0]:.10f} vs {b[0]:.10f}, x2 {a[1]:.10f} "
+                f"vs {b[1]:.10f}; max abs diff {diff.max():.2e}, max rel diff "
+                f"{rel.max():.2e} (rtol {rtol:g}) {'OK' if ok else 'DISAGREE'}"
+            )
             if not ok:
                 failures.append(f"{n:,} rows: Mitra vs {other}")
         if nobs[MITRA] != nobs[PYFIXEST]:
-            failures.append(f"{n:,} rows: Mitra used {nobs[MITRA]} rows, pyfixest "
-                            f"{nobs[PYFIXEST]}")
+            failures.append(
+                f"{n:,} rows: Mitra used {nobs[MITRA]} rows, pyfixest {nobs[PYFIXEST]}"
+            )
         del df
 
     print(f"\nResults (synthetic data; median wall seconds; ratio = engine / {PYFIXEST})")
     print(f"machine: {machine}")
     print(f"{'rows':>10}  {'engine':<27} {'median s':>9} {'ratio':>7} {'rows used':>10}  runs")
     for r in rows:
-        print(f"{r['rows']:>10,}  {r['engine']:<27} {r['median_s']:>9.2f} "
-              f"{r['ratio']:>6.2f}x {r['used']:>10,}  "
-              f"{', '.join(f'{t:.2f}' for t in r['runs'])}")
+        print(
+            f"{r['rows']:>10,}  {r['engine']:<27} {r['median_s']:>9.2f} "
+            f"{r['ratio']:>6.2f}x {r['used']:>10,}  "
+            f"{', '.join(f'{t:.2f}' for t in r['runs'])}"
+        )
     for n in args.sizes:
         m = next(r for r in rows if r["rows"] == n and r["engine"] == MITRA)
-        print(f"Mitra / pyfixest at {n:,} rows: {m['ratio']:.2f}x (target <= 2x): "
-              f"{'met' if m['ratio'] <= 2 else 'NOT met'}")
+        print(
+            f"Mitra / pyfixest at {n:,} rows: {m['ratio']:.2f}x (target <= 2x): "
+            f"{'met' if m['ratio'] <= 2 else 'NOT met'}"
+        )
 
     print("\nREADME (Markdown):")
     print("| Rows (synthetic) | Engine | Median s | vs pyfixest | Rows used |")
     print("|---:|---|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['rows']:,} | {r['engine']} | {r['median_s']:.2f} | "
-              f"{r['ratio']:.2f}x | {r['used']:,} |")
+        print(
+            f"| {r['rows']:,} | {r['engine']} | {r['median_s']:.2f} | "
+            f"{r['ratio']:.2f}x | {r['used']:,} |"
+        )
     print(f"\n_Machine: {machine}._")
 
     if failures:

@@ -15,23 +15,28 @@
 # %% [markdown]
 # # Partner ranking: which countries should Indonesia court for this sector, and how sure is that?
 #
-# A composite index built the OECD/JRC way: documented indicators in pillars (capacity to
-# invest abroad, sector strength, market, presence in Indonesia, ties, untapped gravity
-# potential), explicit missing-data rules, normalisation, weights and aggregation as
-# parameters. Then the uncertainty: Monte Carlo over weights, methods and indicator noise
-# gives every partner a rank band, and Sobol indices say which choice moves the ranks most.
+# A composite index built the OECD/JRC way and audited the COINr way. Five pillars, weighted
+# pillar first: **sector strength** (the partner's exports in the sector, its revealed
+# comparative advantage, its sector value added where published; a third of the weight by
+# default), **capacity** to invest abroad, **market**, **presence** in Indonesia and **ties**
+# with Indonesia. Missing data never help (a gap takes the worst observed value and is
+# flagged), partners below BKPM's top-N lists enter as intervals, and hubs that route
+# third-country capital are flagged. Then the uncertainty: a Monte Carlo over every choice
+# gives each partner a rank band, and Sobol indices say which choice moves the ranks most.
 
 # %% tags=["parameters"]
 run_name: str = "adhoc"  # name of the run (letters, digits, - _ .)
 sector: str = "textile"  # textile | chemical | pharma
 end_year: int = 2024  # latest year of data used
 partners: list = ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"]  # partners to profile
-gravity_assumed: dict = {}  # literature coefficients for the gravity potential
 ranking_normalisation: str = "minmax"  # minmax | zscore | rank
 ranking_aggregation: str = "arithmetic"  # arithmetic | geometric | topsis
-ranking_weights: dict = {}  # weights by indicator or pillar (empty: equal)
-ranking_imputation: str = "none"  # none | median | min (imputed cells are flagged)
-ranking_min_coverage: float = 0.6  # share of indicator weight a partner must cover
+ranking_weights: dict = {"sector": 2, "capacity": 1, "market": 1, "presence": 1, "ties": 1, "sector_value_added": 0.5}  # pillar weights; indicator weights within pillar
+ranking_imputation: str = "worst"  # worst | pillar_mean | median (imputed cells are flagged)
+ranking_min_coverage: float = 0.5  # share of each pillar's indicator weight a partner must cover
+ranking_hub_treatment: str = "as_is"  # as_is | discounted | excluded
+ranking_hub_discount: float = 0.5  # multiplier of hubs' indicators when discounted
+ranking_outliers: str = "winsorise"  # winsorise | log | none
 ranking_draws: int = 2000  # Monte Carlo draws for rank bands
 ranking_noise: float = 0.1  # indicator noise (log-scale sd) in the Monte Carlo
 seed: int = 20261127  # random seed
@@ -42,91 +47,145 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis.data import build_ledger
-from analysis.indicators import build_indicators
 from analysis.params import params_from
-from analysis.partners import fit_indonesia_gravity
-from analysis.ranking import RankingSettings, rank_partners
 from analysis.reports import provenance_summary
+from analysis.studies.ranking import settings_from_params, run_ranking
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 80)
 p = params_from(globals())
 ledger = build_ledger()
-gravity = fit_indonesia_gravity(ledger, assumed=p.gravity_assumed)
-values, years, meta = build_indicators(ledger, p.sector, p.end_year, potential=gravity.potential)
-settings = RankingSettings(
-    normalisation=p.ranking_normalisation, aggregation=p.ranking_aggregation,
-    weights=dict(p.ranking_weights), imputation=p.ranking_imputation,
-    min_coverage=float(p.ranking_min_coverage), draws=int(p.ranking_draws),
-    noise=float(p.ranking_noise), seed=int(p.seed))
-result = rank_partners(values, meta, settings)
-display(Markdown(f"**Sector:** {p.sector}; **candidates:** {len(values)}; **weights:** "
-                 f"{dict(p.ranking_weights) or 'equal'}; **method:** {p.ranking_normalisation} "
-                 f"+ {p.ranking_aggregation}; **missing data:** {p.ranking_imputation}"))
+study = run_ranking(settings_from_params(p.values), ledger=ledger)
+display(Markdown("\n".join(f"- {line}" for line in study.key_findings())))
 
 # %% [markdown]
-# ## The indicators
+# ## The indicators and their effective weights
 #
-# Each indicator with its pillar, direction (+1: more is better), unit, source, the years
-# used and the share of partners with a value.
+# Each indicator with its pillar, the pillar's weight, its weight within the pillar and the
+# resulting effective weight, its unit, source and the years used. Pillar weights are
+# respected exactly: the effective weights of a pillar sum to the pillar's weight.
 
 # %%
-display(meta)
+display(study.table("weights"))
 
 # %% [markdown]
 # ## The ranking and its uncertainty
 #
-# Nominal rank from the chosen method; median rank and 5-95 % band over the Monte Carlo
-# draws (weights drawn around the chosen ones, normalisation and aggregation drawn from all
-# methods, multiplicative indicator noise). A long band means "number 3" is not robust.
+# Nominal rank from the chosen methods; median rank and 5-95 % band over the Monte Carlo
+# draws, which vary every choice at once: normalisation, aggregation, weights (Dirichlet
+# around the chosen ones, at pillar and indicator level), missing-data rule, pillar-coverage
+# threshold, hub treatment, indicator noise, and the censored values inside their intervals.
+# A long band means "number 3" is not robust. Hubs are marked.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-ranked = result.table[result.table["status"] == "ranked"].sort_values("rank")
-print(ranked[["partner_iso3", "rank", "median_rank", "rank_p05", "rank_p95"]]
+ranked = study.table("ranking").query("status == 'ranked'")
+print(ranked[["partner_iso3", "rank", "median_rank", "rank_p05", "rank_p95", "hub"]]
       .head(10).to_string(index=False))
 
 # %%
-fig = result.plot_bands()
+fig = study.plot_bands(top=25)
 plt.show()
-result.summary()
+study.summary()
 
 # %% [markdown]
-# ## Sensitivity: which choice moves the ranks?
+# ## Pillar scores and flags
 #
-# First-order (S1) and total (ST) Sobol indices of the partners' ranks, averaged over
-# partners: the share of rank variance due to each choice alone, and with its interactions.
+# Each partner's score per pillar (0-1 under min-max), the share of the pillar's weight it
+# covers, and which of its indicators were imputed, excluded as a hub, or entered as a
+# censored interval. A pillar below the coverage rule has no score and the partner is not
+# ranked.
 
 # %%
-display(result.sobol.round(3))
+display(study.table("pillar_matrix").round(3))
+display(study.table("flagged_pillars"))
+
+# %% [markdown]
+# ## Sensitivity: which choice moves the ranks? (Sobol)
+#
+# First-order (S1) and total (ST) Sobol indices of the ranked partners' ranks, pooled as a
+# share of the total rank variance, with 95 % bootstrap intervals: the share of rank
+# variance due to each choice alone, and with its interactions.
+
+# %%
+display(study.table("sobol").round(3))
+
+# %% [markdown]
+# ## Convergence and stability
+#
+# The bands from the first half of the draws (N) against all draws (2N): they agree when
+# every band end moves by at most one rank. Kendall's tau between the nominal ranking and
+# each draw.
+
+# %%
+display(study.table("convergence"))
+display(study.result.stability.round(3))
+
+# %% [markdown]
+# ## Audit
+#
+# As COINr does: correlations within and across pillars, a reliability measure per pillar
+# (Cronbach's alpha and the first principal component's share of variance), outliers
+# (absolute skewness > 2 and kurtosis > 3.5) and how they were treated, and how ranks move
+# when each indicator is dropped.
+
+# %%
+display(study.table("audit_pillars").round(3))
+display(study.result.audit.pillar_correlations.round(2))
+display(study.table("outliers").round(2))
+display(study.table("indicator_removal").round(2))
 
 # %% [markdown]
 # ## Drivers
 #
-# Each indicator's weighted distance from the average partner: what lifts (blue) or sinks
-# (red) a partner's score.
+# Each indicator's weighted distance from the average ranked partner: what lifts (blue) or
+# sinks (red) a partner's score.
 
 # %%
-fig = result.plot_drivers()
+fig = study.plot_drivers()
 plt.show()
-top = result.table[result.table["status"] == "ranked"].sort_values("rank").head(15)
-display(result.drivers.loc[top["partner_iso3"]].round(3))
+
+# %% [markdown]
+# ## Sectors compared
+#
+# The same settings rank the candidates for each sector; only the sector pillar differs.
+# Kendall's tau between the sectors' rankings (partners ranked in both), then the top 10
+# of each.
+
+# %%
+display(study.table("sector_correlation").round(2))
+display(study.table("sector_top10"))
+
+# %% [markdown]
+# ## What if?
+#
+# In JupyterLab: move the pillar weights or change a method and the ranking and the band
+# chart recompute in place (nominal ranking plus a 1,000-draw Monte Carlo). Inert in a batch
+# run.
+
+# %%
+study.what_if()
 
 # %% [markdown]
 # ## Partner profiles
 
 # %%
-history = ledger.partner_panel(list(p.partners), periods=["FY"])
 for partner in p.partners:
-    if partner not in set(result.table["partner_iso3"]):
-        display(Markdown(f"### {partner}: not among the candidates (no partner facts)"))
+    if partner not in set(study.result.table["partner_iso3"]):
+        display(Markdown(f"### {partner}: not among the candidates"))
         continue
     display(Markdown(f"### {partner}"))
-    display(result.profile(partner))
-    h = history[history["partner_iso3"] == partner]
-    shown = h.assign(pma=h["value"].map(lambda v: f"{v:,.0f}" if pd.notna(v) else "")
-                     .where(h["status"] == "observed", "<" + h["upper_bound"].map("{:,.0f}".format)))
-    display(shown.set_index("year")[["pma", "status"]].T)
+    display(study.profile(partner))
+
+# %% [markdown]
+# ## Tables
+#
+# The ranking, pillar scores, effective weights, Sobol indices and every indicator cell
+# with its flags, written as CSV next to the report.
+
+# %%
+paths = study.write_tables()
+display(Markdown(", ".join(f"`{path.name}`" for path in paths)))
 
 # %% [markdown]
 # ## Provenance

@@ -209,7 +209,7 @@ def test_settings_are_built_from_the_declaration_with_matching_defaults():
     p = load_params(ROOT / "params/base.yaml", ROOT / "params/ci.yaml")
     ranking = p.settings(RankingSettings, prefix="ranking_")
     assert ranking.draws == 300 and ranking.seed == p.seed
-    assert ranking.weights == {} and ranking.weights is not p.ranking_weights
+    assert ranking.outliers == p.ranking_outliers == "winsorise"
     # The model's own defaults equal the declared ones, so the two cannot drift apart.
     plain = RankingSettings()
     for f in dataclasses.fields(RankingSettings):
@@ -263,15 +263,12 @@ def test_cli_version_and_negative_retries(capsys):
 def test_weight_keys_cover_every_indicator_and_pillar_the_ranking_builds(ledger):
     # ranking_weights is validated against the vocabulary; a new indicator must be added
     # there too, or a user could not weight it.
-    import pandas as pd
-
+    from analysis.data.panel import load_panel
     from analysis.indicators import build_indicators
     from analysis.vocab import RANKING_INDICATORS, RANKING_PILLARS, REPORT_SECTORS
 
-    potential = pd.DataFrame(
-        {"partner_iso3": ["SGP"], "untapped_usd_m": [1.0], "untapped_at_least_usd_m": [1.0]}
-    ).assign(year=2024)
+    panel = load_panel()
     for sector in REPORT_SECTORS:
-        _, _, meta = build_indicators(ledger, sector, 2024, potential=potential)
+        meta = build_indicators(panel, ledger, sector, 2024).meta
         assert set(meta.index) <= set(RANKING_INDICATORS), sector
         assert set(meta["pillar"]) <= set(RANKING_PILLARS), sector

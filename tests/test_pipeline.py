@@ -353,7 +353,7 @@ def test_every_sector_gets_a_ranking_report(ci_batch):
 
 def test_a_weight_in_a_params_file_changes_the_ranking_report(tmp_path):
     heavy = tmp_path / "weights-presence.yaml"
-    heavy.write_text("ranking_weights: {presence: 10, potential: 0}\n")
+    heavy.write_text("ranking_weights: {presence: 10, sector: 0.5}\n")
     jobs = plan_batch(
         ["notebooks/30-partner-ranking.ipynb"],
         [("params/base.yaml", "params/textile.yaml")],

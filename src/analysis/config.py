@@ -299,13 +299,29 @@ class Params(_Strict):
         "arithmetic", description="aggregation: arithmetic | geometric | topsis"
     )
     ranking_weights: Annotated[dict[WeightKey, Weight], AfterValidator(_weights_not_all_zero)] = (
-        Field(default_factory=dict, description="weights by indicator or pillar (empty: equal)")
+        Field(
+            default_factory=lambda: {
+                "sector": 2,
+                "capacity": 1,
+                "market": 1,
+                "presence": 1,
+                "ties": 1,
+                "sector_value_added": 0.5,
+            },
+            description="pillar weights (sector, capacity, market, presence, ties; missing = 1) "
+            "and indicator weights within their pillar (missing = 1)",
+        )
     )
-    ranking_imputation: Literal["none", "median", "min"] = Field(
-        "none", description="missing indicators: none | median | min (flagged)"
+    ranking_imputation: Literal["worst", "pillar_mean", "median"] = Field(
+        "worst",
+        description="gaps: worst | pillar_mean | median (worst observed value: a gap never helps)",
     )
     ranking_min_coverage: float = Field(
-        0.6, ge=0, le=1, allow_inf_nan=False, description="share of indicator weight covered"
+        0.5,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="share of each pillar's indicator weight a partner must cover",
     )
     ranking_draws: int = Field(2000, ge=100, le=200_000, description="Monte Carlo draws")
     ranking_noise: float = Field(

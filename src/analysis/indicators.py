@@ -1,220 +1,493 @@
-"""The indicator framework of the partner ranking, per sector, each indicator documented.
+"""The indicator framework of the partner ranking, per sector, built on the partner panel.
 
-Every indicator says what it measures, its direction (+1: more is better for Indonesia's
-courting; -1: less is better), unit, source and the year used (the latest published up to the
-report's end year; the year is kept per partner). Nothing is filled here: a partner without
-a published value has NaN, and the ranking's imputation setting decides what happens.
+Five pillars (codes declared in :mod:`analysis.vocab`), each indicator documented with its
+direction (+1: more is better for Indonesia's courting; -1: less is better), unit, source and
+the year used per partner (the latest published up to the report's end year). Nothing is
+filled here: a partner without a value has NaN, a partner below a top-N list has an interval
+(:attr:`analysis.ranking.IndicatorSet.upper`), and the ranking's rules decide what happens.
 
-Pillars: ``capacity`` (outward FDI), ``sector strength`` (sector exports), ``market`` (size
-and growth), ``presence`` (PMA in Indonesia, censoring-aware, and its momentum), ``ties``
-(agreements in force, distance, region), ``potential`` (the gravity model's untapped
-potential).
+- ``sector`` (the point of a sector report): the partner's exports in the sector, its
+  revealed comparative advantage, its sector value added where available.
+- ``capacity``: outward FDI stock and flow (what it can invest abroad).
+- ``market``: GDP and real growth.
+- ``presence``: PMA in Indonesia (censoring-aware) and its momentum.
+- ``ties``: agreement in force, distance, UN sub-region, bilateral goods trade with Indonesia.
+
+Revealed comparative advantage (Balassa 1965) is RCA = (X_is / X_i) / (X_Ws / X_W). The
+panel has no world totals by sector, only the Atlas rows of 41 economies (the 40 candidates
+and Indonesia); the denominator is therefore that pool's share, computed for the same year
+and source as the numerator: RCA relative to the candidate pool, not to the world. Because
+the denominator is one number per sector and year, it orders partners exactly as the
+sector's share of the partner's own exports does; only the level (1 = pool average) depends
+on the pool.
+
+Hubs: Singapore, Hong Kong, the Netherlands and Luxembourg are known conduits; a candidate
+is also flagged when its FDI inflows plus outflows average more than
+:data:`HUB_FLOW_SHARE_PCT` of GDP over the latest five years (the data show it routes
+capital). Their outward-FDI and presence indicators are ``hub_sensitive``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from analysis.data.ledger import Ledger
-from analysis.data.panel import CANDIDATES, PartnerPanel, load_panel
+from analysis.ranking import KNOWN_HUBS, IndicatorSet
+from analysis.vocab import RANKING_INDICATORS, RANKING_PILLARS
 
-__all__ = ["SECTOR_EXPORTS", "build_indicators"]
+__all__ = ["HUB_FLOW_SHARE_PCT", "SECTOR_EVIDENCE", "build_indicators", "flag_hubs"]
 
-#: Sector-strength indicators (partner facts) per report sector.
-SECTOR_EXPORTS = {
-    "textile": ("exports_textiles_usd", "exports_clothing_usd"),
-    "chemical": ("exports_chemicals_usd",),
-    "pharma": ("exports_pharma_usd",),
+#: A candidate whose FDI inflows + outflows average more than this share of GDP (%) over the
+#: latest five years is flagged as a hub (IMF/OECD: conduit economies show flows far above
+#: what their economy can absorb or generate).
+HUB_FLOW_SHARE_PCT = 20.0
+
+#: Sector evidence per report sector: panel export codes summed into ``sector_exports``
+#: (``minus``: subtracted, same source and year), and the value-added share code.
+SECTOR_EVIDENCE: dict[str, dict[str, object]] = {
+    "textile": {
+        "exports": ("exports_textiles_usd", "exports_clothing_usd", "exports_footwear_usd"),
+        "minus": (),
+        "label": "textiles, clothing and footwear (SITC 65 + 84 + 85)",
+        "va_share": "textiles_share_mva_pct",
+    },
+    "chemical": {
+        "exports": ("exports_chemicals_usd",),
+        "minus": ("exports_pharma_usd",),
+        "label": "chemicals excluding pharmaceuticals (SITC 5 less 54)",
+        "va_share": "chemicals_share_mva_pct",
+    },
+    "pharma": {
+        "exports": ("exports_pharma_usd",),
+        "minus": (),
+        "label": "pharmaceuticals (SITC 54)",
+        "va_share": None,
+    },
 }
+TOTAL_EXPORTS = "exports_total_sitc_usd"
+#: PMA in Indonesia is averaged over this many latest listed full years (FDI is lumpy).
+PMA_YEARS = 3  # the Atlas total: same source as the sector rows
 
 
-@dataclass(frozen=True)
-class Indicator:
-    code: str
-    pillar: str
-    label: str
-    direction: int
-    unit: str
-    source: str
+def _known(panel, partners: Sequence[str]) -> list[str]:
+    have = set(panel.economies)
+    return [p for p in partners if p in have]
 
 
-def _latest(
-    panel: PartnerPanel, indicator: str, partners: Sequence[str], end_year: int
+def _wide(panel, code: str, partners: Sequence[str] | None, end_year: int) -> pd.DataFrame:
+    """Economies x years of one indicator up to ``end_year`` (empty if the code is unknown)."""
+    if code not in set(panel.catalogue["code"]):
+        return pd.DataFrame()
+    w = panel.wide(code, iso3=None if partners is None else _known(panel, partners))
+    return w.loc[:, [c for c in w.columns if int(c) <= end_year]]
+
+
+def _latest_joint(
+    parts: Sequence[pd.DataFrame], combine: Callable[..., pd.DataFrame], partners: Sequence[str]
 ) -> tuple[pd.Series, pd.Series]:
-    """Latest value up to ``end_year`` per partner from the partner panel (catalogue unit)."""
-    known = [p for p in partners if p in set(panel.economies)]
-    last = panel.latest(indicator, known, max_year=end_year).set_index("iso3")
+    """Latest year in which every part has a value; ``combine`` the parts in that year."""
+    if any(p.empty for p in parts):
+        nan = pd.Series(np.nan, index=list(partners), dtype=float)
+        return nan, nan.copy()
+    years = sorted(set.intersection(*(set(p.columns) for p in parts)))
+    idx = list(partners)
+    aligned = [p.reindex(index=idx, columns=years) for p in parts]
+    combined = combine(*aligned)
+    ok = combined.notna()
+    last = ok.iloc[:, ::-1].idxmax(axis=1).where(ok.any(axis=1))
+    values = pd.Series(
+        [combined.at[p, y] if pd.notna(y) else np.nan for p, y in last.items()], index=idx
+    )
+    return values.astype(float), last.astype(float)
+
+
+def _mean_latest(w: pd.DataFrame, partners: Sequence[str], n: int) -> tuple[pd.Series, pd.Series]:
+    """Mean of each partner's ``n`` latest values, and the latest year used."""
+    if w.empty:
+        nan = pd.Series(np.nan, index=list(partners), dtype=float)
+        return nan, nan.copy()
+    w = w.reindex(list(partners))
+    vals, yrs = {}, {}
+    for p, row in w.iterrows():
+        r = row.dropna()
+        if len(r):
+            vals[p] = float(r.iloc[-n:].mean())
+            yrs[p] = float(r.index[-1])
     return (
-        last["value"].reindex(partners).astype(float),
-        last["year"].reindex(partners).astype(float),
+        pd.Series(vals, dtype=float).reindex(list(partners)),
+        pd.Series(yrs, dtype=float).reindex(list(partners)),
+    )
+
+
+def flag_hubs(panel, partners: Sequence[str], end_year: int) -> dict[str, str]:
+    """Known conduits plus candidates whose FDI flows dwarf their GDP (see module notes)."""
+    hubs = {p: KNOWN_HUBS[p] for p in partners if p in KNOWN_HUBS}
+    inflow = _wide(panel, "fdi_inflow_pct_gdp", partners, end_year)
+    outflow = _wide(panel, "fdi_outflow_pct_gdp", partners, end_year)
+    if inflow.empty or outflow.empty:
+        return hubs
+    cols = sorted(set(inflow.columns) & set(outflow.columns))[-5:]
+    both = inflow.reindex(columns=cols).abs() + outflow.reindex(columns=cols).abs()
+    mean = both.mean(axis=1, skipna=True)
+    for p, m in mean.items():
+        if pd.notna(m) and m > HUB_FLOW_SHARE_PCT and p not in hubs:
+            hubs[p] = (
+                f"data: FDI inflows + outflows averaged {m:.0f} % of GDP in {cols[0]}-{cols[-1]}"
+                f" (rule: > {HUB_FLOW_SHARE_PCT:.0f} %)"
+            )
+    return hubs
+
+
+def _source(panel, codes: Sequence[str]) -> str:
+    cat = panel.catalogue.set_index("code")
+    return (
+        "; ".join(dict.fromkeys(str(cat.at[c, "source"]) for c in codes if c in cat.index))
+        or "partner panel"
     )
 
 
 def build_indicators(
+    panel,
     ledger: Ledger,
     sector: str,
     end_year: int,
     *,
-    potential: pd.DataFrame | None = None,
     partners: Sequence[str] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Raw indicator matrix for the candidate partners of one report sector.
+) -> IndicatorSet:
+    """The indicator set of the candidate partners for one report sector.
+
+    Parameters
+    ----------
+    panel
+        The partner panel (:func:`analysis.data.panel.load_panel`).
+    ledger
+        The BKPM ledger (PMA by partner, top-N censoring explicit).
+    sector
+        Report sector: ``textile``, ``chemical`` or ``pharma``.
+    end_year
+        Latest year of data used.
+    partners
+        Candidate ISO3 codes (default: the panel's ``CANDIDATES``).
 
     Returns
     -------
-    values, years, meta
-        Partners x indicators values and the year each value refers to, and one row per
-        indicator (pillar, label, direction, unit, source, year span).
+    IndicatorSet
+        Values, censored-cell bounds, years, documentation, hub flags and notes.
     """
-    from analysis.partners import agreements_in_force, partner_covariates
+    from analysis.data.panel import CANDIDATES
+    from analysis.partners import partner_covariates
 
-    facts = load_panel()
-    candidates = sorted(CANDIDATES) if partners is None else list(partners)
+    if sector not in SECTOR_EVIDENCE:
+        raise ValueError(f"sector must be one of {sorted(SECTOR_EVIDENCE)}, got {sector!r}")
+    cands = list(CANDIDATES) if partners is None else list(partners)
+    ev = SECTOR_EVIDENCE[sector]
     cols: dict[str, pd.Series] = {}
     years: dict[str, pd.Series] = {}
-    inds: list[Indicator] = []
-    src_facts = "partner panel (analysis.data.panel; source per cell)"
+    rows: list[dict[str, object]] = []
+    notes: list[str] = []
+    upper = pd.DataFrame(np.nan, index=pd.Index(cands, name="partner_iso3"), columns=[])
+    lower = upper.copy()
+    cell_notes = pd.DataFrame("", index=upper.index, columns=list(RANKING_INDICATORS))
 
-    def add(ind: Indicator, values: pd.Series, yrs: pd.Series | float) -> None:
-        cols[ind.code] = values.reindex(candidates).astype(float)
-        years[ind.code] = (
-            yrs.reindex(candidates).astype(float)
+    def add(code, pillar, label, direction, unit, source, values, yrs, **kw) -> None:
+        assert code in RANKING_INDICATORS and pillar in RANKING_PILLARS  # declared vocabulary
+        vals = values.reindex(cands).astype(float)
+        if not vals.notna().any() and code not in upper.columns:
+            notes.append(f"{label}: no partner has a value up to {end_year}; left out.")
+            return
+        cols[code] = vals
+        years[code] = (
+            yrs.reindex(cands).astype(float)
             if isinstance(yrs, pd.Series)
-            else pd.Series(yrs, index=candidates, dtype=float)
+            else pd.Series(yrs, index=cands, dtype=float)
         )
-        inds.append(ind)
-
-    def add_fact(code: str, fact: str, pillar: str, label: str, unit: str) -> None:
-        v, y = _latest(facts, fact, candidates, end_year)
-        add(Indicator(code, pillar, label, +1, unit, src_facts), v, y)
-
-    add_fact("ofdi_stock", "ofdi_stock_usd", "capacity", "Outward FDI stock", "US$ billion")
-    add_fact("ofdi_flow", "ofdi_flow_usd", "capacity", "Outward FDI flow", "US$ billion")
-    for fact in SECTOR_EXPORTS[sector]:
-        add_fact(
-            fact.removesuffix("_usd"),
-            fact,
-            "sector strength",
-            "Exports: " + fact.removeprefix("exports_").removesuffix("_usd").replace("_", " "),
-            "US$ billion",
+        rows.append(
+            {
+                "code": code,
+                "pillar": pillar,
+                "label": label,
+                "direction": direction,
+                "unit": unit,
+                "source": source,
+                "hub_sensitive": kw.get("hub", False),
+                "noisy": kw.get("noisy", True),
+            }
         )
-    add_fact("gdp", "gdp_usd", "market", "GDP", "US$ billion")
-    add_fact("gdp_growth", "gdp_growth_pct", "market", "Real GDP growth", "percent")
 
-    # Presence in Indonesia: latest full-year PMA. A censored partner (not in the top list)
-    # gets the midpoint of [0, bound]: an explicit, flagged imputation, never a zero.
-    panel = ledger.partner_panel(candidates, periods=["FY"])
-    panel = panel[panel["year"] <= end_year]
-    pma, pma_year, flags = {}, {}, {}
-    for p in candidates:
-        sub = panel[(panel["partner_iso3"] == p) & panel["status"].isin(["observed", "censored"])]
-        if sub.empty:
-            continue
-        last = sub.sort_values("year").iloc[-1]
-        pma_year[p] = last["year"]
-        if last["status"] == "observed":
-            pma[p] = last["value"]
-        else:
-            pma[p] = last["upper_bound"] / 2
-            flags[p] = f"censored in {last['year']}: midpoint of [0, {last['upper_bound']:.0f}]"
+    # --- sector pillar ---
+    exp_parts = [_wide(panel, c, None, end_year) for c in ev["exports"]]  # type: ignore[union-attr]
+    minus_parts = [_wide(panel, c, None, end_year) for c in ev["minus"]]  # type: ignore[union-attr]
+    everyone = sorted(set().union(*(set(p.index) for p in exp_parts if not p.empty)))
+    n_exp = len(exp_parts)
+
+    def sector_sum(*parts: pd.DataFrame) -> pd.DataFrame:
+        total = sum(parts[:n_exp])
+        for m in parts[n_exp:]:
+            total = total - m
+        return total
+
+    sx_all, sx_year_all = _latest_joint([*exp_parts, *minus_parts], sector_sum, everyone)
     add(
-        Indicator(
-            "pma_in_idn",
-            "presence",
-            "PMA in Indonesia, latest full year",
+        "sector_exports",
+        "sector",
+        f"Exports of {ev['label']}",
+        +1,
+        "US$ billion (current)",
+        _source(panel, [*ev["exports"], *ev["minus"]]),
+        sx_all,
+        sx_year_all,
+    )  # type: ignore[misc]
+    # RCA against the pool of economies with the Atlas total in the same year.
+    total = _wide(panel, TOTAL_EXPORTS, None, end_year)
+    rca, rca_year = pd.Series(np.nan, index=cands), pd.Series(np.nan, index=cands)
+    if not total.empty and everyone:
+        parts = [*exp_parts, *minus_parts]
+        yrs_common = sorted(set(total.columns).intersection(*(set(p.columns) for p in parts)))
+        sec = sector_sum(*[p.reindex(index=everyone, columns=yrs_common) for p in parts])
+        tot = total.reindex(index=everyone, columns=yrs_common)
+        both = sec.notna() & tot.notna()
+        pool_share = sec.where(both).sum() / tot.where(both).sum()
+        share = sec / tot
+        for p in cands:
+            if p in share.index:
+                ok = share.loc[p].dropna()
+                if len(ok):
+                    y = ok.index[-1]
+                    rca[p] = ok.iloc[-1] / pool_share[y]
+                    rca_year[p] = y
+        add(
+            "sector_rca",
+            "sector",
+            f"Revealed comparative advantage: {ev['label']}",
             +1,
-            "US$ million",
-            "ledger: BKPM top-N lists (censored: midpoint)",
-        ),
-        pd.Series(pma, dtype=float),
-        pd.Series(pma_year, dtype=float),
+            "index (1 = pool average)",
+            f"{_source(panel, [*ev['exports'], TOTAL_EXPORTS])}; pool: the 41 Atlas economies "
+            "(candidates and Indonesia), same year",
+            rca,
+            rca_year,
+        )  # type: ignore[misc]
+    if ev["va_share"]:
+        share_w = _wide(panel, str(ev["va_share"]), None, end_year)
+        mva = _wide(panel, "manufacturing_va_usd", None, end_year)
+        va, va_year = _latest_joint([share_w, mva], lambda s, m: s / 100 * m, cands)
+        add(
+            "sector_value_added",
+            "sector",
+            "Sector value added (old vintage, fallback)",
+            +1,
+            "US$ billion (current)",
+            f"{_source(panel, [str(ev['va_share']), 'manufacturing_va_usd'])} - 2013 vintage "
+            "(data to about 2012): a flagged fallback",
+            va,
+            va_year,
+        )
+        for p in va.index[va.notna()]:
+            cell_notes.loc[p, "sector_value_added"] = (
+                f"old vintage (2013 WDI/UNIDO release, data year {int(va_year[p])}): fallback"
+            )
+        if va.notna().any():
+            notes.append(
+                f"Sector value added uses the 2013 WDI/UNIDO vintage (latest year "
+                f"{int(np.nanmax(va_year))}): an old fallback, flagged in the indicator list."
+            )
+    else:
+        notes.append(
+            f"No sector value added is published for {sector} (UNIDO shares cover "
+            "textiles and chemicals only): the sector pillar uses exports and RCA."
+        )
+    notes.append(
+        "Investment in Indonesia's sector by partner: the ledger has no partner x sector "
+        "figures (BKPM publishes partner and sector totals separately), so the sector pillar "
+        "cannot include it."
     )
-    # Momentum: growth between the two latest years in which the partner was listed.
-    mom = {}
-    for p in candidates:
-        obs = panel[(panel["partner_iso3"] == p) & (panel["status"] == "observed")]
-        obs = obs.sort_values("year")
+
+    # --- capacity ---
+    stock, stock_y = _latest_joint(
+        [_wide(panel, "ofdi_stock_usd", cands, end_year)], lambda s: s, cands
+    )
+    add(
+        "ofdi_stock",
+        "capacity",
+        "Outward FDI stock",
+        +1,
+        "US$ billion (current)",
+        _source(panel, ["ofdi_stock_usd"]),
+        stock,
+        stock_y,
+        hub=True,
+    )
+    flow, flow_y = _mean_latest(_wide(panel, "fdi_outflow_usd", cands, end_year), cands, 3)
+    # Where WDI has no outflow (Taiwan is not in WDI), the national source's outward flow
+    # stands in, flagged on the cell: a different compiler, not a different concept.
+    national, national_y = _mean_latest(_wide(panel, "ofdi_flow_usd", cands, end_year), cands, 3)
+    fill = flow.isna() & national.notna()
+    for p in fill[fill].index:
+        flow[p], flow_y[p] = national[p], national_y[p]
+        cell_notes.loc[p, "ofdi_flow"] = (
+            "national source (ofdi_flow_usd) where WDI has no value: definitions vary by compiler"
+        )
+    add(
+        "ofdi_flow",
+        "capacity",
+        "Outward FDI flow, mean of the latest three years",
+        +1,
+        "US$ billion (current)",
+        _source(panel, ["fdi_outflow_usd"]),
+        flow,
+        flow_y,
+        hub=True,
+    )
+
+    # --- market ---
+    gdp, gdp_y = _latest_joint([_wide(panel, "gdp_usd", cands, end_year)], lambda s: s, cands)
+    add(
+        "gdp",
+        "market",
+        "GDP",
+        +1,
+        "US$ billion (current)",
+        _source(panel, ["gdp_usd"]),
+        gdp,
+        gdp_y,
+    )
+    growth, growth_y = _mean_latest(_wide(panel, "gdp_growth_pct", cands, end_year), cands, 5)
+    add(
+        "gdp_growth",
+        "market",
+        "Real GDP growth, mean of the latest five years",
+        +1,
+        "% per year",
+        _source(panel, ["gdp_growth_pct"]),
+        growth,
+        growth_y,
+    )
+
+    # --- presence: PMA in Indonesia, mean of the latest three listed full years; a year in
+    # which the partner is below the top-N list counts as the interval [0, bound], so the
+    # mean is an interval too (lower: those years at 0; upper: at their bound).
+    pp = ledger.partner_panel(cands, periods=["FY"])
+    pp = pp[pp["year"] <= end_year]
+    pma, pma_year, pma_lower, pma_upper, mom, mom_year = {}, {}, {}, {}, {}, {}
+    for p, sub in pp.groupby("partner_iso3"):
+        known = sub[sub["status"].isin(["observed", "censored"])].sort_values("year")
+        if known.empty:
+            continue
+        last3 = known.iloc[-PMA_YEARS:]
+        pma_year[p] = float(last3["year"].iloc[-1])
+        observed = last3["status"] == "observed"
+        if observed.all():
+            pma[p] = float(last3["value"].mean())
+        else:
+            pma_lower[p] = float(last3["value"].where(observed, 0.0).mean())
+            pma_upper[p] = float(last3["value"].where(observed, last3["upper_bound"]).mean())
+        obs = sub[sub["status"] == "observed"].sort_values("year")
         if len(obs) >= 2:
             a, b = obs.iloc[-2], obs.iloc[-1]
-            mom[p] = (b["value"] / a["value"]) ** (1 / max(b["year"] - a["year"], 1)) - 1
-    momentum = pd.Series(mom, dtype=float) * 100
+            mom[p] = ((b["value"] / a["value"]) ** (1 / max(b["year"] - a["year"], 1)) - 1) * 100
+            mom_year[p] = float(b["year"])
+    upper["pma_in_idn"] = pd.Series(pma_upper, dtype=float).reindex(cands)
+    lower["pma_in_idn"] = pd.Series(pma_lower, dtype=float).reindex(cands)
     add(
-        Indicator(
-            "pma_momentum",
-            "presence",
-            "PMA growth, two latest listed years",
-            +1,
-            "percent per year",
-            "ledger: BKPM top-N lists",
-        ),
-        momentum,
-        pd.Series(pma_year, dtype=float).where(momentum.notna()),
+        "pma_in_idn",
+        "presence",
+        f"PMA in Indonesia, mean of the latest {PMA_YEARS} listed full years",
+        +1,
+        "US$ million",
+        "ledger: BKPM top-N lists (a year below the list: interval [0, smallest listed])",
+        pd.Series(pma, dtype=float),
+        pd.Series(pma_year, dtype=float),
+        hub=True,
+    )
+    add(
+        "pma_momentum",
+        "presence",
+        "PMA growth between the two latest listed years",
+        +1,
+        "% per year",
+        "ledger: BKPM top-N lists",
+        pd.Series(mom, dtype=float),
+        pd.Series(mom_year, dtype=float),
+        hub=True,
     )
 
-    cov = partner_covariates(candidates, [end_year]).set_index("partner_iso3")
-    agreements = agreements_in_force()
+    # --- ties ---
+    cov = partner_covariates(cands, [end_year]).set_index("partner_iso3")
     add(
-        Indicator(
-            "agreement",
-            "ties",
-            "Agreement in force with Indonesia",
-            +1,
-            "0/1",
-            "data/raw/partners/agreements_eif.csv",
-        ),
+        "agreement",
+        "ties",
+        "Agreement with Indonesia in force (1 July)",
+        +1,
+        "0/1",
+        "analysis.data.agreements",
         cov["agreement"],
         float(end_year),
+        noisy=False,
     )
     add(
-        Indicator(
-            "distance",
-            "ties",
-            "Distance between capitals",
-            -1,
-            "km",
-            "countryinfo capital coordinates (great circle)",
-        ),
+        "distance",
+        "ties",
+        "Distance between capitals",
+        -1,
+        "km",
+        "countryinfo capital coordinates (great circle)",
         cov["distance_km"],
         np.nan,
+        noisy=False,
     )
     add(
-        Indicator(
-            "same_subregion",
-            "ties",
-            "In Indonesia's UN sub-region",
-            +1,
-            "0/1",
-            "countryinfo (UN M49 sub-region)",
-        ),
+        "same_subregion",
+        "ties",
+        "In Indonesia's UN sub-region (South-eastern Asia)",
+        +1,
+        "0/1",
+        "countryinfo (UN M49 sub-region)",
         cov["same_subregion"],
         np.nan,
+        noisy=False,
     )
-    if potential is not None and len(potential):
-        pot = potential.set_index("partner_iso3")
-        add(
-            Indicator(
-                "untapped",
-                "potential",
-                "Gravity untapped potential",
-                +1,
-                "US$ million",
-                "analysis.partners gravity fit (see report 20)",
-            ),
-            pot["untapped_usd_m"].fillna(pot["untapped_at_least_usd_m"]),
-            pot["year"],
-        )
-    values = pd.DataFrame(cols, index=pd.Index(candidates, name="partner_iso3"))
+    trade, trade_y = _latest_joint(
+        [
+            _wide(panel, "idn_exports_to_usd", cands, end_year),
+            _wide(panel, "idn_imports_from_usd", cands, end_year),
+        ],
+        lambda a, b: a + b,
+        cands,
+    )
+    add(
+        "bilateral_trade",
+        "ties",
+        "Goods trade with Indonesia (exports + imports)",
+        +1,
+        "US$ billion (current)",
+        _source(panel, ["idn_exports_to_usd", "idn_imports_from_usd"]),
+        trade,
+        trade_y,
+    )
+    notes.append(
+        "No gravity-potential indicator: the ranking does not refit the gravity model "
+        "(computed once, in the gravity report)."
+    )
+
+    values = pd.DataFrame(cols, index=pd.Index(cands, name="partner_iso3"))
     yrs = pd.DataFrame(years, index=values.index)
-    meta = pd.DataFrame([vars(i) for i in inds]).set_index("code")
+    meta = pd.DataFrame(rows).set_index("code")
     meta["year"] = [
         f"{int(yrs[c].min())}-{int(yrs[c].max())}" if yrs[c].notna().any() else "time-invariant"
         for c in meta.index
     ]
-    meta["coverage"] = values.notna().mean().reindex(meta.index).round(2)
-    values.attrs["censored"] = flags
-    values.attrs["agreements"] = agreements
-    return values, yrs, meta
+    up = upper.reindex(columns=values.columns)
+    lo = lower.reindex(columns=values.columns)
+    meta["coverage"] = (values.notna() | up.notna()).mean().reindex(meta.index).round(2)
+    return IndicatorSet(
+        values=values,
+        meta=meta,
+        lower=lo,
+        upper=up,
+        hubs=flag_hubs(panel, cands, end_year),
+        years=yrs,
+        cell_notes=cell_notes.reindex(columns=values.columns),
+        notes=tuple(notes),
+    )

@@ -26,8 +26,9 @@ CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 
 
 def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop every output except those of ``NBVAL_CHECK_OUTPUT`` cells, and run metadata."""
+    """Drop every output except those of ``NBVAL_CHECK_OUTPUT`` cells, run and widget metadata."""
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)  # ipywidgets state: random model ids, never stable
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)

@@ -430,12 +430,19 @@ def plot_potential(potential: pd.DataFrame, top: int = 15, ax: Axes | None = Non
 
 
 def plot_rank_bands(result, top: int | None = None, ax: Axes | None = None) -> Figure:
-    """Nominal rank (dot), median Monte Carlo rank (bar mark) and the 5-95 % band per partner."""
+    """Nominal rank (dot), median Monte Carlo rank (bar mark) and the 5-95 % band per partner.
+
+    Hubs (``result.data.hubs``, when the result has them) are marked with a dagger.
+    """
+    from analysis.vocab import partner_name
+
     t = result.table[result.table["status"] == "ranked"].sort_values("rank")
     if top is not None:
         t = t.head(top)
     t = t.iloc[::-1]
-    fig, ax = _axes(ax, figsize=(7.0, 0.28 * len(t) + 1.5))
+    hubs = getattr(getattr(result, "data", None), "hubs", {}) or {}
+    labels = [f"{partner_name(p)}{' †' if p in hubs else ''}" for p in t["partner_iso3"]]
+    fig, ax = _axes(ax, figsize=(7.0, 0.28 * len(t) + 1.8))
     y = np.arange(len(t))
     with mitra_style():
         ax.hlines(
@@ -449,25 +456,47 @@ def plot_rank_bands(result, top: int | None = None, ax: Axes | None = None) -> F
         )
         ax.plot(t["median_rank"], y, "|", color=COLORS["pma"], ms=12, mew=2, label="median rank")
         ax.plot(t["rank"].astype(float), y, "o", color=COLORS["total"], ms=4, label="nominal rank")
-        ax.set_yticks(y, t["partner_iso3"])
+        ax.set_yticks(y, labels)
         ax.invert_xaxis()
-        ax.set_xlabel("rank (1 = best)")
+        ax.set_xlabel("rank among candidate partners (1 = best)")
         ax.set_title("How robust is each partner's place?")
         ax.legend(loc="upper left", fontsize=7)
+        draws = len(getattr(result, "mc_ranks", ()))
+        fig.text(
+            0.01,
+            0.005,
+            f"† hub (routes third-country capital). Bands: {draws:,} Monte Carlo draws over "
+            "every method choice. Source: Mitra partner panel; BKPM via the ledger.",
+            fontsize=6,
+            color="#555555",
+        )
     return fig
 
 
 def plot_drivers(result, top: int = 15, ax: Axes | None = None) -> Figure:
     """Heat map of each indicator's contribution to a partner's score against the average."""
+    from analysis.vocab import partner_name
+
     ranked = result.table[result.table["status"] == "ranked"].sort_values("rank").head(top)
     d = result.drivers.loc[ranked["partner_iso3"]]
-    fig, ax = _axes(ax, figsize=(0.6 * d.shape[1] + 3, 0.3 * len(d) + 2))
+    meta = getattr(getattr(result, "data", None), "meta", None)
+    cols = [
+        str(meta.at[c, "label"]) if meta is not None and c in meta.index else c for c in d.columns
+    ]
+    fig, ax = _axes(ax, figsize=(0.6 * d.shape[1] + 4, 0.3 * len(d) + 3))
     lim = np.nanmax(np.abs(d.to_numpy())) or 1.0
     with mitra_style():
         im = ax.imshow(d.to_numpy(dtype=float), cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
-        ax.set_xticks(range(d.shape[1]), d.columns, rotation=45, ha="right")
-        ax.set_yticks(range(len(d)), d.index)
+        ax.set_xticks(range(d.shape[1]), cols, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(len(d)), [partner_name(p) for p in d.index])
         ax.grid(False)
         ax.set_title("Drivers: what lifts (blue) or sinks (red) each partner")
-        fig.colorbar(im, ax=ax, label="weighted distance from the average partner")
+        fig.colorbar(im, ax=ax, label="weighted distance from the average partner (score points)")
+        fig.text(
+            0.01,
+            0.005,
+            "Source: Mitra partner panel; BKPM via the ledger.",
+            fontsize=6,
+            color="#555555",
+        )
     return fig

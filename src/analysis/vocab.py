@@ -25,6 +25,7 @@ __all__ = [
     "Period",
     "is_partner_code",
     "parse_period",
+    "partner_name",
     "province_code",
 ]
 
@@ -37,6 +38,25 @@ KEY_COLUMNS: tuple[str, ...] = (
     "sector",
     "region",
     "partner_iso3",
+)
+
+#: Pillars and indicator codes of the partner ranking (built by ``analysis.indicators``;
+#: declared here so params can validate ``ranking_weights`` before any kernel starts).
+RANKING_PILLARS: tuple[str, ...] = ("sector", "capacity", "market", "presence", "ties")
+RANKING_INDICATORS: tuple[str, ...] = (
+    "sector_exports",
+    "sector_rca",
+    "sector_value_added",
+    "ofdi_stock",
+    "ofdi_flow",
+    "gdp",
+    "gdp_growth",
+    "pma_in_idn",
+    "pma_momentum",
+    "agreement",
+    "distance",
+    "same_subregion",
+    "bilateral_trade",
 )
 
 #: pma = foreign direct investment (PMA), pmdn = domestic (PMDN), total = PMA + PMDN.
@@ -80,33 +100,6 @@ REPORT_SECTORS: tuple[str, ...] = tuple(SECTOR_FOCUS)
 #: sub-region, agreement in force); literature coefficients may be assumed for any of them.
 GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "same_subregion", "agreement")
 
-#: Pillars of the partner ranking; ``ranking_weights`` may weight a pillar or an indicator.
-RANKING_PILLARS: tuple[str, ...] = (
-    "capacity",
-    "sector strength",
-    "market",
-    "presence",
-    "ties",
-    "potential",
-)
-#: Indicator codes of the partner ranking (``analysis.indicators`` builds them; a test
-#: checks that it builds no other).
-RANKING_INDICATORS: tuple[str, ...] = (
-    "ofdi_stock",
-    "ofdi_flow",
-    "exports_textiles",
-    "exports_clothing",
-    "exports_chemicals",
-    "exports_pharma",
-    "gdp",
-    "gdp_growth",
-    "pma_in_idn",
-    "pma_momentum",
-    "agreement",
-    "distance",
-    "same_subregion",
-    "untapped",
-)
 
 #: Partner codes that are not ISO 3166 alpha-3 countries but appear in releases.
 AGGREGATE_PARTNERS: dict[str, str] = {
@@ -121,6 +114,14 @@ _COMBINED = re.compile(r"^[A-Z]{3}(\+[A-Z]{3})+$")
 @cache
 def _iso3() -> frozenset[str]:
     return frozenset(c.alpha_3 for c in pycountry.countries)
+
+
+def partner_name(code: str) -> str:
+    """Return a reader's name for an ISO alpha-3 code (``TWN`` -> ``Taiwan``), else the code."""
+    c = pycountry.countries.get(alpha_3=code)
+    if c is None:
+        return code
+    return str(getattr(c, "common_name", None) or c.name)
 
 
 def is_partner_code(code: str) -> bool:

@@ -1,0 +1,583 @@
+"""The partner-ranking study: settings + panel + ledger -> one result the report shows.
+
+:func:`run_ranking` builds the sector's indicator set (:mod:`analysis.indicators`), ranks the
+candidates with every choice under uncertainty (:mod:`analysis.ranking`), and ranks the other
+two sectors nominally with the same settings so the report can say how far the sectors'
+rankings differ. The result carries its settings and fingerprint, the four tables the
+report writes (``ranking``, ``pillars``, ``weights``, ``sobol``) plus supporting ones, a
+summary, key findings computed from the numbers, plots and an interactive what-if view.
+
+Examples
+--------
+>>> from analysis.studies.ranking import RankingStudySettings, run_ranking  # doctest: +SKIP
+>>> study = run_ranking(RankingStudySettings(sector="pharma"))  # doctest: +SKIP
+>>> study.table("ranking").head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.data.provenance import data_fingerprint
+from analysis.ranking import (
+    AGGREGATIONS,
+    HUB_TREATMENTS,
+    IMPUTATIONS,
+    NORMALISATIONS,
+    OUTLIER_TREATMENTS,
+    IndicatorSet,
+    RankingResult,
+    RankingSettings,
+    kendall_tau,
+    rank_partners,
+)
+from analysis.summary import Summary
+from analysis.vocab import RANKING_PILLARS, partner_name
+
+__all__ = [
+    "REPORT",
+    "SECTORS",
+    "RankingStudy",
+    "RankingStudySettings",
+    "run_ranking",
+    "settings_from_params",
+]
+
+REPORT = "30-partner-ranking"
+SECTORS = ("textile", "chemical", "pharma")
+PILLAR_LABELS = {
+    "sector": "Sector strength",
+    "capacity": "Capacity to invest abroad",
+    "market": "Market",
+    "presence": "Presence in Indonesia",
+    "ties": "Ties with Indonesia",
+}
+RANKING_COLUMNS = [
+    "partner_iso3",
+    "rank",
+    "median_rank",
+    "rank_p05",
+    "rank_p95",
+    "score",
+    "coverage",
+    "status",
+    "hub",
+]
+SOBOL_COLUMNS = ["choice", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]
+
+
+@dataclass(frozen=True)
+class RankingStudySettings:
+    """Everything the ranking report depends on besides the data.
+
+    Parameters
+    ----------
+    sector
+        Report sector: ``textile``, ``chemical`` or ``pharma``.
+    end_year
+        Latest year of data used.
+    profiles
+        Partners shown as one-page profiles.
+    ranking
+        The index's choices and its uncertainty analysis.
+    compare_sectors
+        Rank the other sectors nominally too (for the rank correlation between sectors).
+    """
+
+    sector: str = "textile"
+    end_year: int = 2024
+    profiles: tuple[str, ...] = ("SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD")
+    ranking: RankingSettings = field(
+        default_factory=lambda: RankingSettings(
+            pillar_weights={"sector": 2, "capacity": 1, "market": 1, "presence": 1, "ties": 1},
+            indicator_weights={"sector_value_added": 0.5},
+        )
+    )
+    compare_sectors: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sector not in SECTORS:
+            raise ValueError(f"sector must be one of {', '.join(SECTORS)}, got {self.sector!r}")
+
+
+def settings_from_params(values: Mapping[str, object]) -> RankingStudySettings:
+    """Plain study settings from validated parameter values (``Params.values`` or a dict).
+
+    ``ranking_weights`` holds pillar weights (keys that name a pillar) and indicator weights
+    within their pillar (keys that name an indicator); both were validated by name before
+    any kernel started.
+    """
+    weights = dict(values.get("ranking_weights", {}) or {})  # type: ignore[call-overload]
+    pillar = {k: float(v) for k, v in weights.items() if k in RANKING_PILLARS}
+    indicator = {k: float(v) for k, v in weights.items() if k not in RANKING_PILLARS}
+    base = RankingSettings()
+    ranking = replace(
+        base,
+        normalisation=str(values.get("ranking_normalisation", base.normalisation)),
+        aggregation=str(values.get("ranking_aggregation", base.aggregation)),
+        pillar_weights=pillar,
+        indicator_weights=indicator,
+        imputation=str(values.get("ranking_imputation", base.imputation)),
+        pillar_coverage=float(values.get("ranking_min_coverage", base.pillar_coverage)),  # type: ignore[arg-type]
+        hub_treatment=str(values.get("ranking_hub_treatment", base.hub_treatment)),
+        hub_discount=float(values.get("ranking_hub_discount", base.hub_discount)),  # type: ignore[arg-type]
+        outliers=str(values.get("ranking_outliers", base.outliers)),
+        draws=int(values.get("ranking_draws", base.draws)),  # type: ignore[call-overload]
+        noise=float(values.get("ranking_noise", base.noise)),  # type: ignore[arg-type]
+        seed=int(values.get("seed", base.seed)),  # type: ignore[call-overload]
+    )
+    return RankingStudySettings(
+        sector=str(values.get("sector", "textile")),
+        end_year=int(values.get("end_year", 2024)),  # type: ignore[call-overload]
+        profiles=tuple(values.get("partners", RankingStudySettings.profiles)),  # type: ignore[arg-type]
+        ranking=ranking,
+    )
+
+
+@dataclass
+class RankingStudy:
+    """The ranking report's result: one sector ranked, the other sectors compared.
+
+    Attributes
+    ----------
+    settings
+        The study settings.
+    data
+        The sector's indicator set (values, bounds, hubs, documentation).
+    result
+        The ranking (nominal, bands, Sobol, audit).
+    sector_ranks
+        Partner x sector nominal ranks with the same settings (NaN: not ranked).
+    hub_ranks
+        Hub x hub treatment: the hubs' nominal ranks under each treatment.
+    fingerprint
+        Hash of the data and settings.
+    """
+
+    settings: RankingStudySettings
+    data: IndicatorSet
+    result: RankingResult
+    sector_ranks: pd.DataFrame
+    fingerprint: str
+    hub_ranks: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    # --- tables -----------------------------------------------------------------------------
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the report shows and writes, by name."""
+        r = self.result
+        ranking = r.table.assign(hub=r.table["hub"].astype(bool))[RANKING_COLUMNS]
+        pillars = r.pillar_scores.assign(pillar_label=r.pillar_scores["pillar"].map(PILLAR_LABELS))
+        weights = r.weights.merge(
+            self.data.meta[["unit", "source", "year"]],
+            left_on="indicator",
+            right_index=True,
+            how="left",
+        )
+        sobol = r.sobol[SOBOL_COLUMNS] if len(r.sobol) else pd.DataFrame(columns=SOBOL_COLUMNS)
+        hubs = pd.DataFrame(
+            {"partner_iso3": list(self.data.hubs), "why": list(self.data.hubs.values())}
+        )
+        ranked = list(r.ranked["partner_iso3"])
+        matrix = pillars.pivot(index="partner_iso3", columns="pillar", values="score")
+        flagged = (pillars["imputed"] != "") | (pillars["censored"] != "")
+        flagged |= pillars["hub_excluded"] != ""
+        out = {
+            "ranking": ranking,
+            "pillars": pillars,
+            "pillar_matrix": matrix.reindex(index=ranked, columns=r.weights["pillar"].unique())
+            .rename(columns=PILLAR_LABELS)
+            .rename(index=lambda c: f"{partner_name(c)} ({c})"),
+            "flagged_pillars": pillars[flagged],
+            "weights": weights,
+            "sobol": sobol,
+            "indicators": r.cells,
+            "hubs": hubs.merge(self.hub_ranks.reset_index(), on="partner_iso3", how="left").rename(
+                columns={h: f"rank if {h.replace('_', ' ')}" for h in HUB_TREATMENTS}
+            ),
+            "convergence": r.convergence,
+            "sectors": self.sector_ranks.reset_index(),
+            "sector_top10": self.sector_top(10),
+            "sector_correlation": self.sector_correlation(),
+        }
+        if r.audit is not None:
+            out["audit_pillars"] = r.audit.pillars
+            out["outliers"] = r.audit.outliers
+            out["indicator_removal"] = r.audit.removal
+        return out
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One table by name (see :meth:`tables`)."""
+        tables = self.tables()
+        if name not in tables:
+            raise KeyError(f"no table {name!r}; tables: {', '.join(tables)}")
+        return tables[name]
+
+    def write_tables(self, report: str = REPORT) -> list[Path]:
+        """Write the four key tables (and the indicator cells) through ``write_table``."""
+        from analysis.tables import write_table
+
+        return [
+            write_table(self.table(name), name, report=report)
+            for name in ("ranking", "pillars", "weights", "sobol", "indicators")
+        ]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ranking table, one row per partner, with the sector as a column."""
+        return self.result.to_frame().assign(sector=self.settings.sector)
+
+    def sector_top(self, n: int = 10) -> pd.DataFrame:
+        """The nominal top ``n`` of each sector side by side (rank x sector)."""
+        cols = {
+            x: list(self.sector_ranks[x].dropna().sort_values().index[:n])
+            for x in self.sector_ranks.columns
+        }
+        out = pd.DataFrame({x: v + [""] * (n - len(v)) for x, v in cols.items()})
+        out.index = pd.RangeIndex(1, n + 1, name="rank")
+        return out
+
+    def sector_correlation(self) -> pd.DataFrame:
+        """Kendall's tau between the sectors' nominal rankings (partners ranked in both)."""
+        sr = self.sector_ranks
+        out = pd.DataFrame(np.nan, index=sr.columns, columns=sr.columns)
+        for a in sr.columns:
+            for b in sr.columns:
+                if a == b:
+                    out.loc[a, b] = 1.0
+                    continue
+                both = sr[[a, b]].dropna()
+                if len(both) > 2:
+                    # Re-rank among the common partners so tau compares like with like.
+                    ra = both[a].rank().to_numpy()
+                    rb = both[b].rank().to_numpy()
+                    out.loc[a, b] = float(kendall_tau(ra, rb[None, :])[0])
+        out.index.name = "sector"
+        return out
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def top(self, n: int = 10) -> list[str]:
+        """The nominal top ``n`` partners."""
+        return list(self.result.ranked["partner_iso3"].head(n))
+
+    def key_findings(self) -> list[str]:
+        """Three to six sentences computed from the results."""
+        r, s = self.result, self.settings
+        ranked = r.ranked
+        out = []
+        top = ranked.head(3)
+        out.append(
+            f"For {s.sector}, the top three partners are "
+            + ", ".join(
+                f"{row.partner_iso3} (rank band {row.rank_p05:.0f}-{row.rank_p95:.0f})"
+                for row in top.itertuples()
+            )
+            + f", out of {len(ranked)} ranked candidates."
+        )
+        robust = ranked[ranked["rank_p95"] <= 10]
+        out.append(
+            f"{len(robust)} partner(s) stay in the top 10 in 95 % of the Monte Carlo draws"
+            + (f": {', '.join(robust['partner_iso3'])}." if len(robust) else ".")
+        )
+        if len(r.sobol):
+            lead = r.sobol.sort_values("ST", ascending=False).iloc[0]
+            out.append(
+                f"The choice that moves ranks most is {lead['choice']} (total Sobol index "
+                f"{lead['ST']:.2f}, 95 % interval {lead['ST_lo']:.2f}-{lead['ST_hi']:.2f})."
+            )
+        corr = self.sector_correlation()
+        others = [c for c in corr.columns if c != s.sector]
+        if others:
+            out.append(
+                "Kendall's tau between this sector's ranking and the others: "
+                + ", ".join(f"{o} {corr.loc[s.sector, o]:.2f}" for o in others)
+                + "."
+            )
+        hr = self.hub_ranks
+        moved = [
+            f"{p} {row['as_is']:.0f} -> {row['excluded']:.0f}"
+            for p, row in hr.iterrows()
+            if pd.notna(row.get("as_is")) and row["as_is"] <= 15
+        ]
+        if moved:
+            out.append(
+                "Hubs in the top 15 and their rank if their presence and outward FDI are "
+                "excluded instead of counted as published: " + ", ".join(moved) + "."
+            )
+        not_ranked = r.table[r.table["status"] != "ranked"]
+        imputed = int((r.cells["flags"].str.contains("imputed")).sum())
+        out.append(
+            f"{len(not_ranked)} candidate(s) lack a pillar and are not ranked; {imputed} "
+            "indicator cell(s) are imputed at the worst observed value"
+            if s.ranking.imputation == "worst"
+            else f"{len(not_ranked)} candidate(s) lack a pillar and are not ranked; "
+            f"{imputed} indicator cell(s) are imputed ({s.ranking.imputation})"
+        )
+        out[-1] += f"; bands {'converged' if r.converged else 'did NOT converge'} at N vs 2N."
+        return out
+
+    def summary(self) -> Summary:
+        """Settings, findings, the ranking and the tables behind it."""
+        r = self.result
+        settings = {"sector": self.settings.sector, "end year": self.settings.end_year}
+        settings.update(r.summary().settings)
+        settings["fingerprint"] = self.fingerprint
+        t = self.tables()
+        return Summary(
+            title=f"Partner ranking: {self.settings.sector}",
+            settings=settings,
+            tables=[
+                (
+                    "Ranking with 5-95 % Monte Carlo bands",
+                    t["ranking"]
+                    .assign(partner=t["ranking"]["partner_iso3"].map(partner_name))
+                    .round(3),
+                ),
+                ("Effective weight of every indicator", t["weights"].round(3)),
+                ("Sobol indices of the ranks, 95 % bootstrap intervals", t["sobol"].round(3)),
+                ("Hubs", t["hubs"]),
+                ("Kendall's tau between sectors", t["sector_correlation"].round(2)),
+            ],
+            notes=[*self.key_findings(), *r.notes],
+        )
+
+    def profile(self, partner: str) -> Summary:
+        """One-page profile of a partner."""
+        return self.result.profile(partner)
+
+    # --- figures ----------------------------------------------------------------------------
+
+    def plot_bands(self, top: int | None = 25, ax=None):
+        """Rank bands of the (top) ranked partners."""
+        return self.result.plot_bands(top=top, ax=ax)
+
+    def plot_drivers(self, ax=None):
+        """What lifts or sinks each partner."""
+        return self.result.plot_drivers(ax=ax)
+
+    # --- interactive ------------------------------------------------------------------------
+
+    def what_if(self, draws: int = 1000):
+        """Sliders for pillar weights and pickers for the method choices (JupyterLab).
+
+        Every change recomputes the nominal ranking and a ``draws``-draw Monte Carlo (no
+        Sobol, no audit) and redraws the table and the band chart in place. Inert in a batch
+        run (returns a note), so the batch report is unaffected.
+        """
+        from analysis.tables import TABLES_ENV
+
+        if os.environ.get(TABLES_ENV):
+            from IPython.display import Markdown
+
+            return Markdown(
+                "*Interactive what-if: open this notebook in JupyterLab to move the pillar "
+                "weights and change the methods (not active in a batch run).*"
+            )
+        return WhatIf(self, draws=draws).widget
+
+
+class WhatIf:
+    """The what-if view: widgets bound to :func:`analysis.ranking.rank_partners`."""
+
+    def __init__(self, study: RankingStudy, draws: int = 1000) -> None:
+        import ipywidgets as w
+
+        self.study = study
+        base = study.result.settings
+        self.draws = draws
+        weights = study.result.weights.drop_duplicates("pillar").set_index("pillar")
+        raw = {p: float(base.pillar_weights.get(p, 1.0)) for p in weights.index}
+        self.sliders = {
+            p: w.FloatSlider(
+                value=v,
+                min=0.0,
+                max=5.0,
+                step=0.25,
+                description=PILLAR_LABELS.get(p, p)[:22],
+                style={"description_width": "160px"},
+            )
+            for p, v in raw.items()
+        }
+        self.pickers = {
+            "normalisation": w.Dropdown(
+                options=NORMALISATIONS[:3], value=base.normalisation, description="Normalisation"
+            ),
+            "aggregation": w.Dropdown(
+                options=AGGREGATIONS, value=base.aggregation, description="Aggregation"
+            ),
+            "imputation": w.Dropdown(
+                options=IMPUTATIONS, value=base.imputation, description="Missing data"
+            ),
+            "hub_treatment": w.Dropdown(
+                options=HUB_TREATMENTS, value=base.hub_treatment, description="Hubs"
+            ),
+            "outliers": w.Dropdown(
+                options=OUTLIER_TREATMENTS, value=base.outliers, description="Outliers"
+            ),
+        }
+        self.coverage = w.FloatSlider(
+            value=base.pillar_coverage, min=0.0, max=1.0, step=0.05, description="Pillar coverage"
+        )
+        self.out = w.Output()
+        self.status = w.HTML()
+        for c in [*self.sliders.values(), *self.pickers.values(), self.coverage]:
+            c.observe(self._changed, names="value")
+        self.widget = w.VBox(
+            [
+                w.HTML("<b>What if?</b> Pillar weights (relative) and method choices"),
+                w.HBox(
+                    [
+                        w.VBox(list(self.sliders.values())),
+                        w.VBox([*self.pickers.values(), self.coverage]),
+                    ]
+                ),
+                self.status,
+                self.out,
+            ]
+        )
+        self._changed(None)
+
+    def settings(self) -> RankingSettings:
+        """The settings the widgets currently describe."""
+        base = self.study.result.settings
+        return replace(
+            base,
+            pillar_weights={p: s.value for p, s in self.sliders.items()},
+            pillar_coverage=self.coverage.value,
+            draws=self.draws,
+            **{k: p.value for k, p in self.pickers.items()},
+        )
+
+    def recompute(self) -> RankingResult:
+        """The ranking under the current widget settings (nominal + bands, no Sobol)."""
+        return rank_partners(self.study.data, self.settings(), sensitivity=False, audit=False)
+
+    def _changed(self, _change) -> None:
+        import time
+
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        t0 = time.perf_counter()
+        try:
+            res = self.recompute()
+        except ValueError as exc:  # e.g. every pillar weight at zero
+            self.status.value = f"<span style='color:#b03a2e'>{exc}</span>"
+            return
+        seconds = time.perf_counter() - t0
+        before = self.study.result.table.set_index("partner_iso3")["rank"]
+        t = res.ranked[["partner_iso3", "rank", "rank_p05", "rank_p95", "score"]].head(15)
+        t = t.assign(
+            partner=t["partner_iso3"].map(partner_name), was=t["partner_iso3"].map(before)
+        )
+        self.status.value = f"recomputed in {seconds:.2f} s ({self.draws} draws)"
+        with self.out:
+            self.out.clear_output(wait=True)
+            fig = res.plot_bands(top=15)
+            display(t.set_index("partner_iso3").round(3))
+            plt.show()
+            plt.close(fig)
+
+
+def _weights_for(data: IndicatorSet, rs: RankingSettings) -> tuple[RankingSettings, list[str]]:
+    """Keep the weights that name a pillar or indicator of this set; say which were not.
+
+    Names were validated against the vocabulary already; one may still be absent from a
+    sector's set (pharma has no value-added indicator, an indicator without any value).
+    """
+    pillars, codes = set(data.meta["pillar"]), set(data.values.columns)
+    pw = {k: v for k, v in rs.pillar_weights.items() if k in pillars}
+    iw = {k: v for k, v in rs.indicator_weights.items() if k in codes}
+    dropped = sorted(set(rs.pillar_weights) - set(pw) | set(rs.indicator_weights) - set(iw))
+    notes = [f"Weight(s) for {', '.join(dropped)} not used: not in this sector's indicator set."]
+    return replace(rs, pillar_weights=pw, indicator_weights=iw), notes if dropped else []
+
+
+def _nominal_ranks(data: IndicatorSet, settings: RankingSettings) -> pd.Series:
+    settings, _ = _weights_for(data, settings)
+    r = rank_partners(data, settings, uncertainty=False, sensitivity=False, audit=False)
+    return r.table.set_index("partner_iso3")["rank"].astype(float)
+
+
+def run_ranking(
+    settings: RankingStudySettings | None = None,
+    *,
+    panel=None,
+    ledger=None,
+    indicator_sets: Mapping[str, IndicatorSet] | None = None,
+) -> RankingStudy:
+    """Rank the candidate partners for one sector, with uncertainty, audit and comparison.
+
+    Parameters
+    ----------
+    settings
+        Study settings (default :class:`RankingStudySettings`).
+    panel, ledger
+        The partner panel and the ledger (default: loaded/built).
+    indicator_sets
+        Ready indicator sets by sector (tests and the what-if view pass them; default:
+        built from the panel and the ledger).
+
+    Returns
+    -------
+    RankingStudy
+    """
+    s = settings or RankingStudySettings()
+    sets: dict[str, IndicatorSet] = dict(indicator_sets or {})
+    sectors: Sequence[str] = SECTORS if s.compare_sectors else (s.sector,)
+    missing = [x for x in sectors if x not in sets]
+    if missing:
+        from analysis.indicators import build_indicators
+
+        if panel is None:
+            from analysis.data.panel import load_panel
+
+            panel = load_panel()
+        if ledger is None:
+            from analysis.data import build_ledger
+
+            ledger = build_ledger()
+        from analysis.cache import cached
+
+        for x in missing:
+            # Each sector's set is built once per data and code (the batch's three ranking
+            # reports each need all three sectors).
+            material = {
+                "ledger": ledger.fingerprint,
+                "panel": str(panel.fingerprint),
+                "sector": x,
+                "end_year": s.end_year,
+            }
+            sets[x] = cached(
+                "ranking-indicators",
+                material,
+                lambda x=x: build_indicators(panel, ledger, x, s.end_year),
+            )
+    data = sets[s.sector]
+    used, notes = _weights_for(data, s.ranking)
+    result = rank_partners(data, used)
+    result.notes[:0] = notes
+    ranks = {s.sector: result.table.set_index("partner_iso3")["rank"].astype(float)}
+    for x in sectors:
+        if x != s.sector:
+            ranks[x] = _nominal_ranks(sets[x], s.ranking)
+    sector_ranks = pd.DataFrame(ranks)[[x for x in SECTORS if x in ranks]]
+    sector_ranks.index.name = "partner_iso3"
+    fp = data_fingerprint(
+        {
+            "result": result.fingerprint,
+            "others": {x: str(pd.util.hash_pandas_object(sets[x].values).sum()) for x in ranks},
+            "settings": repr(asdict(s)),
+        }
+    )
+    hub_ranks = pd.DataFrame(
+        {h: _nominal_ranks(data, replace(used, hub_treatment=h)) for h in HUB_TREATMENTS}
+    ).reindex(list(data.hubs))
+    hub_ranks.index.name = "partner_iso3"
+    return RankingStudy(s, data, result, sector_ranks, fp, hub_ranks)
