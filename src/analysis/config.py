@@ -571,6 +571,11 @@ def _problem(err: Mapping[str, Any]) -> str:
         return f"unknown key {loc[-1]!r}; allowed keys are {', '.join(allowed or ['?'])}"
     if kind == "literal_error":
         expected = ctx.get("expected", "")
+        if loc and loc[0] == "ranking_weights" and loc[-1] == "[key]":
+            return (
+                f"unknown pillar or indicator {value!r}; pillars: {', '.join(RANKING_PILLARS)}; "
+                f"indicators (weight within their pillar): {', '.join(RANKING_INDICATORS)}"
+            )
         if loc and loc[-1] == "[key]":
             return f"unknown key {value!r}; allowed keys are {expected}"
         return f"must be one of {expected} (got {value!r})"
