@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.data import LedgerSettings, build_ledger
-from analysis.data.ledger import _collapse
+from analysis.data.ledger import _collapse, _identity_evidence
 from analysis.vocab import KEY_COLUMNS
 
 # Published full-year national realisation (Rp trillion), BKPM releases as compiled in
@@ -86,7 +86,8 @@ def test_revision_in_later_release_wins(ledger):
     # 2016 Q4 PMDN: 59.1 (Jan 2017 release) vs 58.1 (quoted as prior year in Jan 2018).
     row = ledger.select(year=2016, period="Q4", measure="pmdn", sector="all").iloc[0]
     assert row["value"] == pytest.approx(58_100)
-    assert row["conflict_rule"] == "latest_publication"
+    # The revision also fits FY = 9M + Q4, so the identities decide before the date does.
+    assert row["conflict_rule"] in ("identities", "latest_publication")
 
 
 def _candidate(**kw):
@@ -151,13 +152,109 @@ def test_conflict_rule(a, b, winner, rule):
         assert "conflict_tie" in obs.iloc[0]["flags"]
 
 
-def test_measure_identity_violations_are_reported_not_fixed(ledger):
+def test_identity_violations_are_reported_not_fixed(ledger):
+    # 2024 H1 chemical-pharma PMA: US$848 million printed, Q1 + Q2 = 1.9 billion; the one
+    # print has no competitor, so it stays as printed and the violation is listed.
     v = ledger.violations
-    hit = v[(v["identity"] == "pma+pmdn=total") & (v["year"] == 2022) & (v["period"] == "Q1")]
+    hit = v[(v["identity"] == "periods") & (v["year"] == 2024) & (v["sector"] == "chem_pharma")]
     assert len(hit) == 1
-    assert hit.iloc[0]["difference"] == pytest.approx(2_000)  # 284.4 vs 147.2 + 135.2
-    row = ledger.select(year=2022, period="Q1", measure="total", sector="all").iloc[0]
-    assert row["value"] == pytest.approx(284_400)  # the chosen print stays as printed
+    assert hit.iloc[0]["difference"] == pytest.approx(848 - 1_900)
+    row = ledger.select(year=2024, period="H1", measure="pma", sector="chem_pharma").iloc[0]
+    assert row["value"] == pytest.approx(848)
+
+
+NATIONAL = dict(concept="realisation", sector="all", region="IDN", partner_iso3="WLD")
+
+# The four cells an audit against the sources found wrong under the old rule (issue 9):
+# (year, period, measure, right value in Rp trillion, deciding rule, wrong value kept before).
+AUDITED_CELLS = [
+    (2019, "Q2", "pma", 104.9, "not_suspect", 107.9),  # 95.6 + 104.9 = 200.5 published H1
+    (2021, "Q3", "total", 216.7, "not_suspect", 214.7),  # 214.7 is Q4 2020 misquoted
+    (2022, "Q1", "total", 282.4, "not_suspect", 284.4),  # 135.2 + 147.2 = 282.4
+    (2024, "9M", "total", 1261.43, "identities", 1262.4),  # H1 829.9 + Q3 431.48
+]
+
+
+@pytest.mark.parametrize(("year", "period", "measure", "right", "rule", "wrong"), AUDITED_CELLS)
+def test_audited_cells_resolve_to_the_right_value(
+    ledger, year, period, measure, right, rule, wrong
+):
+    row = ledger.select(**NATIONAL, year=year, period=period, measure=measure).iloc[0]
+    assert row["value_idr_bn"] == pytest.approx(right * 1000)
+    assert row["conflict_rule"] == rule
+    c = ledger.conflicts
+    hit = c[
+        (c["year"] == year)
+        & (c["period"] == period)
+        & (c["measure"] == measure)
+        & (c["sector"] == "all")
+    ]
+    assert len(hit) == 1 and f"{wrong:g}" in hit.iloc[0]["other_values"]
+
+
+def test_no_identity_violation_left_among_the_national_totals(ledger):
+    v = ledger.violations
+    national = v[(v["sector"] == "all") & (v["region"] == "IDN") & (v["partner_iso3"] == "WLD")]
+    assert national.empty, national[["year", "period", "identity", "equation"]]
+
+
+def test_rounded_headline_loses_to_the_precise_sum_of_its_parts(ledger):
+    # 2022 Q3: "Rp307 triliun" headline; PMA 168.9 + PMDN 138.9 = 307.8
+    row = ledger.select(**NATIONAL, year=2022, period="Q3", measure="total").iloc[0]
+    assert row["value_idr_bn"] == pytest.approx(307_800)
+    assert "precise_sum" in row["flags"] and row["conflict_rule"] == "precise_sum"
+    c = ledger.conflicts
+    hit = c[(c["year"] == 2022) & (c["period"] == "Q3") & (c["measure"] == "total")]
+    assert (
+        hit.iloc[0]["rule"] == "precise_sum" and "307 Rp trillion" in hit.iloc[0]["other_values"]
+    )
+
+
+def test_identity_evidence_decides_between_two_press_figures():
+    # Two figures for a total, neither suspect, same date: the one equal to PMA + PMDN wins.
+    parts = [
+        _candidate(measure="pma", value=60_000.0, value_idr_bn=60_000.0, line=10, source="p"),
+        _candidate(measure="pmdn", value=40_000.0, value_idr_bn=40_000.0, line=11, source="d"),
+    ]
+    totals = [
+        _candidate(value=104_000.0, value_idr_bn=104_000.0, line=12, source="t1"),
+        _candidate(value=100_000.0, value_idr_bn=100_000.0, line=13, source="t2"),
+    ]
+    cand = pd.DataFrame(parts + totals)
+    alternatives: list = []
+    first, _, _ = _collapse(cand, rtol=0.08, alternatives=alternatives)
+    assert first.set_index("measure").loc["total", "value"] == 104_000  # file order alone
+    evidence = _identity_evidence(first, alternatives, rtol=0.08)
+    obs, conflicts, _ = _collapse(cand, rtol=0.08, evidence=evidence)
+    assert obs.set_index("measure").loc["total", "value"] == 100_000
+    assert conflicts.iloc[0]["rule"] == "identities"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "as printed; inconsistent with total",
+        "CONFLICT: another outlet gives 282.4",
+        "likely typo for 1.284",
+    ],
+)
+def test_suspect_words_in_notes_make_a_figure_lose(note):
+    from analysis.data.raw import note_flags
+
+    flags = note_flags(note)
+    rows = [
+        _candidate(value=100_000.0, value_idr_bn=100_000.0, flags=flags, published="2023-01-01"),
+        _candidate(value=120_000.0, value_idr_bn=120_000.0, line=3, source="s2"),
+    ]
+    obs, conflicts, _ = _collapse(pd.DataFrame(rows), rtol=0.08)
+    assert obs.iloc[0]["value"] == 120_000.0
+    assert conflicts.iloc[0]["rule"] == "not_suspect"
+
+
+def test_2022_pma_has_a_us_dollar_value(ledger):
+    row = ledger.select(**NATIONAL, year=2022, period="FY", measure="pma").iloc[0]
+    assert row["fx_rate"] == 14_350  # enacted APBN 2022 assumption
+    assert row["value"] == pytest.approx(654_400 / 14_350 * 1000)  # US$ million
 
 
 def test_identity_checks_pass_where_the_releases_agree(ledger):
@@ -249,9 +346,11 @@ def test_fx_basis_is_recorded_and_changes_conversions():
     assert a.loc[2015, "value"] == pytest.approx(365_900e9 / 12_500 / 1e6)
     assert m.loc[2015, "value"] == pytest.approx(365_900e9 / 13_389.41 / 1e6)
     assert a.loc[2015, "fx_basis"] == "apbn" and m.loc[2015, "fx_basis"] == "market"
-    # No market rate for 2022 and no fallback: missing and flagged, never filled.
-    assert math.isnan(m.loc[2022, "value"])
-    assert "fx_unavailable" in m.loc[2022, "flags"]
+    # 2022 converts on both bases now: the enacted APBN 14,350 and the World Bank average.
+    assert a.loc[2022, "value"] == pytest.approx(654_400e9 / 14_350 / 1e6)
+    assert m.loc[2022, "value"] == pytest.approx(654_400e9 / 14_849.8539362105 / 1e6)
+    # A year neither basis covers stays missing and flagged, never filled.
+    assert market.fx.rate(2009, "market", None) is None
 
 
 def test_building_twice_gives_identical_tables(ledger):

@@ -410,3 +410,11 @@ def test_audit_reliability_outliers_and_indicator_removal():
     assert set(rem.index) == {"i0", "i1", "i2", "i3"}
     # Dropping one of two near-copies barely moves anything.
     assert rem.loc["i0", "kendall_tau"] > 0.95
+
+
+def test_a_spread_at_rounding_level_is_a_constant_column():
+    # Found by hypothesis: two values one ulp apart scored 0/1, and 0.5/0.5 once scaled.
+    X = np.array([[1.0, 2.0], [np.nextafter(1.0, 2.0), 3.0], [1.0, 4.0]])
+    Z = normalise(X, "minmax", np.ones(2))
+    np.testing.assert_allclose(Z[:, 0], 0.5)
+    np.testing.assert_allclose(Z[:, 1], [0.0, 0.5, 1.0])

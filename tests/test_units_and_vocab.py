@@ -40,12 +40,18 @@ def test_fx_table_prefers_final_budget_rate_and_flags_proposals():
     fx = load_fx_table()
     r2025 = fx.rate(2025, "apbn", None)
     assert r2025.rate == 16_000 and r2025.flags == ()  # FINAL APBN beats the RAPBN 16,100
+    # The enacted APBN 2019 rate (DPR, 31 Oct 2018) beats the RAPBN proposal of 14,400.
     r2019 = fx.rate(2019, "apbn", None)
-    assert r2019.rate == 14_400 and "fx_proposal_rate" in r2019.flags
-    r2016 = fx.rate(2016, "apbn", "market")
-    assert r2016.basis == "market" and "fx_fallback_market" in r2016.flags
-    assert fx.rate(2022, "apbn", "market") is None  # neither basis has 2022: no guess
-    assert fx.rate(2023, "market", None).rate == 15_255  # partial-year averages ignored
+    assert r2019.rate == 15_000 and r2019.flags == () and "setkab" in r2019.source
+    assert fx.rate(2016, "apbn", None).rate == 13_900
+    r2014 = fx.rate(2014, "apbn", "market")
+    assert r2014.basis == "market" and "fx_fallback_market" in r2014.flags
+    for year, rate in ((2022, 14_350), (2023, 14_800), (2024, 15_000)):
+        assert fx.rate(year, "apbn", None).rate == rate
+    assert fx.rate(2009, "apbn", "market") is None  # neither basis has 2009: no guess
+    # World Bank PA.NUS.FCRF (the series of the other years) beats the MoF's 15,255;
+    # partial-year averages (15,109, 15,086) are never used.
+    assert fx.rate(2023, "market", None).rate == pytest.approx(15_236.88, abs=0.01)
 
 
 def test_periods():

@@ -67,9 +67,10 @@ def _positive(text: str) -> int:
 
 
 def _data_check(args: argparse.Namespace) -> int:
-    from analysis.data.check import check_data
     from analysis.data.ledger import LedgerSettings, build_ledger
+    from analysis.data.panel import load_panel
     from analysis.data.realisation import read_realisation_table
+    from analysis.studies.audit import run_audit
 
     settings = LedgerSettings(
         fx_basis=args.fx_basis,
@@ -77,7 +78,7 @@ def _data_check(args: argparse.Namespace) -> int:
     )
     imports = [read_realisation_table(p, published=args.published) for p in args.import_]
     ledger = build_ledger(args.data, settings, imports=imports)
-    report = check_data(ledger)
+    report = run_audit(ledger, load_panel(args.data))
     out = report.write(args.out)
     if not args.quiet:
         with pd.option_context(

@@ -203,10 +203,14 @@ def _normalise(X: np.ndarray, method: str, directions: np.ndarray) -> np.ndarray
     with np.errstate(invalid="ignore", divide="ignore"):
         if method == "minmax":
             lo = np.fmin.reduce(X, axis=-1, keepdims=True)  # fmin/fmax skip NaN, fast
-            span = np.fmax.reduce(X, axis=-1, keepdims=True) - lo
-            Z = (X - lo) / np.where(span > 0, span, np.nan)
-            if (span == 0).any():
-                Z = np.where((span == 0) & ~np.isnan(X), 0.5, Z)  # constant: no signal
+            hi = np.fmax.reduce(X, axis=-1, keepdims=True)
+            span = hi - lo
+            # A spread at rounding level (a few ulps of the values) is no signal: scaling a
+            # column could otherwise turn 0/1 scores into 0.5 and back.
+            flat = span <= 1e-12 * np.fmax(np.abs(lo), np.abs(hi))
+            Z = (X - lo) / np.where(flat, np.nan, span)
+            if flat.any():
+                Z = np.where(flat & ~np.isnan(X), 0.5, Z)  # constant: no signal
             return Z
         if method == "zscore":
             gap = np.isnan(X)

@@ -106,7 +106,8 @@ def _members_ok(text: str) -> bool:
 
 
 @cache
-def _load(root: str) -> tuple[Agreement, ...]:
+def _load(root: str, hashes: tuple[str, ...]) -> tuple[Agreement, ...]:
+    # ``hashes`` (the files' sha256) keys the memo: an edited file is read again.
     base = Path(root)
     per_file: list[list[Agreement]] = []
     for rel in FILES:
@@ -155,7 +156,8 @@ def _load(root: str) -> tuple[Agreement, ...]:
 def load_agreements(root: str | Path | None = None) -> list[Agreement]:
     """Return every agreement after the additions file replaced earlier rows of its bloc."""
     root = Path(root) if root is not None else paths.DATA
-    return list(_load(str(root.resolve())))
+    hashes = tuple(verify_file(rel, root=root) for rel in FILES)
+    return list(_load(str(root.resolve()), hashes))
 
 
 def _check_iso3(iso3: str, parameter: str = "iso3") -> None:

@@ -1,22 +1,25 @@
 """The data-quality check: coverage, conflicts, identities, derivations and censoring.
 
 :func:`check_data` returns a :class:`DataCheck` whose tables are what ``mitra data check``
-prints and writes (CSV + Markdown) under ``reports/data-check/``.
+prints and writes; printing and writing belong to the output layer
+(:mod:`analysis.studies.audit`), so this module imports nothing from it. Given the partner panel it
+adds the partner section: every candidate's indicator values (``partner_indicators.csv``),
+coverage per indicator x year (``partner_coverage.csv``), conflicts, conversions, vintages,
+excluded rows, and the agreements in force per candidate x year
+(``agreements_in_force.csv``).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from analysis import paths
+from analysis.data.agreements import agreements_table
 from analysis.data.ledger import Ledger
+from analysis.data.panel import CANDIDATES, PartnerPanel
 from analysis.data.sectors import FIRST_CLASS
-from analysis.reports import atomic_dir, environment_record, write_json
-from analysis.summary import Summary
 
 __all__ = ["DataCheck", "check_data"]
 
@@ -26,6 +29,21 @@ _CELL = ["year", "period", "measure", "sector", "region", "partner_iso3"]
 #: Columns shown for conflicts and identity violations (report, notebook, CSV views).
 CONFLICT_COLUMNS = [*_CELL, "chosen_published", "rule", "other_values"]
 VIOLATION_COLUMNS = [*_CELL, "equation", "lhs", "rhs", "difference", "tolerance", "unit"]
+#: Years of the partner coverage and agreements tables.
+PARTNER_YEARS = range(2010, 2026)
+#: Indicators shown in the printed partner coverage (all are in partner_coverage.csv).
+KEY_PARTNER_INDICATORS = (
+    "gdp_usd",
+    "gdp_growth_pct",
+    "exports_goods_usd",
+    "fdi_outflow_usd",
+    "ofdi_stock_usd",
+    "ofdi_flow_usd",
+    "exports_textiles_usd",
+    "exports_clothing_usd",
+    "exports_chemicals_usd",
+    "exports_pharma_usd",
+)
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -38,10 +56,56 @@ def _fmt(value: float, digits: int = 1) -> str:
 
 @dataclass
 class DataCheck:
-    """Tables of the data-quality report, built from one ledger."""
+    """Tables of the data-quality report, built from one ledger (and the partner panel)."""
 
     ledger: Ledger
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    panel: PartnerPanel | None = None
+
+    # -- partner section ---------------------------------------------------------------
+
+    def partner_tables(self) -> dict[str, pd.DataFrame]:
+        """The partner panel's tables for the 40 candidates (empty without a panel)."""
+        if self.panel is None:
+            return {}
+        p = self.panel
+        cand = list(CANDIDATES)
+        frame = p.frame[p.frame["iso3"].isin(cand)]
+        indicators = frame.sort_values(["iso3", "indicator", "year"])[
+            ["iso3", "indicator", "year", "value", "unit", "source", "vintage", "flags"]
+        ].reset_index(drop=True)
+        coverage = p.coverage(iso3=cand, years=PARTNER_YEARS)
+        coverage.insert(0, "unit", coverage.index.map(p.catalogue.set_index("code")["unit"]))
+        coverage.index.name = "indicator"
+        conflicts = p.conflicts[p.conflicts["iso3"].isin(cand)].reset_index(drop=True)
+        conversions = (
+            p.conversions[p.conversions["iso3"].isin(cand)].reset_index(drop=True)
+            if len(p.conversions)
+            else p.conversions
+        )
+        vintages = (
+            frame.assign(vintage=frame["vintage"].replace("", "not recorded"))
+            .groupby(["indicator", "vintage"])
+            .agg(
+                cells=("value", "size"),
+                economies=("iso3", "nunique"),
+                first_year=("year", "min"),
+                last_year=("year", "max"),
+            )
+            .reset_index()
+        )
+        agreements = agreements_table(cand, PARTNER_YEARS)[
+            ["iso3", "year", "agreement", "in_force", "flags"]
+        ]
+        return {
+            "partner_indicators": indicators,
+            "partner_coverage": coverage,
+            "partner_conflicts": conflicts,
+            "partner_conversions": conversions,
+            "partner_vintages": vintages,
+            "partner_excluded": p.excluded,
+            "agreements_in_force": agreements,
+        }
 
     def fy_totals(self, years: range = FY_YEARS) -> pd.DataFrame:
         """Full-year national realisation (default 2015-2024): PMA, PMDN and total, with flags."""
@@ -274,110 +338,11 @@ class DataCheck:
             if len(L.targets)
             else pd.DataFrame(),
             "observations": L.to_frame(),
+            **self.partner_tables(),
         }
         return self
 
-    def summary(self) -> Summary:
-        """The printable report (the same content as ``summary.md``)."""
-        if not self.tables:
-            self.build()
-        t = self.tables
-        short = lambda df, cols: df[[c for c in cols if c in df.columns]]  # noqa: E731
-        derived = t["derived"]
-        return Summary(
-            title="Mitra data check: investment ledger",
-            settings={**asdict(self.ledger.settings), "data fingerprint": self.ledger.fingerprint},
-            tables=[
-                (
-                    "Full-year national realisation 2015-2024 (PMA US$ million; Rp billion)",
-                    t["fy_totals"].assign(
-                        **{
-                            c: t["fy_totals"][c].map(_fmt)
-                            for c in ("pma_usd_m", "pma_rp_bn", "pmdn_rp_bn", "total_rp_bn")
-                        }
-                    ),
-                ),
-                ("Coverage: year x measure (national; * = derived)", t["coverage_year_measure"]),
-                ("Coverage: year x sector (national; * = derived)", t["coverage_year_sector"]),
-                (
-                    "Coverage: year x partner (PMA by country of origin)",
-                    t["coverage_year_partner"],
-                ),
-                (
-                    "Chemical & pharmaceutical industry (BKPM publishes one combined sector)",
-                    t["chem_pharma"].assign(value=t["chem_pharma"]["value"].map(_fmt)),
-                ),
-                (
-                    "Top partners, full-year PMA (US$ million; <x = not in the top-N list, "
-                    "so below x; ? = no list)",
-                    t["partner_panel_fy"],
-                ),
-                (
-                    "Conflicts (one cell, different published values)",
-                    short(t["conflicts"], CONFLICT_COLUMNS),
-                ),
-                (
-                    "Identity violations (beyond rounding and exchange-rate tolerance)",
-                    short(t["identity_violations"], VIOLATION_COLUMNS),
-                ),
-                (
-                    f"Derived values ({len(derived)}; flagged 'derived', never published)",
-                    short(
-                        derived,
-                        [
-                            "year",
-                            "period",
-                            "measure",
-                            "sector",
-                            "region",
-                            "partner_iso3",
-                            "value",
-                            "unit",
-                            "derived_from",
-                            "flags",
-                        ],
-                    ),
-                ),
-            ],
-            notes=[
-                f"{len(self.ledger.candidates)} raw rows -> {len(self.ledger.observations)} "
-                f"observations ({len(derived)} derived); {len(t['conflicts'])} conflicts; "
-                f"{len(t['identity_violations'])} identity violations.",
-                "Conflict rule, identities and censoring: see data/README.md.",
-                "Every observation lists its sources (observations.csv, column 'sources').",
-            ],
-        )
 
-    def write(self, out: str | Path | None = None) -> Path:
-        """Write CSV tables, ``summary.md`` and ``manifest.json`` atomically; return the folder."""
-        if not self.tables:
-            self.build()
-        # Imported tables carry user text (sources, notes): a cell such as "=HYPERLINK(...)"
-        # must not become a live formula when the CSV is opened in a spreadsheet.
-        from analysis.tables import neutralise_frame
-
-        out = Path(out) if out is not None else paths.REPORTS / "data-check"
-        with atomic_dir(out) as tmp:
-            for name, table in self.tables.items():
-                index = name.startswith("coverage") or name == "partner_panel_fy"
-                neutralise_frame(table).to_csv(
-                    tmp / f"{name}.csv", index=index, lineterminator="\n"
-                )
-            (tmp / "summary.md").write_text(self.summary().as_markdown())
-            write_json(
-                tmp / "manifest.json",
-                {
-                    "report": "data-check",
-                    "settings": asdict(self.ledger.settings),
-                    "data_hashes": self.ledger.hashes,
-                    "data_fingerprint": self.ledger.fingerprint,
-                    "environment": environment_record(),
-                    "tables": sorted(f"{n}.csv" for n in self.tables),
-                },
-            )
-        return out
-
-
-def check_data(ledger: Ledger) -> DataCheck:
-    """Build the data-quality report of a ledger."""
-    return DataCheck(ledger).build()
+def check_data(ledger: Ledger, panel: PartnerPanel | None = None) -> DataCheck:
+    """Build the data-quality report of a ledger and, if given, the partner panel."""
+    return DataCheck(ledger, panel=panel).build()

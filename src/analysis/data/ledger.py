@@ -47,7 +47,7 @@ from analysis import paths
 from analysis.data.provenance import data_fingerprint, verify_file
 from analysis.data.raw import RAW_FILES, load_country_file, load_sector_file, load_year_file
 from analysis.data.sectors import FIRST_CLASS, load_sector_map
-from analysis.data.units import FX_BASES, FX_FILE, FxTable, load_fx_table
+from analysis.data.units import FX_ADDITIONS_FILE, FX_BASES, FX_FILE, FxTable, load_fx_table
 from analysis.summary import Summary
 from analysis.vocab import (
     AGGREGATE_PARTNERS,
@@ -61,7 +61,9 @@ from analysis.vocab import (
 __all__ = ["Ledger", "LedgerSettings", "build_ledger"]
 
 SERIES_COLUMNS = tuple(c for c in KEY_COLUMNS if c != "period")
-_WEAK = frozenset({"suspect", "superseded", "preliminary"})
+# A figure whose every source carries one of these loses a conflict; ``conflict_noted``
+# is the compilers' "CONFLICT" (they write it on the figure they doubt).
+_WEAK = frozenset({"suspect", "superseded", "preliminary", "conflict_noted"})
 _EPS = 1e-9
 # Quality flags a derived figure inherits from the figures it is computed from.
 _INHERITED = frozenset(
@@ -215,6 +217,7 @@ def _cluster(rows: list[dict], rtol: float) -> list[list[dict]]:
 _RULES = (
     "not_suspect",
     "official_table",
+    "identities",
     "canonical_currency",
     "latest_publication",
     "more_sources",
@@ -222,16 +225,28 @@ _RULES = (
 )
 
 
-def _cluster_rank(rows: list[dict]) -> tuple:
-    """Sort key of a set of agreeing candidates under the conflict rule (lower wins)."""
+def _cluster_id(rows: list[dict]) -> tuple:
+    """Identify a set of agreeing candidates across passes (cell + its first file line)."""
+    first = min(rows, key=lambda r: (str(r["file"]), int(r["line"])))
+    return (*(first[k] for k in KEY_COLUMNS), str(first["file"]), int(first["line"]))
+
+
+def _cluster_rank(rows: list[dict], evidence: dict[tuple, int] | None = None) -> tuple:
+    """Sort key of a set of agreeing candidates under the conflict rule (lower wins).
+
+    ``evidence`` maps a cluster (:func:`_cluster_id`) to the number of identities its value
+    violates given the neighbouring cells (:func:`_identity_evidence`).
+    """
     weak = all(bool(_WEAK & set(r["flags"])) for r in rows)
     official = any(r["dataset"] == "realisation" for r in rows)
     canonical = any(not r["fx_converted"] for r in rows)
     dates = [str(r["published"]) for r in rows if not _missing(r["published"])]
     press = [int(r["line"]) for r in rows if r["dataset"] != "realisation"]
+    violations = (evidence or {}).get(_cluster_id(rows), 0)
     return (
         int(weak),
         int(not official),
+        violations,
         int(not canonical),
         -max((_date_key(d) for d in dates), default=0),
         -len({r["source"] for r in rows}),
@@ -306,8 +321,17 @@ def _observation(rows: list[dict], rule: str, n_clusters: int) -> dict[str, obje
     }
 
 
-def _collapse(cand: pd.DataFrame, rtol: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Return observations (one per cell), conflicts, and candidates with their fate."""
+def _collapse(
+    cand: pd.DataFrame,
+    rtol: float,
+    evidence: dict[tuple, int] | None = None,
+    alternatives: list[tuple[tuple, dict]] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return observations (one per cell), conflicts, and candidates with their fate.
+
+    ``alternatives``, if given, collects (cluster id, observation) for every value of every
+    disputed cell, so identities can be checked for each.
+    """
     cand = cand.reset_index(drop=True)
     cand["cell"] = cand.groupby(list(KEY_COLUMNS), sort=True, dropna=False).ngroup()
     records = cand.to_dict("records")
@@ -320,7 +344,9 @@ def _collapse(cand: pd.DataFrame, rtol: float) -> tuple[pd.DataFrame, pd.DataFra
     for _cell_id, idx in sorted(cand.groupby("cell").indices.items()):
         rows = [records[i] for i in idx]
         clusters = _cluster(rows, rtol) if len(rows) > 1 else [rows]
-        ranks = [_cluster_rank(m) for m in clusters]
+        ranks = [_cluster_rank(m, evidence) for m in clusters]
+        if alternatives is not None and len(clusters) > 1:
+            alternatives.extend((_cluster_id(m), _observation(m, "", 1)) for m in clusters)
         order = sorted(range(len(clusters)), key=lambda i: ranks[i])
         for n, i in enumerate(order):
             for r in clusters[i]:
@@ -361,6 +387,97 @@ def _collapse(cand: pd.DataFrame, rtol: float) -> tuple[pd.DataFrame, pd.DataFra
     cand["cluster"] = cluster_of
     cand["chosen"] = chosen
     return pd.DataFrame(obs_rows), pd.DataFrame(conflict_rows), cand
+
+
+def _involves(check: dict, row: dict) -> bool:
+    """Does an identity check (from the identity functions) involve the cell ``row``?"""
+    if check["identity"] == "pma+pmdn=total":
+        return check["period"] == row["period"]
+    terms = str(check["equation"]).replace("=", "+").split("+")
+    return check["measure"] == row["measure"] and row["period"] in {t.strip() for t in terms}
+
+
+def _identity_evidence(
+    obs: pd.DataFrame, alternatives: list[tuple[tuple, dict]], rtol: float
+) -> dict[tuple, int]:
+    """Count, for each value of a disputed cell, the identities it violates.
+
+    Each alternative replaces its cell among the first-pass observations of the same
+    (concept, year, sector, region, partner); ``pma + pmdn = total`` and the period sums
+    that involve the cell are checked. A value that fits its neighbours is evidence for it.
+    """
+    cols = [c for c in KEY_COLUMNS if c not in ("measure", "period")]
+    groups = obs.groupby(cols, dropna=False, sort=False).indices
+    evidence: dict[tuple, int] = {}
+    for cid, row in alternatives:
+        gkey = tuple(row[c] for c in cols)
+        idx = groups.get(gkey if len(gkey) > 1 else gkey[0])
+        if idx is None:
+            continue
+        sub = obs.iloc[idx]
+        sub = sub[~((sub["measure"] == row["measure"]) & (sub["period"] == row["period"]))]
+        sub = pd.concat([sub, pd.DataFrame([row])[sub.columns]], ignore_index=True)
+        checks = _measure_identities(sub, rtol) + _time_identities(sub, rtol)
+        evidence[cid] = sum(1 for c in checks if c["status"] == "violation" and _involves(c, row))
+    return evidence
+
+
+def _precise_sums(obs: pd.DataFrame, conflicts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace a rounded headline total by the precise sum of its published parts.
+
+    A total flagged ``approximate`` (printed rounded, "Rp307 triliun") whose PMA and PMDN
+    are both published without quality flags, and which breaks ``pma + pmdn = total``
+    beyond its rounding, takes the value PMA + PMDN (flag ``precise_sum``); the headline
+    stays listed in ``conflicts`` with rule ``precise_sum``.
+    """
+    cols = [c for c in KEY_COLUMNS if c != "measure"]
+    obs = obs.copy()
+    new_conflicts = []
+    weak = _WEAK | {"approximate", "period_uncertain"}
+    for _key, idx in obs.groupby(cols, dropna=False, sort=False).indices.items():
+        rows = obs.iloc[idx]
+        by = {m: rows.index[rows["measure"] == m] for m in ("pma", "pmdn", "total")}
+        if any(len(v) != 1 for v in by.values()):
+            continue
+        t, a, d = (obs.loc[by[m][0]] for m in ("total", "pma", "pmdn"))
+        if "approximate" not in str(t["flags"]).split(";"):
+            continue
+        if any(weak & set(str(r["flags"]).split(";")) for r in (a, d)):
+            continue
+        total = float(a["value_idr_bn"]) + float(d["value_idr_bn"])
+        half = float(a["half_unit_idr_bn"]) + float(d["half_unit_idr_bn"])
+        if not math.isfinite(total) or abs(total - float(t["value_idr_bn"])) <= half + float(
+            t["half_unit_idr_bn"]
+        ):
+            continue
+        i = by["total"][0]
+        new_conflicts.append(
+            {
+                **{k: t[k] for k in KEY_COLUMNS},
+                "n_values": 2,
+                "chosen_value": total,
+                "unit": t["unit"],
+                "chosen_published": f"PMA + PMDN = {total / 1000:g} Rp trillion",
+                "chosen_sources": _join([a["sources"], d["sources"]]),
+                "rule": "precise_sum",
+                "other_values": f"{t['value_published']:g} {t['unit_published']} (rounded) "
+                f"[{t['sources']}]",
+                "max_rel_diff": abs(float(t["value_idr_bn"]) - total) / total,
+                "lines": _join([t["lines"], a["lines"], d["lines"]]),
+            }
+        )
+        flags = set(str(t["flags"]).split(";")) - {""} | {"precise_sum", "conflict_resolved"}
+        obs.loc[i, "value"] = total
+        obs.loc[i, "value_idr_bn"] = total
+        obs.loc[i, "half_unit"] = half
+        obs.loc[i, "half_unit_idr_bn"] = half
+        obs.loc[i, "derived_from"] = "PMA + PMDN (replaces the rounded headline)"
+        obs.loc[i, "flags"] = ";".join(sorted(flags))
+        obs.loc[i, "conflict_rule"] = "precise_sum"
+        obs.loc[i, "sources"] = _join([t["sources"], a["sources"], d["sources"]])
+    if new_conflicts:
+        conflicts = pd.concat([conflicts, pd.DataFrame(new_conflicts)], ignore_index=True)
+    return obs, conflicts
 
 
 # --- steps 4-5: identities and derivations ----------------------------------------------
@@ -926,13 +1043,22 @@ def build_ledger(
     smap = load_sector_map(root)
     national, targets = load_year_file(root)
     parts = [national, load_sector_file(root, smap), load_country_file(root), *imports]
-    hashes = {rel: verify_file(rel, root=root) for rel in (*RAW_FILES.values(), FX_FILE)}
+    hashes = {
+        rel: verify_file(rel, root=root)
+        for rel in (*RAW_FILES.values(), FX_FILE, FX_ADDITIONS_FILE)
+    }
     for frame in imports:
         hashes.update(frame.attrs.get("hashes", {}))
     fx = load_fx_table(root)
     cand = pd.concat([p for p in parts if len(p)], ignore_index=True)
     cand = _canonicalise(cand, fx, settings)
-    obs, conflicts, cand = _collapse(cand, settings.fx_rtol)
+    # Two passes: the first resolves every cell; then each value of a disputed cell is
+    # checked against its neighbours' identities, and the second pass uses that evidence.
+    alternatives: list[tuple[tuple, dict]] = []
+    first, _, _ = _collapse(cand, settings.fx_rtol, alternatives=alternatives)
+    evidence = _identity_evidence(first, alternatives, settings.fx_rtol)
+    obs, conflicts, cand = _collapse(cand, settings.fx_rtol, evidence)
+    obs, conflicts = _precise_sums(obs, conflicts)
     identities = _measure_identities(obs, settings.fx_rtol) + _time_identities(
         obs, settings.fx_rtol
     )

@@ -174,6 +174,9 @@ _PUBLISHER_RANK = {"wdi": 1, "atlas": 1, "wits": 1, "imf": 2, "compiled": 3}
 _SCALES = {"trillion": 1e3, "billion": 1.0, "million": 1e-3, "thousand": 1e-6}
 _MONEY_UNIT = re.compile(r"^(US\$|[A-Z]{3}) (trillion|billion|million|thousand)\b")
 _SUSPECT = {"suspect", "superseded", "preliminary", "low_confidence", "conflict_noted"}
+# Quality flags a derived value inherits from its inputs (source-type flags such as
+# ``compiled`` or ``imf_weo`` describe an input's source, not the derived value).
+_INHERITED = _SUSPECT | {"old_vintage", "old_year", "approximate", "conflict_tie", "fetched"}
 _VINTAGE_NOTE = re.compile(r"(?:Last Updated Date' |commit )(\d{4}-\d{2}-\d{2})")
 RULES = (
     "not_suspect",
@@ -457,10 +460,9 @@ def _read_series_file(root: Path, key: str, catalogue_units: dict[str, str]) -> 
         )
     code = spec.str[0]
     publisher = "imf" if key == "imf_weo" else "wdi"
+    # The 2013 WDI bundle is superseded (ADDITIONS_NOTES.md): flagged, a fallback only.
     old = frame["source"].str.contains("ronnywang", regex=False)
-    flags = np.where(old, "old_vintage", "")
-    if key == "imf_weo":
-        flags = np.where(True, "imf_weo", flags)
+    flags = np.where(old, "old_vintage", "imf_weo" if key == "imf_weo" else "")
     vintage = [_vintage(s, n) for s, n in zip(frame["source"], frame["note"], strict=True)]
     out = pd.DataFrame(
         {
@@ -785,9 +787,7 @@ def _publisher_of(source: str) -> str:
     return "wdi"  # World Bank and UN Comtrade (primary sources of their codes)
 
 
-def _read_fetched(
-    fetched: pd.DataFrame, catalogue_units: dict[str, str], known: set[str]
-) -> pd.DataFrame:
+def _read_fetched(fetched: pd.DataFrame, catalogue_units: dict[str, str]) -> pd.DataFrame:
     label = "fetched values"
     need = [*FRAME_COLUMNS, *FETCHED_COLUMNS]
     missing = [c for c in need if c not in fetched.columns]
@@ -867,20 +867,10 @@ def _read_fetched(
                 "line": f"{label}:{row}",
             }
         )
-    del known
     return pd.DataFrame(rows, columns=[c for c in _CAND if c != "order"])
 
 
 # --- conflict rule ---------------------------------------------------------------------
-
-
-def _vint_key(v: str) -> str:
-    return v or ""
-
-
-def _cand_key(c: dict) -> tuple:
-    # Lower sorts first = better; vintage is compared as text (ISO dates), negated below.
-    return (c["suspect"], c["tier"], c["rank"], c["direct"] is False, c["order"])
 
 
 def _agree(a: dict, b: dict, rtol: float) -> bool:
@@ -893,7 +883,7 @@ def _cluster_key(cl: list[dict]) -> tuple:
         all(c["suspect"] for c in cl),
         min(c["tier"] for c in cl),
         min(c["rank"] for c in cl),
-        _Desc(max(_vint_key(c["vintage"]) for c in cl)),
+        _Desc(max(c["vintage"] for c in cl)),
         not any(c["direct"] for c in cl),
         -len(cl),
         min(c["order"] for c in cl),
@@ -944,7 +934,7 @@ def _resolve(cand: pd.DataFrame, rtol: float) -> tuple[pd.DataFrame, pd.DataFram
                 c["suspect"],
                 c["tier"],
                 c["rank"],
-                _Desc(_vint_key(c["vintage"])),
+                _Desc(c["vintage"]),
                 not c["direct"],
                 c["order"],
             )
@@ -960,7 +950,8 @@ def _resolve(cand: pd.DataFrame, rtol: float) -> tuple[pd.DataFrame, pd.DataFram
         ranked = sorted(clusters, key=_cluster_key)
         best = ranked[0]
         rep = best[0]
-        flags = _join(c["flags"] for c in best)
+        # The kept value carries its own flags; agreeing sources add only multi_source.
+        flags = rep["flags"]
         extra = []
         if len(best) > 1:
             extra.append("multi_source")
@@ -980,7 +971,7 @@ def _resolve(cand: pd.DataFrame, rtol: float) -> tuple[pd.DataFrame, pd.DataFram
                         "value": cl[0]["value"],
                         "unit": cl[0]["unit"],
                         "sources": " | ".join(dict.fromkeys(c["source"] for c in cl)),
-                        "vintage": max(_vint_key(c["vintage"]) for c in cl),
+                        "vintage": max(c["vintage"] for c in cl),
                         "n_sources": len(cl),
                         "kept": i == 0,
                         "rule": rule,
@@ -1024,7 +1015,7 @@ def _derive(
             continue
         value = both["value_pct"] / 100.0 * both["value_gdp"]
         flags = [
-            _join(["derived", a, b])
+            _join(["derived", *(set(f"{a};{b}".split(";")) & _INHERITED)])
             for a, b in zip(both["flags_pct"], both["flags_gdp"], strict=True)
         ]
         idx = both.index
@@ -1377,9 +1368,8 @@ def build_panel(
     ]
     compiled, conversions, excluded = _read_compiled(root, units, rates, exclusions)
     frames.append(compiled)
-    known = set().union(*(set(f["iso3"]) for f in frames))
     if fetched is not None:
-        frames.append(_read_fetched(fetched, units, known))
+        frames.append(_read_fetched(fetched, units))
         hashes["fetched"] = _hash_frame(fetched)
     for name in (CATALOGUE_FILE, EXCLUSIONS_FILE):
         hashes[name] = hashlib.sha256((root / name).read_bytes()).hexdigest()

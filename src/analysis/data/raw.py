@@ -69,7 +69,12 @@ _NOTE_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("preliminary", re.compile(r"preliminary", re.I)),
     ("superseded", re.compile(r"later revised", re.I)),
     ("revised", re.compile(r"\bREVISED\b")),
-    ("suspect", re.compile(r"suspect|with caution|garbled|implausible|ambiguous", re.I)),
+    (
+        "suspect",
+        re.compile(
+            r"suspect|with caution|garbled|implausible|ambiguous|inconsistent|likely typo", re.I
+        ),
+    ),
     ("unit_typo_corrected", re.compile(r"unit typo", re.I)),
     (
         "period_uncertain",

@@ -37,6 +37,7 @@ __all__ = ["FX_BASES", "FxRate", "FxTable", "load_fx_table", "to_unit"]
 FX_BASES = ("apbn", "market")
 _KINDS = {"apbn": "apbn_assumption", "market": "market_avg"}
 FX_FILE = "raw/partners/exchange_rates.csv"
+FX_ADDITIONS_FILE = "raw/partners/exchange_rates_additions.csv"
 
 FX_COLUMNS = (
     Column("year", "int", bounds=(1960, 2100)),
@@ -80,12 +81,19 @@ class FxTable:
                 # The compilers mark a rate's status in capitals (FINAL, PROPOSAL); lower-case
                 # mentions ("final figure not confirmed") are prose, so match case-sensitively.
                 note = rows["note"].fillna("").astype(str)
-                final = note.str.contains(r"\bFINAL\b")
+                enacted = rows.get("enacted", pd.Series(False, index=rows.index)).astype(bool)
+                final = note.str.contains(r"\bFINAL\b") | enacted
                 proposal = note.str.contains(r"\bPROPOSAL\b") & ~final
-                # FINAL beats an unmarked figure beats a PROPOSAL (RAPBN).
-                rank = proposal.astype(int) * 2 + (~final).astype(int)
-                best = rows.loc[rank.idxmin()]
-                flags = ("fx_proposal_rate",) if bool(proposal.loc[rank.idxmin()]) else ()
+                # FINAL (or enacted) beats an unmarked figure beats a PROPOSAL (RAPBN); among
+                # equals, the later compilation (World Bank PA.NUS.FCRF for market rates).
+                rank = (
+                    proposal.astype(int) * 4
+                    + (~final).astype(int) * 2
+                    + rows.get("priority", pd.Series(0, index=rows.index)).astype(int)
+                )
+                best_i = rank.idxmin()
+                best = rows.loc[best_i]
+                flags = ("fx_proposal_rate",) if bool(proposal.loc[best_i]) else ()
                 self._table[(int(year), basis)] = FxRate(
                     int(year),
                     float(best["rate_idr_per_usd"]),
@@ -142,14 +150,57 @@ class FxTable:
         ).sort_values(["year", "basis"], ignore_index=True)
 
 
+def _additions(root: Path) -> pd.DataFrame:
+    """IDR rows of ``exchange_rates_additions.csv`` in the columns of ``exchange_rates.csv``.
+
+    Its APBN rows are the rates enacted in the state budget (the compilers read the DPR
+    decisions: 2019 = 15,000, not the 14,400 proposal), so they count as final unless the
+    note says PROPOSAL; its market rows are World Bank PA.NUS.FCRF annual averages.
+    """
+    verify_file(FX_ADDITIONS_FILE, root=root)
+    raw = read_table(
+        root / FX_ADDITIONS_FILE,
+        (
+            Column("currency"),
+            Column("year", "int", bounds=(1960, 2100)),
+            Column(
+                "basis", check=lambda s: s in ("apbn", "market_avg"), expected="apbn or market_avg"
+            ),
+            Column("per_usd", "float", bounds=(1e-9, 1e9), expected="units per US$ > 0"),
+            Column("source_url"),
+            Column("note", nullable=True),
+        ),
+        key=("currency", "year", "basis", "source_url"),
+        label=f"data/{FX_ADDITIONS_FILE}",
+    )
+    idr = raw[raw["currency"] == "IDR"]
+    note = idr["note"].fillna("").astype(str)
+    return pd.DataFrame(
+        {
+            "year": idr["year"],
+            "rate_idr_per_usd": idr["per_usd"],
+            "kind": idr["basis"].map({"apbn": "apbn_assumption", "market_avg": "market_avg"}),
+            "source_url": idr["source_url"],
+            "note": note,
+            "enacted": (idr["basis"] == "apbn") & ~note.str.contains(r"\bPROPOSAL\b"),
+            "priority": 0,
+            "file": f"data/{FX_ADDITIONS_FILE}",
+            "_line": idr["_line"],
+        }
+    )
+
+
 def load_fx_table(root: str | Path | None = None) -> FxTable:
-    """Load and verify ``data/raw/partners/exchange_rates.csv``."""
+    """Load and verify the rupiah rates: ``exchange_rates.csv`` and the IDR rows of
+    ``exchange_rates_additions.csv`` (enacted APBN rates 2016-2025, World Bank averages)."""
     root = Path(root) if root is not None else paths.DATA
     verify_file(FX_FILE, root=root)
     rates = read_table(
         root / FX_FILE, FX_COLUMNS, key=("year", "kind", "source_url"), label=f"data/{FX_FILE}"
     )
-    return FxTable(rates)
+    rates = rates.assign(enacted=False, priority=1, file=f"data/{FX_FILE}")
+    extra = _additions(root)
+    return FxTable(pd.concat([rates, extra], ignore_index=True))
 
 
 def to_unit(value: float, unit_from: str, unit_to: str, rate: float | None = None) -> float:
