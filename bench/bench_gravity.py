@@ -141,7 +141,7 @@ def run_pyfixest(df: pd.DataFrame) -> tuple[pd.Series, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = pf.fepois(FML, data=df, **PF_KW)
-    return model.coef()[list(X)], int(model._N)
+    return model.coef()[list(X)], len(np.asarray(model.resid()))  # rows used (public API)
 
 
 def run_statsmodels(df: pd.DataFrame) -> tuple[pd.Series, int]:

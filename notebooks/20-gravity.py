@@ -15,18 +15,24 @@
 # %% [markdown]
 # # Gravity: which partners invest less in Indonesia than their size, distance and ties predict?
 #
-# A structural gravity model estimated by Poisson pseudo-maximum likelihood (PPML; Santos
-# Silva & Tenreyro 2006) relates each partner's full-year direct investment in Indonesia to
-# its economic size, distance, regional ties and agreements in force, with year fixed
-# effects. Predicted minus actual is the *untapped potential*, as in the ITC Export
-# Potential Map. Indonesia's own data are thin and censored: the report says what they can
-# identify and what had to be assumed.
+# A reduced-form gravity regression for one host (Indonesia) relates each partner's
+# full-year foreign direct investment realisation (PMA) to its GDP, its distance to Jakarta,
+# whether it is an investment hub (a conduit or phantom-FDI host in the cited lists) and
+# whether an agreement is in force, with year effects. BKPM publishes only the top five or so
+# investors a year, so every other partner-year enters the likelihood as *below the fifth
+# listed value*: an interval-censored Gamma regression with a log-linear mean, not PPML on
+# the listed few. The model's expected PMA is the partner's *potential*; it is capped at the
+# partner's total outward FDI and shown with an interval.
 
 # %% tags=["parameters"]
 run_name: str = "adhoc"  # name of the run (letters, digits, - _ .)
 sector: str = "textile"  # textile | chemical | pharma
 partners: list = ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"]  # partner ISO3 codes
-gravity_assumed: dict = {}  # literature coefficients: {term: {value, citation}}
+seed: int = 20261127  # random seed (coefficient draws)
+gravity_assumed: dict = {}  # fixed coefficients: {term: {value, citation}}
+gravity_priors: dict = {"agreement": "kox_rojas_romagosa_2020_pta"}  # {term: prior id}
+gravity_hubs: list = ["NLD", "GBR", "IRL", "SGP", "CHE", "LUX", "HKG", "VGB", "BMU", "CYM", "MUS"]  # hub economies
+gravity_draws: int = 1000  # coefficient draws for the potential intervals
 
 # %%
 import matplotlib.pyplot as plt
@@ -35,70 +41,68 @@ from IPython.display import Markdown, display
 
 from analysis.data import build_ledger
 from analysis.params import params_from
-from analysis.partners import fit_indonesia_gravity
 from analysis.plots import plot_potential
 from analysis.reports import provenance_summary
+from analysis.studies.gravity import GravityStudySettings, gravity_study
 
 pd.set_option("display.width", 160)
-pd.set_option("display.max_colwidth", 100)
+pd.set_option("display.max_colwidth", 80)
 p = params_from(globals())
 ledger = build_ledger()
-estimated = fit_indonesia_gravity(ledger)
-used = fit_indonesia_gravity(ledger, assumed=p.gravity_assumed) if p.gravity_assumed else estimated
-display(Markdown(
-    f"**Sector:** {p.sector}. No partner-by-sector investment series is published, so the "
-    "gravity model is fitted on national PMA by partner; sector strength enters the partner "
-    "ranking instead."))
+study = gravity_study(GravityStudySettings.from_params(p), ledger=ledger)  # one fit per batch
+study.write_tables()
+for finding in study.key_findings():
+    display(Markdown(f"- {finding}"))
 
 # %% [markdown]
-# ## What Indonesia's data can identify
+# ## What the data identify, and what comes from a prior
 #
-# First every coefficient estimated from Indonesia's own data, then the fit used for
-# potential, where coefficients the data cannot pin down come from the literature (listed
-# with their citations). "listed only" uses partner-years in the published top lists;
-# "censored at bound" adds the unlisted ones at their upper bound.
+# Each coefficient is *estimated* (from Indonesia's data alone), *prior* (a normal prior from
+# the FDI literature or a labelled weakly-informative one, carried into the intervals) or
+# *fixed*. Next to it, the PPML fit on the listed partner-years only: it selects on the
+# outcome, so its size and distance effects are biased towards zero.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"partner-years listed with covariates: {estimated.main.nobs if estimated.main else 0}")
-print(estimated.estimates().round(3).to_string())
+print(f"partner-years used: {len(study.frame)} "
+      f"(listed {int((study.frame['status'] == 'listed').sum())})")
+print(study.coefficients()[["term", "source"]].to_string(index=False))
 
 # %%
-for note in estimated.notes:
-    display(Markdown(f"- {note}"))
-used.main.summary() if used.main is not None else Markdown("No fit possible.")
+study.summary()
 
 # %% [markdown]
-# ## Potential against actual
+# ## Potential against actual, latest year
 #
-# Predicted PMA (95 % confidence interval from the estimated coefficients; fixed effects and
-# assumed coefficients held at their values) against the latest full-year actual. A partner
-# not in the top list has an actual *below* the marked bound, so its untapped potential is
-# *at least* predicted minus bound.
+# Expected PMA with a 95 % interval (coefficient and prior uncertainty), the actual where the
+# partner was listed, "below this" where it was not, and the partner's total net FDI outflow,
+# the cap: a hollow dot is a potential that the cap lowered.
 
 # %%
-pot = used.potential
-if len(pot):
-    fig = plot_potential(pot[pot["partner_iso3"].isin(p.partners) | (pot.index < 12)])
-    plt.show()
-    display(pot.head(15).round(1))
+fig = plot_potential(study.latest("total"))
+plt.show()
+display(study.latest("total").head(15).round(1))
 
 # %% [markdown]
-# ## Counterfactual: an agreement in force with each partner that has none
+# ## Sector potential
+#
+# An adaptation to investment of the supply x demand x ease decomposition of ITC's Export
+# Potential Map: the aggregate potential (ease) times the sector's share of Indonesia's PMA
+# (demand) times the partner's export specialisation in the sector (supply). No partner-by-
+# sector investment series is published, so these have no actual to compare with.
 
 # %%
-if used.main is not None and "agreement" in set(used.main.table["term"]):
-    latest = used.panel[used.panel["year"] == used.panel.loc[used.panel["status"] == "observed", "year"].max()]
-    latest = latest[latest["partner_iso3"].isin(p.partners) & (latest["agreement"] == 0)]
-    latest = latest.dropna(subset=["lgdp", "ldist"])
-    if len(latest):
-        cf = used.main.counterfactual(latest, {"agreement": 1})
-        cf.insert(0, "partner_iso3", latest["partner_iso3"].to_numpy())
-        display(cf.round(3))
-    else:
-        display(Markdown("Every selected partner already has an agreement in force."))
-else:
-    display(Markdown("The agreement effect is not identified from the data."))
+display(study.latest(p.sector).head(15).round(1))
+
+# %% [markdown]
+# ## IEU-CEPA and the Indonesia-Canada CEPA in force
+#
+# The agreement term switched on for every EU member and Canada in the latest year: a
+# partial-equilibrium FDI effect (no diversion from other partners, no change in Indonesia's
+# total), with a 95 % interval.
+
+# %%
+display(study.counterfactual.round(1))
 
 # %% [markdown]
 # ## Provenance

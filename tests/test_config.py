@@ -132,7 +132,11 @@ def test_each_layer_is_blamed_for_its_own_fault(tmp_path):
 
 
 def test_valid_nested_values_stay_plain_dicts_as_written():
-    p = load_params(ROOT / "params/base.yaml", ROOT / "params/scenario-textile-incentive.yaml")
+    p = load_params(
+        ROOT / "params/base.yaml",
+        ROOT / "params/scenario-textile-incentive.yaml",
+        overrides={"gravity_assumed": {"lgdp": COEF}},
+    )
     assert type(p.gravity_assumed["lgdp"]) is dict
     assert p.scenario["uplifts"][0]["from"] == 2026
     assert p.to_dict()["scenario"]["agreements"][0]["partners"] == ["KOR", "JPN"]

@@ -183,32 +183,6 @@ def test_ols_on_logs_drops_zeros_and_says_so():
     assert (res.dropped["reason"].str.startswith("zero outcome")).sum() == (d["y"] == 0).sum()
 
 
-def test_indonesia_application_respects_censoring(ledger):
-    from analysis.params import load_params
-    from analysis.partners import fit_indonesia_gravity
-    from conftest import ROOT
-
-    assumed = load_params(ROOT / "params/base.yaml").gravity_assumed
-    g = fit_indonesia_gravity(ledger, assumed=assumed)
-    assert g.main is not None
-    used = g.main.data
-    assert (used["pma_usd_m"] > 0).all()  # listed values only: no censored zero slipped in
-    assert g.main.nobs == (g.panel["status"] == "observed").sum() - (
-        g.panel.loc[g.panel["status"] == "observed", "lgdp"].isna().sum()
-    )
-    sources = g.main.table.set_index("term")["source"]
-    assert sources["lgdp"].startswith("Santos Silva") and sources["agreement"] == "estimated"
-    pot = g.potential
-    censored = pot[pot["status"] == "censored"]
-    assert censored["actual_usd_m"].isna().all()  # never a zero actual
-    assert np.allclose(
-        censored["untapped_at_least_usd_m"],
-        censored["predicted_usd_m"] - censored["actual_upper_usd_m"],
-    )
-    assert (pot["ci_low"] < pot["predicted_usd_m"]).all()
-    assert g.bound is not None and g.bound.nobs > g.main.nobs
-
-
 def test_clustered_standard_errors_match_pyfixest_directly():
     import pyfixest as pf
 
@@ -225,3 +199,31 @@ def test_clustered_standard_errors_match_pyfixest_directly():
     for term in ("x", "z"):
         assert res.se()[term] == pytest.approx(ref.se()[term], rel=RTOL_ENGINES)
     assert res.settings.vcov == {"CRV1": "f2"}
+
+
+def test_confint_and_honest_column_names():
+    d = _panel(seed=3)
+    res = fit_gravity(d, "y", ["x", "z"], ["f1"])
+    t = res.table.set_index("term")
+    assert "t" in t.columns and "z" not in t.columns  # pyfixest reports a t statistic
+    ci = res.confint(0.05)
+    assert np.allclose(ci["lower"], t["ci_low"]) and np.allclose(ci["upper"], t["ci_high"])
+    narrow = res.confint(0.10)
+    assert (narrow["upper"] - narrow["lower"] < ci["upper"] - ci["lower"]).all()
+    assert res.converged is True and res.nobs == len(d)
+
+
+def test_a_missing_convergence_flag_is_not_reported_as_converged(monkeypatch):
+    import pyfixest as pf
+
+    real = pf.fepois
+
+    def without_flag(*args, **kwargs):
+        model = real(*args, **kwargs)
+        del model.convergence  # as if pyfixest stopped reporting it
+        return model
+
+    monkeypatch.setattr(pf, "fepois", without_flag)
+    res = fit_gravity(_panel(seed=4, n=500), "y", ["x", "z"])
+    assert res.converged is None
+    assert res.summary().settings["converged"] == "not reported"

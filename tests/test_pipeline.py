@@ -304,7 +304,14 @@ def test_every_sector_gets_a_gravity_report(ci_batch):
     _assert_sections(
         ci_batch,
         "20-gravity",
-        ("What Indonesia", "Potential against actual", "Counterfactual", "Santos Silva"),
+        (
+            "What the data identify",
+            "Potential against actual",
+            "Sector potential",
+            "IEU-CEPA",
+            "partial-equilibrium",
+            "Interval-censored Gamma gravity regression",
+        ),
     )
 
 

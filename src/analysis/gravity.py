@@ -78,8 +78,13 @@ class GravityResult:
     Attributes
     ----------
     table
-        The single source of truth for estimates: ``term``, ``estimate``, ``se``, ``z``,
-        ``p``, ``ci_low``, ``ci_high``, ``source`` (``estimated`` or the citation).
+        The single source of truth for estimates: ``term``, ``estimate``, ``se``, ``t``,
+        ``p``, ``ci_low``, ``ci_high``, ``source`` (``estimated`` or the citation). ``t`` and
+        ``p`` are pyfixest's: a t statistic with a t reference distribution (the name says
+        so; it is not a z).
+    converged
+        pyfixest's own convergence flag, or None when the model does not report one (never
+        assumed to be True).
     dropped
         Input rows not used, with ``reason``.
     """
@@ -88,7 +93,7 @@ class GravityResult:
     table: pd.DataFrame
     nobs: int
     dropped: pd.DataFrame
-    converged: bool
+    converged: bool | None
     n_separation_ir: int
     pseudo_r2: float
     data: pd.DataFrame
@@ -105,6 +110,24 @@ class GravityResult:
     def se(self) -> pd.Series:
         """Standard errors by term (NaN for assumed terms)."""
         return self.table.set_index("term")["se"]
+
+    def confint(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Intervals at level ``1 - alpha`` by term (``lower``, ``upper``), from pyfixest's
+        public ``confint`` for estimated terms; assumed terms have none (NaN)."""
+        ci = self._model().confint(alpha=alpha)
+        out = pd.DataFrame(
+            {"lower": ci.iloc[:, 0].to_numpy(), "upper": ci.iloc[:, 1].to_numpy()},
+            index=ci.index.astype(str),
+        )
+        return out.reindex(self.table["term"])
+
+    def _model(self):
+        if self.model is None:
+            raise GravityError(
+                "this result holds no pyfixest model (restored from the cache): refit with "
+                "fit_gravity to predict or compute intervals at another level"
+            )
+        return self.model
 
     def to_frame(self) -> pd.DataFrame:
         """The estimates table with settings columns, long and mergeable."""
@@ -141,7 +164,7 @@ class GravityResult:
             + (f" | {' + '.join(s.fe)}" if s.fe else ""),
             settings={
                 "observations": self.nobs,
-                "converged": self.converged,
+                "converged": "not reported" if self.converged is None else self.converged,
                 "vcov": s.vcov,
                 "pseudo R2": round(self.pseudo_r2, 4),
                 "tolerance": s.tol,
@@ -188,7 +211,7 @@ class GravityResult:
         )
 
     def _eta(self, data: pd.DataFrame) -> np.ndarray:
-        model = self.model
+        model = self._model()
         assumed = self.settings.assumed
         if assumed:
             # pyfixest adds the offset column itself when predicting.
@@ -370,20 +393,21 @@ def fit_gravity(
                 fixef_rm="none",
                 separation_check=["ir"],
             )
-            converged = bool(getattr(model, "convergence", True))
+            flag = getattr(model, "convergence", None)
+            converged = None if flag is None else bool(flag)
             n_sep = int(getattr(model, "n_separation_na", 0) or 0)
         else:
             if assumed:
                 work = work.assign(**{y: work[y] * np.exp(-work["_offset"])})
             model = pf.feols(fml, data=work, vcov=vcov, fixef_rm="none")
-            converged, n_sep = True, 0
+            converged, n_sep = True, 0  # OLS is closed form: nothing to converge
     tidy = model.tidy()
     table = pd.DataFrame(
         {
             "term": tidy.index.astype(str),
             "estimate": tidy["Estimate"].to_numpy(),
             "se": tidy["Std. Error"].to_numpy(),
-            "z": tidy["t value"].to_numpy(),
+            "t": tidy["t value"].to_numpy(),
             "p": tidy["Pr(>|t|)"].to_numpy(),
             "ci_low": tidy["2.5%"].to_numpy(),
             "ci_high": tidy["97.5%"].to_numpy(),
@@ -392,9 +416,7 @@ def fit_gravity(
     )
     for term, a in assumed.items():
         table.loc[len(table)] = [term, a.value, np.nan, np.nan, np.nan, np.nan, np.nan, a.citation]
-    vc = pd.DataFrame(
-        np.asarray(model._vcov), index=tidy.index.astype(str), columns=tidy.index.astype(str)
-    )
+    vc = _vcov_matrix(model, tidy)
     used = work.drop(columns="_offset")
     pr2 = _pseudo_r2(model, used, y, estimator)
     settings = GravitySettings(
@@ -414,9 +436,23 @@ def fit_gravity(
         }
     )
     drop = pd.concat(dropped) if dropped else pd.DataFrame(columns=[*work.columns, "reason"])
-    return GravityResult(
-        settings, table, int(model._N), drop, converged, n_sep, pr2, used, vc, fp, model
-    )
+    nobs = len(np.asarray(model.resid()))  # public API: one residual per row used
+    return GravityResult(settings, table, nobs, drop, converged, n_sep, pr2, used, vc, fp, model)
+
+
+def _vcov_matrix(model, tidy: pd.DataFrame) -> pd.DataFrame:
+    """The coefficients' covariance matrix, checked against pyfixest's public standard errors.
+
+    pyfixest 0.60 exposes standard errors (``se()``, ``tidy()``) but no public accessor for the
+    full matrix the delta method needs, so this is the one place the package reads the
+    stored matrix; its diagonal must reproduce the public ``se()``, else this raises.
+    """
+    names = tidy.index.astype(str)
+    vc = pd.DataFrame(np.asarray(model._vcov), index=names, columns=names)
+    se = np.asarray(model.se(), dtype=float)
+    if not np.allclose(np.sqrt(np.diag(vc.to_numpy())), se, rtol=1e-8, atol=0):
+        raise GravityError("pyfixest's covariance matrix does not match its standard errors")
+    return vc
 
 
 def _pseudo_r2(model, data: pd.DataFrame, y: str, estimator: str) -> float:

@@ -1,4 +1,4 @@
-"""Partner covariates and Indonesia's inward-investment gravity application.
+"""Partner covariates: GDP, distance, sub-region and agreements in force, with sources.
 
 Covariates, each with its source:
 
@@ -12,35 +12,24 @@ Covariates, each with its source:
   year (in force on 1 July), from :mod:`analysis.data.agreements` (one rule for uncertain
   and missing dates, documented there).
 
-The application fits PMA from each partner (US$ million, full year, from the ledger) on these
-covariates with year effects (explicit dummies, so their uncertainty reaches the
-intervals). Top-N censoring: an unlisted partner is **not** a zero. The main fit uses listed
-partner-years only (a sample truncated from below, stated in the report); a bound fit adds
-the censored partner-years at their upper bound, so the reader sees how far the estimates
-move across what censoring allows.
+The gravity study (report 20) lives in :mod:`analysis.studies.gravity`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from analysis.data.agreements import agreements_table, load_agreements
-from analysis.data.ledger import Ledger
-from analysis.data.panel import CANDIDATES, load_panel
-from analysis.gravity import AssumedCoef, GravityError, GravityResult, fit_gravity
-from analysis.summary import Summary
-from analysis.vocab import GRAVITY_TERMS
+from analysis.data.panel import load_panel
 
-__all__ = ["IndonesiaGravity", "fit_indonesia_gravity", "partner_covariates"]
+__all__ = ["agreements_in_force", "partner_covariates"]
 
 EARTH_RADIUS_KM = 6371.0
-TERMS = GRAVITY_TERMS  # declared once, in the vocabulary (configuration validates against it)
 
 
 @cache
@@ -126,145 +115,3 @@ def partner_covariates(partners: Sequence[str], years: Sequence[int], root=None)
     out["lgdp"] = np.log(out["gdp_usd_bn"])
     out["ldist"] = np.log(out["distance_km"])
     return out
-
-
-@dataclass
-class IndonesiaGravity:
-    """Indonesia's inward-PMA gravity fit, its censoring bound, and partner potential."""
-
-    main: GravityResult | None
-    bound: GravityResult | None
-    panel: pd.DataFrame
-    potential: pd.DataFrame
-    not_identified: list[str]
-    notes: list[str] = field(default_factory=list)
-
-    def estimates(self) -> pd.DataFrame:
-        """Main and bound-fit estimates side by side, with the source of each term."""
-        frames = []
-        for label, res in (("listed only", self.main), ("censored at bound", self.bound)):
-            if res is not None:
-                t = res.table.set_index("term")[["estimate", "se", "source"]]
-                t = t[~t.index.str.startswith("year_")]  # year effects: nuisance
-                frames.append(t.add_prefix(f"{label}: "))
-        return pd.concat(frames, axis=1) if frames else pd.DataFrame()
-
-    def summary(self) -> Summary:
-        return Summary(
-            title="Indonesia inward PMA gravity (PPML, year effects)",
-            settings={
-                "observations (listed)": self.main.nobs if self.main else 0,
-                "not identified": ", ".join(self.not_identified) or "none",
-            },
-            tables=[
-                ("Estimates", self.estimates().round(4)),
-                ("Potential against actual, latest year", self.potential.round(1)),
-            ],
-            notes=self.notes,
-        )
-
-
-def fit_indonesia_gravity(
-    ledger: Ledger,
-    *,
-    years: Sequence[int] | None = None,
-    candidates: Sequence[str] | None = None,
-    assumed: Mapping[str, Mapping[str, object]] | None = None,
-    terms: Sequence[str] = TERMS,
-) -> IndonesiaGravity:
-    """Fit PMA by partner on covariates (see the module docstring) and compute potential.
-
-    Parameters
-    ----------
-    years
-        Years of the panel (default: years with both a full-year partner list and GDP).
-    candidates
-        Partners to predict for (default: every partner with covariates).
-    assumed
-        ``{term: {"value": v, "citation": "..."}}`` for coefficients the data cannot
-        identify.
-    """
-    assumed_coefs = {
-        t: AssumedCoef(float(a["value"]), str(a["citation"]))  # type: ignore[arg-type]
-        for t, a in (assumed or {}).items()
-    }
-    all_partners = sorted(CANDIDATES)
-    panel_pma = ledger.partner_panel(all_partners, periods=["FY"])
-    gdp = load_panel().frame
-    gdp_years = set(gdp.loc[gdp["indicator"] == "gdp_usd", "year"].astype(int))
-    if years is None:
-        years = sorted(set(panel_pma["year"]) & gdp_years)
-    cov = partner_covariates(all_partners, years)
-    panel = cov.merge(
-        panel_pma[["year", "partner_iso3", "value", "upper_bound", "status"]],
-        on=["year", "partner_iso3"],
-        how="left",
-    )
-    panel["status"] = panel["status"].fillna("no list")
-    panel = panel.rename(columns={"value": "pma_usd_m"})
-    # Year effects as explicit dummies (first year = reference), not absorbed: with a
-    # handful of years this keeps their uncertainty in the prediction intervals.
-    year_dummies = [f"year_{y}" for y in sorted(panel["year"].unique())[1:]]
-    for col in year_dummies:
-        panel[col] = (panel["year"] == int(col[5:])).astype(float)
-    notes = [
-        "Unlisted partners are not zeros: the main fit uses listed partner-years only (a "
-        "sample truncated from below, so size effects are understated); the bound fit adds "
-        "censored partner-years at their upper bound.",
-        "Singapore and Hong Kong figures include capital routed from third countries (BKPM).",
-    ]
-    listed = panel[panel["status"] == "observed"]
-    main = bound = None
-    not_identified: list[str] = []
-    x = [t for t in terms if t not in assumed_coefs]
-    try:
-        main = fit_gravity(listed, "pma_usd_m", [*x, *year_dummies], assumed=assumed_coefs)
-        not_identified = [t for t in x if t not in set(main.table["term"])]
-        b = panel[panel["status"].isin(["observed", "censored"])].copy()
-        b["pma_usd_m"] = b["pma_usd_m"].fillna(b["upper_bound"])
-        bound = fit_gravity(b, "pma_usd_m", [*x, *year_dummies], assumed=assumed_coefs)
-    except GravityError as exc:
-        notes.append(f"Not estimable from Indonesia's data: {exc}")
-    if not_identified:
-        notes.append(
-            "Not identified (collinear or constant in the sample): "
-            + ", ".join(not_identified)
-            + ". Supply literature values in the "
-            "params (gravity_assumed) to use them."
-        )
-    potential = _potential(main, panel, candidates) if main is not None else pd.DataFrame()
-    return IndonesiaGravity(main, bound, panel, potential, not_identified, notes)
-
-
-def _potential(
-    res: GravityResult, panel: pd.DataFrame, candidates: Sequence[str] | None
-) -> pd.DataFrame:
-    years = [int(c[5:]) for c in res._estimated() if c.startswith("year_")]
-    year = max(years) if years else int(panel["year"].min())
-    latest = panel[(panel["year"] == year)].dropna(
-        subset=[t for t in res._estimated() if t != "Intercept"] + list(res.settings.assumed)
-    )
-    if candidates is not None:
-        latest = latest[latest["partner_iso3"].isin(list(candidates))]
-    if latest.empty:
-        return pd.DataFrame()
-    pred = res.predict(latest)
-    out = pd.DataFrame(
-        {
-            "partner_iso3": latest["partner_iso3"].to_numpy(),
-            "year": year,
-            "status": latest["status"].to_numpy(),
-            "actual_usd_m": latest["pma_usd_m"].to_numpy(),
-            "actual_upper_usd_m": latest["upper_bound"]
-            .where(latest["status"] == "censored")
-            .to_numpy(),
-            "predicted_usd_m": pred["predicted"].to_numpy(),
-            "ci_low": pred["ci_low"].to_numpy(),
-            "ci_high": pred["ci_high"].to_numpy(),
-            "agreement": latest["agreement"].to_numpy(),
-        }
-    )
-    out["untapped_usd_m"] = out["predicted_usd_m"] - out["actual_usd_m"]
-    # Censored: actual < bound, so untapped > predicted - bound (a lower bound).
-    out["untapped_at_least_usd_m"] = out["predicted_usd_m"] - out["actual_upper_usd_m"]
-    return out.sort_values("predicted_usd_m", ascending=False).reset_index(drop=True)

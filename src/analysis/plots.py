@@ -392,40 +392,68 @@ def plot_quarterly(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
 
 
 def plot_potential(potential: pd.DataFrame, top: int = 15, ax: Axes | None = None) -> Figure:
-    """Predicted (with CI) against actual PMA by partner; censored actuals as upper bounds."""
+    """Potential (with interval) against actual PMA by partner for one year and sector.
+
+    ``potential`` is rows of the gravity study's potential table (``predicted``, ``lo``,
+    ``hi``, ``actual``, ``actual_upper``, ``partner_ofdi_total``, ``capped``), sorted as it
+    should read (largest first). Censored actuals show as "below this" bounds; the partner's
+    total net FDI outflow (the cap) as a bar mark, and capped potentials are hollow.
+    """
     p = potential.head(top).iloc[::-1]
-    fig, ax = _axes(ax, figsize=(8.0, 0.35 * len(p) + 1.5))
+    fig, ax = _axes(ax, figsize=(8.0, 0.35 * len(p) + 1.8))
     y = np.arange(len(p))
     with mitra_style():
+        capped = p["capped"].astype(bool).to_numpy()
         ax.errorbar(
-            p["predicted_usd_m"] / 1000,
+            p["predicted"] / 1000,
             y,
-            xerr=[
-                (p["predicted_usd_m"] - p["ci_low"]) / 1000,
-                (p["ci_high"] - p["predicted_usd_m"]) / 1000,
-            ],
-            fmt="o",
-            color=COLORS["pma"],
+            xerr=[(p["predicted"] - p["lo"]) / 1000, (p["hi"] - p["predicted"]) / 1000],
+            fmt="none",
             ecolor=COLORS["pma"],
             alpha=0.8,
             capsize=2,
-            label="gravity prediction (95 % CI)",
         )
-        ax.plot(p["actual_usd_m"] / 1000, y, "s", color=COLORS["total"], label="actual")
         ax.plot(
-            p["actual_upper_usd_m"] / 1000,
+            p["predicted"][~capped] / 1000,
+            y[~capped],
+            "o",
+            color=COLORS["pma"],
+            label="model potential (95 % interval)",
+        )
+        ax.plot(
+            p["predicted"][capped] / 1000,
+            y[capped],
+            "o",
+            color=COLORS["pma"],
+            markerfacecolor="none",
+            label="potential capped at total outward FDI",
+        )
+        ax.plot(p["actual"] / 1000, y, "s", color=COLORS["total"], label="actual (listed)")
+        ax.plot(
+            p["actual_upper"] / 1000,
             y,
             "<",
             color=COLORS["bound"],
             markerfacecolor="none",
-            label="actual below this (not in top list)",
+            label="actual below this (not in the top list)",
         )
+        ofdi = p["partner_ofdi_total"].where(p["partner_ofdi_total"] > 0) / 1000
+        ax.plot(ofdi, y, "|", color="0.4", markersize=10, label="partner's total net FDI outflow")
         ax.set_yticks(y, p["partner_iso3"])
         ax.set_xscale("log")
-        ax.set_xlabel("PMA, US$ billion (log scale)")
+        ax.set_xlabel("PMA, US$ billion (current, log scale)")
         year = int(p["year"].iloc[0]) if len(p) else ""
-        ax.set_title(f"Potential against actual PMA, {year}")
+        sector = str(p["sector"].iloc[0]) if len(p) and "sector" in p else "total"
+        ax.set_title(f"Model potential against actual PMA, {year} ({sector})")
         ax.legend(loc="lower right", fontsize=7)
+        fig.text(
+            0.01,
+            0.005,
+            "Source: BKPM via the Mitra ledger (actual); partner panel (WDI GDP, FDI outflows); "
+            "Mitra interval-censored gravity model (potential).",
+            fontsize=6,
+            color="0.35",
+        )
     return fig
 
 

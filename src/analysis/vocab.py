@@ -40,6 +40,10 @@ KEY_COLUMNS: tuple[str, ...] = (
     "partner_iso3",
 )
 
+#: Covariates of the gravity study (report 20): log partner GDP, log distance, hub economy,
+#: agreement in force.
+GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "hub", "agreement")
+
 #: Pillars and indicator codes of the partner ranking (built by ``analysis.indicators``;
 #: declared here so params can validate ``ranking_weights`` before any kernel starts).
 RANKING_PILLARS: tuple[str, ...] = ("sector", "capacity", "market", "presence", "ties")
@@ -95,10 +99,6 @@ SECTOR_FOCUS: dict[str, tuple[str, ...]] = {
 }
 #: Report sectors (one report per sector in the default batch).
 REPORT_SECTORS: tuple[str, ...] = tuple(SECTOR_FOCUS)
-
-#: Covariates of Indonesia's partner gravity model (log GDP, log distance, same UN
-#: sub-region, agreement in force); literature coefficients may be assumed for any of them.
-GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "same_subregion", "agreement")
 
 
 #: Partner codes that are not ISO 3166 alpha-3 countries but appear in releases.

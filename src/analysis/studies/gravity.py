@@ -1,0 +1,1130 @@
+"""Gravity study (report 20): Indonesia's inward FDI potential by partner and sector.
+
+What the model is
+-----------------
+An **interval-censored Gamma regression with a log-linear (gravity) mean** of full-year PMA
+realisation by country of origin (US$ million, BKPM, from the ledger) on the partner's GDP
+(log, current US$ billion), the capital-to-capital distance to Jakarta (log km), a **hub**
+covariate (the partner is a conduit of corporate offshore investment or a host of phantom
+FDI, from ``data/mappings/fdi_hubs.csv``, each with its citation) and an **agreement**
+indicator (a trade or investment agreement in force for Indonesia on 1 July), with year
+effects. It is a reduced-form
+gravity equation for one host, not a structural gravity model (no multilateral resistance
+terms can be identified from one host's inflows), and not ITC's Export Potential Map.
+
+- **Every usable partner-year**: each year with a complete full-year top-N list (the ledger's
+  censoring table), or a list incomplete only because it omits partners whose value other
+  releases publish (flagged in ``bound_note``), gives one row per partner of the universe
+  (the 40 candidate partners, every partner ever listed, the EU members and Canada): listed
+  partners with their value, the
+  others as *below the N-th listed value* (interval-censored in the likelihood; never zero,
+  never at the bound, see :mod:`analysis.censored`). Rows that cannot be used are kept in
+  ``dropped`` with the reason.
+- **Coefficients**: ``estimated`` (flat prior), ``prior`` (a normal prior carried into the
+  intervals; each prior is a row of ``data/mappings/gravity_priors.csv`` with its study,
+  sample and quoted passage, or labelled weakly-informative), or ``fixed`` (``gravity_assumed``).
+  No trade elasticity is used.
+- **Potential** = the model's expected PMA for the partner-year, with a confidence interval
+  from ``draws`` draws of the coefficients (estimation and prior uncertainty; not the
+  year-to-year noise of a single flow). **Guard**: a potential above the partner's total net
+  FDI outflow that year (WDI, US$ billion x 1,000) is capped at it (at 0 where net outflows are
+  negative); ``predicted_model`` keeps the uncapped value and ``capped`` says which.
+- **Sector potential** adapts the *supply x demand x ease* decomposition of ITC's Export
+  Potential Map (Decreux & Spies 2016) to investment: ease = the partner's aggregate potential
+  above (size, distance, hub, agreements), demand = the sector's share of Indonesia's PMA
+  (ledger, latest year published), supply = the partner's export specialisation in the
+  sector relative to the candidate partners (sector exports / goods exports, over the same
+  ratio for all candidates with data; partner panel). It is an adaptation, documented as such.
+- **Counterfactual**: the IEU-CEPA (every EU member) and the Indonesia-Canada CEPA entering into
+  force: ``agreement`` from 0 to 1 for the latest year, a partial-equilibrium FDI effect (other
+  partners, Indonesia's total and third-country diversion held fixed).
+- **Multi-host**: with IMF Direct Investment Positions in the fetch cache, :func:`fit_multihost`
+  fits a PPML panel with host-year, source-year and (where identified) pair fixed effects via
+  :func:`analysis.gravity.fit_gravity`; offline the report uses the Indonesia-only fit and says
+  so.
+
+References
+----------
+Decreux, Y. and Spies, J. (2016), "Export Potential Assessments: A methodology to identify
+export opportunities for developing countries", ITC.
+Garcia-Bernardo, J., Fichtner, J., Takes, F.W. and Heemskerk, E.M. (2017), "Uncovering
+Offshore Financial Centers", Scientific Reports 7: 6246.
+Kox, H.L.M. and Rojas-Romagosa, H. (2020), "How trade and investment agreements affect
+bilateral foreign direct investment", The World Economy 43(12): 3203-3242.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from analysis import paths
+from analysis.censored import CensoredGravityResult, Prior, fit_censored_gravity
+from analysis.data.provenance import data_fingerprint
+from analysis.errors import MitraError
+from analysis.gravity import GravityError, GravityResult, fit_gravity
+from analysis.summary import Summary
+from analysis.vocab import GRAVITY_TERMS
+
+__all__ = [
+    "GravityStudy",
+    "GravityStudySettings",
+    "fit_multihost",
+    "gravity_study",
+    "latest_potential",
+    "load_hubs",
+    "load_priors",
+    "potential_table",
+    "run_gravity",
+]
+
+REPORT = "20-gravity"
+TERMS = GRAVITY_TERMS
+SECTORS = ("textile", "chemical", "pharma")
+#: Partner-panel export series behind each report sector's supply component.
+SECTOR_EXPORTS = {
+    "textile": "exports_textiles_usd",
+    "chemical": "exports_chemicals_usd",
+    "pharma": "exports_pharma_usd",
+}
+#: Ledger sectors whose PMA share of the total is the demand component (BKPM publishes
+#: chemicals and pharmaceuticals together, so both report sectors share it).
+SECTOR_DEMAND = {
+    "textile": ("textile_apparel", "textile"),
+    "chemical": ("chem_pharma", "chemical"),
+    "pharma": ("chem_pharma", "health_pharma"),
+}
+COUNTERFACTUAL_AGREEMENTS = ("IEU-CEPA", "ICA-CEPA")
+PRIORS_FILE = "mappings/gravity_priors.csv"
+HUBS_FILE = "mappings/fdi_hubs.csv"
+MODEL_LABEL = "Interval-censored Gamma gravity regression (log-linear mean), Indonesia as host"
+
+
+class GravityStudyError(MitraError, ValueError):
+    """The gravity study cannot run as configured (names the parameter or file)."""
+
+
+@dataclass(frozen=True)
+class GravityStudySettings:
+    """What the gravity study needs (plain values; built from params by the notebook)."""
+
+    sector: str = "textile"
+    partners: tuple[str, ...] = ("SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD")
+    terms: tuple[str, ...] = TERMS
+    priors: tuple[tuple[str, str], ...] = (("agreement", "kox_rojas_romagosa_2020_pta"),)
+    fixed: tuple[tuple[str, float, str], ...] = ()
+    hubs: tuple[str, ...] = (
+        "NLD", "GBR", "IRL", "SGP", "CHE", "LUX", "HKG", "VGB", "BMU", "CYM", "MUS",
+    )  # fmt: skip
+    draws: int = 1000
+    seed: int = 20261127
+    alpha: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.sector not in SECTORS:
+            raise GravityStudyError(f"sector must be one of {SECTORS} (got {self.sector!r})")
+        bad = [t for t in self.terms if t not in TERMS]
+        if bad:
+            raise GravityStudyError(f"unknown gravity term(s) {bad}; terms are {TERMS}")
+        if not 100 <= int(self.draws) <= 200_000:
+            raise GravityStudyError(f"gravity_draws must be 100-200000 (got {self.draws!r})")
+        if not 0 < self.alpha < 0.5:
+            raise GravityStudyError(f"alpha must be in (0, 0.5) (got {self.alpha!r})")
+
+    @classmethod
+    def from_params(cls, p: object) -> GravityStudySettings:
+        """Build from a validated params object (``sector``, ``partners``, ``seed`` and the
+        ``gravity_*`` keys), the only place the params object is read."""
+
+        def get(key: str, default: object) -> object:
+            if isinstance(p, Mapping):
+                return p.get(key, default)
+            return getattr(p, key, default)
+
+        assumed = get("gravity_assumed", {}) or {}
+        priors = get("gravity_priors", None)
+        priors = dict(cls.priors) if priors is None else priors  # {} = no priors at all
+        return cls(
+            sector=str(get("sector", "textile")),
+            partners=tuple(get("partners", cls.partners)),
+            priors=tuple(sorted((str(t), str(i)) for t, i in priors.items())),
+            fixed=tuple(
+                sorted((str(t), float(a["value"]), str(a["citation"])) for t, a in assumed.items())
+            ),
+            hubs=tuple(get("gravity_hubs", cls.hubs)),
+            draws=int(get("gravity_draws", cls.draws)),
+            seed=int(get("seed", cls.seed)),
+        )
+
+
+# -- reference data -------------------------------------------------------------------------
+
+
+def load_priors(root=None) -> pd.DataFrame:
+    """The prior table (``data/mappings/gravity_priors.csv``), one row per prior id."""
+    path = (paths.DATA if root is None else root) / PRIORS_FILE
+    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in ("mean", "sd"):
+        t[col] = pd.to_numeric(t[col], errors="raise")
+    return t.set_index("prior_id")
+
+
+def load_hubs(root=None) -> pd.DataFrame:
+    """The hub list (``data/mappings/fdi_hubs.csv``) with each hub's source."""
+    path = (paths.DATA if root is None else root) / HUBS_FILE
+    return pd.read_csv(path, dtype=str, keep_default_na=False).set_index("iso3")
+
+
+def _priors(settings: GravityStudySettings) -> dict[str, Prior]:
+    table = load_priors()
+    out = {}
+    for term, pid in settings.priors:
+        if pid not in table.index:
+            raise GravityStudyError(
+                f"gravity_priors.{term}: unknown prior id {pid!r}; ids in "
+                f"data/{PRIORS_FILE} are {list(table.index)}"
+            )
+        row = table.loc[pid]
+        if row["term"] != term:
+            raise GravityStudyError(
+                f"gravity_priors.{term}: prior {pid!r} is for term {row['term']!r}, not {term!r}"
+            )
+        source = row["study"] if row["kind"] == "literature" else "weakly-informative prior"
+        out[term] = Prior(float(row["mean"]), float(row["sd"]), f"{source} [{pid}]", row["kind"])
+    return out
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def _agreement_members(root=None) -> dict[str, tuple[str, ...]]:
+    """Members (ISO3, Indonesia excluded) of the counterfactual agreements."""
+    from analysis.data.agreements import load_agreements
+
+    agreements = load_agreements(root)
+    out = {}
+    for key in COUNTERFACTUAL_AGREEMENTS:
+        hit = [a for a in agreements if f"({key})" in a.name]
+        if not hit:
+            raise GravityStudyError(
+                f"agreement {key} not found in the agreements data "
+                "(data/raw/partners/agreements_eif*.csv)"
+            )
+        out[key] = tuple(i for i in hit[0].members if i != "IDN")
+    return out
+
+
+def _in_force(iso3: str, year: int) -> tuple[bool, str]:
+    """Agreement in force for Indonesia with the partner on 1 July of the year (and which)."""
+    from analysis.data.agreements import in_force
+
+    names = in_force(iso3, f"{int(year)}-07-01")
+    return bool(names), "; ".join(names)
+
+
+def _bound_from_lists_that_omit_a_known_value(ledger, pp: pd.DataFrame) -> pd.DataFrame:
+    """Bound the unlisted of a year whose only full-year list omits partners known otherwise.
+
+    The ledger uses only complete lists for bounds. A list that is incomplete only because
+    it omits partners whose full-year value is published elsewhere (the censoring table's
+    ``omits``) still ranks everyone else: every partner neither listed nor omitted is below
+    its smallest listed value. Those partner-years are censored at that bound and flagged in
+    ``bound_note``; nothing is assumed about a year where an omitted value is unknown.
+    """
+    cens = ledger.censoring
+    lists = cens[(cens["period"] == "FY") & ~cens["complete"].astype(bool)]
+    pp = pp.copy()
+    for year, grp in pp[pp["status"] == "unknown"].groupby("year"):
+        known = set(pp.loc[(pp["year"] == year) & (pp["status"] == "observed"), "partner_iso3"])
+        for lst in lists[lists["year"] == year].itertuples(index=False):
+            omits = set(str(lst.omits).split())
+            if not omits or not omits <= known or not lst.upper_bound > 0:
+                continue
+            idx = grp.index
+            pp.loc[idx, "status"] = "censored"
+            pp.loc[idx, "upper_bound"] = float(lst.upper_bound)
+            pp.loc[idx, "bound_note"] = (
+                f"bound from the {year} full-year list, which omits {', '.join(sorted(omits))} "
+                "(value published elsewhere): the others are below its smallest listed value"
+            )
+            break
+    return pp
+
+
+def build_gravity_frame(
+    ledger, panel, settings: GravityStudySettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per (partner, year) of the usable full-year lists, and the rows dropped.
+
+    Returns
+    -------
+    (frame, dropped)
+        ``frame``: ``partner_iso3, year, pma_usd_m`` (listed value or NaN), ``upper_bound``
+        (the N-th listed value for unlisted partners), ``status`` (``listed``/``censored``),
+        ``gdp_usd_bn, lgdp, distance_km, ldist, hub, agreement, agreements``.
+        ``dropped``: rows not used and why.
+    """
+    from analysis.data.panel import CANDIDATES
+    from analysis.partners import _capital, _haversine
+
+    members = _agreement_members()
+    listed_ever = set(
+        ledger.partner_panel(periods=["FY"]).query("status == 'observed'")["partner_iso3"]
+    )
+    universe = sorted(set(CANDIDATES) | listed_ever | {m for v in members.values() for m in v})
+    pp = ledger.partner_panel(universe, periods=["FY"])
+    pp = pp.rename(columns={"value": "pma_usd_m"})
+    dropped = []
+    pp["bound_note"] = ""
+    pp = _bound_from_lists_that_omit_a_known_value(ledger, pp)
+    unknown = pp[pp["status"] == "unknown"]
+    for year, grp in unknown.groupby("year"):
+        dropped.append(
+            grp.assign(
+                reason=f"{year}: no usable full-year top-N list (the unlisted have no bound; "
+                "listed values alone would select on the outcome)"
+            )
+        )
+    # A year whose list is unusable is dropped whole, its listed rows included.
+    bad_years = set(unknown["year"])
+    drop_listed = pp[pp["year"].isin(bad_years) & (pp["status"] == "observed")]
+    if len(drop_listed):
+        dropped.append(
+            drop_listed.assign(
+                reason="listed, but the year's list is incomplete (no bound for the others)"
+            )
+        )
+    pp = pp[~pp["year"].isin(bad_years)].copy()
+    pp["status"] = pp["status"].map({"observed": "listed", "censored": "censored"})
+    jakarta = _capital("IDN")
+    hubs = set(settings.hubs)
+    rows = []
+    for r in pp.itertuples(index=False):
+        cap = _capital(r.partner_iso3)
+        ok, names = _in_force(r.partner_iso3, r.year)
+        gdp = panel.value("gdp_usd", r.partner_iso3, int(r.year))
+        rows.append(
+            {
+                "partner_iso3": r.partner_iso3,
+                "year": int(r.year),
+                "pma_usd_m": r.pma_usd_m,
+                "upper_bound": r.upper_bound,
+                "status": r.status,
+                "gdp_usd_bn": gdp,
+                "distance_km": _haversine(jakarta[:2], cap[:2]) if cap and jakarta else np.nan,
+                "hub": float(r.partner_iso3 in hubs),
+                "agreement": float(ok),
+                "agreements": names,
+                "bound_note": r.bound_note,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["lgdp"] = np.log(frame["gdp_usd_bn"])
+    frame["ldist"] = np.log(frame["distance_km"])
+    miss = frame[["lgdp", "ldist"]].isna().any(axis=1)
+    if miss.any():
+        dropped.append(
+            frame[miss].assign(
+                reason="missing covariate: "
+                + frame[miss][["lgdp", "ldist"]]
+                .isna()
+                .apply(
+                    lambda r: (
+                        ", ".join(r.index[r])
+                        .replace("lgdp", "GDP (partner panel)")
+                        .replace("ldist", "capital coordinates")
+                    ),
+                    axis=1,
+                )
+            )
+        )
+    frame = frame[~miss].reset_index(drop=True)
+    cols = ["partner_iso3", "year", "status", "pma_usd_m", "upper_bound", "reason"]
+    drop = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=cols)
+    return frame, drop.reindex(columns=cols)
+
+
+# -- result ---------------------------------------------------------------------------------
+
+
+@dataclass
+class GravityStudy:
+    """The gravity report's result: fits, potential, counterfactual and their settings."""
+
+    settings: GravityStudySettings
+    mode: str
+    fit: CensoredGravityResult
+    listed_fit: GravityResult | None
+    frame: pd.DataFrame
+    dropped: pd.DataFrame
+    potential: pd.DataFrame
+    counterfactual: pd.DataFrame
+    sector_inputs: pd.DataFrame
+    fingerprint: str
+    notes: list[str] = field(default_factory=list)
+    multihost: GravityResult | None = None
+
+    def coefficients(self) -> pd.DataFrame:
+        """``term, estimate, se, source`` (source = estimated | prior | fixed), plus citation
+        and the model: the potential's model first (multi-host when used), then the
+        Indonesia fit (which always gives the agreement effect)."""
+        t = self.fit.table[~self.fit.table["term"].str.startswith("year_")].copy()
+        t["model"] = MODEL_LABEL
+        cite = {term: p.source for term, p in self.fit.settings.priors.items()}
+        cite.update({term: c for term, _, c in self.settings.fixed})
+        t["citation"] = t["term"].map(cite).fillna("")
+        t = t[["term", "estimate", "se", "source", "citation", "model"]]
+        if self.multihost is not None:
+            m = self.multihost.table[["term", "estimate", "se"]].assign(
+                source="estimated", citation="", model=MULTIHOST_LABEL
+            )
+            t = pd.concat([m, t], ignore_index=True)
+        return t.reset_index(drop=True)
+
+    def estimates_compared(self) -> pd.DataFrame:
+        """Censored-likelihood estimates next to the listed-only PPML fit (biased: selected)."""
+        a = self.coefficients()
+        a = a[a["model"] == MODEL_LABEL].set_index("term")[["estimate", "se", "source"]]
+        a.columns = ["censored: estimate", "censored: se", "censored: source"]
+        if self.listed_fit is None:
+            return a
+        b = self.listed_fit.table.set_index("term")[["estimate", "se"]]
+        b = b[~b.index.str.startswith("year_")]
+        b.columns = ["listed only (PPML): estimate", "listed only (PPML): se"]
+        return a.join(b, how="left")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the report shows and writes (``coefficients``, ``potential``,
+        ``counterfactual``, ``dropped``)."""
+        return {
+            "coefficients": self.coefficients()[["term", "estimate", "se", "source", "model"]],
+            "potential": self.potential,
+            "counterfactual": self.counterfactual,
+            "dropped": self.dropped,
+        }
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One of :meth:`tables` by name."""
+        return self.tables()[name]
+
+    def write_tables(self) -> dict[str, object]:
+        """Write every table of :meth:`tables` through :func:`analysis.tables.write_table`."""
+        from analysis.tables import write_table
+
+        return {name: write_table(t, name, report=REPORT) for name, t in self.tables().items()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The potential table with the study's fingerprint and model label."""
+        return self.potential.assign(model=self.mode, fingerprint=self.fingerprint)
+
+    def latest(self, sector: str = "total") -> pd.DataFrame:
+        """Potential in the latest fitted year for one sector (``total`` or a report sector)."""
+        pot = self.potential[self.potential["sector"] == sector]
+        return pot[pot["year"] == pot["year"].max()].sort_values("predicted", ascending=False)
+
+    def summary(self) -> Summary:
+        """Settings, coefficients, largest potentials, counterfactual and notes."""
+        listed = int((self.frame["status"] == "listed").sum())
+        return Summary(
+            title=self.mode,
+            settings={
+                "partner-years used": len(self.frame),
+                "listed (exact values)": listed,
+                "censored (below the N-th listed value)": len(self.frame) - listed,
+                "years": ", ".join(map(str, sorted(self.frame["year"].unique()))),
+                "partners": self.frame["partner_iso3"].nunique(),
+                "Gamma shape": round(self.fit.shape, 3),
+                "converged": self.fit.converged,
+                "draws": self.settings.draws,
+                "fingerprint": self.fingerprint,
+            },
+            tables=[
+                (
+                    "Coefficients (source: estimated | prior | fixed)",
+                    self.estimates_compared().round(3),
+                ),
+                ("Largest potentials, latest year (US$ million)", self.latest().head(12).round(1)),
+                (
+                    "IEU-CEPA and Canada CEPA: partial-equilibrium FDI effect",
+                    self.counterfactual.round(1),
+                ),
+                (
+                    "Rows not used",
+                    self.dropped["reason"].value_counts().rename_axis("reason").to_frame("rows"),
+                ),
+            ],
+            notes=self.notes,
+        )
+
+    def key_findings(self) -> list[str]:
+        """Three to six sentences computed from the results."""
+        c = self.coefficients()
+        c = c[c["model"] == MODEL_LABEL].set_index("term")
+        out = [
+            f"Potential comes from the {self.mode[0].lower() + self.mode[1:]}; the Indonesia "
+            f"fit uses {len(self.frame)} partner-years "
+            f"({int((self.frame['status'] == 'listed').sum())} listed, the rest censored below "
+            f"the year's N-th listed value) from {self.frame['partner_iso3'].nunique()} partners "
+            f"and {self.frame['year'].nunique()} years."
+        ]
+        if "lgdp" in c.index:
+            out.append(
+                f"A 1 % larger partner GDP goes with {c.loc['lgdp', 'estimate']:.2f} % more "
+                f"PMA ({c.loc['lgdp', 'source']}, s.e. {c.loc['lgdp', 'se']:.2f})."
+            )
+        if "hub" in c.index:
+            out.append(
+                "Hub economies (investment conduits and phantom-FDI hosts) invest "
+                f"{math.exp(c.loc['hub', 'estimate']):.1f} times what their size and distance "
+                f"predict ({c.loc['hub', 'source']})."
+            )
+        top = self.latest().head(3)
+        if len(top):
+            out.append(
+                "Largest potentials in "
+                f"{int(top['year'].iloc[0])}: "
+                + ", ".join(
+                    f"{r.partner_iso3} US$ {r.predicted:,.0f} m ({r.lo:,.0f}-{r.hi:,.0f})"
+                    for r in top.itertuples()
+                )
+                + "."
+            )
+        capped = self.potential[(self.potential["sector"] == "total") & self.potential["capped"]]
+        out.append(
+            f"{len(capped)} partner-year potentials exceeded the partner's total net FDI outflow "
+            "and are capped at it."
+        )
+        if len(self.counterfactual):
+            eu = self.counterfactual[self.counterfactual["agreement"] == "IEU-CEPA"]
+            out.append(
+                f"The IEU-CEPA in force would add US$ {eu['change'].sum():,.0f} m a year from "
+                f"{len(eu)} EU members (95 % interval {eu['change_lo'].sum():,.0f} to "
+                f"{eu['change_hi'].sum():,.0f}; a partial-equilibrium effect)."
+            )
+        return out[:6]
+
+
+# -- computation ----------------------------------------------------------------------------
+
+
+def _year_dummies(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    years = sorted(frame["year"].unique())
+    cols = [f"year_{y}" for y in years[1:]]
+    for col in cols:
+        frame[col] = (frame["year"] == int(col[5:])).astype(float)
+    return frame, cols
+
+
+def _draw_eta(fit: CensoredGravityResult, data: pd.DataFrame, draws: pd.DataFrame) -> np.ndarray:
+    """Linear predictor per row (rows) and coefficient draw (columns)."""
+    free = list(draws.columns)
+    X = np.column_stack(
+        [np.ones(len(data)) if t == "Intercept" else data[t].to_numpy(float) for t in free]
+    )
+    eta = X @ draws.to_numpy().T
+    for term, v in fit.settings.fixed.items():
+        eta = eta + v * data[term].to_numpy(float)[:, None]
+    return eta
+
+
+def _latest_at_or_before(wide: pd.DataFrame, iso3: str, year: int) -> tuple[float, float]:
+    """The latest non-missing value of a wide (iso3 x year) table up to ``year``."""
+    if iso3 not in wide.index:
+        return np.nan, np.nan
+    row = wide.loc[iso3]
+    row = row[(row.index <= year) & row.notna()]
+    return (float(row.iloc[-1]), float(row.index[-1])) if len(row) else (np.nan, np.nan)
+
+
+def _demand(ledger, sector: str) -> tuple[float, float, str]:
+    """Indonesia's sector share of full-year PMA (latest year with both), year, source."""
+    where = {"measure": "pma", "period": "FY", "partner_iso3": "WLD", "region": "IDN"}
+    total = ledger.select(**where, concept="realisation", sector="all").set_index("year")["value"]
+    sec = ledger.select(**where, concept="realisation", sector=list(SECTOR_DEMAND[sector]))
+    total = total.dropna()
+    sec = sec[sec["year"].isin(total.index) & sec["value"].notna()].sort_values("year")
+    if sec.empty:
+        return np.nan, np.nan, "no sector PMA published"
+    last = sec.iloc[-1]
+    year = int(last["year"])
+    share = float(last["value"]) / float(total[year])
+    return share, float(year), f"ledger: PMA {last['sector']} / PMA all sectors, FY {year}"
+
+
+def _sector_inputs(ledger, panel, frame: pd.DataFrame) -> pd.DataFrame:
+    """Demand (Indonesia's sector share of PMA) and supply (partner specialisation) inputs.
+
+    Supply is the partner's sector exports over its total goods exports (the Atlas total of
+    the same source and year; WDI goods exports where the panel has no Atlas total), divided
+    by the same ratio summed over the 40 candidate partners with both figures: an index, 1 =
+    as specialised as the candidates together. Sector specialisation moves slowly and the
+    panel's sector series are sparse before 2024, so each partner's latest figure up to the
+    last fitted year is used for every year (its year is recorded in ``supply_year``).
+    """
+    from analysis.data.panel import CANDIDATES
+
+    last_year = int(frame["year"].max())
+    partners = sorted(frame["partner_iso3"].unique())
+    totals = {c: panel.wide(c) for c in ("exports_total_sitc_usd", "exports_goods_usd")}
+    rows = []
+    for sector in SECTORS:
+        share, dyear, dsrc = _demand(ledger, sector)
+        code = SECTOR_EXPORTS[sector]
+        exports = panel.wide(code)
+        ratio = {}
+        for iso in sorted(set(partners) | set(CANDIDATES)):
+            xs, ys = _latest_at_or_before(exports, iso, last_year)
+            xt, basis = np.nan, ""
+            for tcode, wide in totals.items():
+                if ys == ys and iso in wide.index and int(ys) in wide.columns:
+                    xt = float(wide.loc[iso, int(ys)])
+                    if xt == xt:
+                        basis = tcode
+                        break
+            ratio[iso] = (xs, xt, ys, basis)
+        ref = [
+            (xs, xt)
+            for iso, (xs, xt, _, _) in ratio.items()
+            if iso in CANDIDATES and xs == xs and xt == xt and xt > 0
+        ]
+        group = sum(a for a, _ in ref) / sum(b for _, b in ref) if ref else np.nan
+        for iso in partners:
+            xs, xt, ys, basis = ratio[iso]
+            ok = xs == xs and xt == xt and xt > 0 and group == group and group > 0
+            rows.append(
+                {
+                    "sector": sector,
+                    "partner_iso3": iso,
+                    "demand_share": share,
+                    "demand_year": dyear,
+                    "demand_source": dsrc,
+                    "supply_index": (xs / xt) / group if ok else np.nan,
+                    "supply_year": ys,
+                    "supply_source": f"partner panel {code} / {basis}, relative to the 40 "
+                    "candidates"
+                    if ok
+                    else f"no {code} (or no total exports) in the partner panel",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _potential(
+    study_fit: CensoredGravityResult,
+    frame: pd.DataFrame,
+    panel,
+    settings: GravityStudySettings,
+    sector_inputs: pd.DataFrame,
+) -> pd.DataFrame:
+    """Potential of the Indonesia fit: expected full-year PMA (a flow), capped at outflows."""
+    draws = study_fit.draw_coefficients(settings.draws, settings.seed)
+    sims = np.exp(_draw_eta(study_fit, frame, draws))
+    point, _ = study_fit.linear_predictor(frame)
+    a = settings.alpha
+    base = pd.DataFrame(
+        {
+            "partner_iso3": frame["partner_iso3"].to_numpy(),
+            "year": frame["year"].to_numpy(),
+            "actual": frame["pma_usd_m"].to_numpy(),
+            "actual_status": frame["status"].to_numpy(),
+            "actual_upper": frame["upper_bound"].where(frame["status"] == "censored").to_numpy(),
+        }
+    )
+    return _guarded(
+        base,
+        np.exp(point),
+        np.quantile(sims, a / 2, axis=1),
+        np.quantile(sims, 1 - a / 2, axis=1),
+        _panel_values(panel, "fdi_outflow_usd", base),
+        sector_inputs,
+        "US$ million (current), full-year flow",
+        "total net outward FDI",
+    )
+
+
+def _panel_values(panel, indicator: str, base: pd.DataFrame) -> np.ndarray:
+    """Panel values (US$ billion) for each row's partner-year, in US$ million."""
+    return np.array(
+        [
+            panel.value(indicator, p, int(y)) * 1000
+            for p, y in zip(base["partner_iso3"], base["year"], strict=True)
+        ],
+        dtype=float,
+    )
+
+
+def _guarded(
+    base: pd.DataFrame,
+    point: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    cap_value: np.ndarray,
+    sector_inputs: pd.DataFrame,
+    unit: str,
+    cap_label: str,
+) -> pd.DataFrame:
+    """Total and sector potential rows with the plausibility cap applied and flagged."""
+    base = base.assign(partner_ofdi_total=cap_value)
+    ofdi = cap_value
+    out = []
+    for sector in ("total", *SECTORS):
+        if sector == "total":
+            scale = np.ones(len(base))
+        else:
+            si = sector_inputs[sector_inputs["sector"] == sector].set_index("partner_iso3")
+            scale = (si["demand_share"] * si["supply_index"]).reindex(base["partner_iso3"])
+            scale = scale.to_numpy()
+        mod = point * scale
+        cap = np.where(np.isnan(ofdi), np.inf, np.maximum(ofdi, 0.0))
+        capped = mod > cap
+        d = base.copy()
+        d.insert(2, "sector", sector)
+        if sector != "total":
+            d["actual"] = np.nan
+            d["actual_status"] = "not published by partner and sector"
+            d["actual_upper"] = np.nan
+        d["predicted"] = np.minimum(mod, cap)
+        d["lo"] = np.minimum(lo * scale, cap)
+        d["hi"] = np.minimum(hi * scale, cap)
+        d["capped"] = capped
+        d["predicted_model"] = mod
+        d["guard"] = np.where(
+            np.isnan(mod),
+            "no potential: covariates or sector exports missing in the partner panel",
+            np.where(
+                np.isnan(ofdi),
+                "no outward FDI figure: not checked",
+                np.where(
+                    capped,
+                    np.where(
+                        ofdi <= 0, f"capped at 0: {cap_label} <= 0", f"capped at {cap_label}"
+                    ),
+                    f"within {cap_label}",
+                ),
+            ),
+        )
+        d["actual_above_ofdi"] = d["actual"] > d["partner_ofdi_total"]
+        # Untapped potential: predicted - actual where listed; where censored the actual is
+        # below the bound, so predicted - bound is a lower bound ("at least").
+        d["untapped_usd_m"] = d["predicted"] - d["actual"]
+        d["untapped_at_least_usd_m"] = d["predicted"] - d["actual_upper"]
+        out.append(d)
+    pot = pd.concat(out, ignore_index=True)
+    pot["unit"] = unit
+    cols = [
+        "partner_iso3",
+        "year",
+        "sector",
+        "actual",
+        "actual_status",
+        "predicted",
+        "lo",
+        "hi",
+        "partner_ofdi_total",
+        "capped",
+        "predicted_model",
+        "actual_upper",
+        "guard",
+        "actual_above_ofdi",
+        "untapped_usd_m",
+        "untapped_at_least_usd_m",
+        "unit",
+    ]
+    return (
+        pot[cols]
+        .sort_values(["sector", "year", "predicted"], ascending=[True, True, False])
+        .reset_index(drop=True)
+    )
+
+
+def _counterfactual(
+    study_fit: CensoredGravityResult,
+    frame: pd.DataFrame,
+    potential: pd.DataFrame,
+    settings: GravityStudySettings,
+) -> pd.DataFrame:
+    """IEU-CEPA and Canada CEPA in force in the latest year, member by member.
+
+    The change is the baseline potential times ``exp(b_agreement) - 1``; its interval comes
+    from draws of the agreement coefficient (prior and data), the baseline held at its
+    estimate. One ratio is shared by all members, so summing member bounds gives the bound
+    of the total. Partial equilibrium: no diversion from other partners, Indonesia's total
+    not constrained.
+    """
+    if "agreement" not in set(study_fit.table["term"]):
+        return pd.DataFrame()
+    members = _agreement_members()
+    year = int(frame["year"].max())
+    latest = frame[frame["year"] == year].set_index("partner_iso3")
+    draws = study_fit.draw_coefficients(settings.draws, settings.seed + 1)
+    b = study_fit.coef()["agreement"]
+    if "agreement" in draws.columns:
+        ratio_draws = np.exp(draws["agreement"].to_numpy())
+    else:  # fixed
+        ratio_draws = np.full(settings.draws, math.exp(b))
+    pot = potential[(potential["sector"] == "total") & (potential["year"] == year)].set_index(
+        "partner_iso3"
+    )
+    rows = []
+    a = settings.alpha
+    for key, isos in members.items():
+        for iso in isos:
+            if iso not in latest.index:
+                rows.append(
+                    {
+                        "agreement": key,
+                        "partner_iso3": iso,
+                        "year": year,
+                        "note": "not in the fitted sample (no covariates)",
+                    }
+                )
+                continue
+            base = float(pot.loc[iso, "predicted"])
+            already = bool(latest.loc[iso, "agreement"])
+            r = 1.0 if already else math.exp(b)
+            rd = np.ones_like(ratio_draws) if already else ratio_draws
+            chg = base * (rd - 1)
+            rows.append(
+                {
+                    "agreement": key,
+                    "partner_iso3": iso,
+                    "year": year,
+                    "baseline": base,
+                    "counterfactual": base * r,
+                    "change": base * (r - 1),
+                    "change_lo": float(np.quantile(chg, a / 2)),
+                    "change_hi": float(np.quantile(chg, 1 - a / 2)),
+                    "ratio": r,
+                    "baseline_capped": bool(pot.loc[iso, "capped"]),
+                    "note": "agreement already in force"
+                    if already
+                    else "partial-equilibrium FDI effect (US$ million a year)",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+OFFLINE = "offline"
+#: Label of the multi-host model (used when IMF Direct Investment Positions are cached).
+MULTIHOST_LABEL = (
+    "Multi-host PPML on IMF Direct Investment Positions (host-year and source-year effects)"
+)
+
+
+def cached_positions() -> pd.DataFrame | None:
+    """IMF Direct Investment Positions from the fetch cache (``mitra data fetch dip``).
+
+    Returns None when the loaders are not installed or nothing is cached (offline); a cached
+    file that was changed or no longer parses is an error, not "offline".
+    """
+    try:
+        from analysis.data.loaders import fetched_positions
+    except ImportError:
+        return None
+    positions = fetched_positions()
+    return positions if len(positions) else None
+
+
+def _positions_fingerprint(positions: pd.DataFrame | None) -> str:
+    if positions is None:
+        return OFFLINE
+    return str(pd.util.hash_pandas_object(positions, index=False).sum())
+
+
+def _multihost_inputs(positions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Positions in US$ million (>= 0), pair covariates, and the rows left out with reasons."""
+    from analysis.partners import _capital, _haversine
+
+    pos = positions.copy()
+    if "indicator" in pos.columns:
+        pos = pos[pos["indicator"] == "fdi_inward_position_usd"]
+    # The loader's positions are in US$ billion (its `unit` column says so).
+    if "unit" in pos.columns:
+        bad_unit = pos[~pos["unit"].astype(str).str.startswith("US$ billion")]
+        if len(bad_unit):
+            raise GravityStudyError(
+                f"IMF positions: unit {bad_unit['unit'].iloc[0]!r} in row {bad_unit.index[0]}; "
+                "expected 'US$ billion (current)'"
+            )
+    pos["value"] = pd.to_numeric(pos["value"], errors="coerce") * 1000
+    negative = pos["value"] < 0
+    missing = pos["value"].isna()
+    dropped = pd.concat(
+        [
+            pos[negative].assign(
+                reason="negative position (net debt of the investor): PPML needs >= 0"
+            ),
+            pos[missing].assign(reason="no value"),
+        ]
+    )
+    pos = pos[~negative & ~missing]
+    pairs = pos[["reporter_iso3", "counterpart_iso3"]].drop_duplicates()
+    dist = {}
+    for h, c in pairs.itertuples(index=False):
+        a, b = _capital(h), _capital(c)
+        dist[(h, c)] = math.log(_haversine(a[:2], b[:2])) if a and b else np.nan
+    pos["ldist"] = [
+        dist[(h, c)] for h, c in zip(pos["reporter_iso3"], pos["counterpart_iso3"], strict=True)
+    ]
+    no_dist = pos["ldist"].isna()
+    dropped = pd.concat([dropped, pos[no_dist].assign(reason="no capital coordinates")])
+    pos = pos[~no_dist]
+    cov = pos[["reporter_iso3", "counterpart_iso3", "year", "ldist"]]
+    return pos[["reporter_iso3", "counterpart_iso3", "year", "value"]], cov, dropped
+
+
+def run_gravity(
+    settings: GravityStudySettings,
+    ledger=None,
+    panel=None,
+    positions: pd.DataFrame | str | None = "cache",
+) -> GravityStudy:
+    """Run the gravity study: build the partner-year frame, fit, potential, counterfactual.
+
+    Parameters
+    ----------
+    settings
+        :class:`GravityStudySettings` (see :meth:`GravityStudySettings.from_params`).
+    ledger, panel
+        The investment ledger and partner panel (built/loaded when omitted).
+    positions
+        IMF Direct Investment Positions (the loader's frame); ``"cache"`` reads the fetch
+        cache, None forces the Indonesia-only fit. With positions reported by Indonesia, the
+        potential comes from the multi-host PPML (:func:`fit_multihost`).
+    """
+    if ledger is None:
+        from analysis.data import build_ledger
+
+        ledger = build_ledger()
+    if panel is None:
+        from analysis.data.panel import load_panel
+
+        panel = load_panel()
+    if isinstance(positions, str):
+        positions = cached_positions()
+    unknown_hubs = sorted(set(settings.hubs) - set(load_hubs().index))
+    if unknown_hubs:
+        raise GravityStudyError(
+            f"gravity_hubs: {unknown_hubs} not in data/{HUBS_FILE} (each hub needs a source)"
+        )
+    frame, dropped = build_gravity_frame(ledger, panel, settings)
+    frame, years = _year_dummies(frame)
+    priors = _priors(settings)
+    fixed = {t: v for t, v, _ in settings.fixed}
+    terms = list(settings.terms)
+    fit = fit_censored_gravity(
+        frame, "pma_usd_m", [*terms, *years], upper="upper_bound", priors=priors, fixed=fixed
+    )
+    multihost = positions is not None and (positions["reporter_iso3"] == "IDN").any()
+    notes = [
+        (
+            f"Model: {MULTIHOST_LABEL}; Indonesia's potential is the predicted end-year "
+            "position (a stock) of each source, capped at its total outward FDI stock. The "
+            f"Indonesia-only fit ({MODEL_LABEL}) gives the agreement effect and the "
+            "counterfactual."
+        )
+        if multihost
+        else (
+            f"Model: {MODEL_LABEL}. Offline: the Indonesia-only fit (IMF Direct Investment "
+            "Positions are not in the fetch cache, so no multi-host panel)."
+        ),
+        "Unlisted partner-years are censored below the year's N-th listed value in the "
+        "likelihood; none is set to zero or to the bound.",
+        "Potential intervals: coefficient and prior uncertainty by simulation "
+        f"({settings.draws} draws); the year-to-year noise of a single flow is not included.",
+        "Guard: potential above the partner's total net FDI outflow (WDI) is capped (column "
+        "'capped'; 'predicted_model' keeps the uncapped value). Net outflows of conduit "
+        "economies can be negative while they invest gross in Indonesia: see "
+        "'actual_above_ofdi'.",
+        "Sector potential: supply x demand x ease adapted from ITC's Export Potential Map to "
+        "investment (an adaptation, not the EPM). Chemical and pharma share the demand "
+        "component because BKPM publishes chemicals and pharmaceuticals together.",
+    ]
+    if fit.not_identified:
+        notes.append("Not identified in this sample (dropped): " + ", ".join(fit.not_identified))
+    if not fit.converged:
+        notes.append(f"The optimiser did NOT converge: {fit.convergence}")
+    listed = frame[frame["status"] == "listed"]
+    try:
+        x_l = [t for t in terms if listed[t].nunique() > 1]
+        listed_fit = fit_gravity(
+            listed, "pma_usd_m", [*x_l, *[y for y in years if listed[y].nunique() > 1]]
+        )
+    except GravityError as exc:
+        listed_fit = None
+        notes.append(f"Listed-only comparison fit not possible: {exc}")
+    sector_inputs = _sector_inputs(ledger, panel, frame)
+    flow_potential = _potential(fit, frame, panel, settings, sector_inputs)
+    cf = _counterfactual(fit, frame, flow_potential, settings)
+    potential, mh_fit, mode = flow_potential, None, MODEL_LABEL
+    if multihost:
+        pos, cov, mh_dropped = _multihost_inputs(positions)
+        mh_fit, mh_pot = fit_multihost(pos, cov, x=("ldist",))
+        base = pd.DataFrame(
+            {
+                "partner_iso3": mh_pot["partner_iso3"],
+                "year": mh_pot["year"].astype(int),
+                "actual": mh_pot["actual"],
+                "actual_status": "reported position",
+                "actual_upper": np.nan,
+            }
+        )
+        mh_inputs = _sector_inputs(ledger, panel, base)
+        potential = _guarded(
+            base,
+            mh_pot["predicted"].to_numpy(),
+            mh_pot["lo"].to_numpy(),
+            mh_pot["hi"].to_numpy(),
+            _panel_values(panel, "ofdi_stock_usd", base),
+            mh_inputs,
+            "US$ million (current), end-year position (stock)",
+            "total outward FDI stock",
+        )
+        dropped = pd.concat(
+            [dropped, mh_dropped.rename(columns={"counterpart_iso3": "partner_iso3"})],
+            ignore_index=True,
+        )[dropped.columns]
+        mode = MULTIHOST_LABEL
+    fp = data_fingerprint(
+        {
+            "ledger": ledger.fingerprint,
+            "panel": str(getattr(panel, "fingerprint", "")),
+            "positions": _positions_fingerprint(positions),
+            "settings": repr(asdict(settings)),
+            "fit": fit.fingerprint,
+        }
+    )
+    return GravityStudy(
+        settings,
+        mode,
+        fit,
+        listed_fit,
+        frame,
+        dropped,
+        potential,
+        cf,
+        sector_inputs,
+        fp,
+        notes,
+        multihost=mh_fit,
+    )
+
+
+def _portable(study: GravityStudy) -> GravityStudy:
+    """The study without pyfixest's model objects (they do not pickle); tables stay."""
+    for res in (study.listed_fit, study.multihost):
+        if res is not None:
+            res.model = None
+    return study
+
+
+def gravity_study(settings: GravityStudySettings, ledger=None, panel=None) -> GravityStudy:
+    """The gravity study, computed once per data and settings (on-disk cache).
+
+    The fit, potential (every sector) and counterfactual do not depend on the report's
+    sector or partner list, so the cache key leaves them out and the gravity and ranking
+    reports of all three sectors share one fit; the returned study carries the caller's
+    settings. Cached copies hold no pyfixest model: the comparison fit's ``predict`` and
+    ``confint`` need a fresh :func:`run_gravity`.
+    """
+    from analysis.cache import cached
+
+    if ledger is None:
+        from analysis.data import build_ledger
+
+        ledger = build_ledger()
+    if panel is None:
+        from analysis.data.panel import load_panel
+
+        panel = load_panel()
+    shared = replace(settings, sector=SECTORS[0], partners=())
+    positions = cached_positions()
+    material = {
+        "ledger": ledger.fingerprint,
+        "panel": str(panel.fingerprint),
+        "positions": _positions_fingerprint(positions),
+        "settings": shared,
+    }
+    study = cached(
+        "gravity-study",
+        material,
+        lambda: _portable(run_gravity(shared, ledger, panel, positions)),
+    )
+    return replace(study, settings=settings)
+
+
+def potential_table(settings: GravityStudySettings, ledger=None, panel=None) -> pd.DataFrame:
+    """The potential table for the ranking: read from :func:`gravity_study` (no refit)."""
+    return gravity_study(settings, ledger, panel).potential
+
+
+def latest_potential(
+    settings: GravityStudySettings, sector: str = "total", ledger=None, panel=None
+) -> pd.DataFrame:
+    """One row per partner: the potential of the latest fitted year for one sector."""
+    pot = potential_table(settings, ledger, panel)
+    pot = pot[pot["sector"] == sector]
+    return pot[pot["year"] == pot["year"].max()].reset_index(drop=True)
+
+
+# -- multi-host PPML ------------------------------------------------------------------------
+
+
+def fit_multihost(
+    positions: pd.DataFrame,
+    covariates: pd.DataFrame,
+    *,
+    x: Sequence[str] = ("ldist", "agreement"),
+    pair_fe: bool | None = None,
+    host: str = "IDN",
+) -> tuple[GravityResult, pd.DataFrame]:
+    """PPML on a multi-host FDI panel (IMF Direct Investment Positions) and the host's potential.
+
+    Parameters
+    ----------
+    positions
+        ``reporter_iso3`` (host), ``counterpart_iso3`` (source), ``year``, ``value`` (inward
+        position, >= 0).
+    covariates
+        Bilateral covariates by ``reporter_iso3, counterpart_iso3, year`` (columns ``x``).
+    pair_fe
+        Add pair fixed effects (identifies only time-varying regressors); default: when some
+        regressor varies within pairs.
+
+    Returns
+    -------
+    (fit, potential)
+        The PPML fit with host-year and source-year effects (plus pair effects if used), and
+        the predicted positions into ``host`` by source and year from the host-year and
+        source-year effects and the covariates (the pair effect left out: potential is what
+        gravity predicts for the pair, not its own history).
+    """
+    d = positions.merge(covariates, on=["reporter_iso3", "counterpart_iso3", "year"], how="left")
+    d["host_year"] = d["reporter_iso3"] + "_" + d["year"].astype(str)
+    d["source_year"] = d["counterpart_iso3"] + "_" + d["year"].astype(str)
+    d["pair"] = d["reporter_iso3"] + "_" + d["counterpart_iso3"]
+    varying = [t for t in x if d.groupby("pair")[t].nunique().gt(1).any()]
+    if pair_fe is None:
+        pair_fe = bool(varying)
+    base = fit_gravity(d, "value", list(x), ["host_year", "source_year"])
+    fit = (
+        fit_gravity(d, "value", varying, ["host_year", "source_year", "pair"])
+        if pair_fe and varying
+        else base
+    )
+    target = d[d["reporter_iso3"] == host]
+    pred = base.predict(target)
+    pot = (
+        target[["counterpart_iso3", "year", "value"]]
+        .rename(columns={"counterpart_iso3": "partner_iso3", "value": "actual"})
+        .assign(
+            predicted=pred["predicted"].to_numpy(),
+            lo=pred["ci_low"].to_numpy(),
+            hi=pred["ci_high"].to_numpy(),
+        )
+    )
+    return fit, pot.reset_index(drop=True)
