@@ -19,6 +19,8 @@ __all__ = [
     "MEASURES",
     "RANKING_INDICATORS",
     "RANKING_PILLARS",
+    "REPORT_SECTORS",
+    "SECTOR_FOCUS",
     "UNITS",
     "Period",
     "is_partner_code",
@@ -81,6 +83,23 @@ CANONICAL_UNITS: dict[str, str] = {
     "pmdn": "Rp billion",
     "total": "Rp billion",
 }
+
+#: Which ledger sectors each report sector draws on. BKPM publishes chemicals and
+#: pharmaceuticals as one sector, so both the chemical and the pharma reports use it.
+SECTOR_FOCUS: dict[str, tuple[str, ...]] = {
+    "textile": (
+        "textile",
+        "apparel",
+        "leather_footwear",
+        "textile_apparel",
+        "textile_apparel_footwear",
+    ),
+    "chemical": ("chem_pharma", "chemical"),
+    "pharma": ("chem_pharma", "health_pharma"),
+}
+#: Report sectors (one report per sector in the default batch).
+REPORT_SECTORS: tuple[str, ...] = tuple(SECTOR_FOCUS)
+
 
 #: Partner codes that are not ISO 3166 alpha-3 countries but appear in releases.
 AGGREGATE_PARTNERS: dict[str, str] = {
