@@ -13,6 +13,7 @@ import pycountry
 
 __all__ = [
     "AGGREGATE_PARTNERS",
+    "CANDIDATES",
     "CANONICAL_UNITS",
     "GRAVITY_TERMS",
     "KEY_COLUMNS",
@@ -42,6 +43,15 @@ KEY_COLUMNS: tuple[str, ...] = (
 
 #: Covariates of the gravity study (report 20): log partner GDP, log distance, hub economy,
 #: agreement in force.
+#: The 40 candidate partner economies the ranking, the gravity report and the partner panel's
+#: coverage checks are about (ISO 3166 alpha-3; Taiwan as TWN).
+CANDIDATES: tuple[str, ...] = (
+    "ARE", "AUS", "AUT", "BEL", "BGD", "BRA", "CAN", "CHE", "CHL", "CHN",
+    "DEU", "DNK", "EGY", "ESP", "FIN", "FRA", "GBR", "HKG", "IND", "IRL",
+    "ITA", "JPN", "KOR", "LUX", "MEX", "MYS", "NLD", "NOR", "NZL", "PAK",
+    "PHL", "QAT", "SAU", "SGP", "SWE", "THA", "TUR", "TWN", "USA", "VNM",
+)  # fmt: skip
+
 GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "hub", "agreement")
 
 #: Pillars and indicator codes of the partner ranking (built by ``analysis.indicators``;
