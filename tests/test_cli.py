@@ -148,4 +148,4 @@ def test_mitra_batch_rejects_bad_params_with_exit_2(tmp_path, monkeypatch, capsy
     bad = tmp_path / "bad.yaml"
     bad.write_text("sector: steel\n")
     assert main(["batch", "--set", "textile", "-p", str(bad), "--no-progress"]) == 2
-    assert "bad.yaml: key 'sector'" in capsys.readouterr().err
+    assert "bad.yaml, line 1, key 'sector'" in capsys.readouterr().err

@@ -52,8 +52,10 @@ def test_offline_fetch_opens_no_socket_and_names_the_snapshot(tmp_path, capsys):
 
 @pytest.mark.disable_socket
 @pytest.mark.filterwarnings("ignore:A test tried to use socket")
-def test_the_socket_guard_would_catch_a_fetch(tmp_path):
+def test_the_socket_guard_would_catch_a_fetch(tmp_path, monkeypatch):
     # The same command without --offline does try the network: the guard above is real.
+    # MITRA_DEBUG lets the guard's error through the CLI's one-line handler of the unexpected.
+    monkeypatch.setenv("MITRA_DEBUG", "1")
     with pytest.raises(SocketBlockedError):
         socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     with pytest.raises(SocketBlockedError):

@@ -1,13 +1,20 @@
 """The ``mitra`` command line.
 
 Exit codes: 0 success (data problems such as conflicts or identity violations are
-*reported*, not fatal); 2 for a schema, provenance or usage error, with the message naming
-the file, line and column at fault.
+*reported*, not fatal); 1 when a report of a batch failed; 2 for a schema, provenance,
+parameter or usage error, or a file that cannot be written, with one line naming the file,
+line and column or the parameter at fault; 130, 143 or 129 when Ctrl-C, SIGTERM or SIGHUP
+stopped a batch (its manifest marks the unfinished reports ``interrupted``;
+``--only-failed`` completes it).
+No Python traceback reaches the user (``MITRA_DEBUG=1`` shows one for unexpected errors).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +28,42 @@ if TYPE_CHECKING:
     from analysis.data.loaders import FetchCache
 
 __all__ = ["main"]
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(text: str) -> str:
+    """``--published``: a real calendar date written ``YYYY-MM-DD``, nothing else."""
+    try:
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date written YYYY-MM-DD (e.g. 2025-01-31)"
+        ) from None
+    return text
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 0 to 20")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
+    return value
 
 
 def _data_check(args: argparse.Namespace) -> int:
@@ -125,17 +168,24 @@ def _say_panel_effect(cache: FetchCache) -> None:
 def _report_batch(result: object) -> int:
     from analysis.pipeline import BatchResult
 
-    assert isinstance(result, BatchResult)
+    if not isinstance(result, BatchResult):  # pragma: no cover - programming error
+        raise TypeError(f"expected a BatchResult, got {type(result).__name__}")
     for name in result.failed:
         err = result.records[name].get("error") or {}
-        print(f"FAILED {name}: {err.get('kind')}: {err.get('message')}", file=sys.stderr)
+        status = result.records[name]["status"]
+        label = "FAILED" if status == "failed" else str(status).upper()
+        print(f"{label} {name}: {err.get('kind')}: {err.get('message')}", file=sys.stderr)
     n = len(result.records)
     print(f"{n - len(result.failed)}/{n} reports ok. Index: {result.index}")
     if result.failed:
         print(
-            f"Rerun the failed ones with: mitra batch --run-id {result.run_id} --only-failed",
+            f"Rerun the unfinished ones with: mitra batch --run-id {result.run_id} --only-failed",
             file=sys.stderr,
         )
+    if result.interrupted:
+        from analysis.interrupts import exit_code
+
+        return exit_code(result.interrupted)
     return 0 if result.ok else 1
 
 
@@ -143,7 +193,7 @@ def _batch_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--run-id", default=None, help="folder under reports/ (default: a timestamp)")
     cmd.add_argument(
         "--workers",
-        type=int,
+        type=_positive,
         default=None,
         help="local worker processes (default: number of CPUs)",
     )
@@ -154,10 +204,16 @@ def _batch_options(cmd: argparse.ArgumentParser) -> None:
         help="run on a dask.distributed cluster (e.g. tcp://10.0.0.5:8786)",
     )
     cmd.add_argument(
-        "--retries", type=int, default=2, help="retries of kernel start-up failures (default 2)"
+        "--retries",
+        type=_retries,
+        default=2,
+        help="retries of kernel start-up failures, 0-20 (default 2)",
     )
     cmd.add_argument(
-        "--timeout", type=int, default=1800, help="seconds a single cell may run (default 1800)"
+        "--timeout",
+        type=_positive,
+        default=1800,
+        help="seconds a single cell may run (default 1800)",
     )
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -165,12 +221,13 @@ def _batch_options(cmd: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from analysis.paths import safe_name
     from analysis.pipeline import plan_batch, run_batch
 
     files = tuple(args.params) or ("params/base.yaml",)
     job = plan_batch([Path(args.notebook)], [files])[0]
     if args.name is not None:
-        job = replace(job, name=args.name)
+        job = replace(job, name=safe_name(args.name, "--name"))
     result = run_batch(
         [job],
         run_id=args.run_id,
@@ -184,11 +241,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
+    from analysis.paths import safe_name
     from analysis.pipeline import plan_batch, run_batch
 
     jobs = None
-    if not args.only_failed:
-        sets = [("params/base.yaml", f"params/{s}.yaml") for s in args.set] or None
+    if args.rebuild_manifest and (args.notebook or args.set or args.params or args.ci):
+        raise MitraError("--rebuild-manifest takes only --run-id (it runs no report)")
+    if not args.only_failed and not args.rebuild_manifest:
+        sets = [
+            ("params/base.yaml", f"params/{safe_name(s, '--set')}.yaml") for s in args.set
+        ] or None
         extra = [*(["params/ci.yaml"] if args.ci else []), *args.params]
         jobs = plan_batch(args.notebook or None, sets, extra_files=extra)
     result = run_batch(
@@ -197,6 +259,7 @@ def _batch(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         only_failed=args.only_failed,
+        rebuild_manifest=args.rebuild_manifest,
         retries=args.retries,
         execution_timeout=args.timeout,
         progress=not args.no_progress,
@@ -209,6 +272,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="mitra",
         description="Mitra: investment analytics for Indonesia's textile, chemical and "
         "pharmaceutical industries.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="show the version"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     data = sub.add_parser("data", help="The investment ledger and the partner data.")
@@ -242,6 +308,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--published",
         default=None,
+        type=_iso_date,
         metavar="YYYY-MM-DD",
         help="release date of the imported tables (for the conflict rule)",
     )
@@ -327,11 +394,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--ci", action="store_true", help="layer params/ci.yaml last (fast)")
     batch.add_argument(
-        "--only-failed", action="store_true", help="rerun only the failed reports of --run-id"
+        "--only-failed",
+        "--resume",
+        dest="only_failed",
+        action="store_true",
+        help="rerun only the reports of --run-id not finished ok (failed or interrupted)",
+    )
+    batch.add_argument(
+        "--rebuild-manifest",
+        action="store_true",
+        help="rebuild a damaged or lost manifest of --run-id from its report files",
     )
     _batch_options(batch)
     batch.set_defaults(func=_batch)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mitra")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def _os_error(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else "a file"
+    what = exc.strerror or str(exc)
+    return f"cannot write or read {where}: {what} (earlier outputs there are unchanged)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -342,6 +433,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MitraError as exc:
         print(f"mitra: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"mitra: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mitra: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("MITRA_DEBUG"):
+            raise
+        print(
+            f"mitra: internal error: {type(exc).__name__}: {exc} (please report it; "
+            "MITRA_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

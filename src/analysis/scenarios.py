@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.config import scenario_problem as _config_scenario_problem
 from analysis.data.ledger import Ledger
 from analysis.flows import FlowForecast
-from analysis.params import SECTOR_FOCUS
 from analysis.summary import Summary
-from analysis.vocab import is_partner_code
+from analysis.vocab import SECTOR_FOCUS
 
 __all__ = [
     "PartnerShares",
@@ -96,66 +96,12 @@ class Scenario:
         return not (self.uplifts or self.shocks or self.agreements)
 
 
-_TOP = {"name", "description", "uplifts", "shocks", "agreements"}
-_FIELDS = {
-    "uplifts": {"sector": str, "from": int, "to": int, "pct": (int, float)},
-    "shocks": {"sector": str, "year": int, "pct": (int, float)},
-    "agreements": {"partners": list, "from": int, "pma_growth_pct": (int, float)},
-}
-
-
-def _sector_ok(code: str) -> bool:
-    from analysis.data.sectors import load_sector_map
-
-    return code == "all" or code in SECTOR_FOCUS or code in load_sector_map().codes
-
-
 def scenario_problem(value: object) -> str | None:
-    """Return what is wrong with a scenario mapping (with the path to the fault), or None."""
-    if not isinstance(value, Mapping):
-        return f"expected a mapping, got {type(value).__name__}"
-    unknown = set(value) - _TOP
-    if unknown:
-        return f"unknown scenario key(s) {sorted(unknown)}; expected {sorted(_TOP)}"
-    if not isinstance(value.get("name", ""), str) or not value.get("name", "x"):
-        return "scenario.name must be a non-empty text"
-    for kind, fields in _FIELDS.items():
-        items = value.get(kind, [])
-        if not isinstance(items, list):
-            return f"scenario.{kind} must be a list"
-        for i, item in enumerate(items):
-            where = f"scenario.{kind}[{i}]"
-            if not isinstance(item, Mapping):
-                return f"{where} must be a mapping"
-            missing = set(fields) - set(item)
-            extra = set(item) - set(fields)
-            if missing or extra:
-                return (
-                    f"{where}: expected keys {sorted(fields)}"
-                    + (f", missing {sorted(missing)}" if missing else "")
-                    + (f", unknown {sorted(extra)}" if extra else "")
-                )
-            for key, typ in fields.items():
-                v = item[key]
-                if isinstance(v, bool) or not isinstance(v, typ):
-                    return f"{where}.{key}: wrong type {type(v).__name__} ({v!r})"
-            if "sector" in item and not _sector_ok(item["sector"]):
-                return f"{where}.sector: unknown sector {item['sector']!r}"
-            for key in ("from", "to", "year"):
-                if key in item and not 2000 <= item[key] <= 2060:
-                    return f"{where}.{key}: year out of range 2000-2060 ({item[key]})"
-            if kind == "uplifts" and item["from"] > item["to"]:
-                return f"{where}: 'from' {item['from']} is after 'to' {item['to']}"
-            for key in ("pct", "pma_growth_pct"):
-                if key in item and not -100 < item[key] <= 1000:
-                    return f"{where}.{key}: must be above -100 and at most 1000 ({item[key]})"
-            if kind == "agreements":
-                bad = [
-                    p for p in item["partners"] if not isinstance(p, str) or not is_partner_code(p)
-                ]
-                if bad or not item["partners"]:
-                    return f"{where}.partners: unknown or empty partner codes {bad}"
-    return None
+    """Return what is wrong with a scenario mapping (with the path to the fault), or None.
+
+    The scenario schema is declared once, in :mod:`analysis.config`.
+    """
+    return _config_scenario_problem(value)
 
 
 def scenario_from_mapping(value: Mapping[str, object] | None) -> Scenario:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,11 +22,17 @@ import pandas as pd
 from analysis import paths
 from analysis.errors import MitraError
 
-__all__ = ["TABLES_ENV", "TableError", "neutralise", "tables_dir", "write_table"]
+__all__ = [
+    "TABLES_ENV",
+    "TableError",
+    "neutralise",
+    "neutralise_frame",
+    "tables_dir",
+    "write_table",
+]
 
 #: Environment variable through which the batch runner passes a report's table folder.
 TABLES_ENV = "MITRA_TABLES_DIR"
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -36,12 +41,10 @@ class TableError(MitraError, ValueError):
 
 
 def _check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise TableError(
-            f"{what} {name!r} is not a safe file name: use 1-64 lower-case letters, digits, "
-            "'-' or '_', starting with a letter or digit"
-        )
-    return name
+    try:
+        return paths.safe_name(name, what, lower=True)
+    except paths.UnsafeNameError as exc:
+        raise TableError(str(exc)) from None
 
 
 def tables_dir(report: str = "interactive") -> Path:
@@ -66,6 +69,17 @@ def neutralise(value: object) -> object:
     return value
 
 
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``frame`` with every text cell (and text index label) neutralised."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    if out.index.dtype == object:
+        out.index = out.index.map(neutralise)
+    return out
+
+
 def write_table(frame: pd.DataFrame, table: str, *, report: str = "interactive") -> Path:
     """Write ``frame`` (no index) to ``<tables_dir>/<table>.csv`` atomically; return the path.
 
@@ -81,10 +95,7 @@ def write_table(frame: pd.DataFrame, table: str, *, report: str = "interactive")
     _check_name(table, "table name")
     folder = tables_dir(report)
     folder.mkdir(parents=True, exist_ok=True)
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
+    out = neutralise_frame(frame)
     path = folder / f"{table}.csv"
     tmp = folder / f".{table}.csv.tmp-{os.getpid()}"
     try:

@@ -13,12 +13,15 @@ import pycountry
 
 __all__ = [
     "AGGREGATE_PARTNERS",
+    "CANDIDATES",
     "CANONICAL_UNITS",
     "GRAVITY_TERMS",
     "KEY_COLUMNS",
     "MEASURES",
     "RANKING_INDICATORS",
     "RANKING_PILLARS",
+    "REPORT_SECTORS",
+    "SECTOR_FOCUS",
     "UNITS",
     "Period",
     "is_partner_code",
@@ -40,6 +43,15 @@ KEY_COLUMNS: tuple[str, ...] = (
 
 #: Covariates of the gravity study (report 20): log partner GDP, log distance, hub economy,
 #: agreement in force.
+#: The 40 candidate partner economies the ranking, the gravity report and the partner panel's
+#: coverage checks are about (ISO 3166 alpha-3; Taiwan as TWN).
+CANDIDATES: tuple[str, ...] = (
+    "ARE", "AUS", "AUT", "BEL", "BGD", "BRA", "CAN", "CHE", "CHL", "CHN",
+    "DEU", "DNK", "EGY", "ESP", "FIN", "FRA", "GBR", "HKG", "IND", "IRL",
+    "ITA", "JPN", "KOR", "LUX", "MEX", "MYS", "NLD", "NOR", "NZL", "PAK",
+    "PHL", "QAT", "SAU", "SGP", "SWE", "THA", "TUR", "TWN", "USA", "VNM",
+)  # fmt: skip
+
 GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "hub", "agreement")
 
 #: Pillars and indicator codes of the partner ranking (built by ``analysis.indicators``;
@@ -81,6 +93,23 @@ CANONICAL_UNITS: dict[str, str] = {
     "pmdn": "Rp billion",
     "total": "Rp billion",
 }
+
+#: Which ledger sectors each report sector draws on. BKPM publishes chemicals and
+#: pharmaceuticals as one sector, so both the chemical and the pharma reports use it.
+SECTOR_FOCUS: dict[str, tuple[str, ...]] = {
+    "textile": (
+        "textile",
+        "apparel",
+        "leather_footwear",
+        "textile_apparel",
+        "textile_apparel_footwear",
+    ),
+    "chemical": ("chem_pharma", "chemical"),
+    "pharma": ("chem_pharma", "health_pharma"),
+}
+#: Report sectors (one report per sector in the default batch).
+REPORT_SECTORS: tuple[str, ...] = tuple(SECTOR_FOCUS)
+
 
 #: Partner codes that are not ISO 3166 alpha-3 countries but appear in releases.
 AGGREGATE_PARTNERS: dict[str, str] = {

@@ -67,7 +67,7 @@ from analysis.data.raw import note_flags
 from analysis.data.schema import Column, decimals_of, read_table
 from analysis.errors import DataValidationError
 from analysis.summary import Summary
-from analysis.vocab import is_partner_code
+from analysis.vocab import CANDIDATES, is_partner_code
 
 __all__ = [
     "CANDIDATES",
@@ -79,14 +79,6 @@ __all__ = [
     "load_catalogue",
     "load_panel",
 ]
-
-#: The 40 candidate partner economies of the ranking and gravity reports (ISO alpha-3).
-CANDIDATES: tuple[str, ...] = (
-    "ARE", "AUS", "AUT", "BEL", "BGD", "BRA", "CAN", "CHE", "CHL", "CHN",
-    "DEU", "DNK", "EGY", "ESP", "FIN", "FRA", "GBR", "HKG", "IND", "IRL",
-    "ITA", "JPN", "KOR", "LUX", "MEX", "MYS", "NLD", "NOR", "NZL", "PAK",
-    "PHL", "QAT", "SAU", "SGP", "SWE", "THA", "TUR", "TWN", "USA", "VNM",
-)  # fmt: skip
 
 #: Columns of :attr:`PartnerPanel.frame` (one row per cell).
 FRAME_COLUMNS = ("iso3", "year", "indicator", "value", "unit", "source", "vintage", "flags")

@@ -44,7 +44,20 @@ def provenance_table(path: str | Path | None = None) -> pd.DataFrame:
     path = Path(path) if path is not None else paths.PROVENANCE
     if not path.is_file():
         raise ProvenanceError(f"{path}: provenance table not found")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProvenanceError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); restore the file from version control"
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise ProvenanceError(
+            f"{path}: not a readable CSV table ({first}); restore the file from version control"
+        ) from None
+    except OSError as exc:
+        raise ProvenanceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     missing = [c for c in PROVENANCE_COLUMNS if c not in table.columns]
     if missing:
         raise ProvenanceError(f"{path}: missing column(s) {', '.join(missing)}")

@@ -67,11 +67,26 @@ def _columns(smap: SectorMap) -> tuple[Column, ...]:
             expected="an Indonesian province name (e.g. Jawa Barat, DKI Jakarta) or "
             "ISO 3166-2:ID code (ID-JB)",
         ),
-        Column("value", "amount"),
+        # 1e12 of any unit is beyond any real realisation figure (Indonesia's yearly total
+        # is about 1.7e9 Rp million): a larger value is a typo or a hostile file.
+        Column("value", "amount", bounds=(0, 1e12)),
         Column("unit", check=lambda s: s in UNITS, expected="one of " + ", ".join(UNITS)),
         Column("projects", "int", required=False, nullable=True, bounds=(0, 10**9)),
         Column("source", required=False, nullable=True),
     )
+
+
+def _is_iso_day(text: str) -> bool:
+    import datetime as dt
+    import re
+
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def read_realisation_table(
@@ -108,6 +123,14 @@ def read_realisation_table(
     path = Path(path)
     smap = sector_map or load_sector_map()
     label = str(path)
+    if published is not None and not _is_iso_day(published):
+        raise DataValidationError(
+            label,
+            "release date is not an ISO date",
+            column="published",
+            value=published,
+            expected="YYYY-MM-DD, a real calendar date (e.g. 2025-01-31)",
+        )
     raw = read_table(
         path,
         _columns(smap),

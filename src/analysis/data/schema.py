@@ -4,11 +4,29 @@ Every raw or imported table passes through :func:`read_table`. It reads all cell
 text (so nothing is coerced silently), checks the header, then checks each cell with its
 column's rule, and returns typed columns plus ``_line``: the line of the row in the file
 (header = line 1), so every later message can point back to it.
+
+The accepted format, stated once (files come from users, so nothing else is guessed at):
+
+- **Encoding** UTF-8, with or without a byte-order mark. UTF-16 (Excel's "Unicode text"),
+  Latin-1/Windows-1252 bytes and binary files are errors naming the line and column.
+- **CSV** comma separated, text with commas or quotes inside double quotes (``"a, b"``,
+  ``"a ""b"" c"``); a quote left open, or text after a closing quote, is an error at the
+  line where the record starts. A field longer than :data:`MAX_FIELD_CHARS` is an error.
+- **Columns** as the schema declares them; a column the schema does not know is an error
+  (a misspelt optional column is not silently ignored) unless the reader allows extras.
+- **Numbers** plain: optional sign, digits, ``.`` as decimal point, optional exponent
+  (``1234.5``, ``-0.5``, ``1.2e3``). No thousands separators, spaces or underscores
+  (``1,234``, ``1 234``, ``1_234`` are errors); finite and at most :data:`MAX_MAGNITUDE`
+  in absolute value (so no later unit conversion can overflow); a column may bound it
+  further (the import format's ``value``: at most 1e12 in its unit).
+- **Dates** ISO 8601: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, a real calendar date.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -19,9 +37,15 @@ import pandas as pd
 
 from analysis.errors import DataValidationError
 
-__all__ = ["Column", "decimals_of", "read_table"]
+__all__ = ["MAX_FIELD_CHARS", "MAX_MAGNITUDE", "Column", "decimals_of", "read_table"]
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+#: Longest text accepted in one cell (the longest shipped note is under 600 characters).
+MAX_FIELD_CHARS = 10_000
+#: Largest absolute number accepted in any numeric cell, in the file's unit: far above any
+#: real figure (world GDP is about 1e14 US$), far below where a unit conversion overflows.
+MAX_MAGNITUDE = 1e18
 
 
 @dataclass(frozen=True)
@@ -57,6 +81,23 @@ class Column:
     aliases: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _csv_error(label: str, exc: csv.Error, line: int) -> DataValidationError:
+    text = str(exc)
+    if "unexpected end of data" in text or "EOF" in text:
+        problem = "unterminated quote: a field opened with '\"' on this line is never closed"
+    elif "field larger than field limit" in text:
+        problem = f"a field longer than {csv.field_size_limit():,} characters"
+    else:
+        problem = f"malformed CSV ({text})"
+    return DataValidationError(
+        label,
+        problem,
+        row=line,
+        expected='text with commas or quotes inside "double quotes", each quote closed '
+        'and doubled inside ("a ""b"" c")',
+    )
+
+
 def decimals_of(text: str) -> int:
     """Return the number of decimals printed in a numeric string (``"12.50"`` -> 2)."""
     text = text.strip().lower()
@@ -75,24 +116,22 @@ def _parse(col: Column, text: str, file: str, line: int) -> object:
     if col.kind == "str":
         value: object = text
     elif col.kind == "date":
-        if not _DATE.match(text):
-            raise fail("malformed date", "YYYY, YYYY-MM or YYYY-MM-DD")
+        if not _valid_date(text):
+            raise fail("malformed date", "YYYY, YYYY-MM or YYYY-MM-DD (a real calendar date)")
         value = text
     elif col.kind == "int":
-        try:
-            value = int(text)
-        except ValueError:
-            raise fail("not an integer", "a whole number") from None
+        if not re.fullmatch(r"[-+]?\d{1,18}", text):
+            raise fail("not an integer", "a whole number written with digits only")
+        value = int(text)
     elif col.kind in ("float", "amount"):
-        try:
-            number = float(text.replace(" ", ""))
-        except ValueError:
-            raise fail(
-                "non-numeric value",
-                "a plain number with '.' as decimal point and no thousands separator",
-            ) from None
-        if not math.isfinite(number):
+        plain = "a plain number with '.' as decimal point and no thousands separator"
+        if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
             raise fail("non-finite value", "a finite number")
+        if not _NUMBER.fullmatch(text):
+            raise fail("non-numeric value", plain)
+        number = float(text)
+        if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
+            raise fail("number too large", f"at most {MAX_MAGNITUDE:g} in absolute value")
         if col.kind == "amount" and number < 0:
             raise fail("negative amount", "an amount >= 0 (realised investment is never negative)")
         value = number
@@ -107,13 +146,74 @@ def _parse(col: Column, text: str, file: str, line: int) -> object:
     return value
 
 
+def _valid_date(text: str) -> bool:
+    m = _DATE.fullmatch(text)
+    if not m:
+        return False
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    try:
+        dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        return False
+    return True
+
+
+def _column_at(text: str, pos: int, header: list[str] | None) -> str | None:
+    """Name of the column holding character ``pos`` of ``text`` (quotes respected)."""
+    if not header:
+        return None
+    start = text.rfind("\n", 0, pos) + 1
+    field, quoted = 0, False
+    for ch in text[start:pos]:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            field += 1
+    return header[field] if field < len(header) else None
+
+
+def _decode(path: Path, label: str) -> str:
+    """The file's text, or an error naming the encoding problem, line and column."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataValidationError(label, f"cannot be read ({exc.strerror or exc})") from None
+    expected = "a CSV file saved as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataValidationError(
+            label, "file is UTF-16 (Excel's 'Unicode text')", row=1, expected=expected
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start].decode("utf-8-sig", errors="replace")
+        first = good.split("\n", 1)[0] if "\n" in good else None
+        header = next(csv.reader([first])) if first else None
+        raise DataValidationError(
+            label,
+            f"byte 0x{data[exc.start]:02x} is not UTF-8 (Latin-1, Windows-1252 or binary?)",
+            row=good.count("\n") + 1,
+            column=_column_at(good, len(good), header),
+            expected=expected,
+        ) from None
+    if "\x00" in text:
+        pos = text.index("\x00")
+        raise DataValidationError(
+            label,
+            "NUL byte: this is a binary file, not CSV text",
+            row=text.count("\n", 0, pos) + 1,
+            expected=expected,
+        )
+    return text
+
+
 def read_table(
     path: str | Path,
     columns: Iterable[Column],
     *,
     key: Iterable[str] | None = None,
     label: str | None = None,
-    allow_extra: bool = True,
+    allow_extra: bool = False,
 ) -> pd.DataFrame:
     """Read and validate a CSV file.
 
@@ -128,7 +228,8 @@ def read_table(
     label
         Name used in messages instead of the path (e.g. ``data/raw/bkpm/x.csv``).
     allow_extra
-        Accept columns that the schema does not declare (kept as text).
+        Accept columns that the schema does not declare (kept as text); by default they
+        are an error (declare optional columns with ``required=False``).
 
     Returns
     -------
@@ -146,12 +247,15 @@ def read_table(
     columns = list(columns)
     if not path.is_file():
         raise DataValidationError(label, "file not found", expected="an existing CSV file")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+    text = _decode(path, label)
+    with io.StringIO(text, newline="") as handle:
+        reader = csv.reader(handle, strict=True)
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
             raise DataValidationError(label, "empty file", expected="a header line") from None
+        except csv.Error as exc:
+            raise _csv_error(label, exc, 1) from None
         names = {c.name for c in columns}
         missing = [c.name for c in columns if c.required and c.name not in header]
         if missing:
@@ -177,7 +281,14 @@ def read_table(
         index = {h: i for i, h in enumerate(header)}
         records: list[dict[str, object]] = []
         start = reader.line_num
-        for raw in reader:
+        rows = iter(reader)
+        while True:
+            try:
+                raw = next(rows)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise _csv_error(label, exc, start + 1) from None
             line = start + 1
             start = reader.line_num
             if not any(cell.strip() for cell in raw):
@@ -190,6 +301,15 @@ def read_table(
                     expected=f"{len(header)} fields as in the header (quote commas inside text)",
                 )
             record: dict[str, object] = {"_line": line}
+            for h, cell in zip(header, raw, strict=True):
+                if len(cell) > MAX_FIELD_CHARS:
+                    raise DataValidationError(
+                        label,
+                        f"field of {len(cell):,} characters",
+                        row=line,
+                        column=h,
+                        expected=f"at most {MAX_FIELD_CHARS:,} characters",
+                    )
             for col in present:
                 text = raw[index[col.name]].strip()
                 if text == "":

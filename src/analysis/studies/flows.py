@@ -159,7 +159,7 @@ class FlowStudySettings:
 def settings_from_params(params) -> FlowStudySettings:
     """Build the study's settings from a validated params object (or a plain mapping)."""
     get = params.get if isinstance(params, Mapping) else (lambda k, d=None: getattr(params, k, d))
-    from analysis.params import SECTOR_FOCUS
+    from analysis.vocab import SECTOR_FOCUS
 
     sector = str(get("sector", "textile"))
     scenario = get("scenario", None)

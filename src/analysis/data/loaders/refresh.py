@@ -101,17 +101,10 @@ def resolve_sources(names: Sequence[str]) -> list[str]:
 
 
 def default_economies() -> list[str]:
-    """Indonesia and the partner candidates (from the partner panel once it exists)."""
-    try:
-        from analysis.data.panel import CANDIDATES
-    except ImportError:
-        # Before the partner panel: the partners the compiled indicators name.
-        from analysis.data.raw import load_facts
+    """Indonesia and the partner candidates."""
+    from analysis.vocab import CANDIDATES
 
-        facts = load_facts("raw/partners/indicators.csv")
-        candidates = sorted(set(facts["iso3"]))
-    else:
-        candidates = list(CANDIDATES)
+    candidates = list(CANDIDATES)
     return ["IDN", *[c for c in candidates if c != "IDN"]]
 
 

@@ -1,0 +1,775 @@
+"""Typed configuration: every parameter declared once, validated before any kernel starts.
+
+:class:`Params` declares each parameter once, as a typed pydantic field with its default,
+bounds, choices and help text. Everything else derives from that declaration:
+
+- **validation** of layered YAML files (``params/base.yaml`` then a sector or scenario file;
+  later wins), each error naming the file and the key (``ranking_weights.presense``) and what
+  is allowed; nested values (scenario rules, ranking weights, assumed gravity coefficients)
+  are checked as deeply as scalars, numbers for finiteness and range;
+- the **check of** ``params/base.yaml`` and of every notebook's tagged ``parameters`` cell
+  against it (``tests/test_config.py``);
+- the **plain settings objects** models take: :meth:`Params.settings` builds any frozen
+  dataclass from the parameters with matching names, so models never see this object.
+
+Files are read by :func:`analysis.safe_yaml.load_yaml` (no aliases, no repeated keys,
+bounded depth, UTF-8 only). This module sits at the bottom of the package: it imports the
+vocabulary and the data layer's sector map, never a model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from typing_extensions import TypedDict
+
+from analysis import paths
+from analysis.errors import MitraError
+from analysis.safe_yaml import YamlError, load_yaml
+from analysis.vocab import (
+    GRAVITY_TERMS,
+    RANKING_INDICATORS,
+    RANKING_PILLARS,
+    REPORT_SECTORS,
+    SECTOR_FOCUS,
+    is_partner_code,
+)
+
+__all__ = [
+    "AgreementRule",
+    "AssumedCoefficient",
+    "Params",
+    "ParamsError",
+    "ScenarioConfig",
+    "Shock",
+    "Uplift",
+    "load_params",
+    "notebook_parameters",
+    "params_from",
+    "read_params_file",
+    "resolve_params_file",
+    "scenario_problem",
+    "validate_params",
+]
+
+
+class ParamsError(MitraError, ValueError):
+    """A parameter file or value is invalid; the message names the file and the key.
+
+    Attributes
+    ----------
+    source
+        The file (or ``override``, ``parameters cell``) holding the fault.
+    key
+        The top-level parameter, if the fault sits in one.
+    path
+        The full path to the fault inside it (``ranking_weights.presense``).
+    line
+        The line in the file, where known (faults found while reading the YAML).
+    """
+
+    def __init__(
+        self,
+        source: str,
+        key: str | None,
+        problem: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.source = source
+        self.key = key
+        self.path = path or key
+        self.line = line
+        where = source + (f", line {line}" if line is not None else "")
+        if self.path:
+            where += f"{',' if line is not None else ':'} key '{self.path}'"
+        super().__init__(f"{where}: {problem}")
+
+
+# --- value types -----------------------------------------------------------------------------
+
+
+def _partner(code: str) -> str:
+    if not is_partner_code(code):
+        raise ValueError(f"unknown partner code {code!r}; expected ISO 3166 alpha-3")
+    return code
+
+
+def _run_name(name: str) -> str:
+    try:
+        return paths.safe_name(name, "run name")
+    except paths.UnsafeNameError as exc:
+        raise ValueError(f"unsafe {exc}") from None
+
+
+def _rule_sector(code: str) -> str:
+    # Late import: the sector map is data (data/mappings/sectors.csv), read on first use.
+    from analysis.data.sectors import load_sector_map
+
+    if code == "all" or code in SECTOR_FOCUS or code in load_sector_map().codes:
+        return code
+    raise ValueError(
+        f"unknown sector {code!r}; expected all, a report sector ({', '.join(SECTOR_FOCUS)}) "
+        "or a ledger sector code from data/mappings/sectors.csv"
+    )
+
+
+def _country(code: str) -> str:
+    if not (len(code) == 3 and code.isalpha() and code.isupper() and is_partner_code(code)):
+        raise ValueError(f"expected one ISO 3166 alpha-3 country code such as DEU (got {code!r})")
+    return code
+
+
+def _mapping_rows(file: str) -> list[dict[str, str]]:
+    """Rows of a ``data/mappings`` file (read on use: it is data, not configuration)."""
+    import csv
+
+    path = paths.MAPPINGS / file
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except OSError as exc:
+        raise ValueError(f"cannot read data/mappings/{file} ({exc.strerror or exc})") from None
+
+
+def _priors(value: dict[str, str]) -> dict[str, str]:
+    term_of = {r["prior_id"]: r["term"] for r in _mapping_rows("gravity_priors.csv")}
+    for term, pid in value.items():
+        if pid not in term_of:
+            raise ValueError(
+                f"{term}: unknown prior id {pid!r}; gravity_priors.csv has {list(term_of)}"
+            )
+        if term_of[pid] != term:
+            raise ValueError(f"{term}: prior {pid!r} is for term {term_of[pid]!r}")
+    return value
+
+
+def _hubs(value: list[str]) -> list[str]:
+    ids = {r["iso3"] for r in _mapping_rows("fdi_hubs.csv")}
+    bad = [h for h in value if h not in ids]
+    if bad:
+        raise ValueError(
+            f"hub(s) {bad} not in data/mappings/fdi_hubs.csv (each hub needs a source)"
+        )
+    return value
+
+
+_DEFAULT_HUBS = ("NLD", "GBR", "IRL", "SGP", "CHE", "LUX", "HKG", "VGB", "BMU", "CYM", "MUS")
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+PartnerCode = Annotated[str, AfterValidator(_partner)]
+ScenarioYear = Annotated[int, Field(ge=2000, le=2060)]
+GrowthPct = Annotated[float, Field(gt=-100, le=1000, allow_inf_nan=False)]
+RuleSector = Annotated[str, AfterValidator(_rule_sector)]
+GravityTerm = Literal[GRAVITY_TERMS]  # type: ignore[valid-type]
+WeightKey = Literal[(*RANKING_PILLARS, *RANKING_INDICATORS)]  # type: ignore[valid-type]
+Weight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    # strict: a YAML "2015" (text) or "yes" (bool) is not an int; extra="forbid": a typo in a
+    # key is an error, not a silently ignored value.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# Nested values are TypedDicts: validated as strictly as the model (extra="forbid"), they
+# stay plain dicts, exactly as the params file wrote them, for the models that read them.
+_NESTED = ConfigDict(strict=True, extra="forbid")
+
+
+class AssumedCoefficient(TypedDict):
+    """A literature coefficient for one gravity term, with where it comes from."""
+
+    __pydantic_config__ = _NESTED  # type: ignore[misc]
+    value: Finite
+    citation: Annotated[str, Field(min_length=5)]
+
+
+def _ordered(rule: dict[str, Any]) -> dict[str, Any]:
+    if rule["from"] > rule["to"]:
+        raise ValueError(f"'from' {rule['from']} is after 'to' {rule['to']}")
+    return rule
+
+
+_Uplift = TypedDict(
+    "_Uplift", {"sector": RuleSector, "from": ScenarioYear, "to": ScenarioYear, "pct": GrowthPct}
+)
+_Uplift.__pydantic_config__ = _NESTED  # type: ignore[attr-defined]
+#: Extra growth of a sector's investment, percentage points per year over a span.
+Uplift = Annotated[_Uplift, AfterValidator(_ordered)]
+
+
+#: A one-year level change of a sector's investment.
+class Shock(TypedDict):
+    sector: RuleSector
+    year: ScenarioYear
+    pct: GrowthPct
+
+
+Shock.__pydantic_config__ = _NESTED  # type: ignore[attr-defined]
+
+#: Extra PMA growth from a group of partners from a year on.
+AgreementRule = TypedDict(
+    "AgreementRule",
+    {
+        "partners": Annotated[list[PartnerCode], Field(min_length=1)],
+        "from": ScenarioYear,
+        "pma_growth_pct": GrowthPct,
+    },
+)
+AgreementRule.__pydantic_config__ = _NESTED  # type: ignore[attr-defined]
+
+
+class ScenarioConfig(TypedDict, total=False):
+    """A policy scenario (rules in :mod:`analysis.scenarios`); every key optional."""
+
+    __pydantic_config__ = _NESTED  # type: ignore[misc]
+    name: Annotated[str, Field(min_length=1)]
+    description: str
+    uplifts: list[Uplift]
+    shocks: list[Shock]
+    agreements: list[AgreementRule]
+
+
+def _weights_not_all_zero(weights: dict[str, float]) -> dict[str, float]:
+    if weights and not any(w > 0 for w in weights.values()):
+        raise ValueError("all weights are zero; give at least one a positive weight")
+    return weights
+
+
+# --- the declaration -------------------------------------------------------------------------
+
+
+class Params(_Strict):
+    """A validated parameter set: one typed field per parameter, declared here only.
+
+    Build it with :func:`load_params` (layered files) or :func:`params_from` (a notebook's
+    namespace). ``origin`` says which file set each key; ``keys`` are the parameters this
+    set covers (for a notebook, the ones its parameters cell declares): reading any other
+    is an error, so a report never shows or uses a default it did not declare.
+    """
+
+    run_name: Annotated[str, AfterValidator(_run_name)] = Field(
+        "adhoc", description="name of the run (letters, digits, - _ .)"
+    )
+    sector: Literal[REPORT_SECTORS] = Field(  # type: ignore[valid-type]
+        "textile", description="report sector: textile | chemical | pharma"
+    )
+    start_year: int = Field(2015, ge=2000, le=2050, description="first year shown")
+    end_year: int = Field(2024, ge=2000, le=2050, description="last year shown")
+    fx_basis: Literal["apbn", "market"] = Field(
+        "apbn", description="exchange-rate basis: apbn | market"
+    )
+    fx_fallback: Literal["apbn", "market", "none"] = Field(
+        "market", description="basis for years the main one lacks: apbn | market | none"
+    )
+    partners: Annotated[list[PartnerCode], Field(min_length=1, max_length=300)] = Field(
+        default_factory=lambda: ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"],
+        description="partner ISO3 codes to show",
+    )
+    seed: int = Field(20261127, ge=0, le=2**32 - 1, description="random seed")
+    horizon: int = Field(2030, ge=2020, le=2050, description="last forecast year")
+    interpolate: bool = Field(
+        False, description="fill interior gaps log-linearly (flagged): true | false"
+    )
+    gravity_assumed: dict[GravityTerm, AssumedCoefficient] = Field(
+        default_factory=dict,
+        description="literature coefficients for the gravity fit: {term: {value, citation}}",
+    )
+    ranking_normalisation: Literal["minmax", "zscore", "rank"] = Field(
+        "minmax", description="normalisation: minmax | zscore | rank"
+    )
+    ranking_aggregation: Literal["arithmetic", "geometric", "topsis"] = Field(
+        "arithmetic", description="aggregation: arithmetic | geometric | topsis"
+    )
+    ranking_weights: Annotated[dict[WeightKey, Weight], AfterValidator(_weights_not_all_zero)] = (
+        Field(
+            default_factory=lambda: {
+                "sector": 2,
+                "capacity": 1,
+                "market": 1,
+                "presence": 1,
+                "ties": 1,
+                "sector_value_added": 0.5,
+            },
+            description="pillar weights (sector, capacity, market, presence, ties; missing = 1) "
+            "and indicator weights within their pillar (missing = 1)",
+        )
+    )
+    ranking_imputation: Literal["worst", "pillar_mean", "median"] = Field(
+        "worst",
+        description="gaps: worst | pillar_mean | median (worst observed value: a gap never helps)",
+    )
+    ranking_min_coverage: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="share of each pillar's indicator weight a partner must cover",
+    )
+    ranking_draws: int = Field(2000, ge=100, le=200_000, description="Monte Carlo draws")
+    ranking_noise: float = Field(
+        0.1, ge=0, le=2, allow_inf_nan=False, description="indicator noise (log-scale sd)"
+    )
+    ranking_hub_treatment: Literal["as_is", "discounted", "excluded"] = Field(
+        "as_is",
+        description="hubs' presence and outward-FDI indicators: as_is | discounted | excluded",
+    )
+    ranking_hub_discount: float = Field(
+        0.5, ge=0, le=1, allow_inf_nan=False, description="multiplier of hubs' indicators"
+    )
+    ranking_outliers: Literal["winsorise", "log", "none"] = Field(
+        "winsorise", description="outliers (COINr rule): winsorise | log | none"
+    )
+    # -- gravity study (report 20): priors and hubs are rows of data/mappings files ----------
+    gravity_priors: Annotated[
+        dict[GravityTerm, Annotated[str, Field(min_length=1)]], AfterValidator(_priors)
+    ] = Field(
+        default_factory=lambda: {"agreement": "kox_rojas_romagosa_2020_pta"},
+        description="normal priors for gravity terms: {term: prior id in gravity_priors.csv}",
+    )
+    gravity_hubs: Annotated[list[PartnerCode], AfterValidator(_hubs)] = Field(
+        default_factory=lambda: list(_DEFAULT_HUBS),
+        max_length=300,
+        description="hub economies (rows of data/mappings/fdi_hubs.csv, each with its source)",
+    )
+    gravity_draws: int = Field(
+        1000, ge=100, le=200_000, description="coefficient draws for the potential intervals"
+    )
+    # -- investment flows (report 10): nowcast, reconciliation, views, sector fans -----------
+    nowcast_model: Literal["ratio", "seasonal_naive"] = Field(
+        "ratio", description="nowcast of the partial year: ratio | seasonal_naive"
+    )
+    reconcile_method: Literal["mint", "wls", "ols", "bottom_up"] = Field(
+        "mint", description="PMA + PMDN = total reconciliation: mint | wls | ols | bottom_up"
+    )
+    price_basis: Literal["nominal", "real"] = Field(
+        "nominal", description="prices of the headline view: nominal | real (GDP deflator)"
+    )
+    deflator_base_year: int = Field(
+        2015, ge=2000, le=2050, description="GDP deflator base year (= 100), real view"
+    )
+    usd_rate_year: int = Field(
+        2024, ge=2000, le=2050, description="year whose fx_basis rate converts PMA to US$"
+    )
+    min_fan_points: int = Field(
+        5, ge=3, le=30, description="fewest consecutive usable years for a sector forecast"
+    )
+    # -- partner briefs (report 40) ----------------------------------------------------------
+    partner: Annotated[str, AfterValidator(_country)] = Field(
+        "DEU", description="partner of a brief: ISO 3166 alpha-3 code"
+    )
+    language: Literal["en", "id"] = Field(
+        "en", description="report language: en | id (Bahasa Indonesia)"
+    )
+    scenario: ScenarioConfig = Field(
+        default_factory=lambda: {"name": "no-policy-change"},
+        description="policy scenario: name, description, uplifts, shocks, agreements",
+    )
+
+    _origin: dict[str, str] = PrivateAttr(default_factory=dict)
+    _files: tuple[str, ...] = PrivateAttr(default=())
+    _keys: frozenset[str] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _cross(self, info: ValidationInfo) -> Params:
+        if not (info.context or {}).get("partial"):
+            for key, problem in self.cross_problems(self.model_fields_set):
+                raise ValueError(f"{key}: {problem}")
+        return self
+
+    def cross_problems(self, present: Iterable[str]) -> list[tuple[str, str]]:
+        """Problems between keys (only among ``present`` ones): ``[(key, problem)]``.
+
+        Checked on the merged set of layers, never on one layer alone (a sector file may
+        move ``start_year`` past base.yaml's ``end_year`` and set a new one).
+        """
+        present = set(present)
+        out = []
+        if {"start_year", "end_year"} <= present and self.end_year < self.start_year:
+            out.append(
+                ("end_year", f"end_year {self.end_year} is before start_year {self.start_year}")
+            )
+        return out
+
+    # Reading a parameter this set does not cover is an error (see the class docstring).
+    def __getattribute__(self, name: str) -> Any:
+        if name in type(self).model_fields:
+            try:
+                private = object.__getattribute__(self, "__pydantic_private__") or {}
+            except AttributeError:  # still being built
+                private = {}
+            keys = private.get("_keys")
+            if keys is not None and name not in keys:
+                raise AttributeError(
+                    f"parameter {name!r} is not declared by this notebook's parameters cell; "
+                    "declare it there (with its help comment) to use it"
+                )
+        return super().__getattribute__(name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in type(self).model_fields:
+            raise AttributeError(
+                f"parameter {name!r} is not declared by this notebook's parameters cell; "
+                "declare it there (with its help comment) to use it"
+            )
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The parameters this set covers, in declaration order."""
+        keys = self._keys
+        return tuple(k for k in type(self).model_fields if keys is None or k in keys)
+
+    @property
+    def origin(self) -> Mapping[str, str]:
+        """Key -> the file (or ``default``, ``override``, ``parameters cell``) that set it."""
+        return MappingProxyType(self._origin)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The layered files, in order."""
+        return self._files
+
+    @property
+    def values(self) -> Mapping[str, object]:
+        """Read-only key -> value of the covered parameters (plain, JSON-ready values)."""
+        return MappingProxyType(self.to_dict())
+
+    @property
+    def sectors(self) -> tuple[str, ...]:
+        """Ledger sectors this report draws on."""
+        return SECTOR_FOCUS[self.sector]
+
+    @property
+    def fx_fallback_basis(self) -> str | None:
+        """``fx_fallback`` with ``none`` mapped to None."""
+        return None if self.fx_fallback == "none" else self.fx_fallback
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain, JSON-ready dict of the covered parameters (as a params file would set them)."""
+        dumped = self.model_dump(mode="json")
+        return {k: dumped[k] for k in self.keys}
+
+    def for_notebook(self, declared: Iterable[str]) -> dict[str, object]:
+        """The subset of values a notebook declares in its parameters cell."""
+        declared = set(declared)
+        return {k: v for k, v in self.to_dict().items() if k in declared}
+
+    def settings(self, cls: type, *, prefix: str = "", **extra: object) -> Any:
+        """Build the plain settings dataclass ``cls`` a model takes from these parameters.
+
+        Each field ``f`` of ``cls`` takes parameter ``<prefix>f`` (else ``f``) when this set
+        covers it; other fields keep the dataclass default. Mappings and lists are passed as
+        plain copies, so the settings never share state with the parameters.
+
+        Examples
+        --------
+        >>> from analysis.ranking import RankingSettings  # doctest: +SKIP
+        >>> p.settings(RankingSettings, prefix="ranking_")  # doctest: +SKIP
+        """
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"{cls!r} is not a dataclass")
+        covered = set(self.keys)
+        kwargs: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            for key in (prefix + f.name, f.name):
+                if key in covered:
+                    kwargs[f.name] = _plain(getattr(self, key))
+                    break
+        kwargs.update(extra)
+        return cls(**kwargs)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+# --- errors in words -------------------------------------------------------------------------
+
+_TYPE_WORDS = {
+    "int_type": "int",
+    "int_from_float": "int",
+    "float_type": "number",
+    "bool_type": "bool (true or false)",
+    "string_type": "text",
+    "list_type": "list",
+    "dict_type": "mapping",
+    "model_type": "mapping",
+    "model_attributes_type": "mapping",
+}
+
+
+def _allowed_at(loc: tuple[object, ...]) -> list[str] | None:
+    """Keys allowed in the mapping that holds the last element of ``loc``."""
+    import typing
+
+    from typing_extensions import get_type_hints, is_typeddict
+
+    node: object = Params
+    for part in loc[:-1]:
+        while typing.get_origin(node) is typing.Annotated:
+            node = typing.get_args(node)[0]
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(str(part))
+            node = field.annotation if field is not None else None
+        elif is_typeddict(node):
+            node = get_type_hints(node, include_extras=True).get(str(part))
+        elif typing.get_origin(node) is list:
+            node = typing.get_args(node)[0]
+        elif typing.get_origin(node) is dict:
+            node = typing.get_args(node)[1]
+        else:
+            return None
+    while typing.get_origin(node) is typing.Annotated:
+        node = typing.get_args(node)[0]
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return list(node.model_fields)
+    if is_typeddict(node):
+        return list(get_type_hints(node))
+    return None
+
+
+def _loc_text(loc: tuple[object, ...]) -> str:
+    out = ""
+    for part in loc:
+        if part == "[key]":
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _problem(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    loc = tuple(err["loc"])
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        if len(loc) == 1:
+            return "unknown key; known keys are " + ", ".join(Params.model_fields)
+        allowed = _allowed_at(loc)
+        return f"unknown key {loc[-1]!r}; allowed keys are {', '.join(allowed or ['?'])}"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        if loc and loc[0] == "ranking_weights" and loc[-1] == "[key]":
+            return (
+                f"unknown pillar or indicator {value!r}; pillars: {', '.join(RANKING_PILLARS)}; "
+                f"indicators (weight within their pillar): {', '.join(RANKING_INDICATORS)}"
+            )
+        if loc and loc[-1] == "[key]":
+            return f"unknown key {value!r}; allowed keys are {expected}"
+        return f"must be one of {expected} (got {value!r})"
+    if kind in _TYPE_WORDS:
+        return f"expected {_TYPE_WORDS[kind]}, got {type(value).__name__} {value!r}"
+    if kind == "finite_number":
+        return f"must be a finite number (got {value!r})"
+    bounds = {
+        "greater_than_equal": ">=",
+        "greater_than": ">",
+        "less_than_equal": "<=",
+        "less_than": "<",
+    }
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "?")
+        return f"out of range: must be {bounds[kind]} {limit} (got {value!r})"
+    if kind == "missing":
+        return f"missing key {loc[-1]!r}; this mapping needs it"
+    if kind in ("too_short", "string_too_short"):
+        return f"too short or empty (got {value!r})"
+    if kind == "too_long":
+        return f"too long (got {len(value) if hasattr(value, '__len__') else value} items)"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return f"{err['msg']} (got {value!r})"
+
+
+def _raise_first(
+    exc: ValidationError,
+    origin: Mapping[str, str],
+    default: str,
+    lines: Mapping[str, int] | None = None,
+) -> None:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    key = str(loc[0]) if loc else None
+    source = origin.get(key, default) if key else default
+    line = (lines or {}).get(key) if key else None
+    if not loc and err["type"] == "value_error":
+        # A cross-field rule: "<key>: <problem>".
+        text = str((err.get("ctx") or {}).get("error", err["msg"]))
+        key, _, problem = text.partition(": ")
+        raise ParamsError(origin.get(key, default), key, problem) from None
+    raise ParamsError(source, key, _problem(err), path=_loc_text(loc) or None, line=line) from None
+
+
+def scenario_problem(value: object) -> str | None:
+    """Return what is wrong with a scenario mapping (with the path to the fault), or None."""
+    try:
+        Params.model_validate({"scenario": value}, context={"partial": True})
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        return f"{_loc_text(tuple(err['loc']))}: {_problem(err)}"
+    return None
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def validate_params(
+    layers: Iterable[tuple[str, Mapping[str, object]]], *, fill_defaults: bool = True
+) -> Params:
+    """Merge ``(source, mapping)`` layers (later wins) and validate every key and value.
+
+    Each layer is validated on its own first, so an error names the file that holds it;
+    cross-field rules (``end_year >= start_year``) are checked on the merged set.
+    ``fill_defaults=False`` covers only the keys the layers set (a notebook's cell).
+    """
+    merged: dict[str, object] = {}
+    origin: dict[str, str] = {}
+    sources: list[str] = []
+    for source, mapping in layers:
+        sources.append(source)
+        if not isinstance(mapping, Mapping):
+            raise ParamsError(
+                source, None, f"expected a mapping of key: value, got {type(mapping).__name__}"
+            )
+        layer = {str(k): v for k, v in mapping.items()}
+        try:
+            Params.model_validate(layer, context={"partial": True})
+        except ValidationError as exc:
+            lines = getattr(mapping, "lines", None)
+            _raise_first(exc, dict.fromkeys(layer, source), source, lines)
+        merged.update(layer)
+        origin.update(dict.fromkeys(layer, source))
+    try:
+        params = Params.model_validate(merged, context={"partial": True})
+    except ValidationError as exc:  # pragma: no cover - every layer passed on its own
+        _raise_first(exc, origin, "merged parameters")
+    for key, problem in params.cross_problems(merged):
+        raise ParamsError(origin[key], key, problem)
+    if fill_defaults:
+        for key in Params.model_fields:
+            origin.setdefault(key, "default")
+        params._keys = None
+    else:
+        params._keys = frozenset(merged)
+    params._origin = origin
+    params._files = tuple(sources)
+    return params
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(paths.ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class _FileLayer(dict):
+    """A params file's mapping, with the line of each top-level key (for messages)."""
+
+    lines: dict[str, int]
+
+
+def _key_lines(path: Path) -> dict[str, int]:
+    import re
+
+    lines: dict[str, int] = {}
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        for n, text in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+            m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\s*:", text)
+            if m:
+                lines.setdefault(m.group(1), n)
+    return lines
+
+
+def read_params_file(path: str | Path) -> dict[str, object]:
+    """Read one YAML params file safely (an empty file is an empty mapping).
+
+    Raises
+    ------
+    ParamsError
+        Missing file, unsafe or invalid YAML (aliases, repeated keys, deep nesting, not
+        UTF-8), or not a mapping; naming the file, the line and the key where known.
+    """
+    path = Path(path)
+    label = _display(path)
+    try:
+        data = load_yaml(path, label)
+    except YamlError as exc:
+        raise ParamsError(label, exc.key, exc.problem, line=exc.line) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ParamsError(
+            label, None, f"expected a mapping of key: value, got {type(data).__name__}"
+        )
+    layer = _FileLayer(data)
+    layer.lines = _key_lines(path)
+    return layer
+
+
+def resolve_params_file(name: str | Path) -> Path:
+    """Accept ``params/textile.yaml``, ``textile.yaml`` or ``textile``."""
+    p = Path(name)
+    if p.is_file():
+        return p
+    for cand in (paths.PARAMS / p, paths.PARAMS / f"{p}.yaml"):
+        if cand.is_file():
+            return cand
+    return p
+
+
+def load_params(*files: str | Path, overrides: Mapping[str, object] | None = None) -> Params:
+    """Load, merge and validate params files (later wins), then ``overrides``.
+
+    Examples
+    --------
+    >>> p = load_params("params/base.yaml", "params/textile.yaml")  # doctest: +SKIP
+    >>> p.sector, p.sectors  # doctest: +SKIP
+    ('textile', ('textile', 'apparel', ...))
+    """
+    layers = []
+    for f in files:
+        path = resolve_params_file(f)
+        layers.append((_display(path), read_params_file(path)))
+    if overrides:
+        layers.append(("override", dict(overrides)))
+    return validate_params(layers)
+
+
+def notebook_parameters(notebook: str | Path) -> dict[str, dict[str, object]]:
+    """Return the parameters a notebook declares (``papermill.inspect_notebook``)."""
+    import papermill as pm
+
+    return pm.inspect_notebook(str(notebook))
+
+
+def params_from(namespace: Mapping[str, object], source: str = "parameters cell") -> Params:
+    """Validate the parameters a notebook declares, found in its namespace (``globals()``).
+
+    Only declared parameters are covered (no defaults filled in): the provenance cell then
+    lists the values the report actually used, and reading an undeclared one is an error.
+    """
+    found = {k: namespace[k] for k in Params.model_fields if k in namespace}
+    return validate_params([(source, found)], fill_defaults=False)

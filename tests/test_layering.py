@@ -1,0 +1,140 @@
+"""Import layering: data -> models -> studies -> reports/CLI, and no import cycles.
+
+Every import of an ``analysis`` module counts, including imports inside functions: a lazy
+import is still a dependency, and hiding a cycle in a function only delays it.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "analysis"
+
+#: Layers, bottom to top. A module may import from its own layer and the ones below.
+LAYERS: dict[str, tuple[str, ...]] = {
+    # Vocabulary and plumbing with no domain logic.
+    "base": (
+        "errors", "vocab", "summary", "paths", "safe_yaml", "interrupts", "tables", "cache",
+        "i18n", "manifest", "reports",
+    ),
+    # Typed configuration and the data layer (ledger, partner panel, loaders).
+    "data": ("config", "params", "data"),
+    # Models and their presentation helpers.
+    "models": (
+        "flows", "nowcast", "reconcile", "ranking", "gravity", "censored", "partners", "plots",
+        "formatting", "export",
+    ),
+    # Applications of the models.
+    "applications": ("scenarios", "indicators"),
+    # One study per report.
+    "studies": ("studies",),
+    # Running reports and the command line.
+    "top": ("pipeline", "cli", "notebooks"),
+}  # fmt: skip
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "analysis":
+                found.update(a.name for a in node.names)
+            elif node.module.startswith("analysis."):
+                found.add(node.module.removeprefix("analysis."))
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name.removeprefix("analysis.")
+                for a in node.names
+                if a.name.startswith("analysis.")
+            )
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    return {
+        _module_name(p): _imports(p) - {_module_name(p)}
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if p.parent != PACKAGE or p.name != "__init__.py"
+    }
+
+
+def _layer(module: str) -> int:
+    top = module.split(".")[0]
+    for rank, members in enumerate(LAYERS.values()):
+        if top in members:
+            return rank
+    raise AssertionError(
+        f"analysis.{module} is in no layer: add it to LAYERS in {Path(__file__).name}"
+    )
+
+
+def test_every_module_has_a_layer():
+    for module in _graph():
+        _layer(module)
+
+
+def test_no_module_imports_from_a_higher_layer():
+    names = list(LAYERS)
+    upward = [
+        f"analysis.{m} ({names[_layer(m)]}) imports analysis.{d} ({names[_layer(d)]})"
+        for m, deps in _graph().items()
+        for d in sorted(deps)
+        if _layer(d) > _layer(m)
+    ]
+    assert not upward, "\n".join(upward)
+
+
+def _package_of(module: str, graph: dict[str, set[str]]) -> str:
+    # ``from analysis.data import x`` resolves to the package module ``data``.
+    return module if module in graph else module.rsplit(".", 1)[0]
+
+
+def test_no_import_cycles():
+    graph = _graph()
+    edges = {
+        m: {_package_of(d, graph) for d in deps if _package_of(d, graph) in graph}
+        for m, deps in graph.items()
+    }
+    # A package's __init__ re-exporting its own submodules is not a cycle of design.
+    for m in edges:
+        edges[m] = {d for d in edges[m] if not m.startswith(d + ".")}
+    seen: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        seen[node] = 1
+        stack.append(node)
+        for dep in sorted(edges[node]):
+            if dep in edges and node.startswith(dep + "."):
+                continue
+            if seen.get(dep) == 1:
+                cycle = [*stack[stack.index(dep) :], dep]
+                pytest.fail("import cycle: " + " -> ".join(f"analysis.{c}" for c in cycle))
+            if dep not in seen:
+                visit(dep)
+        stack.pop()
+        seen[node] = 2
+
+    for node in sorted(edges):
+        if node not in seen:
+            visit(node)
+
+
+def test_the_layering_test_can_fail(monkeypatch):
+    """An upward import is caught (guards against a test that can never fail)."""
+    fake = _graph()
+    fake["vocab"] = {"pipeline"}
+    monkeypatch.setattr(sys.modules[__name__], "_graph", lambda: fake)
+    with pytest.raises(AssertionError, match=r"analysis\.vocab \(base\) imports"):
+        test_no_module_imports_from_a_higher_layer()
