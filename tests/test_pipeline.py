@@ -377,9 +377,11 @@ def test_a_weight_in_a_params_file_changes_the_ranking_report(tmp_path):
     def top10(name):
         nb = nbformat.read(result.run_dir / f"{name}.ipynb", as_version=4)
         cell = next(
-            c for c in nb.cells if "NBVAL_CHECK_OUTPUT" in c.source and "median_rank" in c.source
+            c
+            for c in nb.cells
+            if "NBVAL_CHECK_OUTPUT" in c.source and 'study.show("ranking")' in c.source
         )
-        return cell.outputs[0]["text"]
+        return cell.outputs[0]["data"]["text/plain"]  # the formatted ranking table
 
     changed = top10("30-partner-ranking--textile-ci-weights-presence")
     default = top10("30-partner-ranking--textile-ci")
