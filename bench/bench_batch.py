@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from analysis.pipeline import plan_batch, run_batch, validate_jobs  # noqa: E402
+from analysis.reports import plan_batch, run_batch, validate_jobs  # noqa: E402
 
 
 def _jobs():
