@@ -36,7 +36,7 @@ data-check: $(STAMP) ## Validate the data and print/write the data-quality repor
 
 test: $(STAMP) browser ## Run the whole suite: lint, unit/reference/property/pipeline/browser tests, nbval on committed notebooks.
 	$(BIN)/ruff check src tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 	MITRA_FETCH_CACHE=off $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
 

@@ -8,7 +8,7 @@ import pytest
 
 from analysis.formatting import anchor
 from analysis.params import load_params
-from analysis.pipeline import BRIEF_PARTNERS, plan_briefs
+from analysis.reports import BRIEF_PARTNERS, plan_briefs
 from analysis.studies.audit import AuditSettings, run_audit_report
 from analysis.studies.brief import BriefSettings, brief_settings, run_brief, top_partners
 

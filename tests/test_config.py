@@ -105,7 +105,7 @@ def test_nested_values_are_validated_as_deeply_as_scalars(case, layer, path, wor
 
 
 def test_a_misspelt_weight_names_the_allowed_keys_before_any_kernel(tmp_path):
-    from analysis.pipeline import plan_batch, run_batch
+    from analysis.reports import plan_batch, run_batch
 
     bad = tmp_path / "weights.yaml"
     bad.write_text("ranking_weights: {presense: 2}\n")
@@ -155,7 +155,7 @@ def test_params_from_covers_only_what_the_notebook_declares():
 
 
 def test_provenance_table_shows_the_injected_value_not_the_default():
-    from analysis.reports import provenance_summary
+    from analysis.environment import provenance_summary
 
     p = params_from({"ranking_draws": 300, "sector": "textile"})
     table = dict(provenance_summary(p, {}).tables)["Parameters"]

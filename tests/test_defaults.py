@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from analysis.params import load_params, notebook_parameters
-from analysis.pipeline import DEFAULT_NOTEBOOKS
+from analysis.reports import DEFAULT_NOTEBOOKS
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -9,8 +9,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from analysis import pipeline
-from analysis.export import first_heading, human_duration, index_html, notebook_html
+from analysis.reports import execute as report_execute
+from analysis.reports import index as report_index
+from analysis.reports.export import first_heading, human_duration, index_html, notebook_html
 from conftest import assert_report_html
 
 PNG = base64.b64encode(
@@ -129,25 +130,25 @@ def test_index_is_a_portal(tmp_path):
 
 
 def test_latest_points_only_to_a_complete_default_batch(tmp_path, monkeypatch):
-    from analysis.pipeline import Job
+    from analysis.reports import Job
 
     default = [Job("notebooks/a.ipynb", ("params/base.yaml",), n) for n in ("a--x", "a--y")]
-    monkeypatch.setattr(pipeline, "plan_batch", lambda *a, **k: default)
+    monkeypatch.setattr(report_index, "plan_batch", lambda *a, **k: default)
     ok = {"status": "ok"}
     (tmp_path / "full").mkdir()
     (tmp_path / "small").mkdir()
-    pipeline._point_latest(tmp_path, "full", {"a--x": ok, "a--y": ok})
+    report_index._point_latest(tmp_path, "full", {"a--x": ok, "a--y": ok})
     assert (tmp_path / "latest").resolve() == (tmp_path / "full").resolve()
-    pipeline._point_latest(tmp_path, "small", {"a--x": ok})  # a smaller run
+    report_index._point_latest(tmp_path, "small", {"a--x": ok})  # a smaller run
     assert (tmp_path / "latest").resolve() == (tmp_path / "full").resolve()
-    pipeline._point_latest(tmp_path, "small", {"a--x": ok, "a--y": {"status": "failed"}})
+    report_index._point_latest(tmp_path, "small", {"a--x": ok, "a--y": {"status": "failed"}})
     assert (tmp_path / "latest").resolve() == (tmp_path / "full").resolve()
 
 
 def test_export_writes_the_batch_report(tmp_path):
     nb_path = tmp_path / "r.ipynb"
     nbformat.write(_executed(), nb_path)
-    pipeline._export_html(nb_path, tmp_path / "r.html")
+    report_execute._export_html(nb_path, tmp_path / "r.html")
     assert_report_html((tmp_path / "r.html").read_text(), "r.html")
     manifest = {"run_id": "x", "reports": {}, "environment": {}}
-    assert "Mitra reports: run x" in pipeline._index_html(manifest, tmp_path)
+    assert "Mitra reports: run x" in report_index._index_html(manifest, tmp_path)

@@ -8,7 +8,7 @@ import json
 import nbformat
 import pytest
 
-from analysis.manifest import (
+from analysis.reports.manifest import (
     ManifestError,
     RunLock,
     RunLockedError,
@@ -147,7 +147,7 @@ def test_cli_rebuild_manifest_writes_a_valid_manifest(tmp_path, monkeypatch, cap
 
 
 def test_a_second_batch_on_a_locked_run_is_refused(tmp_path):
-    from analysis.pipeline import plan_batch, run_batch
+    from analysis.reports import plan_batch, run_batch
 
     jobs = plan_batch(["notebooks/00-data-audit.ipynb"], [("params/base.yaml",)])
     with RunLock(tmp_path, "R"), pytest.raises(RunLockedError, match="another mitra batch"):
@@ -159,7 +159,7 @@ def test_a_second_batch_on_a_locked_run_is_refused(tmp_path):
 
 
 def test_a_run_to_resume_must_exist(tmp_path):
-    from analysis.pipeline import PipelineError, run_batch
+    from analysis.reports import PipelineError, run_batch
 
     with pytest.raises(PipelineError, match="no such run"):
         run_batch(run_id="nope", reports_dir=tmp_path, only_failed=True, progress=False)

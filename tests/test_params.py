@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.config import Params, ParamsError, load_params, notebook_parameters
-from analysis.pipeline import (
+from analysis.reports import (
     BRIEF_NOTEBOOK,
     DEFAULT_NOTEBOOKS,
     DEFAULT_SETS,
@@ -90,9 +90,9 @@ def test_bad_params_are_rejected_before_any_kernel_starts(tmp_path):
 def test_a_key_no_notebook_declares_is_an_error(tmp_path, monkeypatch):
     # 'seed' is a valid parameter; in a project whose only notebook does not declare it,
     # setting it is an error rather than a silently ignored value.
-    import analysis.pipeline as pipeline
+    import analysis.reports.plan as plan
 
-    monkeypatch.setattr(pipeline, "_project_parameters", lambda: set())
+    monkeypatch.setattr(plan, "_project_parameters", lambda: set())
     extra = tmp_path / "seeded.yaml"
     extra.write_text("seed: 7\n")
     jobs = plan_batch(
@@ -104,7 +104,7 @@ def test_a_key_no_notebook_declares_is_an_error(tmp_path, monkeypatch):
 
 
 def test_unsafe_run_id_is_rejected(tmp_path):
-    from analysis.pipeline import PipelineError
+    from analysis.reports import PipelineError
 
     with pytest.raises(PipelineError, match="unsafe run id"):
         run_batch(plan_batch(), run_id="../elsewhere", reports_dir=tmp_path, progress=False)

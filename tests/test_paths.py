@@ -89,7 +89,7 @@ def test_set_name_cannot_reach_a_file_outside_params(tmp_path, monkeypatch, caps
 
 
 def test_report_names_from_params_file_names_are_checked(tmp_path):
-    from analysis.pipeline import PipelineError, plan_batch, run_batch
+    from analysis.reports import PipelineError, plan_batch, run_batch
 
     odd = tmp_path / "my set.yaml"  # a space: becomes part of the report name
     odd.write_text("sector: pharma\n")

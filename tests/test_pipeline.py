@@ -11,7 +11,7 @@ import sys
 import nbformat
 import pytest
 
-from analysis.pipeline import DEFAULT_SETS, Job, plan_batch, run_batch
+from analysis.reports import DEFAULT_SETS, Job, plan_batch, run_batch
 from conftest import ROOT
 
 # A tiny notebook: fast, declares two parameters, and kills its own kernel (a crash such as
@@ -255,7 +255,7 @@ def test_startup_failures_are_retried_a_bounded_number_of_times(
 ):
     import papermill
 
-    from analysis.pipeline import execute_job
+    from analysis.reports import execute_job
 
     calls = []
     src = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])

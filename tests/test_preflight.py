@@ -9,10 +9,10 @@ from collections import namedtuple
 
 import pytest
 
-import analysis.pipeline as pipeline
+import analysis.reports.batch as pipeline
 from analysis import paths
 from analysis.errors import ProvenanceError
-from analysis.pipeline import PipelineError, plan_batch, run_batch
+from analysis.reports import PipelineError, plan_batch, run_batch
 
 JOBS = [("notebooks/00-data-audit.ipynb",), [("params/base.yaml", "params/textile.yaml")]]
 
@@ -108,7 +108,7 @@ def test_unexpected_errors_are_one_line_unless_debugging(monkeypatch, capsys):
 def test_first_signal_sets_the_stop_event_the_second_forces():
     import signal
 
-    from analysis.interrupts import StopSignals, exit_code
+    from analysis.reports.interrupts import StopSignals, exit_code
 
     seen: list[str] = []
     forced: list[str] = []

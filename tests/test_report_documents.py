@@ -23,7 +23,7 @@ import subprocess
 
 import pytest
 
-from analysis.pipeline import BRIEF_NOTEBOOK, DEFAULT_NOTEBOOKS, Job, plan_batch, run_batch
+from analysis.reports import BRIEF_NOTEBOOK, DEFAULT_NOTEBOOKS, Job, plan_batch, run_batch
 from conftest import ROOT, assert_report_html
 
 CI = ("params/base.yaml", "params/chemical.yaml", "params/ci.yaml")

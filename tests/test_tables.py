@@ -8,7 +8,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from analysis.pipeline import Job, run_batch
+from analysis.reports import Job, run_batch
 from analysis.tables import TABLES_ENV, TableError, neutralise, write_table
 
 

@@ -166,7 +166,7 @@ def _say_panel_effect(cache: FetchCache) -> None:
 
 
 def _report_batch(result: object) -> int:
-    from analysis.pipeline import BatchResult
+    from analysis.reports import BatchResult
 
     if not isinstance(result, BatchResult):  # pragma: no cover - programming error
         raise TypeError(f"expected a BatchResult, got {type(result).__name__}")
@@ -183,7 +183,7 @@ def _report_batch(result: object) -> int:
             file=sys.stderr,
         )
     if result.interrupted:
-        from analysis.interrupts import exit_code
+        from analysis.reports.interrupts import exit_code
 
         return exit_code(result.interrupted)
     return 0 if result.ok else 1
@@ -222,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from analysis.paths import safe_name
-    from analysis.pipeline import plan_batch, run_batch
+    from analysis.reports import plan_batch, run_batch
 
     files = tuple(args.params) or ("params/base.yaml",)
     job = plan_batch([Path(args.notebook)], [files])[0]
@@ -242,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from analysis.paths import safe_name
-    from analysis.pipeline import plan_batch, run_batch
+    from analysis.reports import plan_batch, run_batch
 
     jobs = None
     if args.rebuild_manifest and (args.notebook or args.set or args.params or args.ci):

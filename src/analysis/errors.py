@@ -61,3 +61,7 @@ class DataValidationError(MitraError, ValueError):
 
 class ProvenanceError(MitraError):
     """A raw file is missing from the provenance table or its hash does not match."""
+
+
+class PipelineError(MitraError):
+    """A batch could not be planned or started (bad run id, missing kernel, ...)."""

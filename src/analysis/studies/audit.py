@@ -35,6 +35,7 @@ from analysis.data.check import (
 from analysis.data.ledger import Ledger
 from analysis.data.panel import CANDIDATES, PartnerPanel
 from analysis.data.provenance import data_fingerprint
+from analysis.environment import environment_record
 from analysis.formatting import (
     Finding,
     Findings,
@@ -45,7 +46,7 @@ from analysis.formatting import (
     format_wide,
 )
 from analysis.i18n import label, messages
-from analysis.reports import atomic_dir, environment_record, write_json
+from analysis.io import atomic_dir, write_json
 from analysis.summary import Summary
 from analysis.tables import neutralise
 
