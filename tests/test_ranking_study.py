@@ -160,8 +160,23 @@ def test_what_if_recomputes_in_place(study, monkeypatch):
 
 
 def test_what_if_is_inert_in_a_batch(study, monkeypatch, tmp_path):
+    monkeypatch.setenv("JPY_SESSION_NAME", "30-partner-ranking.ipynb")
     monkeypatch.setenv("MITRA_TABLES_DIR", str(tmp_path))
     assert "JupyterLab" in study.what_if().data
+
+
+def test_what_if_is_inert_when_headless_and_live_in_a_jupyter_session(study, monkeypatch):
+    # papermill and nbval kernels have no server session; widgets there can hang nbclient.
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.delenv("MITRA_TABLES_DIR", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert "JupyterLab" in study.what_if().data
+    monkeypatch.setenv("JPY_SESSION_NAME", "30-partner-ranking.ipynb")
+    assert not hasattr(study.what_if(draws=50), "data")  # a widget, not a note
+    assert not hasattr(study.what_if(draws=50, interactive=True), "data")
 
 
 # --- the real indicator sets (partner panel + ledger) ---------------------------------------

@@ -475,21 +475,31 @@ class RankingStudy:
 
     # --- interactive ------------------------------------------------------------------------
 
-    def what_if(self, draws: int = 1000):
+    def what_if(self, draws: int = 1000, *, interactive: bool | None = None):
         """Sliders for pillar weights and pickers for the method choices (JupyterLab).
 
         Every change recomputes the nominal ranking and a ``draws``-draw Monte Carlo (no
-        Sobol, no audit) and redraws the table and the band chart in place. Inert in a batch
-        run (returns a note), so the batch report is unaffected.
+        Sobol, no audit) and redraws the table and the band chart in place.
+
+        The widgets are built only in a live frontend: by default when the kernel belongs to a
+        Jupyter server session (JupyterLab sets ``JPY_SESSION_NAME``) and the run is not a
+        batch. Headless executors (papermill, nbval, the batch) get a note instead, because
+        nbclient can block forever on a cell that opens widget comms (jupyter/nbclient#312).
+        Pass ``interactive=True`` to build them anyway (e.g. in VS Code).
         """
         from analysis.tables import TABLES_ENV
 
-        if os.environ.get(TABLES_ENV):
+        if interactive is None:
+            interactive = bool(os.environ.get("JPY_SESSION_NAME")) and not os.environ.get(
+                TABLES_ENV
+            )
+        if not interactive:
             from IPython.display import Markdown
 
             return Markdown(
                 "*Interactive what-if: open this notebook in JupyterLab to move the pillar "
-                "weights and change the methods (not active in a batch run).*"
+                "weights and change the methods (not active when the notebook runs headless; "
+                "`study.what_if(interactive=True)` forces it).*"
             )
         return WhatIf(self, draws=draws).widget
 
