@@ -40,8 +40,9 @@ h3{font-size:1.05rem;margin-top:1.5rem}
 a{color:var(--accent)}
 .anchor-link{visibility:hidden;text-decoration:none;margin-left:.3em;color:var(--muted)}
 h1:hover .anchor-link,h2:hover .anchor-link,h3:hover .anchor-link{visibility:visible}
-table{border-collapse:collapse;margin:.4rem 0 .6rem;font-size:.88rem}
+table{border-collapse:collapse;margin:.4rem 0 .6rem;font-size:.88rem;max-width:100%}
 th,td{padding:.25rem .6rem;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere}
 thead th{border-bottom:2px solid var(--ink)}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0 .4rem}
 .mitra-note{font-size:.8rem;color:var(--muted);margin:.15rem 0;max-width:60rem}
