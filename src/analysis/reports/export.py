@@ -20,6 +20,8 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from analysis.vocab import REPORT_SECTORS
+
 __all__ = [
     "REPORT_CSS",
     "first_heading",
@@ -74,7 +76,7 @@ KINDS: dict[str, str] = {
     "30-partner-ranking": "Partner ranking",
     "40-partner-brief": "Partner briefs",
 }
-_SECTORS = ("textile", "chemical", "pharma")
+_SECTORS = REPORT_SECTORS
 _LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia"}
 _H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")

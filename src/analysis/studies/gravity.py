@@ -70,7 +70,7 @@ from analysis.formatting import Findings, Table, findings_block, format_table, s
 from analysis.gravity import GravityError, GravityResult, fit_gravity
 from analysis.i18n import label, messages
 from analysis.summary import Summary
-from analysis.vocab import GRAVITY_TERMS
+from analysis.vocab import GRAVITY_TERMS, REPORT_SECTORS
 
 __all__ = [
     "GravityStudy",
@@ -86,7 +86,7 @@ __all__ = [
 
 REPORT = "20-gravity"
 TERMS = GRAVITY_TERMS
-SECTORS = ("textile", "chemical", "pharma")
+SECTORS = REPORT_SECTORS
 #: Partner-panel export series behind each report sector's supply component.
 SECTOR_EXPORTS = {
     "textile": "exports_textiles_usd",

@@ -40,7 +40,7 @@ from analysis.ranking import (
     rank_partners,
 )
 from analysis.summary import Summary
-from analysis.vocab import RANKING_PILLARS, partner_name
+from analysis.vocab import RANKING_PILLARS, REPORT_SECTORS, partner_name
 
 __all__ = [
     "REPORT",
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 REPORT = "30-partner-ranking"
-SECTORS = ("textile", "chemical", "pharma")
+SECTORS = REPORT_SECTORS
 PILLAR_LABELS = {
     "sector": "Sector strength",
     "capacity": "Capacity to invest abroad",
