@@ -366,6 +366,22 @@ def _vintage(source: str, note: str) -> str:
     return ""  # not recorded by the source
 
 
+def _reject_first(
+    frame: pd.DataFrame,
+    bad: pd.Series,
+    label: str,
+    problem: str,
+    column: str,
+    expected: str,
+) -> None:
+    """Raise for the first row flagged ``bad``, naming its line, column and value."""
+    if bad.any():
+        r = frame[bad].iloc[0]
+        raise DataValidationError(
+            label, problem, row=int(r["line"]), column=column, value=r[column], expected=expected
+        )
+
+
 def _read_series_file(root: Path, key: str, catalogue_units: dict[str, str]) -> pd.DataFrame:
     rel = FILES[key]
     label = f"data/{rel}"
@@ -382,17 +398,14 @@ def _read_series_file(root: Path, key: str, catalogue_units: dict[str, str]) -> 
         )
     frame["line"] = np.arange(len(frame)) + 2
     frame = frame[~frame["indicator"].isin(IGNORED_SERIES)]
-    unknown = ~frame["indicator"].isin(SERIES)
-    if unknown.any():
-        r = frame[unknown].iloc[0]
-        raise DataValidationError(
-            label,
-            "unknown indicator code",
-            row=int(r["line"]),
-            column="indicator",
-            value=r["indicator"],
-            expected="a series mapped in analysis.data.panel.SERIES",
-        )
+    _reject_first(
+        frame,
+        ~frame["indicator"].isin(SERIES),
+        label,
+        "unknown indicator code",
+        "indicator",
+        "a series mapped in analysis.data.panel.SERIES",
+    )
     spec = frame["indicator"].map(SERIES)
     bad_unit = frame["unit"] != spec.str[2]
     if bad_unit.any():
@@ -412,27 +425,15 @@ def _read_series_file(root: Path, key: str, catalogue_units: dict[str, str]) -> 
         ("value", values, "a finite number"),
     ):
         bad = parsed.isna() | ~np.isfinite(parsed)
-        if bad.any():
-            r = frame[bad].iloc[0]
-            raise DataValidationError(
-                label,
-                f"invalid {col}",
-                row=int(r["line"]),
-                column=col,
-                value=r[col],
-                expected=expected,
-            )
-    bad_iso = ~frame["iso3"].map(_iso3_ok)
-    if bad_iso.any():
-        r = frame[bad_iso].iloc[0]
-        raise DataValidationError(
-            label,
-            "unknown economy code",
-            row=int(r["line"]),
-            column="iso3",
-            value=r["iso3"],
-            expected="an ISO 3166 alpha-3 code",
-        )
+        _reject_first(frame, bad, label, f"invalid {col}", col, expected)
+    _reject_first(
+        frame,
+        ~frame["iso3"].map(_iso3_ok),
+        label,
+        "unknown economy code",
+        "iso3",
+        "an ISO 3166 alpha-3 code",
+    )
     dup = frame.duplicated(["iso3", "year", "indicator"], keep=False)
     if dup.any():
         rows = frame[dup]
