@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name mitra --display-name "Python (mitra)" >/dev/null
 	@touch $(STAMP)
 
-.PHONY: help install reports test lint format lab data-check notebooks browser clean
+.PHONY: help install reports test fuzz lint format lab data-check notebooks browser clean
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,17 @@ test: $(STAMP) browser ## Run the whole suite: lint, unit/reference/property/pip
 	$(BIN)/python -m pytest --durations=15
 	MITRA_FETCH_CACHE=off $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+
+# Property tests (Hypothesis). `make test` replays fixed examples (derandomised); `make fuzz`
+# draws fresh random ones, FUZZ_ROUNDS times, and keeps any failure in .hypothesis/.
+PROPERTY_TESTS := $(shell grep -l '@given' tests/test_*.py)
+FUZZ_ROUNDS ?= 5
+
+fuzz: $(STAMP) ## Explore the property tests with fresh random examples (FUZZ_ROUNDS=5 rounds); not part of `make test`.
+	@for round in $$(seq $(FUZZ_ROUNDS)); do \
+		echo "==> fuzz round $$round of $(FUZZ_ROUNDS) (fresh random examples)"; \
+		MITRA_HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider -m hypothesis $(PROPERTY_TESTS) || exit 1; \
+	done
 
 notebooks: $(STAMP) ## Sync notebooks from their py:percent scripts, execute, keep only stable outputs.
 	MITRA_FETCH_CACHE=off $(BIN)/python -m analysis.notebooks

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-# CI replays the same examples on every run (derandomised): a property test there fails only
-# when the code changed, never because a new random draw found an old edge. Locally the draws
-# stay random, so new edges keep being found.
-settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# `make test` (and CI, and a bare `pytest`) replays the same examples on every run: derandomised,
+# with no example database, so a property test fails only when the code changed, never because
+# a new random draw found an old edge. `make fuzz` loads the "fuzz" profile instead: fresh
+# random draws each round, failures saved in .hypothesis/ and replayed first next time. An edge
+# fuzzing finds becomes a regression test (an explicit example) in the derandomised suite.
+settings.register_profile("replay", derandomize=True, database=None, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("MITRA_HYPOTHESIS_PROFILE", "replay"))
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 # Tests never read values a developer downloaded with `mitra data fetch` (data/cache/): the

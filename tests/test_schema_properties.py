@@ -211,7 +211,56 @@ def test_non_numeric_amount_names_its_line(rows, data, token: str) -> None:
             read_table(path, SCHEMA, label=LABEL)
     err = info.value
     assert (err.file, err.row, err.column) == (LABEL, lines[i], "value")
-    assert err.problem in ("non-numeric value", "non-finite value")
+    assert err.problem in ("non-numeric value", "non-finite value") or (
+        # control characters are refused before any parsing (their own test is below)
+        any(c in token for c in CONTROL_CHARS)
+        and ("control character" in err.problem or "NUL" in err.problem)
+    )
+
+
+# Every character the reader refuses: C0 controls but tab, line feed and carriage return; DEL;
+# the C1 controls.
+CONTROL_CHARS = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\t\n\r"]
+
+
+def test_nul_byte_in_a_value_names_line_and_column() -> None:
+    # Regression (issue 24): Hypothesis found that a NUL byte as the amount gave
+    # ('data/test.csv', 2, None): the error named no column.
+    err = _raises([("1960", "0", "\x00", "")])
+    assert (err.file, err.row, err.column) == (LABEL, 2, "value")
+    assert "NUL byte" in err.problem
+    assert f"{LABEL}, line 2, column 'value'" in str(err)
+
+
+@FEW
+@given(valid_rows(newlines=True), st.data(), st.sampled_from(CONTROL_CHARS))
+def test_control_character_anywhere_names_line_and_column(rows, data, char: str) -> None:
+    rows = [list(r[:4]) for r in rows]
+    i = data.draw(st.integers(0, len(rows) - 1), label="row")
+    j = data.draw(st.integers(0, 3), label="column")
+    cell = rows[i][j]
+    at = data.draw(st.integers(0, len(cell)), label="position")
+    rows[i][j] = cell[:at] + char + cell[at:]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "test.csv"
+        lines = _write(path, rows)
+        with pytest.raises(DataValidationError) as info:
+            read_table(path, SCHEMA, label=LABEL)
+    err = info.value
+    # The line the character is on: the record's first line plus the line breaks before it.
+    before = sum(c.count("\n") for c in rows[i][:j]) + cell[:at].count("\n")
+    assert (err.file, err.row, err.column) == (LABEL, lines[i] + before, HEADER[j])
+    assert f"U+{ord(char):04X}" in err.problem or "NUL" in err.problem
+
+
+def test_control_character_in_the_header_names_line_1() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "test.csv"
+        path.write_text("year,la\x07bel,value,share\n2000,x,1,\n", encoding="utf-8")
+        with pytest.raises(DataValidationError) as info:
+            read_table(path, SCHEMA, label=LABEL)
+    assert (info.value.row, info.value.column) == (1, None)
+    assert "U+0007" in info.value.problem
 
 
 def _is_float(text: str) -> bool:

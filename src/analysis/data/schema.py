@@ -196,15 +196,50 @@ def _decode(path: Path, label: str) -> str:
             column=_column_at(good, len(good), header),
             expected=expected,
         ) from None
-    if "\x00" in text:
-        pos = text.index("\x00")
-        raise DataValidationError(
-            label,
-            "NUL byte: this is a binary file, not CSV text",
-            row=text.count("\n", 0, pos) + 1,
-            expected=expected,
+    bad = _CONTROL.search(text)
+    if bad:
+        pos = bad.start()
+        row, column = _locate(text, pos)
+        char = bad.group()
+        problem = (
+            "NUL byte: this is a binary file, not CSV text"
+            if char == "\x00"
+            else f"control character U+{ord(char):04X} (binary data or a damaged export?)"
         )
+        raise DataValidationError(label, problem, row=row, column=column, expected=expected)
     return text
+
+
+#: Characters no CSV text cell may hold: C0 controls except tab, line feed and carriage
+#: return, DEL, and the C1 controls (a sign of a Windows-1252 file decoded wrongly or binary).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _locate(text: str, pos: int) -> tuple[int, str | None]:
+    """Physical line of character ``pos`` and the name of the column holding it.
+
+    Scans from the start with the CSV quoting rules, so a cell spanning lines (quoted line
+    breaks) and commas inside quotes are attributed correctly. The column is ``None`` for a
+    character in the header line or beyond the header's last column.
+    """
+    first_end = text.find("\n")
+    header_text = text if first_end < 0 else text[:first_end]
+    if pos <= len(header_text):
+        return 1, None
+    try:
+        header = [h.strip() for h in next(csv.reader([header_text]))]
+    except (csv.Error, StopIteration):
+        header = []
+    field, quoted = 0, False
+    for ch in text[first_end + 1 : pos]:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == ",":
+            field += 1
+        elif not quoted and ch == "\n":
+            field = 0
+    row = text.count("\n", 0, pos) + 1
+    return row, header[field] if field < len(header) else None
 
 
 def read_table(
