@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 .PHONY: help install reports test fuzz lint format lab data-check notebooks browser clean
 
 help: ## List the targets.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@if [ -t 1 ]; then bold=$$'\033[1m'; plain=$$'\033[0m'; else bold=; plain=; fi; \
+	awk -v b="$$bold" -v p="$$plain" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %s%-12s%s %s\n", b, $$1, p, $$2}' $(MAKEFILE_LIST)
 
 install: $(STAMP) ## Create .venv (if missing) and install Mitra with its pinned dependencies.
 
@@ -69,7 +70,7 @@ format: $(STAMP) ## Format the code with ruff.
 	$(BIN)/ruff format src tests
 
 lab: $(STAMP) ## Start JupyterLab with the project's kernel ("Python (mitra)").
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/jupyter lab --notebook-dir=. $$(if [ "$$(id -u)" = 0 ]; then echo --allow-root; fi)
 
 clean: ## Remove generated reports and caches (keeps .venv).
 	find reports -mindepth 1 -not -name README.md -exec rm -rf {} +

@@ -139,3 +139,33 @@ def test_cli_reports_hostile_yaml_in_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bomb.yaml, line 2" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_control_character_is_named_with_line_and_column(tmp_path):
+    # Regression (issue 24): U+001C reached PyYAML's reader and left as "internal error".
+    f = tmp_path / "ctl.yaml"
+    f.write_bytes(b"seed: 1\nname: a\x1cb\n")
+    with pytest.raises(YamlError, match=r"ctl\.yaml, line 2: character U\+001C at column 8"):
+        load_yaml(f)
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_cli_random_bytes_as_params_are_one_line_naming_the_file(
+    seed, ascii_only, tmp_path, monkeypatch, capsys
+):
+    import random
+
+    import analysis.paths
+    from analysis.cli import main
+
+    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path / "r")
+    junk = tmp_path / "junk.yaml"
+    data = random.Random(seed).randbytes(4096)
+    if ascii_only:  # valid UTF-8, so the control characters are what must be caught
+        data = bytes(1 + b % 127 for b in data)
+    junk.write_bytes(data)
+    assert main(["batch", "--set", "textile", "-p", str(junk), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "junk.yaml" in err and "Traceback" not in err
+    assert "internal error" not in err

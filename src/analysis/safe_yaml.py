@@ -27,6 +27,7 @@ from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.reader import Reader
 
 from analysis.errors import MitraError
 
@@ -125,8 +126,8 @@ def _decode(data: bytes, source: str) -> str:
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise YamlError(
             source,
-            f"byte 0x{data[exc.start]:02x} at column {column} is not UTF-8; save the file as "
-            "UTF-8 (e.g. 'Save as... UTF-8' in your editor)",
+            f"byte 0x{data[exc.start]:02x} at column {column} is not UTF-8 (a binary file, or "
+            "another encoding?); save the file as UTF-8 text (e.g. 'Save as... UTF-8')",
             line=line,
         ) from None
     if "\x00" in text:
@@ -139,8 +140,28 @@ def _decode(data: bytes, source: str) -> str:
     return text
 
 
+#: Characters YAML does not allow in a document (the reader's own rule, YAML 1.1 5.1).
+_NON_PRINTABLE = Reader.NON_PRINTABLE
+
+
+def _check_printable(text: str, source: str) -> None:
+    """Refuse text with characters YAML cannot hold (binary data), naming line and column."""
+    bad = _NON_PRINTABLE.search(text)
+    if bad:
+        pos = bad.start()
+        line = text.count("\n", 0, pos) + 1
+        column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        raise YamlError(
+            source,
+            f"character U+{ord(bad.group()):04X} at column {column} is not text: this looks "
+            "like a binary file, not YAML",
+            line=line,
+        )
+
+
 def load_yaml_text(text: str, source: str = "<yaml>") -> Any:
     """Parse YAML text with the guards of this module; return the Python value."""
+    _check_printable(text, source)
     loader = _GuardedLoader(text)
     loader.source = source
     try:

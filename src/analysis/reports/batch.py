@@ -441,20 +441,9 @@ def _execute(
             flush=True,
         )
 
-    from tqdm.auto import tqdm
-
     from analysis.reports.export import human_duration
 
-    # A fixed-width bar; each finished report gets its own line above it, so long report
-    # names never make the bar wrap.
-    bar = tqdm(
-        total=len(specs),
-        desc=f"run {run_id}",
-        unit="report",
-        disable=not progress or not specs,
-        file=sys.stderr,
-        bar_format="{desc}: {n_fmt}/{total_fmt} reports |{bar:20}| {elapsed} elapsed",
-    )
+    bar = _progress_bar(len(specs), run_id, progress)
     stops = StopSignals(first, force)
     with stops:
         if specs and not stops.event.is_set():
@@ -489,6 +478,28 @@ def _execute(
         bar.close()
         save(final=True)
     return BatchResult(run_id, run_dir, records, interrupted=stops.signal_name)
+
+
+def _progress_bar(total: int, run_id: str, progress: bool, stream=None):
+    """The batch's progress bar on stderr.
+
+    A fixed-width bar; each finished report gets its own line above it (``bar.write``), so
+    long report names never make the bar wrap. The bar redraws itself with carriage returns,
+    so it is drawn only on a terminal: into a log or a pipe, only the per-report lines go.
+    """
+    from tqdm.auto import tqdm
+
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    terminal = bool(isatty and isatty())
+    return tqdm(
+        total=total,
+        desc=f"run {run_id}",
+        unit="report",
+        disable=not progress or not total or not terminal,
+        file=stream,
+        bar_format="{desc}: {n_fmt}/{total_fmt} reports |{bar:20}| {elapsed} elapsed",
+    )
 
 
 def _collect(
