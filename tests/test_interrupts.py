@@ -42,6 +42,12 @@ LAUNCH = (
     "import sys; from pathlib import Path; import analysis.paths as p; "
     "p.REPORTS = Path(sys.argv[1]); from analysis.cli import main; sys.exit(main(sys.argv[2:]))"
 )
+# The same, saying when the imports are done and main() is about to plan the batch.
+LAUNCH_READY = (
+    "import os, sys; from pathlib import Path; import analysis.paths as p; "
+    "p.REPORTS = Path(sys.argv[1]); from analysis.cli import main; "
+    "open(os.environ['MITRA_TEST_READY'], 'w').close(); sys.exit(main(sys.argv[2:]))"
+)
 WAIT_S = 240  # kernel start on a loaded 2-core machine can take a while
 
 
@@ -255,3 +261,164 @@ def test_concurrent_batch_on_the_same_run_id_is_refused(slow_batch, tmp_path):
     assert proc.returncode == 0
     manifest = json.loads((slow_batch["run"] / "manifest.json").read_text())
     assert set(manifest["reports"]) == {"slow--textile", "slow--pharma"}
+
+
+# --- a signal at each phase of a batch: planning, execution with reports queued, export ------
+# (issue 24: SIGTERM with reports still queued printed "Exception in thread ... InvalidStateError:
+# CANCELLED" from concurrent.futures before the clean lines).
+
+# Every report but textile says it started and waits while the flag exists; pharma then prints
+# a large output, so exporting its HTML takes a moment.
+PHASES = """\
+# %% tags=["parameters"]
+run_name: str = "adhoc"  # name of the run
+sector: str = "textile"  # textile | chemical | pharma
+
+# %%
+import os, time
+if sector != "textile":
+    open(os.environ["MITRA_TEST_STARTED"], "w").close()
+    while os.path.exists(os.environ["MITRA_TEST_SLOW"]):
+        time.sleep(0.1)
+if sector == "pharma":
+    for i in range(60_000):
+        print(f"line {i:06d} of a long output " + "x" * 60)
+print("done", sector)
+"""
+
+_HOW = {
+    "sigterm-main": (signal.SIGTERM, False, 143),
+    "sigint-group": (signal.SIGINT, True, 130),
+}
+
+
+@pytest.fixture
+def phase_batch(tmp_path):
+    import jupytext
+
+    nb = jupytext.reads(PHASES, fmt="py:percent")
+    nb.metadata["kernelspec"] = {
+        "name": "mitra",
+        "display_name": "Python (mitra)",
+        "language": "python",
+    }
+    notebook = tmp_path / "phases.ipynb"
+    nbformat.write(nb, notebook)
+    flag = tmp_path / "keep-waiting"
+    flag.touch()
+    token = uuid.uuid4().hex
+    env = {
+        **os.environ,
+        "MITRA_TEST_TOKEN": token,
+        "MITRA_TEST_SLOW": str(flag),
+        "MITRA_TEST_STARTED": str(tmp_path / "started"),
+        "MITRA_TEST_READY": str(tmp_path / "ready"),
+    }
+    reports = tmp_path / "reports"
+
+    def start(*sets: str, workers: int = 1, notebook_arg: bool = True) -> subprocess.Popen:
+        argv = [sys.executable, "-c", LAUNCH_READY, str(reports), "batch", "--run-id", "R"]
+        if notebook_arg:
+            argv += ["--notebook", str(notebook)]
+        for s in sets:
+            argv += ["--set", s]
+        argv += ["--workers", str(workers), "--no-progress"]
+        return subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+
+    yield {"start": start, "flag": flag, "token": token, "run": reports / "R", "tmp": tmp_path}
+    for proc in _tagged(token):
+        proc.kill()
+
+
+def _send(proc: subprocess.Popen, how: str) -> int:
+    sig, group, code = _HOW[how]
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        os.kill(proc.pid, sig)
+    return code
+
+
+def _finish(batch, proc: subprocess.Popen) -> str:
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert "Traceback" not in err and "Exception in thread" not in err, err
+    survivors = _tagged(batch["token"])
+    assert not survivors, f"processes outlived mitra: {[p.cmdline() for p in survivors]}"
+    return err
+
+
+@pytest.mark.parametrize("how", sorted(_HOW))
+def test_signal_while_planning_is_one_line(phase_batch, how):
+    # The default notebooks for every sector: planning reads their parameters, validates
+    # every params file and hashes the raw data before any kernel starts.
+    proc = phase_batch["start"]("textile", "chemical", "pharma", notebook_arg=False)
+    # Imports done, main() about to plan: the signal lands while the batch is planned.
+    _wait_for(lambda: (phase_batch["tmp"] / "ready").is_file(), 120, "mitra to start", proc)
+    code = _send(proc, how)
+    err = _finish(phase_batch, proc)
+    assert proc.returncode == code, err
+    assert len(err.strip().splitlines()) <= 3, err
+
+
+@pytest.mark.parametrize("how", sorted(_HOW))
+def test_signal_with_reports_queued_prints_no_traceback(phase_batch, how):
+    # One worker, four reports: textile finishes, chemical runs, pharma and the scenario
+    # set wait in the pool's queues when the signal comes.
+    proc = phase_batch["start"](
+        "textile", "chemical", "pharma", "scenario-textile-incentive", workers=1
+    )
+    run = phase_batch["run"]
+    _wait_for(
+        lambda: (
+            (run / "phases--textile.html").is_file() and (phase_batch["tmp"] / "started").is_file()
+        ),
+        WAIT_S,
+        "textile to finish and chemical to start",
+        proc,
+    )
+    code = _send(proc, how)
+    err = _finish(phase_batch, proc)
+    assert proc.returncode == code, err
+    reports = json.loads((run / "manifest.json").read_text())["reports"]
+    assert reports["phases--textile"]["status"] == "ok"
+    others = {n: r["status"] for n, r in reports.items() if n != "phases--textile"}
+    assert set(others.values()) == {"interrupted"}, others
+
+
+@pytest.mark.parametrize("how", sorted(_HOW))
+def test_signal_while_exporting_prints_no_traceback(phase_batch, how):
+    proc = phase_batch["start"]("pharma", workers=1)
+    run, token = phase_batch["run"], phase_batch["token"]
+    _wait_for(lambda: (phase_batch["tmp"] / "started").is_file(), WAIT_S, "pharma to start", proc)
+    phase_batch["flag"].unlink()
+
+    def exporting() -> bool:
+        # The kernel has gone and the HTML is not there yet: the worker is exporting.
+        kernels = [p for p in _tagged(token) if "ipykernel" in " ".join(p.cmdline())]
+        return not kernels and not (run / "phases--pharma.html").exists()
+
+    _wait_for(exporting, WAIT_S, "the pharma kernel to finish", proc)
+    code = _send(proc, how)
+    err = _finish(phase_batch, proc)
+    reports = json.loads((run / "manifest.json").read_text())["reports"]
+    status = reports["phases--pharma"]["status"]
+    # The signal lands during the export (interrupted: no pharma output at all), or just after
+    # it (ok, complete outputs); never a half-written report.
+    if status == "interrupted":
+        assert proc.returncode == code, err
+        assert not list(run.glob("phases--pharma*"))
+    else:
+        assert status == "ok" and (run / "phases--pharma.html").is_file()
+    assert not [p.name for p in run.rglob(".*") if p.name != ".lock"]

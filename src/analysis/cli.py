@@ -12,10 +12,13 @@ No Python traceback reaches the user (``MITRA_DEBUG=1`` shows one for unexpected
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -425,8 +428,42 @@ def _os_error(exc: OSError) -> str:
     return f"cannot write or read {where}: {what} (earlier outputs there are unchanged)"
 
 
+class _Terminated(BaseException):
+    """SIGTERM outside a batch's execution (e.g. while planning): leave like Ctrl-C does."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    """While the command runs, SIGTERM raises :class:`_Terminated` (a one-line exit, no
+    traceback); a batch installs its own stop handler while reports run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mitra`` command line; return the exit code."""
+    try:
+        with _sigterm_raises():
+            return _main(argv)
+    except _Terminated:
+        print("mitra: SIGTERM received: stopped", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        print("mitra: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))

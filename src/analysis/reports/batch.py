@@ -40,6 +40,7 @@ import datetime as dt
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +164,22 @@ def _executor(workers: int, scheduler: object | None):
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _signals_blocked():
+    """Block SIGINT and SIGTERM in this thread for the block; delivered when it ends."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stop = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _pool_processes(pool: object) -> list:
@@ -449,7 +466,11 @@ def _execute(
         if specs and not stops.event.is_set():
             with _executor(workers, scheduler) as pool:
                 pool_ref.append(pool)
-                futures = {pool.submit(execute_job, s): str(s["name"]) for s in specs}
+                # Workers start during the first submit; they inherit a blocked SIGINT and
+                # SIGTERM, and unblock them once their handlers are set (worker_init), so a
+                # signal during their start-up never prints a KeyboardInterrupt traceback.
+                with _signals_blocked():
+                    futures = {pool.submit(execute_job, s): str(s["name"]) for s in specs}
                 pending = set(futures)
                 while pending and not stops.event.is_set():
                     done, pending = cf.wait(pending, timeout=0.25, return_when=cf.FIRST_COMPLETED)
@@ -466,8 +487,11 @@ def _execute(
                             )
                         save()
                 if stops.event.is_set():
-                    for fut in pending:
-                        fut.cancel()
+                    # No Future.cancel() here: the pool's manager thread marks every queued
+                    # future failed when its workers die, and setting the result of a future
+                    # already cancelled raised InvalidStateError in that thread (a traceback
+                    # on the console). Queued reports never start once the workers are gone;
+                    # the pool's shutdown cancels what is left.
                     stop_processes(_pool_processes(pool))
                     for fut in pending:
                         if fut.done() and not fut.cancelled():

@@ -95,6 +95,10 @@ def worker_init(parent: int) -> None:
     """Initialise a batch worker process (``ProcessPoolExecutor(initializer=...)``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_term)
+    # The batch starts its workers with these signals blocked (so one arriving while the
+    # worker imports cannot print a traceback); from here they have their handlers. Kernels
+    # started later inherit an unblocked mask, so they can still be interrupted.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
