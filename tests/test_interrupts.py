@@ -374,10 +374,11 @@ def test_signal_while_planning_is_one_line(phase_batch, how):
 
 @pytest.mark.parametrize("how", sorted(_HOW))
 def test_signal_with_reports_queued_prints_no_traceback(phase_batch, how):
-    # One worker, four reports: textile finishes, chemical runs, pharma and the scenario
-    # set wait in the pool's queues when the signal comes.
+    # One worker, five reports: textile finishes, chemical runs; pharma and the scenario set
+    # wait in the pool's call queue (started, for concurrent.futures) and ci in its pending
+    # queue (cancellable) when the signal comes.
     proc = phase_batch["start"](
-        "textile", "chemical", "pharma", "scenario-textile-incentive", workers=1
+        "textile", "chemical", "pharma", "scenario-textile-incentive", "ci", workers=1
     )
     run = phase_batch["run"]
     _wait_for(

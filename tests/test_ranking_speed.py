@@ -1,0 +1,154 @@
+"""The ranking Monte Carlo's fast paths change no rank (issue 24).
+
+The draws are evaluated in float32, in chunks, on threads, and percentile ranks order rows by
+a value sort instead of an argsort. Chunking, threads and the sort are exact (bit-identical
+scores); float32 is not exact, so its ranks are compared with a float64 evaluation of the same
+draws on the shipped data and on SYNTHETIC data: the published bands (median, 5th and 95th
+percentile ranks) agree exactly, and any single-draw swap is a near-tie in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import ranking as R
+
+DRAWS = 2000
+
+
+def synthetic(seed: int, partners: int = 40, indicators: int = 15) -> R.IndicatorSet:
+    """SYNTHETIC set shaped like the real one (gaps, censored cells, hubs, ties)."""
+    rng = np.random.default_rng(seed)
+    X = rng.lognormal(mean=1.0, sigma=1.0, size=(partners, indicators))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X[:, 3] = np.round(X[:, 3])  # ties
+    X[: partners // 2, 4] = 1.0
+    idx = [f"P{i:02d}" for i in range(partners)]
+    cols = [f"i{j:02d}" for j in range(indicators)]
+    upper = pd.DataFrame(np.nan, index=idx, columns=cols)
+    X[partners - 12 :, 0] = np.nan
+    upper.iloc[partners - 12 :, 0] = np.nanmin(X[:, 0])
+    meta = pd.DataFrame(
+        {
+            "pillar": [f"pillar{j % 5}" for j in range(indicators)],
+            "label": cols,
+            "direction": [1 if j % 4 else -1 for j in range(indicators)],
+            "unit": "u",
+            "source": "SYNTHETIC",
+            "year": "2024",
+            "hub_sensitive": [j == 0 for j in range(indicators)],
+        },
+        index=cols,
+    )
+    return R.IndicatorSet(
+        pd.DataFrame(X, index=idx, columns=cols), meta, upper=upper, hubs={"P00": "a", "P01": "b"}
+    )
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from analysis.data import build_ledger
+    from analysis.data.panel import load_panel
+    from analysis.indicators import build_indicators
+
+    panel, ledger = load_panel(), build_ledger()
+    out = {}
+    for sector in ("textile", "pharma"):
+        data = build_indicators(panel, ledger, sector, 2024)
+        s = R.RankingSettings(draws=DRAWS, seed=7)
+        share = (data.values.notna() | data.upper.notna()).mean()
+        out[sector] = data.drop(
+            [c for c in data.values.columns if share[c] < s.min_indicator_coverage]
+        )
+    return out
+
+
+def _prepared(data: R.IndicatorSet, seed: int):
+    s = R.RankingSettings(draws=DRAWS, seed=seed)
+    prep = R._prepare(data, s)
+    draws = R._random_draws(prep, s, DRAWS, np.random.default_rng(seed))
+    return prep, draws
+
+
+def _bands(ranks: np.ndarray) -> np.ndarray:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.array(
+            [np.nanquantile(ranks, p, axis=0, method="nearest") for p in (0.05, 0.5, 0.95)]
+        )
+
+
+def _compare_float32_float64(data: R.IndicatorSet, seed: int) -> None:
+    prep, draws = _prepared(data, seed)
+    s32, q = R._evaluate(prep, draws, np.float32)
+    s64, q64 = R._evaluate(prep, draws, np.float64)
+    assert np.array_equal(q, q64)
+    r32, r64 = R._ranks(s32, q), R._ranks(s64, q)
+    np.testing.assert_array_equal(_bands(r32), _bands(r64))
+    # Any draw where float32 orders two partners differently is a near-tie in float64.
+    for i in np.flatnonzero(((r32 != r64) & ~np.isnan(r64)).any(axis=1)):
+        moved = np.flatnonzero(r32[i] != r64[i])
+        gap = np.ptp(s64[i, moved])
+        assert gap <= 1e-5 * max(1.0, np.abs(s64[i, moved]).max()), (i, moved, gap)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_float32_ranks_match_float64_on_synthetic_data(seed):
+    _compare_float32_float64(synthetic(seed), seed)
+
+
+@pytest.mark.parametrize("sector", ["textile", "pharma"])
+def test_float32_ranks_match_float64_on_the_shipped_data(shipped, sector):
+    _compare_float32_float64(shipped[sector], 11)
+
+
+def test_chunks_and_threads_give_bit_identical_scores(monkeypatch):
+    prep, draws = _prepared(synthetic(5), 5)
+    monkeypatch.setattr(R, "_CHUNK_ROWS", 10**9)
+    monkeypatch.setenv("MITRA_THREADS", "1")
+    whole, _ = R._evaluate(prep, draws)
+    monkeypatch.setattr(R, "_CHUNK_ROWS", 37)
+    monkeypatch.setattr(R, "_THREADED_CELLS", 0)
+    monkeypatch.setenv("MITRA_THREADS", "3")
+    threaded, _ = R._evaluate(prep, draws)
+    assert np.array_equal(whole, threaded)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_row_order_by_value_sort_equals_argsort(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.lognormal(size=(600, 40)).astype(np.float32)
+    X[rng.random(X.shape) < 0.15] = np.nan
+    X[::3] *= -1
+    X[:, 5] = X[:, 6]
+    X[::7, 10:14] = 1.0
+    X[::11, 3], X[::13, 4] = 0.0, -0.0
+    X[::17] = np.nan
+    X[::19, 7:9] = -np.nan
+    X[::23, 20] = np.finfo(np.float32).max
+    X[::29, 21] = np.finfo(np.float32).tiny / 4  # subnormal
+    order = R._row_order(X)
+    ref = np.argsort(X, axis=-1)
+    assert np.array_equal(
+        np.take_along_axis(X, order, -1), np.take_along_axis(X, ref, -1), equal_nan=True
+    )
+    assert sorted(order[0]) == list(range(40))
+    # And the percentile ranks built on it equal scipy's average ranks.
+    from scipy.stats import rankdata
+
+    pr = R._percentile_rank(X)
+    for row, out in zip(X[:50], pr[:50], strict=True):
+        ok = ~np.isnan(row)
+        if ok.sum() > 1:
+            want = (rankdata(row[ok]) - 1) / (ok.sum() - 1)
+            np.testing.assert_allclose(out[ok], want, rtol=1e-6)
+        assert np.isnan(out[~ok]).all()
+
+
+def test_infinite_values_fall_back_to_argsort():
+    X = np.array([[1.0, np.inf, -np.inf, np.nan, 0.5]], dtype=np.float32)
+    assert list(R._row_order(X)[0]) == list(np.argsort(X, axis=-1)[0])
