@@ -44,7 +44,7 @@ from analysis.reports import plan_batch, run_batch, validate_jobs  # noqa: E402
 def _jobs():
     # The 12 default reports (4 notebooks x 3 sector sets); briefs are left out because
     # their partner/language overrides exist only inside the batch.
-    jobs = plan_batch(briefs=False)
+    jobs = plan_batch()
     return jobs, validate_jobs(jobs)
 
 

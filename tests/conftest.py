@@ -36,6 +36,52 @@ def ledger():
     return build_ledger()
 
 
+#: Reports of the shared CI batch besides the default notebooks x sectors: the Germany brief
+#: for chemicals in both languages (the documents and browser tests read them).
+CI_BRIEFS = ("en", "id")
+
+
+@pytest.fixture(scope="session")
+def ci_batch(tmp_path_factory):
+    """The default batch with ``params/ci.yaml`` layered last (every default notebook for every
+    sector), plus the Germany chemical brief in English and Indonesian: run once per session
+    and shared by the pipeline and documents tests (each kernel start costs seconds).
+
+    Tests that use it are grouped on one worker under pytest-xdist (``xdist_group``), so the
+    batch runs once even when the suite runs in parallel.
+    """
+    from analysis.reports import BRIEF_NOTEBOOK, DEFAULT_SETS, Job, plan_batch, run_batch
+
+    reports = tmp_path_factory.mktemp("reports")
+    jobs = plan_batch(sets=DEFAULT_SETS, extra_files=["params/ci.yaml"])
+    chemical_ci = ("params/base.yaml", "params/chemical.yaml", "params/ci.yaml")
+    for lang in CI_BRIEFS:
+        jobs.append(
+            Job(
+                BRIEF_NOTEBOOK,
+                chemical_ci,
+                f"40-partner-brief--chemical-ci-deu-{lang}",
+                overrides={"partner": "DEU", "language": lang},
+            )
+        )
+    # A generous start-up timeout: on a loaded 2-core machine kernels can be slow to answer.
+    return run_batch(
+        jobs, run_id="ci-a", reports_dir=reports, workers=2, progress=False, start_timeout=180
+    )
+
+
+def pytest_configure(config) -> None:
+    # Registered here too, so --strict-markers accepts it when pytest-xdist is absent.
+    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests that share a session batch run on one worker (``--dist loadgroup``)."""
+    for item in items:
+        if "ci_batch" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("ci_batch"))
+
+
 @pytest.fixture(scope="session")
 def shared_reference() -> Path:
     """Path of ../shared/reference; skips the test when it is absent (as on users' machines)."""

@@ -8,9 +8,9 @@ import pytest
 
 from analysis.formatting import anchor
 from analysis.params import load_params
-from analysis.reports import BRIEF_PARTNERS, plan_briefs
+from analysis.reports import BRIEF_PARTNERS, plan_brief_requests, plan_briefs
 from analysis.studies.audit import AuditSettings, run_audit_report
-from analysis.studies.brief import BriefSettings, brief_settings, run_brief, top_partners
+from analysis.studies.brief import BriefSettings, brief_settings, run_brief
 
 
 def _settings(language: str) -> BriefSettings:
@@ -100,21 +100,30 @@ def test_unknown_inputs_are_named():
         BriefSettings("DEU", "steel")
 
 
-def test_briefs_are_planned_for_germany_and_each_sectors_top_three():
-    jobs = plan_briefs()
+def test_briefs_are_planned_for_germany_and_each_sectors_top_three(ci_batch):
+    # Second phase of the default batch: each sector's briefs come from its ranking report's
+    # own ranking.csv (here the session's CI batch), never from a ranking run while planning.
+    import pandas as pd
+
+    requests = plan_brief_requests(extra_files=["params/ci.yaml"])
+    jobs = plan_briefs(ci_batch.run_dir, requests)
     names = {j.name for j in jobs}
     for sector, partners in BRIEF_PARTNERS.items():
         for partner in partners:
             for lang in ("en", "id"):
-                assert f"40-partner-brief--{sector}-{partner.lower()}-{lang}" in names
+                assert f"40-partner-brief--{sector}-ci-{partner.lower()}-{lang}" in names
     for sector in ("textile", "chemical", "pharma"):
-        top = top_partners(sector, 3, ("params/base.yaml", f"params/{sector}.yaml"))
-        assert len(top) == 3
-        for partner in top:
-            assert f"40-partner-brief--{sector}-{partner.lower()}-id" in names
-    job = next(j for j in jobs if j.name == "40-partner-brief--chemical-deu-id")
+        table = pd.read_csv(
+            ci_batch.run_dir / "tables" / f"30-partner-ranking--{sector}-ci" / "ranking.csv"
+        )
+        eligible = table[~table["hub"].astype(bool) & (table["status"] == "ranked")]
+        top = eligible.sort_values(["median_rank", "rank", "partner_iso3"])["partner_iso3"]
+        assert len(top) >= 3
+        for partner in top.head(3):
+            assert f"40-partner-brief--{sector}-ci-{partner.lower()}-id" in names
+    job = next(j for j in jobs if j.name == "40-partner-brief--chemical-ci-deu-id")
     assert dict(job.overrides) == {"partner": "DEU", "language": "id"}
-    assert job.params_files == ("params/base.yaml", "params/chemical.yaml")
+    assert job.params_files == ("params/base.yaml", "params/chemical.yaml", "params/ci.yaml")
 
 
 def test_audit_findings_carry_the_national_table(ledger):

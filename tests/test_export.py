@@ -134,10 +134,18 @@ def test_latest_points_only_to_a_complete_default_batch(tmp_path, monkeypatch):
 
     default = [Job("notebooks/a.ipynb", ("params/base.yaml",), n) for n in ("a--x", "a--y")]
     monkeypatch.setattr(report_index, "plan_batch", lambda *a, **k: default)
+    # Briefs are planned from the run's own ranking tables (second phase).
+    monkeypatch.setattr(report_index, "plan_brief_requests", lambda *a, **k: ["request"])
+    brief = Job("notebooks/b.ipynb", ("params/base.yaml",), "b--x-deu-en")
+    monkeypatch.setattr(
+        report_index, "plan_briefs", lambda run_dir, requests: [brief] if requests else []
+    )
     ok = {"status": "ok"}
     (tmp_path / "full").mkdir()
     (tmp_path / "small").mkdir()
-    report_index._point_latest(tmp_path, "full", {"a--x": ok, "a--y": ok})
+    report_index._point_latest(tmp_path, "small", {"a--x": ok, "a--y": ok})  # no briefs
+    assert not (tmp_path / "latest").exists()
+    report_index._point_latest(tmp_path, "full", {"a--x": ok, "a--y": ok, brief.name: ok})
     assert (tmp_path / "latest").resolve() == (tmp_path / "full").resolve()
     report_index._point_latest(tmp_path, "small", {"a--x": ok})  # a smaller run
     assert (tmp_path / "latest").resolve() == (tmp_path / "full").resolve()

@@ -23,35 +23,15 @@ import subprocess
 
 import pytest
 
-from analysis.reports import BRIEF_NOTEBOOK, DEFAULT_NOTEBOOKS, Job, plan_batch, run_batch
 from conftest import ROOT, assert_report_html
-
-CI = ("params/base.yaml", "params/chemical.yaml", "params/ci.yaml")
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    reports = tmp_path_factory.mktemp("reports")
-    jobs = plan_batch(
-        DEFAULT_NOTEBOOKS,
-        [("params/base.yaml", "params/textile.yaml")],
-        extra_files=["params/ci.yaml"],
-    )
-    for lang in ("en", "id"):
-        jobs.append(
-            Job(
-                BRIEF_NOTEBOOK,
-                CI,
-                f"40-partner-brief--chemical-ci-deu-{lang}",
-                overrides={"partner": "DEU", "language": lang},
-            )
-        )
-    # A generous start-up timeout: on a loaded 2-core machine kernels can be slow to answer.
-    result = run_batch(
-        jobs, run_id="docs", reports_dir=reports, workers=2, progress=False, start_timeout=180
-    )
-    assert result.ok, {n: r["error"] for n, r in result.records.items() if r["status"] != "ok"}
-    return result
+def batch(ci_batch):
+    """The session's CI batch (conftest): every default report for every sector, and the
+    Germany chemical brief in both languages."""
+    assert ci_batch.ok, {n: r["error"] for n, r in ci_batch.records.items() if r["status"] != "ok"}
+    return ci_batch
 
 
 def _page(batch, name: str) -> str:

@@ -246,8 +246,9 @@ def _run(args: argparse.Namespace) -> int:
 def _batch(args: argparse.Namespace) -> int:
     from analysis.paths import safe_name
     from analysis.reports import plan_batch, run_batch
+    from analysis.reports.plan import plan_brief_requests
 
-    jobs = None
+    jobs = briefs = None
     if args.rebuild_manifest and (args.notebook or args.set or args.params or args.ci):
         raise MitraError("--rebuild-manifest takes only --run-id (it runs no report)")
     if not args.only_failed and not args.rebuild_manifest:
@@ -256,8 +257,12 @@ def _batch(args: argparse.Namespace) -> int:
         ] or None
         extra = [*(["params/ci.yaml"] if args.ci else []), *args.params]
         jobs = plan_batch(args.notebook or None, sets, extra_files=extra)
+        # The default batch adds partner briefs, planned once the ranking reports finish.
+        default = not args.notebook and sets is None
+        briefs = plan_brief_requests(extra_files=extra) if default else []
     result = run_batch(
         jobs,
+        briefs=briefs,
         run_id=args.run_id,
         workers=args.workers,
         scheduler=args.scheduler,

@@ -52,7 +52,15 @@ from analysis.io import atomic_write, write_json
 from analysis.reports.execute import _now, _short, execute_job
 from analysis.reports.index import _index_html, _point_latest
 from analysis.reports.manifest import DONE, ManifestError, RunLock, read_manifest, rebuild_records
-from analysis.reports.plan import KERNEL_NAME, Job, plan_batch, validate_jobs
+from analysis.reports.plan import (
+    KERNEL_NAME,
+    BriefRequest,
+    Job,
+    plan_batch,
+    plan_brief_requests,
+    plan_briefs,
+    validate_jobs,
+)
 
 __all__ = ["BatchResult", "preflight", "run_batch"]
 
@@ -269,6 +277,7 @@ def run_batch(
     execution_timeout: int | None = 1800,
     kernel_name: str = KERNEL_NAME,
     progress: bool = True,
+    briefs: Sequence[BriefRequest] | None = None,
 ) -> BatchResult:
     """Run report jobs and write notebooks, HTML, ``manifest.json`` and ``index.html``.
 
@@ -292,6 +301,13 @@ def run_batch(
         reading it (a damaged or lost manifest); with no jobs, only rebuild.
     retries
         Retries of start-up failures (not of errors raised by notebook code); >= 0.
+    briefs
+        Partner briefs to plan in a second phase
+        (:func:`~analysis.reports.plan.plan_brief_requests`): each request's briefs are
+        planned and started as soon as its ranking report has finished, from that report's
+        ``ranking.csv``. Default: the default batch's requests when ``jobs`` is None, none
+        otherwise; with ``only_failed``, the run's requests whose briefs were not planned
+        yet (their ranking report failed or was interrupted).
 
     Raises
     ------
@@ -331,6 +347,11 @@ def run_batch(
                 raise ManifestError(manifest_path, f"no notebook recorded for {broken}")
         elif jobs is None:
             jobs = [] if rebuild_manifest else plan_batch()
+            if briefs is None and not rebuild_manifest:
+                briefs = plan_brief_requests()
+        if only_failed and briefs is None:
+            briefs = _waiting_briefs(manifest_path)
+        briefs = list(briefs or ())
         for job in jobs:
             _safe_path(run_dir, job.name, "report name")
         parameters = validate_jobs(jobs)  # before any kernel starts
@@ -353,7 +374,26 @@ def run_batch(
             execution_timeout=execution_timeout,
             kernel_name=kernel_name,
             progress=progress,
+            briefs=briefs,
         )
+
+
+def _waiting_briefs(manifest_path: Path) -> list[BriefRequest]:
+    """Brief requests of a run whose briefs were never planned (for ``--only-failed``)."""
+    if not manifest_path.is_file():
+        return []
+    out = []
+    for req in read_manifest(manifest_path).get("briefs") or []:
+        if isinstance(req, Mapping) and req.get("status") != "planned":
+            fields = {k: req[k] for k in BriefRequest.__dataclass_fields__ if k in req}
+            for key in ("params_files", "languages"):
+                if key in fields:
+                    fields[key] = tuple(fields[key])
+            try:
+                out.append(BriefRequest(**fields))
+            except TypeError as exc:
+                raise ManifestError(manifest_path, f"damaged brief request: {exc}") from None
+    return out
 
 
 def _execute(
@@ -372,7 +412,11 @@ def _execute(
     execution_timeout: int | None,
     kernel_name: str,
     progress: bool,
+    briefs: Sequence[BriefRequest] = (),
 ) -> BatchResult:
+    from dataclasses import asdict
+
+    from analysis.errors import MitraError
     from analysis.reports.interrupts import (
         StopSignals,
         exit_code,
@@ -380,13 +424,13 @@ def _execute(
         stop_processes,
     )
 
-    specs = [
-        {
+    def spec_of(j: Job, params: Mapping[str, object]) -> dict[str, object]:
+        return {
             "name": j.name,
             "notebook": j.notebook,
             "params_files": j.params_files,
             "overrides": dict(j.overrides),
-            "parameters": parameters[j.name],
+            "parameters": params,
             "run_dir": str(run_dir.resolve()),
             "kernel_name": kernel_name,
             "start_timeout": start_timeout,
@@ -396,8 +440,8 @@ def _execute(
             # Local workers are Mitra's own processes; dask workers are not ours to rewire.
             "own_process": scheduler is None,
         }
-        for j in jobs
-    ]
+
+    specs = [spec_of(j, parameters[j.name]) for j in jobs]
     by_name = {s["name"]: s for s in specs}
     workers = max(1, min(workers or os.cpu_count() or 1, len(specs) or 1))
     manifest = {
@@ -410,6 +454,8 @@ def _execute(
         "data_hashes": hashes,
         "interrupted": None,
         "reports": dict(previous),
+        # Second phase: briefs planned from each ranking report's table once it has finished.
+        "briefs": [{**asdict(r), "status": "waiting", "note": ""} for r in briefs],
     }
     records: dict[str, dict[str, object]] = manifest["reports"]  # type: ignore[assignment]
     # Written before the first kernel starts and after every report: whatever happens to
@@ -439,6 +485,38 @@ def _execute(
     save()
     pool_ref: list[object] = []
 
+    def plan_ready() -> list[dict[str, object]]:
+        """Specs of the briefs whose ranking report has now finished ok (second phase)."""
+        new: list[dict[str, object]] = []
+        for req, entry in zip(briefs, manifest["briefs"], strict=True):
+            if entry["status"] != "waiting":
+                continue
+            rec = records.get(req.ranking_report)
+            if rec is None or rec["status"] != DONE:
+                if rec is not None and rec["status"] not in ("pending", DONE):
+                    entry["note"] = f"ranking report {req.ranking_report} did not finish"
+                continue
+            try:
+                brief_jobs = plan_briefs(run_dir, [req])
+                for job in brief_jobs:
+                    _safe_path(run_dir, job.name, "report name")
+                    if job.name in by_name:
+                        raise PipelineError(f"two jobs would write the same report: {job.name}")
+                brief_params = validate_jobs(brief_jobs)
+            except MitraError as exc:
+                entry["status"], entry["note"] = "not_planned", _short(exc)
+                continue
+            entry["status"] = "planned"
+            entry["note"] = ", ".join(j.name for j in brief_jobs)
+            for job in brief_jobs:
+                spec = spec_of(job, brief_params[job.name])
+                by_name[job.name] = spec
+                rec = _unfinished(spec, "pending", "not finished yet")
+                _carry_outputs(rec, previous.get(job.name))
+                records[job.name] = rec
+                new.append(spec)
+        return new
+
     def force(signal_name: str) -> None:
         # Second signal: kill everything now, record what we know, leave.
         procs = _pool_processes(pool_ref[0]) if pool_ref else []
@@ -460,6 +538,9 @@ def _execute(
 
     from analysis.reports.export import human_duration
 
+    first_briefs = plan_ready()  # --only-failed: ranking reports already done in this run
+    specs += first_briefs
+    # Briefs planned later add to the bar's total when they are planned.
     bar = _progress_bar(len(specs), run_id, progress)
     stops = StopSignals(first, force)
     with stops:
@@ -472,6 +553,18 @@ def _execute(
                 with _signals_blocked():
                     futures = {pool.submit(execute_job, s): str(s["name"]) for s in specs}
                 pending = set(futures)
+
+                def submit_briefs() -> None:
+                    new = plan_ready()
+                    for spec in new:
+                        fut = pool.submit(execute_job, spec)
+                        futures[fut] = str(spec["name"])
+                        pending.add(fut)
+                    if new:
+                        bar.total += len(new)
+                        bar.refresh()
+                        save()
+
                 while pending and not stops.event.is_set():
                     done, pending = cf.wait(pending, timeout=0.25, return_when=cf.FIRST_COMPLETED)
                     for fut in done:
@@ -486,6 +579,8 @@ def _execute(
                                 file=sys.stderr,
                             )
                         save()
+                    if done and briefs and not stops.event.is_set():
+                        submit_briefs()
                 if stops.event.is_set():
                     # No Future.cancel() here: the pool's manager thread marks every queued
                     # future failed when its workers die, and setting the result of a future

@@ -7,21 +7,25 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from analysis.reports.plan import plan_batch
+from analysis.reports.plan import plan_batch, plan_brief_requests, plan_briefs
 
 
-def _is_complete_default(records: Mapping[str, Mapping[str, object]]) -> bool:
-    """True when ``records`` hold every report of the default batch, all ok."""
+def _is_complete_default(
+    records: Mapping[str, Mapping[str, object]], run_dir: Path | None = None
+) -> bool:
+    """True when ``records`` hold every report of the default batch, all ok: the sector
+    reports, and the briefs their ranking reports chose (from the run's ranking tables)."""
     if not records or any(r.get("status") != "ok" for r in records.values()):
         return False
     try:
-        # The sector reports first (cheap); only then plan the briefs, which ranks partners.
-        if not {j.name for j in plan_batch(briefs=False)} <= set(records):
+        if not {j.name for j in plan_batch()} <= set(records):
             return False
-        default = {j.name for j in plan_batch()}
+        if run_dir is None:
+            return False
+        default = {j.name for j in plan_briefs(run_dir, plan_brief_requests())}
     except Exception:  # a plan that cannot be made is not a complete default batch
         return False
-    return default <= set(records)
+    return bool(default) and default <= set(records)
 
 
 def _point_latest(
@@ -32,7 +36,7 @@ def _point_latest(
     A smaller run (one sector, ``--ci``, a single report) or one with failures never moves
     ``latest``: it always opens the newest full set of reports.
     """
-    if records is not None and not _is_complete_default(records):
+    if records is not None and not _is_complete_default(records, reports_dir / run_id):
         return
     link = reports_dir / "latest"
     tmp = reports_dir / f".latest-{os.getpid()}"

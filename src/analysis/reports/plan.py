@@ -1,8 +1,10 @@
 """Planning a batch: which notebooks with which params sets, validated before any kernel.
 
 The default batch (``make reports``) is every default notebook for every sector set, plus
-partner briefs (:func:`plan_briefs`). :func:`validate_jobs` checks every job's parameters
-before any kernel starts and returns what each notebook receives.
+partner briefs, planned in a second phase from the ranking reports' own tables
+(:func:`plan_brief_requests`, :func:`brief_partners`, :func:`plan_briefs`).
+:func:`validate_jobs` checks every job's parameters before any kernel starts and returns what
+each notebook receives.
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ __all__ = [
     "DEFAULT_NOTEBOOKS",
     "DEFAULT_SETS",
     "KERNEL_NAME",
+    "RANKING_NOTEBOOK",
+    "BriefRequest",
     "Job",
+    "brief_partners",
     "plan_batch",
+    "plan_brief_requests",
     "plan_briefs",
     "validate_jobs",
 ]
@@ -50,6 +56,8 @@ DEFAULT_SETS: tuple[tuple[str, ...], ...] = (
 )
 #: The partner-brief notebook; the default batch adds briefs (see :func:`plan_briefs`).
 BRIEF_NOTEBOOK = "notebooks/40-partner-brief.ipynb"
+#: The ranking report whose table chooses the briefed partners (:func:`brief_partners`).
+RANKING_NOTEBOOK = "notebooks/30-partner-ranking.ipynb"
 #: Partners briefed for a sector whatever their rank (e.g. ahead of a German delegation).
 BRIEF_PARTNERS: dict[str, tuple[str, ...]] = {"chemical": ("DEU",), "pharma": ("DEU",)}
 #: The default batch also briefs the sector's top-ranked partners, in every language.
@@ -81,39 +89,111 @@ def _set_label(files: Sequence[str]) -> str:
     return "-".join(stems) or "base"
 
 
-def plan_briefs(
+@dataclass(frozen=True)
+class BriefRequest:
+    """Briefs to plan for one params set once its ranking report has finished.
+
+    The default batch runs in two phases: the ranking reports first, then the briefs of each
+    sector's best-ranked partners, chosen from that ranking report's own
+    ``tables/30-partner-ranking--<label>/ranking.csv`` (:func:`brief_partners`), so planning
+    never runs a model.
+    """
+
+    ranking_report: str  # e.g. "30-partner-ranking--chemical"
+    params_files: tuple[str, ...]
+    label: str  # set label, e.g. "chemical" or "chemical-ci"
+    sector: str
+    languages: tuple[str, ...] = BRIEF_LANGUAGES
+    top: int = BRIEF_TOP
+    notebook: str = BRIEF_NOTEBOOK
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def brief_partners(table, sector: str, top: int = BRIEF_TOP) -> list[str]:
+    """Partners to brief for ``sector`` from a ranking report's ``ranking.csv`` table.
+
+    The ``top`` partners by ``median_rank`` (ties: nominal ``rank``, then the code) among the
+    rows that are not financial hubs (``hub`` false) and have a sector score (a non-empty
+    ``sector_score`` where the table has that column; otherwise status ``ranked``), then the
+    partners briefed whatever their rank (:data:`BRIEF_PARTNERS`).
+    """
+    import pandas as pd
+
+    t = pd.DataFrame(table)
+    missing = [c for c in ("partner_iso3", "median_rank") if c not in t.columns]
+    if missing:
+        raise PipelineError(f"ranking table has no column(s) {', '.join(missing)}")
+    keep = ~t["hub"].map(_truthy) if "hub" in t.columns else pd.Series(True, index=t.index)
+    if "sector_score" in t.columns:
+        keep &= pd.to_numeric(t["sector_score"], errors="coerce").notna()
+    elif "status" in t.columns:
+        keep &= t["status"].astype(str) == "ranked"
+    t = t[keep].assign(
+        _median=pd.to_numeric(t["median_rank"], errors="coerce"),
+        _rank=pd.to_numeric(t["rank"], errors="coerce") if "rank" in t.columns else 0,
+    )
+    t = t[t["_median"].notna()].sort_values(["_median", "_rank", "partner_iso3"])
+    chosen = [str(p) for p in t["partner_iso3"].head(top)]
+    return list(dict.fromkeys([*chosen, *BRIEF_PARTNERS.get(sector, ())]))
+
+
+def plan_brief_requests(
     sets: Iterable[Sequence[str | Path]] | None = None,
     *,
     extra_files: Sequence[str | Path] = (),
     top: int = BRIEF_TOP,
     languages: Sequence[str] = BRIEF_LANGUAGES,
-) -> list[Job]:
-    """Partner briefs for each set's sector: its ``top`` ranked partners plus
-    :data:`BRIEF_PARTNERS`, in every language.
-
-    The ranking is the one report 30 shows for that params set (nominal rank). Names are
-    ``40-partner-brief--<set label>-<partner>-<language>``, e.g.
-    ``40-partner-brief--chemical-deu-id``.
-    """
-    from analysis.studies.brief import top_partners
-
+) -> list[BriefRequest]:
+    """One :class:`BriefRequest` per params set (default: the sector sets): which ranking
+    report the set's briefs wait for. Reads params only; runs nothing."""
     nb = paths.ROOT / BRIEF_NOTEBOOK
     if not nb.is_file():
         raise PipelineError(f"{nb}: notebook not found")
-    jobs = []
+    ranking_nb = Path(RANKING_NOTEBOOK).stem
+    out = []
     for files in [tuple(s) for s in (sets or DEFAULT_SETS)]:
         layered = tuple(_rel(resolve_params_file(f)) for f in (*files, *extra_files))
         sector = str(load_params(*[_abs(f) for f in layered]).sector)
-        chosen = top_partners(sector, top, tuple(str(_abs(f)) for f in layered))
-        partners = list(dict.fromkeys([*chosen, *BRIEF_PARTNERS.get(sector, ())]))
         label = _set_label([*files, *extra_files])
+        out.append(
+            BriefRequest(
+                f"{ranking_nb}--{label}", layered, label, sector, tuple(languages), top, _rel(nb)
+            )
+        )
+    return out
+
+
+def plan_briefs(run_dir: str | Path, requests: Iterable[BriefRequest]) -> list[Job]:
+    """Brief jobs for ``requests`` from the ranking tables their reports wrote in ``run_dir``.
+
+    Names are ``40-partner-brief--<set label>-<partner>-<language>``, e.g.
+    ``40-partner-brief--chemical-deu-id``. A request whose ranking table is missing or
+    unreadable is an error naming the file.
+    """
+    import pandas as pd
+
+    jobs = []
+    for req in requests:
+        path = Path(run_dir) / "tables" / req.ranking_report / "ranking.csv"
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (OSError, ValueError) as exc:
+            raise PipelineError(f"{path}: cannot plan the {req.label} briefs ({exc})") from None
+        try:
+            partners = brief_partners(table, req.sector, req.top)
+        except PipelineError as exc:
+            raise PipelineError(f"{path}: {exc}") from None
+        stem = Path(req.notebook).stem
         for partner in partners:
-            for language in languages:
+            for language in req.languages:
                 jobs.append(
                     Job(
-                        _rel(nb),
-                        layered,
-                        f"{nb.stem}--{label}-{partner.lower()}-{language}",
+                        req.notebook,
+                        req.params_files,
+                        f"{stem}--{req.label}-{partner.lower()}-{language}",
                         overrides={"partner": partner, "language": language},
                     )
                 )
@@ -131,11 +211,16 @@ def plan_batch(
 
     Names are ``<notebook stem>--<set label>``: the stems of the set's and the extra files
     except ``base`` (e.g. ``00-data-audit--textile``, ``10-investment-flows--textile-ci``).
-    ``briefs`` adds the partner briefs of :func:`plan_briefs`; by default they are part of
-    the default batch (no notebooks and no sets given) only.
+    Partner briefs are never part of the plan: they depend on the ranking reports' results,
+    so :func:`~analysis.reports.batch.run_batch` plans them once those reports have finished
+    (``briefs=`` :func:`plan_brief_requests`; the default batch does this). ``briefs=True``
+    is refused (it used to run a ranking while planning).
     """
-    if briefs is None:
-        briefs = notebooks is None and sets is None
+    if briefs:
+        raise PipelineError(
+            "briefs are planned after the ranking reports: pass "
+            "run_batch(..., briefs=plan_brief_requests(...))"
+        )
     nbs = [Path(n) for n in (notebooks or DEFAULT_NOTEBOOKS)]
     nbs = [n if n.is_absolute() or n.exists() else paths.ROOT / n for n in nbs]
     sets = [tuple(s) for s in (sets or DEFAULT_SETS)]
@@ -147,8 +232,6 @@ def plan_batch(
             layered = tuple(_rel(resolve_params_file(f)) for f in (*files, *extra_files))
             label = _set_label([*files, *extra_files])
             jobs.append(Job(_rel(nb), layered, f"{nb.stem}--{label}"))
-    if briefs:
-        jobs += plan_briefs(sets, extra_files=extra_files)
     names = [j.name for j in jobs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
