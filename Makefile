@@ -28,7 +28,7 @@ reports: $(STAMP) ## Run the main job: data check, then every report for every s
 	@echo "==> Data check of the investment ledger (reports/data-check/)"
 	@$(BIN)/mitra data check --quiet
 	@echo "==> Report batch: 4 reports x 3 sectors, then partner briefs in English and Bahasa Indonesia"
-	@echo "    (planning ranks the partners first, about half a minute; one line per finished report)"
+	@echo "    (briefs start as soon as their sector's ranking report is done; one line per finished report)"
 	@$(BIN)/mitra batch
 	@echo "==> Open reports/latest/index.html in a browser."
 

@@ -138,3 +138,24 @@ def test_briefs_are_planned_and_run_after_their_ranking_report(tmp_path):
         "partner": "CHN",
         "language": "en",
     }
+
+
+def test_only_failed_takes_the_briefs_that_were_never_planned(tmp_path):
+    from dataclasses import asdict
+
+    from analysis.reports.batch import _waiting_briefs
+
+    files = ("params/base.yaml", "params/chemical.yaml")
+    waiting = BriefRequest("30-partner-ranking--chemical", files, "chemical", "chemical")
+    done = BriefRequest("30-partner-ranking--textile", files[:1], "textile", "textile")
+    manifest = {
+        "run_id": "R",
+        "reports": {},
+        "briefs": [
+            {**asdict(waiting), "status": "waiting", "note": "ranking report did not finish"},
+            {**asdict(done), "status": "planned", "note": "..."},
+        ],
+    }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    assert _waiting_briefs(path) == [waiting]
