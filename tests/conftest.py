@@ -75,6 +75,7 @@ def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks
 def pytest_collection_modifyitems(config, items) -> None:
     """Tests that share a session batch run on one worker (``--dist loadgroup``)."""
     for item in items:
