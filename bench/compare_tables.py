@@ -74,7 +74,7 @@ def study_tables(name: str, params) -> dict:
     from analysis import studies
 
     if hasattr(studies, "STUDIES"):  # one interface: settings, run -> result.tables()
-        return studies.STUDIES[name].run(params).tables()
+        return studies.run(name, params).tables()
     return _tables_old_api(name, params)
 
 

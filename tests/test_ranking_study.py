@@ -13,7 +13,7 @@ from analysis.studies.ranking import (
     SECTORS,
     RankingStudySettings,
     run_ranking,
-    settings_from_params,
+    settings,
 )
 
 FAST = RankingSettings(pillar_weights={"sector": 2}, draws=200, sobol_base=16, sobol_resamples=20)
@@ -122,14 +122,14 @@ def test_removing_the_sector_pillar_makes_the_synthetic_sectors_agree():
 
 def test_settings_from_the_params_files():
     p = load_params("params/base.yaml", "params/pharma.yaml")
-    s = settings_from_params(p.values)
+    s = settings(p)
     assert s.sector == "pharma"
     assert s.ranking.pillar_weights["sector"] == 2.0
     assert s.ranking.imputation == "worst" and s.ranking.hub_treatment == "as_is"
     heavy = load_params(
         "params/base.yaml", overrides={"ranking_weights": {"presence": 10, "pma_in_idn": 3}}
     )
-    s2 = settings_from_params(heavy.values)
+    s2 = settings(heavy)
     assert s2.ranking.pillar_weights == {"presence": 10.0}
     assert s2.ranking.indicator_weights == {"pma_in_idn": 3.0}
 

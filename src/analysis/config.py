@@ -54,8 +54,8 @@ from analysis.vocab import (
 )
 
 __all__ = [
-    "AgreementRule",
     "GROUPS",
+    "AgreementRule",
     "AssumedCoefficient",
     "Group",
     "Params",
@@ -63,13 +63,13 @@ __all__ = [
     "ScenarioConfig",
     "Shock",
     "Uplift",
+    "check_partner",
     "load_params",
     "notebook_parameters",
     "params_from",
     "read_params_file",
     "resolve_params_file",
     "scenario_problem",
-    "check_partner",
     "validate_params",
 ]
 
