@@ -38,9 +38,14 @@ def _tables_old_api(name: str, params) -> dict:  # pragma: no cover - pre-refact
         from analysis.studies.audit import AuditSettings, run_audit_report
 
         r = run_audit_report(
-            AuditSettings(sector=params.sector, sectors=params.sectors,
-                          start_year=params.start_year, end_year=params.end_year,
-                          partners=tuple(params.partners), fx_basis=params.fx_basis),
+            AuditSettings(
+                sector=params.sector,
+                sectors=params.sectors,
+                start_year=params.start_year,
+                end_year=params.end_year,
+                partners=tuple(params.partners),
+                fx_basis=params.fx_basis,
+            ),
             ledger,
         )
         return {"national": r.national(), "sector": r.sector_figures(), "counts": r.counts()}
@@ -50,8 +55,11 @@ def _tables_old_api(name: str, params) -> dict:  # pragma: no cover - pre-refact
         s = settings_from_params(params)
         d, note = gdp_deflator(s.deflator_base_year)
         r = run_flows(ledger, s, deflator=d, deflator_source=note)
-        return {"forecast": r.forecast_table(), "backtest": r.backtest_table(),
-                "nowcast_backtest": r.nowcast_table()}
+        return {
+            "forecast": r.forecast_table(),
+            "backtest": r.backtest_table(),
+            "nowcast_backtest": r.nowcast_table(),
+        }
     if name == "gravity":
         from analysis.studies.gravity import GravityStudySettings, run_gravity
 
@@ -64,8 +72,13 @@ def _tables_old_api(name: str, params) -> dict:  # pragma: no cover - pre-refact
         from analysis.studies.brief import brief_settings, run_brief
 
         b = run_brief(brief_settings(params), ledger)
-        return {"history": b.history, "trade": b.trade, "agreements": b.agreements,
-                "potential": b.potential, "ranked": b.ranked()}
+        return {
+            "history": b.history,
+            "trade": b.trade,
+            "agreements": b.agreements,
+            "potential": b.potential,
+            "ranked": b.ranked(),
+        }
     raise KeyError(name)
 
 
@@ -99,8 +112,10 @@ def compare(a: Path, b: Path) -> int:
         la = (a / rel).read_text(encoding="utf-8").splitlines()
         lb = (b / rel).read_text(encoding="utf-8").splitlines()
         if la != lb:
-            n = next((i for i, (x, y) in enumerate(zip(la, lb, strict=False)) if x != y),
-                     min(len(la), len(lb)))
+            n = next(
+                (i for i, (x, y) in enumerate(zip(la, lb, strict=False)) if x != y),
+                min(len(la), len(lb)),
+            )
             problems.append(
                 f"{rel}: differs at line {n + 1} ({len(la)} vs {len(lb)} lines)\n"
                 f"  - {la[n] if n < len(la) else '<end>'}\n  + {lb[n] if n < len(lb) else '<end>'}"
@@ -117,8 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("dump", help="run the studies and write their tables")
     d.add_argument("out", type=Path)
-    d.add_argument("--params", action="append", default=None,
-                   help="params file (repeat to layer; default: base then ci)")
+    d.add_argument(
+        "--params",
+        action="append",
+        default=None,
+        help="params file (repeat to layer; default: base then ci)",
+    )
     d.add_argument("--only", action="append", default=[], choices=STUDIES)
     c = sub.add_parser("compare", help="compare two folders of CSV tables")
     c.add_argument("a", type=Path)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.params import SECTOR_FOCUS
 from analysis.config import load_params
+from analysis.params import SECTOR_FOCUS
 from analysis.studies.flows import FlowStudySettings, run_flows, settings
 
 FORECAST_COLUMNS = [

@@ -45,7 +45,7 @@ def _parameters_cell(notebook: Path) -> dict[str, object]:
 def test_ranking_weights_default_is_declared_once():
     # The one declaration: Params.ranking_weights (the "sector_value_added": 0.5 default).
     found = _src_lines(r"sector_value_added\"?\s*[:=]\s*0\.5")
-    assert found == [l for l in found if l.startswith("src/analysis/config.py")] and found, found
+    assert found == [f for f in found if f.startswith("src/analysis/config.py")] and found, found
     # No study or model re-declares a pillar weight default.
     assert not _src_lines(r"pillar_weights=\{\"sector\""), "a re-declared pillar weight"
 
@@ -169,9 +169,11 @@ def _cli_args(*argv: str) -> argparse.Namespace:
 def test_mitra_takes_papermills_flags():
     from analysis.cli import _overrides
 
-    args = _cli_args("-f", "params/base.yaml", "-p", "ranking_draws", "300", "-p",
-                     "interpolate", "True", "-r", "run_name", "007",
-                     "-y", "ranking_weights: {sector: 3}", "-y", "ranking_weights: {ties: 2}")  # fmt: skip
+    args = _cli_args(
+        *("-f", "params/base.yaml", "-p", "ranking_draws", "300"),
+        *("-p", "interpolate", "True", "-r", "run_name", "007"),
+        *("-y", "ranking_weights: {sector: 3}", "-y", "ranking_weights: {ties: 2}"),
+    )
     got = _overrides(args)
     assert args.params == ["params/base.yaml"]
     assert got == {"ranking_draws": 300, "interpolate": True, "run_name": "007",

@@ -59,9 +59,7 @@ def figures(ledger):
     panel = ledger.partner_panel(["SGP", "CHN", "JPN", "DEU"], periods=["FY"])
     cov = ledger.coverage("year", "measure", sector="all", region="IDN", partner_iso3="WLD")
     ci = load_params("params/base.yaml", "params/textile.yaml", "params/ci.yaml")
-    potential = gravity_study(gravity_settings(ci), ledger=ledger).latest(
-        "textile"
-    )
+    potential = gravity_study(gravity_settings(ci), ledger=ledger).latest("textile")
     ranking = run_ranking(
         replace(ranking_settings(ci), compare_sectors=False), ledger=ledger
     ).result

@@ -958,8 +958,10 @@ def _assigned(source: str) -> set[str]:
         return set()
     names: set[str] = set()
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else ([node.target] if isinstance(node, ast.AnnAssign) else [])
         )
         names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
@@ -986,8 +988,9 @@ def _check_injected(namespace: Mapping[str, object], source: str) -> None:
     )
     if unknown:
         raise ParamsError(
-            "injected parameters", unknown[0], "unknown key; known keys are "
-            + ", ".join(Params.model_fields),
+            "injected parameters",
+            unknown[0],
+            "unknown key; known keys are " + ", ".join(Params.model_fields),
         )
     injected, other = _injected_cells(namespace)
     if injected:
@@ -995,7 +998,8 @@ def _check_injected(namespace: Mapping[str, object], source: str) -> None:
         extra = sorted(set().union(*(_assigned(c) for c in injected)) - declared)
         if extra:
             raise ParamsError(
-                "injected parameters", extra[0],
+                "injected parameters",
+                extra[0],
                 "not declared by this notebook's parameters cell; it declares "
                 + ", ".join(k for k in Params.model_fields if k in declared),
             )

@@ -139,7 +139,6 @@ class GravityStudySettings:
             raise GravityStudyError(f"alpha must be in (0, 0.5) (got {self.alpha!r})")
 
 
-
 def settings(params) -> GravityStudySettings:
     """The study's settings from the params' ``gravity`` group (the one place it is read).
 
