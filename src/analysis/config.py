@@ -939,42 +939,15 @@ _KERNEL_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
 _LITERAL_TYPES = (str, int, float, bool, list, dict, tuple, type(None))
 
 
-def _injected_cells(namespace: Mapping[str, object]) -> tuple[list[str], list[str]]:
-    """Sources of the cells run so far: (papermill's injected ``# Parameters`` cells, others)."""
-    history = namespace.get("In")
-    if not isinstance(history, list):
-        return [], []
-    injected = [c for c in history if isinstance(c, str) and c.startswith("# Parameters\n")]
-    other = [c for c in history[:-1] if isinstance(c, str) and c not in injected]
-    return injected, other
-
-
-def _assigned(source: str) -> set[str]:
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    names: set[str] = set()
-    for node in tree.body:
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else ([node.target] if isinstance(node, ast.AnnAssign) else [])
-        )
-        names.update(t.id for t in targets if isinstance(t, ast.Name))
-    return names
-
-
 def _check_injected(namespace: Mapping[str, object], source: str) -> None:
     """Fail on a parameter papermill injected that no notebook may take (a misspelt key).
 
     Plain ``papermill -p ranking_weigths ...`` only warns; this raises the error ``mitra``
     raises for the same key. Run where the notebook's first code cell validates its
     parameters: every plain value in the namespace then is a parameter. A known parameter
-    that this notebook's ``parameters`` cell does not declare is refused too (papermill's
-    injected cell is told apart by its ``# Parameters`` header).
+    this notebook does not declare (``partners`` from a sector file, in the brief) is
+    accepted, as ``mitra`` accepts it in a params file: papermill warns that the notebook
+    does not declare it.
     """
     if "In" not in namespace:  # not a kernel's namespace (a test's or a script's dict)
         return
@@ -992,14 +965,3 @@ def _check_injected(namespace: Mapping[str, object], source: str) -> None:
             unknown[0],
             "unknown key; known keys are " + ", ".join(Params.model_fields),
         )
-    injected, other = _injected_cells(namespace)
-    if injected:
-        declared = set().union(*(_assigned(c) for c in other)) if other else set()
-        extra = sorted(set().union(*(_assigned(c) for c in injected)) - declared)
-        if extra:
-            raise ParamsError(
-                "injected parameters",
-                extra[0],
-                "not declared by this notebook's parameters cell; it declares "
-                + ", ".join(k for k in Params.model_fields if k in declared),
-            )

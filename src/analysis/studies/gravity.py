@@ -1020,9 +1020,9 @@ def run_gravity(
         potential comes from the multi-host PPML (:func:`fit_multihost`).
     """
     if ledger is None:
-        from analysis.data import build_ledger
+        from analysis.studies.inputs import inputs
 
-        ledger = build_ledger()
+        ledger = inputs().ledger
     if panel is None:
         from analysis.data.panel import load_panel
 
@@ -1157,9 +1157,9 @@ def gravity_study(settings: GravityStudySettings, ledger=None, panel=None) -> Gr
     from analysis.cache import cached
 
     if ledger is None:
-        from analysis.data import build_ledger
+        from analysis.studies.inputs import inputs
 
-        ledger = build_ledger()
+        ledger = inputs().ledger
     if panel is None:
         from analysis.data.panel import load_panel
 

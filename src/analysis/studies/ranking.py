@@ -682,9 +682,9 @@ def run_ranking(
 
             panel = load_panel()
         if ledger is None:
-            from analysis.data import build_ledger
+            from analysis.studies.inputs import inputs
 
-            ledger = build_ledger()
+            ledger = inputs().ledger
         from analysis.cache import cached
 
         for x in missing:
