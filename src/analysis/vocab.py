@@ -258,6 +258,7 @@ def province_code(name: str) -> str | None:
         return "IDN"
     return _provinces().get(" ".join(name.casefold().split()))
 
+
 #: Defaults used by more than one layer, declared once (``analysis.config.Params`` and the
 #: data and model settings read them from here).
 DEFAULT_SEED = 20261127
