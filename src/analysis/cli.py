@@ -300,10 +300,13 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
                 file=sys.stderr,
             )
             args.params.append(item[0])
-        elif len(item) == 2:
+        elif len(item) == 2 and not item[0].endswith((".yaml", ".yml")):
             put(item[0], _resolve_type(item[1]))
         else:
-            raise MitraError(f"-p takes KEY VALUE, got {len(item)} values: {' '.join(item)}")
+            raise MitraError(
+                f"-p takes KEY VALUE (as in papermill), got {' '.join(item)}; "
+                "a params file goes after -f"
+            )
     for key, value in args.parameters_raw:
         put(key, value)
     for text in args.parameters_yaml:

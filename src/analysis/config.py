@@ -9,8 +9,9 @@ bounds, choices and help text. Everything else derives from that declaration:
   are checked as deeply as scalars, numbers for finiteness and range;
 - the **check of** ``params/base.yaml`` and of every notebook's tagged ``parameters`` cell
   against it (``tests/test_config.py``);
-- the **plain settings objects** models take: :meth:`Params.settings` builds any frozen
-  dataclass from the parameters with matching names, so models never see this object.
+- the **settings groups** (:data:`GROUPS`): ``params.ranking``, ``params.ledger``, ... are
+  views of the flat keys, from which each study builds its plain settings with one function
+  (``analysis.studies.<study>.settings``), so models never see this object.
 
 Files are read by :func:`analysis.safe_yaml.load_yaml` (no aliases, no repeated keys,
 bounded depth, UTF-8 only). This module sits at the bottom of the package: it imports the
@@ -20,7 +21,6 @@ vocabulary and the data layer's sector map, never a model.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -603,30 +603,6 @@ class Params(_Strict):
     @property
     def brief(self) -> Group:
         return self.group("brief")
-
-    def settings(self, cls: type, *, prefix: str = "", **extra: object) -> Any:
-        """Build the plain settings dataclass ``cls`` a model takes from these parameters.
-
-        Each field ``f`` of ``cls`` takes parameter ``<prefix>f`` (else ``f``) when this set
-        covers it; other fields keep the dataclass default. Mappings and lists are passed as
-        plain copies, so the settings never share state with the parameters.
-
-        Examples
-        --------
-        >>> from analysis.ranking import RankingSettings  # doctest: +SKIP
-        >>> p.settings(RankingSettings, prefix="ranking_")  # doctest: +SKIP
-        """
-        if not dataclasses.is_dataclass(cls):
-            raise TypeError(f"{cls!r} is not a dataclass")
-        covered = set(self.keys)
-        kwargs: dict[str, object] = {}
-        for f in dataclasses.fields(cls):
-            for key in (prefix + f.name, f.name):
-                if key in covered:
-                    kwargs[f.name] = _plain(getattr(self, key))
-                    break
-        kwargs.update(extra)
-        return cls(**kwargs)
 
 
 def _plain(value: object) -> object:

@@ -1011,7 +1011,7 @@ def run_gravity(
     Parameters
     ----------
     settings
-        :class:`GravityStudySettings` (see :meth:`GravityStudySettings.from_params`).
+        :class:`GravityStudySettings` (see :func:`settings`).
     ledger, panel
         The investment ledger and partner panel (built/loaded when omitted).
     positions
