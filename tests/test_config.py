@@ -210,7 +210,6 @@ def test_base_yaml_validates_and_differs_from_the_declaration_only_where_meant()
 def test_settings_are_built_from_the_declaration_with_matching_defaults():
     from analysis.data.ledger import LedgerSettings
     from analysis.ranking import RankingSettings
-
     from analysis.studies import ranking as ranking_study
     from analysis.studies.inputs import ledger_settings
 

@@ -91,7 +91,12 @@ def test_key_tables_have_the_issues_columns(study, tmp_path, monkeypatch):
     )
     monkeypatch.setenv("MITRA_TABLES_DIR", str(tmp_path))
     written = study.write_tables()
-    assert {p.name for p in written} >= {"ranking.csv", "pillars.csv", "weights.csv", "sobol.csv"}
+    assert {p.name for p in written.values()} >= {
+        "ranking.csv",
+        "pillars.csv",
+        "weights.csv",
+        "sobol.csv",
+    }
     back = pd.read_csv(tmp_path / "ranking.csv")
     assert back["hub"].dtype == bool and back.loc[back["partner_iso3"] == "P00", "hub"].all()
 
