@@ -204,3 +204,28 @@ def test_mitra_refuses_an_override_the_notebook_does_not_declare():
 def test_study_modules_import():
     for name in STUDY_NAMES:
         importlib.import_module(f"analysis.studies.{name}")
+
+
+def test_the_batch_passes_the_merged_weights_to_the_notebook(tmp_path):
+    from analysis.reports import plan_batch
+    from analysis.reports.plan import validate_jobs
+
+    one = tmp_path / "one.yaml"
+    one.write_text("ranking_weights: {sector: 3}\n")
+    jobs = plan_batch(["notebooks/30-partner-ranking.ipynb"], [("params/base.yaml", str(one))])
+    (given,) = validate_jobs(jobs).values()
+    assert given["ranking_weights"]["sector"] == 3
+    assert given["ranking_weights"]["sector_value_added"] == 0.5
+
+
+@pytest.mark.parametrize("code", ["IDN", "ATA"])
+def test_mitra_refuses_a_brief_partner_before_any_kernel(code, tmp_path, monkeypatch, capsys):
+    import analysis.paths
+    from analysis.cli import main
+
+    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path)
+    argv = ["run", "notebooks/40-partner-brief.ipynb", "-f", "params/base.yaml"]
+    rc = main([*argv, "-p", "partner", code, "--run-id", "x", "--no-progress"])
+    assert rc == 2
+    assert f"key 'partner': {code}" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
