@@ -26,8 +26,8 @@ from pathlib import Path
 STUDIES = ("audit", "flows", "gravity", "ranking", "brief")
 
 
-def _tables_old_api(name: str, params) -> dict:  # pragma: no cover - pre-refactor interface
-    """The tables of one study through the interfaces before the one-interface refactor."""
+def _tables_old_api(name: str, params) -> tuple[dict, object]:  # pre-refactor interface
+    """The tables and result of one study through the interfaces before the refactor."""
     from analysis.data import LedgerSettings, build_ledger
 
     ledger = build_ledger(
@@ -48,7 +48,7 @@ def _tables_old_api(name: str, params) -> dict:  # pragma: no cover - pre-refact
             ),
             ledger,
         )
-        return {"national": r.national(), "sector": r.sector_figures(), "counts": r.counts()}
+        return {"national": r.national(), "sector": r.sector_figures(), "counts": r.counts()}, r
     if name == "flows":
         from analysis.studies.flows import gdp_deflator, run_flows, settings_from_params
 
@@ -59,15 +59,17 @@ def _tables_old_api(name: str, params) -> dict:  # pragma: no cover - pre-refact
             "forecast": r.forecast_table(),
             "backtest": r.backtest_table(),
             "nowcast_backtest": r.nowcast_table(),
-        }
+        }, r
     if name == "gravity":
         from analysis.studies.gravity import GravityStudySettings, run_gravity
 
-        return run_gravity(GravityStudySettings.from_params(params), ledger=ledger).tables()
+        r = run_gravity(GravityStudySettings.from_params(params), ledger=ledger)
+        return r.tables(), r
     if name == "ranking":
         from analysis.studies.ranking import run_ranking, settings_from_params
 
-        return run_ranking(settings_from_params(v), ledger=ledger).tables()
+        r = run_ranking(settings_from_params(v), ledger=ledger)
+        return r.tables(), r
     if name == "brief":
         from analysis.studies.brief import brief_settings, run_brief
 
@@ -78,17 +80,33 @@ def _tables_old_api(name: str, params) -> dict:  # pragma: no cover - pre-refact
             "agreements": b.agreements,
             "potential": b.potential,
             "ranked": b.ranked(),
-        }
+        }, b
     raise KeyError(name)
 
 
 def study_tables(name: str, params) -> dict:
-    """``{table name: DataFrame}`` of one study run in-process on ``params``."""
+    """``{table name: DataFrame}`` of one study run in-process on ``params``, with its key
+    findings and summary as ``_key_findings`` and ``_summary``."""
     from analysis import studies
 
     if hasattr(studies, "STUDIES"):  # one interface: settings, run -> result.tables()
-        return studies.run(name, params).tables()
-    return _tables_old_api(name, params)
+        result = studies.run(name, params)
+        tables = result.tables()
+    else:
+        tables, result = _tables_old_api(name, params)
+    return {**tables, **_texts(result)}
+
+
+def _texts(result) -> dict:
+    """The key findings and the summary as one-column tables (sentences compared too)."""
+    import pandas as pd
+
+    kf = result.key_findings()
+    lines = [f.text for f in kf.findings] if hasattr(kf, "findings") else [str(x) for x in kf]
+    return {
+        "_key_findings": pd.DataFrame({"text": lines}),
+        "_summary": pd.DataFrame({"text": str(result.summary()).splitlines()}),
+    }
 
 
 def dump(out: Path, files: list[str], only: list[str]) -> None:

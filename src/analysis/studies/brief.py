@@ -346,7 +346,7 @@ class PartnerBrief:
                 rank=int(row["rank"]),  # type: ignore[index]
                 n=len(self.ranked()),
                 sector=sector,
-                draws=int(s.ranking.get("ranking_draws", 0)),
+                draws=int(s.ranking.ranking.draws),  # type: ignore[union-attr]
                 lo=lo,
                 hi=hi,
             )
