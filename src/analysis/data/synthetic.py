@@ -15,11 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.vocab import DEFAULT_SEED
-
 __all__ = ["SYNTHETIC_SEED", "make_synthetic_realisation", "write_synthetic_realisation"]
 
-SYNTHETIC_SEED = DEFAULT_SEED  # the project seed (analysis.vocab), declared once
+SYNTHETIC_SEED = 20261127
 
 _SECTORS = ("textile", "apparel", "leather_footwear", "chem_pharma")
 _PROVINCES = ("Jawa Barat", "Jawa Tengah", "Banten", "Jawa Timur")
