@@ -25,19 +25,15 @@ partners: list = ["SGP", "CHN", "HKG", "JPN", "KOR", "MYS", "USA", "TWN"]  # par
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis.data import LedgerSettings, build_ledger
 from analysis.i18n import label
 from analysis.params import params_from
 from analysis.reports import provenance_summary
-from analysis.studies.audit import AuditSettings, run_audit_report
+from analysis.studies.audit import run, settings
+from analysis.studies.inputs import inputs
 
 p = params_from(globals())
-ledger = build_ledger(settings=LedgerSettings(fx_basis=p.fx_basis, fx_fallback=p.fx_fallback_basis))
-audit = run_audit_report(
-    AuditSettings(sector=p.sector, sectors=p.sectors, start_year=p.start_year,
-                  end_year=p.end_year, partners=tuple(p.partners), fx_basis=p.fx_basis),
-    ledger,
-)
+ledger = inputs(p).ledger
+audit = run(settings(p), inputs(p))
 display(audit.title())
 
 # %% [markdown]

@@ -45,17 +45,15 @@ seed: int = 20261127  # random seed of the forecast paths
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis.data import LedgerSettings, build_ledger
 from analysis.params import params_from
 from analysis.plots import plot_quarterly
 from analysis.reports import provenance_summary
-from analysis.studies.flows import gdp_deflator, run_flows, settings_from_params
+from analysis.studies.flows import run, settings
+from analysis.studies.inputs import inputs
 
 p = params_from(globals())
-ledger = build_ledger(settings=LedgerSettings(fx_basis=p.fx_basis, fx_fallback=p.fx_fallback_basis))
-settings = settings_from_params(p)
-deflator, deflator_note = gdp_deflator(settings.deflator_base_year)
-study = run_flows(ledger, settings, deflator=deflator, deflator_source=deflator_note)
+ledger = inputs(p).ledger
+study = run(settings(p), inputs(p))
 paths = study.write_tables()
 display(Markdown(study.headline()))
 
@@ -188,7 +186,7 @@ study.show("scenario")
 res = study.scenarios["total"]
 for note in res.notes:
     display(Markdown(f"- {note}"))
-res.plot()
+study.plot_scenario("total")
 plt.show()
 
 # %% [markdown]
@@ -212,7 +210,7 @@ study.show("roadmap")
 
 # %%
 study.show("shares")
-study.shares.plot()
+study.plot_shares()
 plt.show()
 
 # %%

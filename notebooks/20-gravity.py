@@ -29,6 +29,8 @@ run_name: str = "default"  # name of the run (letters, digits, - _ .)
 sector: str = "textile"  # textile | chemical | pharma
 partners: list = ["SGP", "CHN", "HKG", "JPN", "KOR", "MYS", "USA", "TWN"]  # partner ISO3 codes
 seed: int = 20261127  # random seed (coefficient draws)
+fx_basis: str = "apbn"  # exchange-rate basis: apbn | market
+fx_fallback: str = "market"  # basis for years the main one lacks: apbn | market | none
 gravity_assumed: dict = {}  # fixed coefficients: {term: {value, citation}}
 gravity_priors: dict = {"agreement": "kox_rojas_romagosa_2020_pta"}  # {term: prior id}
 gravity_hubs: list = ["NLD", "GBR", "IRL", "SGP", "CHE", "LUX", "HKG", "VGB", "BMU", "CYM", "MUS"]  # hub economies
@@ -37,15 +39,15 @@ gravity_draws: int = 1000  # coefficient draws for the potential intervals
 # %%
 import matplotlib.pyplot as plt
 
-from analysis.data import build_ledger
 from analysis.params import params_from
 from analysis.plots import plot_potential
 from analysis.reports import provenance_summary
-from analysis.studies.gravity import GravityStudySettings, gravity_study
+from analysis.studies.gravity import run, settings
+from analysis.studies.inputs import inputs
 
 p = params_from(globals())
-ledger = build_ledger()
-study = gravity_study(GravityStudySettings.from_params(p), ledger=ledger)  # one fit per batch
+ledger = inputs(p).ledger
+study = run(settings(p), inputs(p))  # one fit per batch
 paths = study.write_tables()
 
 # %%

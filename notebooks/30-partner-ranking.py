@@ -40,19 +40,21 @@ ranking_outliers: str = "winsorise"  # winsorise | log | none
 ranking_draws: int = 2000  # Monte Carlo draws for rank bands
 ranking_noise: float = 0.1  # indicator noise (log-scale sd) in the Monte Carlo
 seed: int = 20261127  # random seed
+fx_basis: str = "apbn"  # exchange-rate basis: apbn | market
+fx_fallback: str = "market"  # basis for years the main one lacks: apbn | market | none
 
 # %%
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis.data import build_ledger
 from analysis.params import params_from
 from analysis.reports import provenance_summary
-from analysis.studies.ranking import settings_from_params, run_ranking
+from analysis.studies.inputs import inputs
+from analysis.studies.ranking import run, settings
 
 p = params_from(globals())
-ledger = build_ledger()
-study = run_ranking(settings_from_params(p.values), ledger=ledger)
+ledger = inputs(p).ledger
+study = run(settings(p), inputs(p))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -183,7 +185,7 @@ for partner in p.partners:
 
 # %%
 paths = study.write_tables()
-display(Markdown(", ".join(f"`{path.name}`" for path in paths)))
+display(Markdown(", ".join(f"`{path.name}`" for path in paths.values())))
 
 # %% [markdown]
 # ## Provenance

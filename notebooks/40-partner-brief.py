@@ -34,6 +34,8 @@ ranking_outliers: str = "winsorise"  # winsorise | log | none
 ranking_draws: int = 2000  # Monte Carlo draws for rank bands
 ranking_noise: float = 0.1  # indicator noise (log-scale sd) in the Monte Carlo
 seed: int = 20261127  # random seed
+fx_basis: str = "apbn"  # exchange-rate basis: apbn | market
+fx_fallback: str = "market"  # basis for years the main one lacks: apbn | market | none
 
 # %%
 # A partner brief: every heading, sentence and label comes from the message catalogue
@@ -41,15 +43,15 @@ seed: int = 20261127  # random seed
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from analysis.data import build_ledger
 from analysis.formatting import heading
 from analysis.params import params_from
 from analysis.reports import provenance_summary
-from analysis.studies.brief import brief_settings, run_brief
+from analysis.studies.brief import run, settings
+from analysis.studies.inputs import inputs
 
 p = params_from(globals())
-ledger = build_ledger()
-brief = run_brief(brief_settings(p), ledger)
+ledger = inputs(p).ledger
+brief = run(settings(p), inputs(p))
 display(brief.title())
 
 # %%

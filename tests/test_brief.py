@@ -10,7 +10,7 @@ from analysis.formatting import anchor
 from analysis.params import load_params
 from analysis.reports import BRIEF_PARTNERS, plan_brief_requests, plan_briefs
 from analysis.studies.audit import AuditSettings, run_audit_report
-from analysis.studies.brief import BriefSettings, brief_settings, run_brief
+from analysis.studies.brief import BriefSettings, run_brief, settings
 
 
 def _settings(language: str) -> BriefSettings:
@@ -20,7 +20,7 @@ def _settings(language: str) -> BriefSettings:
         "params/chemical.yaml",
         overrides={"partner": "DEU", "language": language, "ranking_draws": 200},
     )
-    return brief_settings(params)
+    return settings(params)
 
 
 @pytest.fixture(scope="module")

@@ -122,11 +122,11 @@ def test_mitra_run_writes_one_report_with_manifest_and_index(tmp_path, monkeypat
         [
             "run",
             "notebooks/00-data-audit.ipynb",
-            "-p",
+            "-f",
             "params/base.yaml",
-            "-p",
+            "-f",
             "params/pharma.yaml",
-            "-p",
+            "-f",
             "params/ci.yaml",
             "--run-id",
             "one",
@@ -147,5 +147,5 @@ def test_mitra_batch_rejects_bad_params_with_exit_2(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text("sector: steel\n")
-    assert main(["batch", "--set", "textile", "-p", str(bad), "--no-progress"]) == 2
+    assert main(["batch", "--set", "textile", "-f", str(bad), "--no-progress"]) == 2
     assert "bad.yaml, line 1, key 'sector'" in capsys.readouterr().err

@@ -210,9 +210,11 @@ def test_base_yaml_validates_and_differs_from_the_declaration_only_where_meant()
 def test_settings_are_built_from_the_declaration_with_matching_defaults():
     from analysis.data.ledger import LedgerSettings
     from analysis.ranking import RankingSettings
+    from analysis.studies import ranking as ranking_study
+    from analysis.studies.inputs import ledger_settings
 
     p = load_params(ROOT / "params/base.yaml", ROOT / "params/ci.yaml")
-    ranking = p.settings(RankingSettings, prefix="ranking_")
+    ranking = ranking_study.settings(p).ranking
     assert ranking.draws == 300 and ranking.seed == p.seed
     assert ranking.outliers == p.ranking_outliers == "winsorise"
     # The model's own defaults equal the declared ones, so the two cannot drift apart.
@@ -223,8 +225,9 @@ def test_settings_are_built_from_the_declaration_with_matching_defaults():
                 declared = Params.model_fields[key].get_default(call_default_factory=True)
                 assert getattr(plain, f.name) == declared, key
                 break
-    ledger = p.settings(LedgerSettings, fx_fallback=p.fx_fallback_basis)
+    ledger = ledger_settings(p)
     assert ledger.fx_basis == "apbn" and ledger.fx_fallback == "market"
+    assert LedgerSettings().fx_basis == Params.model_fields["fx_basis"].default
 
 
 # --- layering -------------------------------------------------------------------------------

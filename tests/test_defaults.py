@@ -86,3 +86,20 @@ def test_readme_papermill_command_prints_no_warning(tmp_path):
         if "WARNING" in ln.upper() and "running over TCP without encryption" not in ln
     ]
     assert not warnings, warnings
+
+
+def test_plain_papermill_fails_on_a_misspelt_key_with_mitras_message(tmp_path):
+    """``papermill ... -p ranking_weigths 3`` fails in the first code cell (issue 23)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "papermill", "notebooks/00-data-audit.ipynb",
+         str(tmp_path / "out.ipynb"), "-p", "ranking_weigths", "3", "--no-progress-bar"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "MITRA_TABLES_DIR": str(tmp_path / "tables")},
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "injected parameters: key 'ranking_weigths': unknown key; known keys are" in (
+        proc.stderr + proc.stdout
+    )

@@ -26,7 +26,6 @@ from analysis.scenarios import (
     apply_scenario,
     partner_shares,
     scenario_from_mapping,
-    scenario_problem,
     targets_gap,
 )
 
@@ -343,6 +342,8 @@ def test_gap_to_published_targets_uses_the_paths_and_the_realised_figures(ledger
     ],
 )
 def test_bad_scenarios_are_named_precisely(scenario, words):
+    from analysis.config import scenario_problem
+
     problem = scenario_problem(scenario)
     assert problem is not None and words in problem
 

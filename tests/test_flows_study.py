@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.config import load_params
 from analysis.params import SECTOR_FOCUS
-from analysis.studies.flows import FlowStudySettings, run_flows, settings_from_params
+from analysis.studies.flows import FlowStudySettings, run_flows, settings
 
 FORECAST_COLUMNS = [
     "series",
@@ -187,14 +188,16 @@ def test_same_settings_same_numbers(ledger, study):
     pd.testing.assert_frame_equal(again.forecast_table(), study.forecast_table())
 
 
-def test_settings_from_params_reads_the_new_keys():
-    s = settings_from_params(
-        {
-            "sector": "pharma",
-            "nowcast_model": "seasonal_naive",
-            "reconcile_method": "bottom_up",
-            "usd_rate_year": 2023,
-        }
+def test_settings_read_the_flows_group():
+    s = settings(
+        load_params(
+            overrides={
+                "sector": "pharma",
+                "nowcast_model": "seasonal_naive",
+                "reconcile_method": "bottom_up",
+                "usd_rate_year": 2023,
+            }
+        )
     )
     assert s.sectors == SECTOR_FOCUS["pharma"]
     assert (s.nowcast_model, s.reconcile_method, s.usd_rate_year) == (

@@ -203,16 +203,20 @@ def test_settings_errors_name_the_parameter():
         gs._priors(GravityStudySettings(priors=(("agreement", "nope"),)))
     with pytest.raises(GravityStudyError, match="is for term"):
         gs._priors(GravityStudySettings(priors=(("agreement", "weak_lgdp"),)))
-    s = GravityStudySettings.from_params(
-        {
-            "sector": "pharma",
-            "seed": 1,
-            "gravity_priors": {"lgdp": "weak_lgdp"},
-            "gravity_draws": 200,
-        }
+    from analysis.config import load_params
+
+    s = gs.settings(
+        load_params(
+            overrides={
+                "sector": "pharma",
+                "seed": 1,
+                "gravity_priors": {"lgdp": "weak_lgdp"},
+                "gravity_draws": 200,
+            }
+        )
     )
     assert s.sector == "pharma" and s.priors == (("lgdp", "weak_lgdp"),) and s.draws == 200
-    assert GravityStudySettings.from_params({"gravity_priors": {}}).priors == ()
+    assert gs.settings(load_params(overrides={"gravity_priors": {}})).priors == ()
     with pytest.raises(GravityStudyError, match="gravity_hubs"):
         run_gravity(GravityStudySettings(hubs=("XYZ",)), ledger=object(), panel=object())
 

@@ -138,3 +138,40 @@ def test_the_layering_test_can_fail(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "_graph", lambda: fake)
     with pytest.raises(AssertionError, match=r"analysis\.vocab \(base\) imports"):
         test_no_module_imports_from_a_higher_layer()
+
+
+#: The model modules of ``../shared/design/layers.md`` (estimators and indices on plain
+#: arguments) and the parts they must never import.
+MODELS = (
+    "flows", "nowcast", "reconcile", "scenarios", "gravity", "censored", "partners", "ranking",
+    "indicators",
+)  # fmt: skip
+NEVER_FROM_MODELS = {
+    # Models take plain arguments, not the params object.
+    "config": "Models -> Config",
+    "params": "Models -> Config",
+    # Models draw no figures and format no text.
+    "plots": "Models -> Present",
+    "formatting": "Models -> Present",
+}
+
+
+def _never_broken(graph: dict[str, set[str]]) -> list[str]:
+    return [
+        f"analysis.{m} imports analysis.{d} ({NEVER_FROM_MODELS[d.split('.')[0]]})"
+        for m, deps in graph.items()
+        if m.split(".")[0] in MODELS
+        for d in sorted(deps)
+        if d.split(".")[0] in NEVER_FROM_MODELS
+    ]
+
+
+def test_models_import_neither_config_nor_presentation():
+    broken = _never_broken(_graph())
+    assert not broken, "\n".join(broken)
+
+
+def test_the_never_test_can_fail():
+    fake = _graph()
+    fake["scenarios"] = {"config", "plots"}
+    assert len(_never_broken(fake)) == 2

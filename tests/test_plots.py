@@ -51,18 +51,17 @@ def figures(ledger):
     from analysis.flows import ForecastSettings, build_series, forecast_flows
     from analysis.params import load_params
     from analysis.scenarios import apply_scenario, partner_shares, scenario_from_mapping
-    from analysis.studies.gravity import GravityStudySettings, gravity_study
+    from analysis.studies.gravity import gravity_study
+    from analysis.studies.gravity import settings as gravity_settings
     from analysis.studies.ranking import run_ranking
-    from analysis.studies.ranking import settings_from_params as ranking_settings
+    from analysis.studies.ranking import settings as ranking_settings
 
     panel = ledger.partner_panel(["SGP", "CHN", "JPN", "DEU"], periods=["FY"])
     cov = ledger.coverage("year", "measure", sector="all", region="IDN", partner_iso3="WLD")
     ci = load_params("params/base.yaml", "params/textile.yaml", "params/ci.yaml")
-    potential = gravity_study(GravityStudySettings.from_params(ci.values), ledger=ledger).latest(
-        "textile"
-    )
+    potential = gravity_study(gravity_settings(ci), ledger=ledger).latest("textile")
     ranking = run_ranking(
-        replace(ranking_settings(ci.values), compare_sectors=False), ledger=ledger
+        replace(ranking_settings(ci), compare_sectors=False), ledger=ledger
     ).result
     ranking_pillars = pd.DataFrame(
         {"capacity": [0.2, 0.9], "market": [0.5, np.nan]}, index=["SGP", "JPN"]
@@ -71,9 +70,10 @@ def figures(ledger):
     fc = forecast_flows(series, ForecastSettings(horizon_year=2027))
     scen = apply_scenario(fc, scenario_from_mapping({"name": "no-policy-change"}))
     shares = partner_shares(ledger, ["SGP", "CHN", "JPN"], 2019, 2024)
-    from analysis.studies.flows import run_flows, settings_from_params
+    from analysis.studies.flows import run_flows
+    from analysis.studies.flows import settings as flow_settings_of
 
-    flow_settings = settings_from_params(ci)
+    flow_settings = flow_settings_of(ci)
     study = run_flows(ledger, flow_settings)
     quarterly = pd.DataFrame(
         {"total": [100000.0, 120000.0, np.nan], "total_origin": ["published", "derived", None]},

@@ -13,7 +13,7 @@ from analysis.studies.ranking import (
     SECTORS,
     RankingStudySettings,
     run_ranking,
-    settings_from_params,
+    settings,
 )
 
 FAST = RankingSettings(pillar_weights={"sector": 2}, draws=200, sobol_base=16, sobol_resamples=20)
@@ -91,7 +91,12 @@ def test_key_tables_have_the_issues_columns(study, tmp_path, monkeypatch):
     )
     monkeypatch.setenv("MITRA_TABLES_DIR", str(tmp_path))
     written = study.write_tables()
-    assert {p.name for p in written} >= {"ranking.csv", "pillars.csv", "weights.csv", "sobol.csv"}
+    assert {p.name for p in written.values()} >= {
+        "ranking.csv",
+        "pillars.csv",
+        "weights.csv",
+        "sobol.csv",
+    }
     back = pd.read_csv(tmp_path / "ranking.csv")
     assert back["hub"].dtype == bool and back.loc[back["partner_iso3"] == "P00", "hub"].all()
 
@@ -122,16 +127,18 @@ def test_removing_the_sector_pillar_makes_the_synthetic_sectors_agree():
 
 def test_settings_from_the_params_files():
     p = load_params("params/base.yaml", "params/pharma.yaml")
-    s = settings_from_params(p.values)
+    s = settings(p)
     assert s.sector == "pharma"
     assert s.ranking.pillar_weights["sector"] == 2.0
     assert s.ranking.imputation == "worst" and s.ranking.hub_treatment == "as_is"
     heavy = load_params(
         "params/base.yaml", overrides={"ranking_weights": {"presence": 10, "pma_in_idn": 3}}
     )
-    s2 = settings_from_params(heavy.values)
-    assert s2.ranking.pillar_weights == {"presence": 10.0}
-    assert s2.ranking.indicator_weights == {"pma_in_idn": 3.0}
+    s2 = settings(heavy)
+    # the override merges into base.yaml's weights: two weights change, the others stay
+    pillars = {"sector": 2.0, "capacity": 1.0, "market": 1.0, "presence": 10.0, "ties": 1.0}
+    assert s2.ranking.pillar_weights == pillars
+    assert s2.ranking.indicator_weights == {"sector_value_added": 0.5, "pma_in_idn": 3.0}
 
 
 def test_a_misspelt_weight_is_rejected_by_params():

@@ -135,7 +135,7 @@ def test_cli_reports_hostile_yaml_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path / "r")
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(BOMB)
-    assert main(["batch", "--set", "textile", "-p", str(bomb), "--no-progress"]) == 2
+    assert main(["batch", "--set", "textile", "-f", str(bomb), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bomb.yaml, line 2" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())

@@ -221,14 +221,147 @@ def _batch_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _params_options(cmd: argparse.ArgumentParser, file_help: str) -> None:
+    """papermill's conventions: ``-p key value``, ``-r key value``, ``-y yaml``, ``-f file``."""
+    cmd.add_argument(
+        "-f",
+        "--params-file",
+        "--params",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help=file_help,
+    )
+    cmd.add_argument(
+        "-p",
+        "--parameters",
+        dest="parameters",
+        action="append",
+        nargs="+",
+        default=[],
+        metavar="KEY VALUE",
+        help="set one parameter, value typed as papermill does (True, 3, 0.5, text); "
+        "a single argument is read as a params file (mitra before 2026-12, deprecated)",
+    )
+    cmd.add_argument(
+        "-r",
+        "--parameters-raw",
+        dest="parameters_raw",
+        action="append",
+        nargs=2,
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="set one parameter to a text value, as given",
+    )
+    cmd.add_argument(
+        "-y",
+        "--parameters-yaml",
+        dest="parameters_yaml",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="set parameters from a YAML mapping, e.g. -y 'ranking_weights: {sector: 3}'",
+    )
+
+
+def _resolve_type(value: str) -> object:
+    """A ``-p`` value typed as papermill types it (``True``, ``None``, int, float, else text)."""
+    if value in ("True", "False"):
+        return value == "True"
+    if value == "None":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    """Single-key overrides from ``-p``, ``-r`` and ``-y`` (later wins, mappings merge).
+
+    A lone ``-p FILE`` (the old meaning of ``-p``) is moved to the params files, with a note.
+    """
+    from analysis.config import ParamsError
+    from analysis.safe_yaml import YamlError, load_yaml_text
+
+    out: dict[str, object] = {}
+
+    def put(key: str, value: object) -> None:
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and value:
+            out[key] = {**out[key], **value}  # type: ignore[dict-item]
+        else:
+            out[key] = value
+
+    for item in args.parameters:
+        if len(item) == 1:
+            print(
+                f"mitra: '-p {item[0]}' reads a params file; use -f {item[0]} "
+                "(-p KEY VALUE sets one parameter, as in papermill)",
+                file=sys.stderr,
+            )
+            args.params.append(item[0])
+        elif len(item) == 2 and not item[0].endswith((".yaml", ".yml")):
+            put(item[0], _resolve_type(item[1]))
+        else:
+            raise MitraError(
+                f"-p takes KEY VALUE (as in papermill), got {' '.join(item)}; "
+                "a params file goes after -f"
+            )
+    for key, value in args.parameters_raw:
+        put(key, value)
+    for text in args.parameters_yaml:
+        try:
+            data = load_yaml_text(text, "-y")
+        except YamlError as exc:
+            raise ParamsError("-y", exc.key, exc.problem, line=exc.line) from None
+        if not isinstance(data, dict):
+            raise ParamsError("-y", None, f"expected a mapping of key: value, got {text!r}")
+        for key, value in data.items():
+            put(str(key), value)
+    return out
+
+
+def _with_overrides(jobs: list, overrides: dict[str, object]) -> list:
+    """Jobs with the command line's overrides (a job's own, e.g. a brief's partner, win).
+
+    A key that no notebook of these jobs declares is an error, as in the kernel.
+    """
+    from dataclasses import replace
+
+    from analysis import paths
+    from analysis.config import ParamsError, notebook_parameters, validate_params
+
+    if not overrides:
+        return jobs
+    validate_params([("override", overrides)], fill_defaults=False)
+    declared: set[str] = set()
+    for nb in {j.notebook for j in jobs}:
+        path = Path(nb) if Path(nb).is_absolute() else paths.ROOT / nb
+        declared |= set(notebook_parameters(path))
+    for key in overrides:
+        if key not in declared:
+            raise ParamsError(
+                "override",
+                key,
+                "not declared by the parameters cell of "
+                + ("this notebook" if len({j.notebook for j in jobs}) == 1 else "any notebook")
+                + f"; it declares {', '.join(sorted(declared))}",
+            )
+    return [replace(j, overrides={**overrides, **dict(j.overrides)}) for j in jobs]
+
+
 def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from analysis.paths import safe_name
     from analysis.reports import plan_batch, run_batch
 
+    overrides = _overrides(args)
     files = tuple(args.params) or ("params/base.yaml",)
-    job = plan_batch([Path(args.notebook)], [files])[0]
+    job = _with_overrides(plan_batch([Path(args.notebook)], [files]), overrides)[0]
     if args.name is not None:
         job = replace(job, name=safe_name(args.name, "--name"))
     result = run_batch(
@@ -249,7 +382,10 @@ def _batch(args: argparse.Namespace) -> int:
     from analysis.reports.plan import plan_brief_requests
 
     jobs = briefs = None
-    if args.rebuild_manifest and (args.notebook or args.set or args.params or args.ci):
+    overrides = _overrides(args)
+    if args.rebuild_manifest and (
+        args.notebook or args.set or args.params or args.ci or overrides
+    ):
         raise MitraError("--rebuild-manifest takes only --run-id (it runs no report)")
     if not args.only_failed and not args.rebuild_manifest:
         sets = [
@@ -257,6 +393,7 @@ def _batch(args: argparse.Namespace) -> int:
         ] or None
         extra = [*(["params/ci.yaml"] if args.ci else []), *args.params]
         jobs = plan_batch(args.notebook or None, sets, extra_files=extra)
+        jobs = _with_overrides(jobs, overrides)
         # The default batch adds partner briefs, planned once the ranking reports finish.
         default = not args.notebook and sets is None
         briefs = plan_brief_requests(extra_files=extra) if default else []
@@ -360,14 +497,7 @@ def _parser() -> argparse.ArgumentParser:
         "reports/<run-id>/ (notebook, HTML, manifest, index).",
     )
     run.add_argument("notebook", help="e.g. notebooks/00-data-audit.ipynb")
-    run.add_argument(
-        "-p",
-        "--params",
-        action="append",
-        default=[],
-        metavar="YAML",
-        help="params file, layered in order (default params/base.yaml)",
-    )
+    _params_options(run, "params file, layered in order (default params/base.yaml)")
     run.add_argument("--name", default=None, help="report name (default from the files)")
     _batch_options(run)
     run.set_defaults(func=_run)
@@ -392,14 +522,7 @@ def _parser() -> argparse.ArgumentParser:
         help="params set: base.yaml + <SECTOR>.yaml (repeatable; default: "
         "textile, chemical, pharma)",
     )
-    batch.add_argument(
-        "-p",
-        "--params",
-        action="append",
-        default=[],
-        metavar="YAML",
-        help="extra params file layered last on every set (e.g. a scenario)",
-    )
+    _params_options(batch, "extra params file layered last on every set (e.g. a scenario)")
     batch.add_argument("--ci", action="store_true", help="layer params/ci.yaml last (fast)")
     batch.add_argument(
         "--only-failed",

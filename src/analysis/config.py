@@ -9,8 +9,9 @@ bounds, choices and help text. Everything else derives from that declaration:
   are checked as deeply as scalars, numbers for finiteness and range;
 - the **check of** ``params/base.yaml`` and of every notebook's tagged ``parameters`` cell
   against it (``tests/test_config.py``);
-- the **plain settings objects** models take: :meth:`Params.settings` builds any frozen
-  dataclass from the parameters with matching names, so models never see this object.
+- the **settings groups** (:data:`GROUPS`): ``params.ranking``, ``params.ledger``, ... are
+  views of the flat keys, from which each study builds its plain settings with one function
+  (``analysis.studies.<study>.settings``), so models never see this object.
 
 Files are read by :func:`analysis.safe_yaml.load_yaml` (no aliases, no repeated keys,
 bounded depth, UTF-8 only). This module sits at the bottom of the package: it imports the
@@ -20,7 +21,6 @@ vocabulary and the data layer's sector map, never a model.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -42,6 +42,9 @@ from analysis import paths
 from analysis.errors import MitraError
 from analysis.safe_yaml import YamlError, load_yaml
 from analysis.vocab import (
+    CANDIDATES,
+    DEFAULT_FX_BASIS,
+    DEFAULT_SEED,
     GRAVITY_TERMS,
     RANKING_INDICATORS,
     RANKING_PILLARS,
@@ -51,13 +54,16 @@ from analysis.vocab import (
 )
 
 __all__ = [
+    "GROUPS",
     "AgreementRule",
     "AssumedCoefficient",
+    "Group",
     "Params",
     "ParamsError",
     "ScenarioConfig",
     "Shock",
     "Uplift",
+    "check_partner",
     "load_params",
     "notebook_parameters",
     "params_from",
@@ -133,6 +139,22 @@ def _rule_sector(code: str) -> str:
 def _country(code: str) -> str:
     if not (len(code) == 3 and code.isalpha() and code.isupper() and is_partner_code(code)):
         raise ValueError(f"expected one ISO 3166 alpha-3 country code such as DEU (got {code!r})")
+    return check_partner(code)
+
+
+def check_partner(code: str) -> str:
+    """Return ``code`` if a brief can be written about it: a candidate partner, never Indonesia.
+
+    A brief ranks the partner among the candidates and reads its row of the partner panel,
+    so an economy outside :data:`analysis.vocab.CANDIDATES` has nothing to show.
+    """
+    if code == "IDN":
+        raise ValueError("IDN is Indonesia, the host economy; a brief is about a partner")
+    if code not in CANDIDATES:
+        raise ValueError(
+            f"{code} is not a candidate partner (the ranking and the partner panel cover "
+            f"only these): {', '.join(CANDIDATES)}"
+        )
     return code
 
 
@@ -253,6 +275,77 @@ def _weights_not_all_zero(weights: dict[str, float]) -> dict[str, float]:
     return weights
 
 
+# --- settings groups ---------------------------------------------------------------------------
+
+#: The parameters each study (and the shared inputs) read: views of the flat declaration
+#: below, so params files and notebooks keep their flat keys. An entry ending in ``_`` is a
+#: prefix: every parameter starting with it joins the group under its name without the
+#: prefix (``ranking_weights`` is ``params.ranking.weights``), so a new ``ranking_*`` or
+#: ``gravity_*`` parameter needs no change here; any other new parameter is one name added
+#: to its group's line.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "ledger": ("fx_basis", "fx_fallback"),
+    "audit": ("sector", "start_year", "end_year", "partners", "language"),
+    "flows": (
+        "sector", "start_year", "end_year", "horizon", "interpolate", "partners", "scenario",
+        "nowcast_model", "reconcile_method", "price_basis", "deflator_base_year",
+        "usd_rate_year", "min_fan_points", "seed",
+    ),
+    "gravity": ("sector", "partners", "seed", "gravity_"),
+    "ranking": ("sector", "end_year", "partners", "seed", "ranking_"),
+    "brief": ("partner", "sector", "language", "start_year", "end_year"),
+}  # fmt: skip
+
+
+class Group(Mapping):
+    """A read-only view of one settings group: ``g.weights`` or ``g["weights"]``.
+
+    Values are plain copies (mappings as dicts, lists as lists). A parameter the params set
+    does not cover (a notebook that does not declare it) takes its declared default, so a
+    study never re-declares one.
+    """
+
+    def __init__(self, name: str, values: Mapping[str, object]) -> None:
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getitem__(self, key: str) -> object:
+        return _plain(self._values[key])
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, key: str) -> object:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(
+                f"settings group {self._name!r} has no {key!r}; it has {', '.join(self._values)}"
+            ) from None
+
+    def __setattr__(self, key: str, value: object) -> None:
+        raise AttributeError("a settings group is read-only")
+
+    def __repr__(self) -> str:
+        return f"Group({self._name!r}, {self._values!r})"
+
+
+def group_keys(name: str) -> dict[str, str]:
+    """Short name -> parameter of group ``name`` (in declaration order)."""
+    entries = GROUPS[name]
+    out: dict[str, str] = {}
+    for key in Params.model_fields:
+        for entry in entries:
+            if entry.endswith("_") and key.startswith(entry):
+                out[key.removeprefix(entry)] = key
+            elif key == entry:
+                out[key] = key
+    return out
+
+
 # --- the declaration -------------------------------------------------------------------------
 
 
@@ -274,7 +367,7 @@ class Params(_Strict):
     start_year: int = Field(2015, ge=2000, le=2050, description="first year shown")
     end_year: int = Field(2024, ge=2000, le=2050, description="last year shown")
     fx_basis: Literal["apbn", "market"] = Field(
-        "apbn", description="exchange-rate basis: apbn | market"
+        DEFAULT_FX_BASIS, description="exchange-rate basis: apbn | market"
     )
     fx_fallback: Literal["apbn", "market", "none"] = Field(
         "market", description="basis for years the main one lacks: apbn | market | none"
@@ -283,7 +376,7 @@ class Params(_Strict):
         default_factory=lambda: ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"],
         description="partner ISO3 codes to show",
     )
-    seed: int = Field(20261127, ge=0, le=2**32 - 1, description="random seed")
+    seed: int = Field(DEFAULT_SEED, ge=0, le=2**32 - 1, description="random seed")
     horizon: int = Field(2030, ge=2020, le=2050, description="last forecast year")
     interpolate: bool = Field(
         False, description="fill interior gaps log-linearly (flagged): true | false"
@@ -472,29 +565,44 @@ class Params(_Strict):
         declared = set(declared)
         return {k: v for k, v in self.to_dict().items() if k in declared}
 
-    def settings(self, cls: type, *, prefix: str = "", **extra: object) -> Any:
-        """Build the plain settings dataclass ``cls`` a model takes from these parameters.
-
-        Each field ``f`` of ``cls`` takes parameter ``<prefix>f`` (else ``f``) when this set
-        covers it; other fields keep the dataclass default. Mappings and lists are passed as
-        plain copies, so the settings never share state with the parameters.
-
-        Examples
-        --------
-        >>> from analysis.ranking import RankingSettings  # doctest: +SKIP
-        >>> p.settings(RankingSettings, prefix="ranking_")  # doctest: +SKIP
-        """
-        if not dataclasses.is_dataclass(cls):
-            raise TypeError(f"{cls!r} is not a dataclass")
+    def group(self, name: str) -> Group:
+        """The settings group ``name`` (see :data:`GROUPS`), uncovered keys at their default."""
+        if name not in GROUPS:
+            raise KeyError(f"no settings group {name!r}; groups: {', '.join(GROUPS)}")
         covered = set(self.keys)
-        kwargs: dict[str, object] = {}
-        for f in dataclasses.fields(cls):
-            for key in (prefix + f.name, f.name):
-                if key in covered:
-                    kwargs[f.name] = _plain(getattr(self, key))
-                    break
-        kwargs.update(extra)
-        return cls(**kwargs)
+        values = {}
+        for short, key in group_keys(name).items():
+            if key in covered:
+                values[short] = getattr(self, key)
+            else:
+                field = type(self).model_fields[key]
+                values[short] = field.get_default(call_default_factory=True)
+        return Group(name, values)
+
+    @property
+    def ledger(self) -> Group:
+        """Settings of the shared inputs (the ledger's exchange-rate basis)."""
+        return self.group("ledger")
+
+    @property
+    def audit(self) -> Group:
+        return self.group("audit")
+
+    @property
+    def flows(self) -> Group:
+        return self.group("flows")
+
+    @property
+    def gravity(self) -> Group:
+        return self.group("gravity")
+
+    @property
+    def ranking(self) -> Group:
+        return self.group("ranking")
+
+    @property
+    def brief(self) -> Group:
+        return self.group("brief")
 
 
 def _plain(value: object) -> object:
@@ -635,10 +743,29 @@ def scenario_problem(value: object) -> str | None:
 # --- loading ---------------------------------------------------------------------------------
 
 
+#: Mapping parameters a later layer replaces whole instead of merging into: a scenario is
+#: one record (its rules belong together), not a set of independent entries.
+REPLACED_WHOLE: frozenset[str] = frozenset({"scenario"})
+
+
+def _merges(key: str, value: object, earlier: object) -> bool:
+    """Whether ``value`` merges into ``earlier`` (both non-empty mappings; an empty one clears)."""
+    return (
+        key not in REPLACED_WHOLE
+        and isinstance(value, Mapping)
+        and isinstance(earlier, Mapping)
+        and bool(value)
+    )
+
+
 def validate_params(
     layers: Iterable[tuple[str, Mapping[str, object]]], *, fill_defaults: bool = True
 ) -> Params:
     """Merge ``(source, mapping)`` layers (later wins) and validate every key and value.
+
+    A mapping value (``ranking_weights``, ``gravity_priors``, ``gravity_assumed``) merges key
+    by key into the earlier layers' mapping; an empty mapping clears it, and ``scenario``
+    (one record) is replaced whole. ``origin`` then names every layer that set it.
 
     Each layer is validated on its own first, so an error names the file that holds it;
     cross-field rules (``end_year >= start_year``) are checked on the merged set.
@@ -659,8 +786,15 @@ def validate_params(
         except ValidationError as exc:
             lines = getattr(mapping, "lines", None)
             _raise_first(exc, dict.fromkeys(layer, source), source, lines)
-        merged.update(layer)
-        origin.update(dict.fromkeys(layer, source))
+        for key, value in layer.items():
+            if _merges(key, value, merged.get(key)):
+                # A mapping merges key by key into the earlier layers' one: a file that sets
+                # ``ranking_weights: {sector: 3}`` changes one weight and keeps the others.
+                merged[key] = {**merged[key], **value}  # type: ignore[dict-item]
+                origin[key] = f"{origin[key]} + {source}"
+            else:
+                merged[key] = value
+                origin[key] = source
     try:
         params = Params.model_validate(merged, context={"partial": True})
     except ValidationError as exc:  # pragma: no cover - every layer passed on its own
@@ -771,5 +905,39 @@ def params_from(namespace: Mapping[str, object], source: str = "parameters cell"
     Only declared parameters are covered (no defaults filled in): the provenance cell then
     lists the values the report actually used, and reading an undeclared one is an error.
     """
+    _check_injected(namespace, source)
     found = {k: namespace[k] for k in Params.model_fields if k in namespace}
     return validate_params([(source, found)], fill_defaults=False)
+
+
+#: Names IPython puts in a kernel's namespace (never parameters).
+_KERNEL_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
+_LITERAL_TYPES = (str, int, float, bool, list, dict, tuple, type(None))
+
+
+def _check_injected(namespace: Mapping[str, object], source: str) -> None:
+    """Fail on a parameter papermill injected that no notebook may take (a misspelt key).
+
+    Plain ``papermill -p ranking_weigths ...`` only warns; this raises the error ``mitra``
+    raises for the same key. Run where the notebook's first code cell validates its
+    parameters: every plain value in the namespace then is a parameter. A known parameter
+    this notebook does not declare (``partners`` from a sector file, in the brief) is
+    accepted, as ``mitra`` accepts it in a params file: papermill warns that the notebook
+    does not declare it.
+    """
+    if "In" not in namespace:  # not a kernel's namespace (a test's or a script's dict)
+        return
+    unknown = sorted(
+        k
+        for k, v in namespace.items()
+        if not k.startswith("_")
+        and k not in _KERNEL_NAMES
+        and k not in Params.model_fields
+        and isinstance(v, _LITERAL_TYPES)
+    )
+    if unknown:
+        raise ParamsError(
+            "injected parameters",
+            unknown[0],
+            "unknown key; known keys are " + ", ".join(Params.model_fields),
+        )

@@ -583,12 +583,6 @@ class FlowForecast:
             ],
         )
 
-    def plot(self, ax=None):
-        """Fan chart: observed points, median path, 80 % and 95 % bands."""
-        from analysis.plots import plot_fan
-
-        return plot_fan(self, ax=ax)
-
 
 def _span(sample: pd.Series) -> str:
     if sample.empty:

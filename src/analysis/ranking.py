@@ -68,6 +68,7 @@ from scipy import special, stats
 
 from analysis.data.provenance import data_fingerprint
 from analysis.summary import Summary
+from analysis.vocab import DEFAULT_SEED
 
 __all__ = [
     "AGGREGATIONS",
@@ -413,7 +414,7 @@ class RankingSettings:
     coverage_spread: float = 0.2
     sobol_base: int = 256
     sobol_resamples: int = 200
-    seed: int = 20261127
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         def check(value: object, allowed: Sequence[str], name: str) -> None:
@@ -1322,17 +1323,8 @@ class RankingResult:
             ],
         )
 
-    def plot_bands(self, top: int | None = None, ax=None):
-        """Rank bands chart (see :func:`analysis.plots.plot_rank_bands`)."""
-        from analysis.plots import plot_rank_bands
-
-        return plot_rank_bands(self, top=top, ax=ax)
-
-    def plot_drivers(self, ax=None):
-        """Drivers heat map (see :func:`analysis.plots.plot_drivers`)."""
-        from analysis.plots import plot_drivers
-
-        return plot_drivers(self, ax=ax)
+    # Figures are drawn by the presentation layer: analysis.plots.plot_rank_bands(result)
+    # and plot_drivers(result) (models draw no figures).
 
 
 def _cells(

@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.config import scenario_problem as _config_scenario_problem
 from analysis.data.ledger import Ledger
 from analysis.flows import FlowForecast
 from analysis.summary import Summary
@@ -53,7 +52,6 @@ __all__ = [
     "apply_scenario",
     "partner_shares",
     "scenario_from_mapping",
-    "scenario_problem",
     "targets_gap",
 ]
 
@@ -96,21 +94,14 @@ class Scenario:
         return not (self.uplifts or self.shocks or self.agreements)
 
 
-def scenario_problem(value: object) -> str | None:
-    """Return what is wrong with a scenario mapping (with the path to the fault), or None.
-
-    The scenario schema is declared once, in :mod:`analysis.config`.
-    """
-    return _config_scenario_problem(value)
-
-
 def scenario_from_mapping(value: Mapping[str, object] | None) -> Scenario:
-    """Build a :class:`Scenario` from a validated params mapping (None: no change)."""
+    """Build a :class:`Scenario` from a validated params mapping (None: no change).
+
+    The mapping's schema is declared and checked in :mod:`analysis.config`
+    (:func:`analysis.config.scenario_problem`); this model takes it as validated.
+    """
     if not value:
         return Scenario()
-    problem = scenario_problem(value)
-    if problem:
-        raise ValueError(problem)
     return Scenario(
         name=str(value.get("name", "scenario")),
         description=str(value.get("description", "")),
@@ -190,12 +181,6 @@ class PartnerShares:
         ]["share"]
         cap = float(unl.iloc[0]) if len(unl) and not pd.isna(unl.iloc[0]) else upper
         return (low, low + min(upper, max(cap, 0.0)))
-
-    def plot(self, ax=None):
-        """Stacked bars of listed partners' shares plus the hatched unlisted bucket."""
-        from analysis.plots import plot_partner_shares
-
-        return plot_partner_shares(self, ax=ax)
 
 
 def partner_shares(ledger: Ledger, partners: Sequence[str], start: int, end: int) -> PartnerShares:
@@ -293,12 +278,6 @@ class ScenarioResult:
             ],
             notes=self.notes,
         )
-
-    def plot(self, ax=None):
-        """Baseline fan and scenario path."""
-        from analysis.plots import plot_scenario
-
-        return plot_scenario(self, ax=ax)
 
 
 def apply_scenario(

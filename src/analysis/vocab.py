@@ -257,3 +257,9 @@ def province_code(name: str) -> str | None:
     if name == "IDN":
         return "IDN"
     return _provinces().get(" ".join(name.casefold().split()))
+
+
+#: Defaults used by more than one layer, declared once (``analysis.config.Params`` and the
+#: data and model settings read them from here).
+DEFAULT_SEED = 20261127
+DEFAULT_FX_BASIS = "apbn"

@@ -53,6 +53,7 @@ from analysis.vocab import (
     AGGREGATE_PARTNERS,
     CANONICAL_UNITS,
     CUMULATIVE,
+    DEFAULT_FX_BASIS,
     KEY_COLUMNS,
     QUARTERS,
     UNITS,
@@ -102,7 +103,7 @@ class LedgerSettings:
         Derive quarters from cumulative figures and vice versa.
     """
 
-    fx_basis: str = "apbn"
+    fx_basis: str = DEFAULT_FX_BASIS
     fx_fallback: str | None = "market"
     fx_rtol: float = 0.08
     min_list_size: int = 3

@@ -50,7 +50,15 @@ from analysis.io import atomic_dir, write_json
 from analysis.summary import Summary
 from analysis.tables import neutralise
 
-__all__ = ["AuditReport", "AuditSettings", "DataAudit", "run_audit", "run_audit_report"]
+__all__ = [
+    "AuditReport",
+    "AuditSettings",
+    "DataAudit",
+    "run",
+    "run_audit",
+    "run_audit_report",
+    "settings",
+]
 
 
 @dataclass
@@ -302,7 +310,6 @@ class AuditSettings:
     start_year: int = 2015
     end_year: int = 2024
     partners: tuple[str, ...] = ()
-    fx_basis: str = "apbn"
     language: str = "en"
 
 
@@ -537,6 +544,28 @@ class AuditReport:
 
         show(self.table(name), name, report=self.report_name)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The report's tables as numbers: ``national``, ``sector``, ``counts``."""
+        return {
+            "national": self.national(),
+            "sector": self.sector_figures(),
+            "counts": self.counts(),
+        }
+
+    def write_tables(self, report: str = "00-data-audit") -> dict[str, Path]:
+        """Write every table of :meth:`tables` as CSV; return ``{name: path}``."""
+        from analysis.tables import write_table
+
+        return {name: write_table(t, name, report=report) for name, t in self.tables().items()}
+
+    def figures(self) -> dict[str, object]:
+        """The report's figures by name (drawn by :mod:`analysis.plots`)."""
+        return {
+            "national": self.plot_national(),
+            "coverage": self.plot_coverage(),
+            "partners": self.plot_partners(),
+        }
+
     def plot_national(self):
         """Stacked full-year PMA and PMDN with the published total (Rp trillion)."""
         from analysis.plots import plot_fy_totals
@@ -675,6 +704,34 @@ class AuditReport:
             tables=[("national", self.table("national").to_frame())],
             notes=[f.text for f in self.key_findings().findings],
         )
+
+
+def settings(params) -> AuditSettings:
+    """The study's settings from the params' ``audit`` group (the one place it is read).
+
+    The exchange-rate basis is the ledger's (``params.ledger``, see
+    :func:`analysis.studies.inputs.inputs`).
+    """
+    from analysis.vocab import SECTOR_FOCUS
+
+    g = params.audit
+    return AuditSettings(
+        sector=g.sector,
+        sectors=tuple(SECTOR_FOCUS[g.sector]),
+        start_year=g.start_year,
+        end_year=g.end_year,
+        partners=tuple(g.partners),
+        language=g.language,
+    )
+
+
+def run(settings: AuditSettings, inputs=None) -> AuditReport:
+    """Run the study on the shared inputs (:func:`analysis.studies.inputs.inputs`)."""
+    if inputs is None:
+        from analysis.studies.inputs import inputs as shared
+
+        inputs = shared()
+    return run_audit_report(settings, inputs.ledger)
 
 
 def run_audit_report(settings: AuditSettings, ledger: Ledger) -> AuditReport:

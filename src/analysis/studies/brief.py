@@ -19,9 +19,10 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,11 @@ from analysis.formatting import Finding, Findings, Table, findings_block, format
 from analysis.i18n import label, messages
 from analysis.summary import Summary
 
-__all__ = ["BriefSettings", "PartnerBrief", "brief_settings", "run_brief", "top_partners"]
+if TYPE_CHECKING:
+    from analysis.studies.gravity import GravityStudySettings
+    from analysis.studies.ranking import RankingStudySettings
+
+__all__ = ["BriefSettings", "PartnerBrief", "run", "run_brief", "settings", "top_partners"]
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,8 @@ class BriefSettings:
     language: str = "en"
     start_year: int = 2015
     end_year: int = 2024
-    gravity: Mapping[str, object] = field(default_factory=dict)  # gravity_* params, seed
-    ranking: Mapping[str, object] = field(default_factory=dict)  # ranking_* params, seed
+    gravity: GravityStudySettings | None = None  # report 20's settings (default: declared)
+    ranking: RankingStudySettings | None = None  # report 30's settings (default: declared)
 
     def __post_init__(self) -> None:
         from analysis.i18n import LANGUAGES
@@ -59,79 +64,63 @@ class BriefSettings:
             raise ValueError(f"partner must be an ISO 3166 alpha-3 code (got {self.partner!r})")
         if not is_partner_code(self.partner):
             raise ValueError(f"partner {self.partner!r} is not an ISO 3166 alpha-3 code")
+        from analysis.config import Params, check_partner
+
+        check_partner(self.partner)
+        # Reports 20 and 30's settings for this sector (the declared ones when not given).
+        from dataclasses import replace
+
+        from analysis.studies import gravity, ranking
+
+        g = self.gravity or gravity.settings(Params())
+        r = self.ranking or ranking.settings(Params())
+        object.__setattr__(self, "gravity", replace(g, sector=self.sector))
+        object.__setattr__(
+            self,
+            "ranking",
+            replace(r, sector=self.sector, end_year=self.end_year, compare_sectors=False),
+        )
 
 
-def brief_settings(params: object) -> BriefSettings:
-    """Build :class:`BriefSettings` from a validated params set (notebook 40's cell)."""
-    v = params.values if hasattr(params, "values") else dict(params)  # type: ignore[call-overload]
+def settings(params) -> BriefSettings:
+    """The brief's settings from the params' ``brief`` group, with reports 20 and 30's own
+    settings (:func:`analysis.studies.gravity.settings`, :func:`~.ranking.settings`)."""
+    from analysis.studies import gravity, ranking
+
+    g = params.brief
     return BriefSettings(
-        partner=str(v["partner"]),
-        sector=str(v["sector"]),
-        language=str(v["language"]),
-        start_year=int(v["start_year"]),
-        end_year=int(v["end_year"]),
-        gravity=_gravity_fields(v),
-        ranking=_ranking_fields(v),
+        partner=g.partner,
+        sector=g.sector,
+        language=g.language,
+        start_year=g.start_year,
+        end_year=g.end_year,
+        gravity=gravity.settings(params),
+        ranking=ranking.settings(params),
     )
 
 
-#: The parameters that decide the ranking (as report 30 declares them).
-RANKING_KEYS: tuple[str, ...] = (
-    "ranking_normalisation",
-    "ranking_aggregation",
-    "ranking_weights",
-    "ranking_imputation",
-    "ranking_min_coverage",
-    "ranking_hub_treatment",
-    "ranking_hub_discount",
-    "ranking_outliers",
-    "ranking_draws",
-    "ranking_noise",
-    "seed",
-)
+def run(settings: BriefSettings, inputs=None) -> PartnerBrief:
+    """Run the brief on the shared inputs (:func:`analysis.studies.inputs.inputs`)."""
+    if inputs is None:
+        from analysis.studies.inputs import inputs as shared
+
+        inputs = shared()
+    return run_brief(settings, inputs.ledger)
 
 
-GRAVITY_KEYS: tuple[str, ...] = (
-    "gravity_assumed",
-    "gravity_priors",
-    "gravity_hubs",
-    "gravity_draws",
-    "seed",
-)
+# --- reports 20 and 30's results, read through their own study functions ------------------
 
 
-def _plain(x: object) -> object:
-    if isinstance(x, Mapping):
-        return {k: _plain(y) for k, y in x.items()}
-    if isinstance(x, list | tuple):
-        return [_plain(y) for y in x]
-    return x
-
-
-def _gravity_fields(v: Mapping[str, object]) -> dict[str, object]:
-    return {k: _plain(v[k]) for k in GRAVITY_KEYS if k in v}
-
-
-def _ranking_fields(v: Mapping[str, object]) -> dict[str, object]:
-    # Plain dicts (params hold read-only mappings), so settings can be copied and hashed.
-    return {k: dict(v[k]) if isinstance(v[k], Mapping) else v[k] for k in RANKING_KEYS if k in v}
-
-
-# --- adapters onto the other studies (re-point these when their interfaces change) ----------
-
-
-def _gravity(ledger: Ledger, gravity: Mapping[str, object], sector: str) -> pd.DataFrame:
+def _gravity(ledger: Ledger, gravity: GravityStudySettings) -> pd.DataFrame:
     """The gravity study's potential for the sector's latest year (report 20's numbers).
 
     Columns: partner_iso3, year, predicted_usd_m, ci_low, ci_high, actual_usd_m,
     actual_upper_usd_m (US$ million).
     """
-    from analysis.studies.gravity import GravityStudySettings, gravity_study
+    from analysis.studies.gravity import gravity_study
 
-    study = gravity_study(
-        GravityStudySettings.from_params({**dict(gravity), "sector": sector}), ledger=ledger
-    )
-    pot = study.latest(sector)
+    study = gravity_study(gravity, ledger=ledger)
+    pot = study.latest(gravity.sector)
     return pd.DataFrame(
         {
             "partner_iso3": pot["partner_iso3"].to_numpy(),
@@ -145,19 +134,14 @@ def _gravity(ledger: Ledger, gravity: Mapping[str, object], sector: str) -> pd.D
     )
 
 
-def _ranking(ledger: Ledger, sector: str, end_year: int, potential: pd.DataFrame, ranking):
-    """The partner ranking of report 30 for one sector (same settings, same numbers).
+def _ranking(ledger: Ledger, ranking: RankingStudySettings):
+    """The partner ranking of report 30 for the brief's sector (same settings, same numbers).
 
-    Returns the ranking study's :class:`~analysis.ranking.RankingResult`. ``potential`` is
-    not needed: the ranking study reads the gravity potential itself.
+    Returns the ranking study's :class:`~analysis.ranking.RankingResult`.
     """
-    from dataclasses import replace
+    from analysis.studies.ranking import run_ranking
 
-    from analysis.studies.ranking import run_ranking, settings_from_params
-
-    values = {**dict(ranking), "sector": sector, "end_year": end_year}
-    settings = replace(settings_from_params(values), compare_sectors=False)
-    return run_ranking(settings, ledger=ledger).result
+    return run_ranking(ranking, ledger=ledger).result
 
 
 #: Partner-panel codes shown as the sector's exports, per report sector.
@@ -362,7 +346,7 @@ class PartnerBrief:
                 rank=int(row["rank"]),  # type: ignore[index]
                 n=len(self.ranked()),
                 sector=sector,
-                draws=int(s.ranking.get("ranking_draws", 0)),
+                draws=int(s.ranking.ranking.draws),  # type: ignore[union-attr]
                 lo=lo,
                 hi=hi,
             )
@@ -630,6 +614,27 @@ class PartnerBrief:
 
         show(self.table(name), name, report=self.report_name, empty=self.empty_note(name))
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The brief's numbers (``history``, ``trade``, ``agreements``, ``potential``,
+        ``ranked``)."""
+        return {
+            "history": self.history,
+            "trade": self.trade,
+            "agreements": self.agreements,
+            "potential": self.potential,
+            "ranked": self.ranked(),
+        }
+
+    def write_tables(self, report: str = "40-partner-brief") -> dict[str, object]:
+        """Write every table of :meth:`tables` as CSV; return ``{name: path}``."""
+        from analysis.tables import write_table
+
+        return {name: write_table(t, name, report=report) for name, t in self.tables().items()}
+
+    def figures(self) -> dict[str, object]:
+        """The brief's figures by name (drawn by :mod:`analysis.plots`)."""
+        return {"profile": self.plot_profile()}
+
     def plot_profile(self):
         """Grouped bars: pillar scores of the partner against the top five."""
         from analysis.plots import plot_pillar_profile
@@ -675,11 +680,12 @@ class PartnerBrief:
 
 def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerBrief:
     """Compute a partner brief (ledger built with default settings when not given)."""
-    from analysis.data import build_ledger
+    if ledger is None:
+        from analysis.studies.inputs import inputs
 
-    ledger = ledger if ledger is not None else build_ledger()
-    potential = _gravity(ledger, settings.gravity, settings.sector)
-    ranking = _ranking(ledger, settings.sector, settings.end_year, potential, settings.ranking)
+        ledger = inputs().ledger
+    potential = _gravity(ledger, settings.gravity)
+    ranking = _ranking(ledger, settings.ranking)
     panel = ledger.partner_panel([settings.partner], periods=["FY"])
     panel = panel[panel["year"].between(settings.start_year, settings.end_year)]
     history = panel[["year", "value", "upper_bound", "status", "flags"]].reset_index(drop=True)
@@ -714,24 +720,27 @@ def _root_logging_kept():
                 root.removeHandler(h)
 
 
-@cache
-def _planning_ledger() -> Ledger:
-    """The ledger, built once per process for planning briefs."""
-    from analysis.data import build_ledger
+def _planning_ledger(params) -> Ledger:
+    """The ledger of ``params``, built once per process for planning briefs."""
+    from analysis.studies.inputs import inputs
 
     with _root_logging_kept():
-        return build_ledger()
+        return inputs(params).ledger
 
 
 @cache
 def _top(sector: str, n: int, files: tuple[str, ...]) -> tuple[str, ...]:
-    from analysis.params import load_params
+    from dataclasses import replace
+
+    from analysis.config import load_params
+    from analysis.studies.ranking import settings as ranking_settings
 
     p = load_params(*files)
+    s = ranking_settings(p)
     # The nominal rank does not depend on the Monte Carlo: a few draws suffice here.
-    fields = {**_ranking_fields(p.values), "ranking_draws": 100}
+    s = replace(s, sector=sector, compare_sectors=False, ranking=replace(s.ranking, draws=100))
     with _root_logging_kept():
-        ranking = _ranking(_planning_ledger(), sector, int(p.end_year), pd.DataFrame(), fields)
+        ranking = _ranking(_planning_ledger(p), s)
     t = ranking.table
     t = t[t["status"] == "ranked"].sort_values("rank")
     return tuple(t["partner_iso3"].head(n))

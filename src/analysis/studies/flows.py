@@ -89,13 +89,15 @@ from analysis.scenarios import (
     targets_gap,
 )
 from analysis.summary import Summary
+from analysis.vocab import DEFAULT_SEED
 
 __all__ = [
     "FlowStudy",
     "FlowStudySettings",
     "gdp_deflator",
+    "run",
     "run_flows",
-    "settings_from_params",
+    "settings",
 ]
 
 #: Models see every year from here on; the report shows start_year-end_year.
@@ -137,7 +139,7 @@ class FlowStudySettings:
     min_fan_points: int = 5
     calibration_min_n: int = 3
     draws: int = 4000
-    seed: int = 20261127
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         if self.reconcile_method not in RECONCILE_METHODS:
@@ -156,30 +158,38 @@ class FlowStudySettings:
             raise ValueError(f"min_fan_points must be at least 3, got {self.min_fan_points}")
 
 
-def settings_from_params(params) -> FlowStudySettings:
-    """Build the study's settings from a validated params object (or a plain mapping)."""
-    get = params.get if isinstance(params, Mapping) else (lambda k, d=None: getattr(params, k, d))
+def settings(params) -> FlowStudySettings:
+    """The study's settings from the params' ``flows`` group (the one place it is read)."""
     from analysis.vocab import SECTOR_FOCUS
 
-    sector = str(get("sector", "textile"))
-    scenario = get("scenario", None)
+    g = params.flows
     return FlowStudySettings(
-        sector=sector,
-        sectors=tuple(SECTOR_FOCUS[sector]),
-        start_year=int(get("start_year", 2015)),
-        end_year=int(get("end_year", 2024)),
-        horizon=int(get("horizon", 2030)),
-        interpolate=bool(get("interpolate", False)),
-        partners=tuple(get("partners", ()) or ()),
-        scenario=dict(scenario) if scenario else None,
-        nowcast_model=str(get("nowcast_model", "ratio")),
-        reconcile_method=str(get("reconcile_method", "mint")),
-        price_basis=str(get("price_basis", "nominal")),
-        deflator_base_year=int(get("deflator_base_year", 2015)),
-        usd_rate_year=int(get("usd_rate_year", 2024)),
-        min_fan_points=int(get("min_fan_points", 5)),
-        seed=int(get("seed", 20261127)),
+        sector=g.sector,
+        sectors=tuple(SECTOR_FOCUS[g.sector]),
+        start_year=g.start_year,
+        end_year=g.end_year,
+        horizon=g.horizon,
+        interpolate=g.interpolate,
+        partners=tuple(g.partners),
+        scenario=dict(g.scenario) if g.scenario else None,
+        nowcast_model=g.nowcast_model,
+        reconcile_method=g.reconcile_method,
+        price_basis=g.price_basis,
+        deflator_base_year=g.deflator_base_year,
+        usd_rate_year=g.usd_rate_year,
+        min_fan_points=g.min_fan_points,
+        seed=g.seed,
     )
+
+
+def run(settings: FlowStudySettings, inputs=None) -> FlowStudy:
+    """Run the study on the shared inputs, with Indonesia's GDP deflator for the real view."""
+    if inputs is None:
+        from analysis.studies.inputs import inputs as shared
+
+        inputs = shared()
+    deflator, note = gdp_deflator(settings.deflator_base_year)
+    return run_flows(inputs.ledger, settings, deflator=deflator, deflator_source=note)
 
 
 # --- national forecasts ------------------------------------------------------------------
@@ -333,15 +343,39 @@ class FlowStudy:
         """The long forecast table (all series, bases and years)."""
         return self.forecast_table()
 
-    def write_tables(self, report: str = "10-investment-flows") -> list:
-        """Write ``forecast.csv``, ``backtest.csv`` and ``nowcast_backtest.csv``; return paths."""
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the report writes: ``forecast``, ``backtest``, ``nowcast_backtest``."""
+        return {
+            "forecast": self.forecast_table(),
+            "backtest": self.backtest_table(),
+            "nowcast_backtest": self.nowcast_table(),
+        }
+
+    def write_tables(self, report: str = "10-investment-flows") -> dict[str, object]:
+        """Write every table of :meth:`tables` as CSV; return ``{name: path}``."""
         from analysis.tables import write_table
 
-        return [
-            write_table(self.forecast_table(), "forecast", report=report),
-            write_table(self.backtest_table(), "backtest", report=report),
-            write_table(self.nowcast_table(), "nowcast_backtest", report=report),
-        ]
+        return {name: write_table(t, name, report=report) for name, t in self.tables().items()}
+
+    def figures(self) -> dict[str, object]:
+        """The report's figures by name (drawn by :mod:`analysis.plots`)."""
+        out: dict[str, object] = {f"fan_{m}": self.plot(m) for m in self.forecasts}
+        if "total" in self.scenarios:
+            out["scenario"] = self.plot_scenario("total")
+        out["shares"] = self.plot_shares()
+        return out
+
+    def plot_scenario(self, measure: str = "total", ax=None):
+        """The scenario's path against the baseline fan (:func:`analysis.plots.plot_scenario`)."""
+        from analysis.plots import plot_scenario
+
+        return plot_scenario(self.scenarios[measure], ax=ax)
+
+    def plot_shares(self, ax=None):
+        """Partners' PMA shares with the unlisted bucket (:func:`~.plots.plot_partner_shares`)."""
+        from analysis.plots import plot_partner_shares
+
+        return plot_partner_shares(self.shares, ax=ax)
 
     def overview(self) -> pd.DataFrame:
         """One row per national series: unit, years, model sample, chosen model and why."""
@@ -1105,6 +1139,11 @@ def run_flows(
     sectors, sector_series, sector_fc, pooled = _sectors(ledger, s, paths, years, rng)
     views = pd.concat([views, sector_fc], ignore_index=True) if len(sector_fc) else views
 
+    from analysis.config import scenario_problem
+
+    problem = scenario_problem(s.scenario) if s.scenario else None
+    if problem:
+        raise ValueError(problem)
     scenario = scenario_from_mapping(s.scenario)
     shares = partner_shares(ledger, list(s.partners), s.start_year, s.end_year)
     pma_share = float(history["pma"].values.iloc[-1] / history["total"].values.iloc[-1])

@@ -56,7 +56,7 @@ bilateral foreign direct investment", The World Economy 43(12): 3203-3242.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -70,7 +70,7 @@ from analysis.formatting import Findings, Table, findings_block, format_table, s
 from analysis.gravity import GravityError, GravityResult, fit_gravity
 from analysis.i18n import label, messages
 from analysis.summary import Summary
-from analysis.vocab import GRAVITY_TERMS, REPORT_SECTORS
+from analysis.vocab import DEFAULT_SEED, GRAVITY_TERMS, REPORT_SECTORS
 
 __all__ = [
     "GravityStudy",
@@ -81,7 +81,9 @@ __all__ = [
     "load_hubs",
     "load_priors",
     "potential_table",
+    "run",
     "run_gravity",
+    "settings",
 ]
 
 REPORT = "20-gravity"
@@ -115,15 +117,14 @@ class GravityStudySettings:
     """What the gravity study needs (plain values; built from params by the notebook)."""
 
     sector: str = "textile"
-    partners: tuple[str, ...] = ("SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD")
+    partners: tuple[str, ...] = field(default_factory=lambda: _default("partners"))
     terms: tuple[str, ...] = TERMS
-    priors: tuple[tuple[str, str], ...] = (("agreement", "kox_rojas_romagosa_2020_pta"),)
+    # The declared defaults (analysis.config.Params), never re-declared here.
+    priors: tuple[tuple[str, str], ...] = field(default_factory=lambda: _default("priors"))
     fixed: tuple[tuple[str, float, str], ...] = ()
-    hubs: tuple[str, ...] = (
-        "NLD", "GBR", "IRL", "SGP", "CHE", "LUX", "HKG", "VGB", "BMU", "CYM", "MUS",
-    )  # fmt: skip
-    draws: int = 1000
-    seed: int = 20261127
+    hubs: tuple[str, ...] = field(default_factory=lambda: _default("hubs"))
+    draws: int = field(default_factory=lambda: _default("draws"))
+    seed: int = DEFAULT_SEED
     alpha: float = 0.05
 
     def __post_init__(self) -> None:
@@ -137,30 +138,42 @@ class GravityStudySettings:
         if not 0 < self.alpha < 0.5:
             raise GravityStudyError(f"alpha must be in (0, 0.5) (got {self.alpha!r})")
 
-    @classmethod
-    def from_params(cls, p: object) -> GravityStudySettings:
-        """Build from a validated params object (``sector``, ``partners``, ``seed`` and the
-        ``gravity_*`` keys), the only place the params object is read."""
 
-        def get(key: str, default: object) -> object:
-            if isinstance(p, Mapping):
-                return p.get(key, default)
-            return getattr(p, key, default)
+def settings(params) -> GravityStudySettings:
+    """The study's settings from the params' ``gravity`` group (the one place it is read).
 
-        assumed = get("gravity_assumed", {}) or {}
-        priors = get("gravity_priors", None)
-        priors = dict(cls.priors) if priors is None else priors  # {} = no priors at all
-        return cls(
-            sector=str(get("sector", "textile")),
-            partners=tuple(get("partners", cls.partners)),
-            priors=tuple(sorted((str(t), str(i)) for t, i in priors.items())),
-            fixed=tuple(
-                sorted((str(t), float(a["value"]), str(a["citation"])) for t, a in assumed.items())
-            ),
-            hubs=tuple(get("gravity_hubs", cls.hubs)),
-            draws=int(get("gravity_draws", cls.draws)),
-            seed=int(get("seed", cls.seed)),
-        )
+    ``priors: {}`` means no priors at all; ``assumed`` fixes terms at cited values.
+    """
+    g = params.gravity
+    return GravityStudySettings(
+        sector=g.sector,
+        partners=tuple(g.partners),
+        priors=tuple(sorted((str(t), str(i)) for t, i in g.priors.items())),
+        fixed=tuple(
+            sorted((str(t), float(a["value"]), str(a["citation"])) for t, a in g.assumed.items())
+        ),
+        hubs=tuple(g.hubs),
+        draws=int(g.draws),
+        seed=int(g.seed),
+    )
+
+
+def _default(name: str) -> object:
+    from analysis.config import Params
+
+    value = Params().gravity[name]
+    if name == "priors":
+        return tuple(sorted((str(t), str(i)) for t, i in value.items()))  # type: ignore[union-attr]
+    return tuple(value) if isinstance(value, list) else value
+
+
+def run(settings: GravityStudySettings, inputs=None) -> GravityStudy:
+    """Run the study on the shared inputs (one fit per batch, see :func:`gravity_study`)."""
+    if inputs is None:
+        from analysis.studies.inputs import inputs as shared
+
+        inputs = shared()
+    return gravity_study(settings, ledger=inputs.ledger, panel=inputs.panel)
 
 
 # -- reference data -------------------------------------------------------------------------
@@ -413,11 +426,17 @@ class GravityStudy:
         """One of :meth:`tables` by name."""
         return self.tables()[name]
 
-    def write_tables(self) -> dict[str, object]:
-        """Write every table of :meth:`tables` through :func:`analysis.tables.write_table`."""
+    def write_tables(self, report: str = REPORT) -> dict[str, object]:
+        """Write every table of :meth:`tables` as CSV; return ``{name: path}``."""
         from analysis.tables import write_table
 
-        return {name: write_table(t, name, report=REPORT) for name, t in self.tables().items()}
+        return {name: write_table(t, name, report=report) for name, t in self.tables().items()}
+
+    def figures(self) -> dict[str, object]:
+        """The report's figures by name (drawn by :mod:`analysis.plots`)."""
+        from analysis.plots import plot_potential
+
+        return {"potential": plot_potential(self.latest("total"))}
 
     def formatted(self, name: str, language: str = "en", top: int = 15) -> Table:
         """A table formatted for readers (:mod:`analysis.formatting`).
@@ -992,7 +1011,7 @@ def run_gravity(
     Parameters
     ----------
     settings
-        :class:`GravityStudySettings` (see :meth:`GravityStudySettings.from_params`).
+        :class:`GravityStudySettings` (see :func:`settings`).
     ledger, panel
         The investment ledger and partner panel (built/loaded when omitted).
     positions
@@ -1001,9 +1020,9 @@ def run_gravity(
         potential comes from the multi-host PPML (:func:`fit_multihost`).
     """
     if ledger is None:
-        from analysis.data import build_ledger
+        from analysis.studies.inputs import inputs
 
-        ledger = build_ledger()
+        ledger = inputs().ledger
     if panel is None:
         from analysis.data.panel import load_panel
 
@@ -1138,9 +1157,9 @@ def gravity_study(settings: GravityStudySettings, ledger=None, panel=None) -> Gr
     from analysis.cache import cached
 
     if ledger is None:
-        from analysis.data import build_ledger
+        from analysis.studies.inputs import inputs
 
-        ledger = build_ledger()
+        ledger = inputs().ledger
     if panel is None:
         from analysis.data.panel import load_panel
 

@@ -47,8 +47,9 @@ __all__ = [
     "SECTORS",
     "RankingStudy",
     "RankingStudySettings",
+    "run",
     "run_ranking",
-    "settings_from_params",
+    "settings",
 ]
 
 REPORT = "30-partner-ranking"
@@ -104,12 +105,8 @@ class RankingStudySettings:
     sector: str = "textile"
     end_year: int = 2024
     profiles: tuple[str, ...] = ("SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD")
-    ranking: RankingSettings = field(
-        default_factory=lambda: RankingSettings(
-            pillar_weights={"sector": 2, "capacity": 1, "market": 1, "presence": 1, "ties": 1},
-            indicator_weights={"sector_value_added": 0.5},
-        )
-    )
+    # The declared defaults (analysis.config.Params), never re-declared here.
+    ranking: RankingSettings = field(default_factory=lambda: _default_ranking())
     compare_sectors: bool = True
 
     def __post_init__(self) -> None:
@@ -117,38 +114,51 @@ class RankingStudySettings:
             raise ValueError(f"sector must be one of {', '.join(SECTORS)}, got {self.sector!r}")
 
 
-def settings_from_params(values: Mapping[str, object]) -> RankingStudySettings:
-    """Plain study settings from validated parameter values (``Params.values`` or a dict).
+def settings(params) -> RankingStudySettings:
+    """The study's settings from the params' ``ranking`` group (the one place it is read).
 
-    ``ranking_weights`` holds pillar weights (keys that name a pillar) and indicator weights
-    within their pillar (keys that name an indicator); both were validated by name before
-    any kernel started.
+    ``weights`` holds pillar weights (keys that name a pillar) and indicator weights within
+    their pillar (keys that name an indicator); both were validated by name before any
+    kernel started.
     """
-    weights = dict(values.get("ranking_weights", {}) or {})  # type: ignore[call-overload]
-    pillar = {k: float(v) for k, v in weights.items() if k in RANKING_PILLARS}
-    indicator = {k: float(v) for k, v in weights.items() if k not in RANKING_PILLARS}
-    base = RankingSettings()
-    ranking = replace(
-        base,
-        normalisation=str(values.get("ranking_normalisation", base.normalisation)),
-        aggregation=str(values.get("ranking_aggregation", base.aggregation)),
-        pillar_weights=pillar,
-        indicator_weights=indicator,
-        imputation=str(values.get("ranking_imputation", base.imputation)),
-        pillar_coverage=float(values.get("ranking_min_coverage", base.pillar_coverage)),  # type: ignore[arg-type]
-        hub_treatment=str(values.get("ranking_hub_treatment", base.hub_treatment)),
-        hub_discount=float(values.get("ranking_hub_discount", base.hub_discount)),  # type: ignore[arg-type]
-        outliers=str(values.get("ranking_outliers", base.outliers)),
-        draws=int(values.get("ranking_draws", base.draws)),  # type: ignore[call-overload]
-        noise=float(values.get("ranking_noise", base.noise)),  # type: ignore[arg-type]
-        seed=int(values.get("seed", base.seed)),  # type: ignore[call-overload]
-    )
+    g = params.ranking
+    weights = g.weights
     return RankingStudySettings(
-        sector=str(values.get("sector", "textile")),
-        end_year=int(values.get("end_year", 2024)),  # type: ignore[call-overload]
-        profiles=tuple(values.get("partners", RankingStudySettings.profiles)),  # type: ignore[arg-type]
-        ranking=ranking,
+        sector=g.sector,
+        end_year=g.end_year,
+        profiles=tuple(g.partners),
+        ranking=RankingSettings(
+            normalisation=g.normalisation,
+            aggregation=g.aggregation,
+            pillar_weights={k: float(v) for k, v in weights.items() if k in RANKING_PILLARS},
+            indicator_weights={
+                k: float(v) for k, v in weights.items() if k not in RANKING_PILLARS
+            },
+            imputation=g.imputation,
+            pillar_coverage=float(g.min_coverage),
+            hub_treatment=g.hub_treatment,
+            hub_discount=float(g.hub_discount),
+            outliers=g.outliers,
+            draws=int(g.draws),
+            noise=float(g.noise),
+            seed=int(g.seed),
+        ),
     )
+
+
+def _default_ranking() -> RankingSettings:
+    from analysis.config import Params
+
+    return settings(Params()).ranking
+
+
+def run(settings: RankingStudySettings, inputs=None) -> RankingStudy:
+    """Run the study on the shared inputs (:func:`analysis.studies.inputs.inputs`)."""
+    if inputs is None:
+        from analysis.studies.inputs import inputs as shared
+
+        inputs = shared()
+    return run_ranking(settings, ledger=inputs.ledger, panel=inputs.panel)
 
 
 @dataclass
@@ -300,14 +310,18 @@ class RankingStudy:
         show(self.formatted(name, language), name, report=REPORT,
              empty=messages(language)("common.none_table"))  # fmt: skip
 
-    def write_tables(self, report: str = REPORT) -> list[Path]:
-        """Write the four key tables (and the indicator cells) through ``write_table``."""
+    def write_tables(self, report: str = REPORT) -> dict[str, Path]:
+        """Write the four key tables (and the indicator cells) as CSV; return ``{name: path}``."""
         from analysis.tables import write_table
 
-        return [
-            write_table(self.table(name), name, report=report)
+        return {
+            name: write_table(self.table(name), name, report=report)
             for name in ("ranking", "pillars", "weights", "sobol", "indicators")
-        ]
+        }
+
+    def figures(self) -> dict[str, object]:
+        """The report's figures by name (drawn by :mod:`analysis.plots`)."""
+        return {"rank_bands": self.plot_bands(), "drivers": self.plot_drivers()}
 
     def to_frame(self) -> pd.DataFrame:
         """The ranking table, one row per partner, with the sector as a column."""
@@ -467,11 +481,15 @@ class RankingStudy:
 
     def plot_bands(self, top: int | None = 25, ax=None):
         """Rank bands of the (top) ranked partners."""
-        return self.result.plot_bands(top=top, ax=ax)
+        from analysis.plots import plot_rank_bands
+
+        return plot_rank_bands(self.result, top=top, ax=ax)
 
     def plot_drivers(self, ax=None):
         """What lifts or sinks each partner."""
-        return self.result.plot_drivers(ax=ax)
+        from analysis.plots import plot_drivers
+
+        return plot_drivers(self.result, ax=ax)
 
     # --- interactive ------------------------------------------------------------------------
 
@@ -601,7 +619,9 @@ class WhatIf:
         self.status.value = f"recomputed in {seconds:.2f} s ({self.draws} draws)"
         with self.out:
             self.out.clear_output(wait=True)
-            fig = res.plot_bands(top=15)
+            from analysis.plots import plot_rank_bands
+
+            fig = plot_rank_bands(res, top=15)
             display(t.set_index("partner_iso3").round(3))
             plt.show()
             plt.close(fig)
@@ -662,9 +682,9 @@ def run_ranking(
 
             panel = load_panel()
         if ledger is None:
-            from analysis.data import build_ledger
+            from analysis.studies.inputs import inputs
 
-            ledger = build_ledger()
+            ledger = inputs().ledger
         from analysis.cache import cached
 
         for x in missing:
