@@ -317,6 +317,8 @@ class FlowStudy:
     fingerprint: str = ""
     notes: list[str] = field(default_factory=list)
     deflator_source: str = ""
+    scenario_paths: pd.DataFrame = field(default_factory=pd.DataFrame)
+    last_backtested_year: int = 0
 
     # -- tables -----------------------------------------------------------------------
 
@@ -341,6 +343,8 @@ class FlowStudy:
             write_table(self.forecast_table(), "forecast", report=report),
             write_table(self.backtest_table(), "backtest", report=report),
             write_table(self.nowcast_table(), "nowcast_backtest", report=report),
+            write_table(self.targets, "targets", report=report),
+            write_table(self.scenario_paths, "scenarios", report=report),
         ]
 
     def overview(self) -> pd.DataFrame:
@@ -481,6 +485,21 @@ class FlowStudy:
                 else "So no sector borrows strength from the others."
             )
         )
+
+    def nowcast_record_info_set(self) -> str:
+        """The info set the study's nowcast uses (latest available), else the latest one."""
+        used = self.nowcast.used()
+        if len(used):
+            return str(used["info_set"].iloc[0])
+        return "9M"
+
+    def nowcast_record(self) -> pd.DataFrame:
+        """Out-of-sample nowcasts of the chosen model from one info set: raw and calibrated."""
+        t = self.nowcast.table()
+        t = t[t["info_set"] == self.nowcast_record_info_set()].reset_index(drop=True)
+        for c in ("covered_80", "covered_80_cal"):
+            t[c] = t[c].map({1.0: True, 0.0: False}).astype(object)
+        return t
 
     def nowcast_table(self) -> pd.DataFrame:
         """``nowcast_backtest.csv``: series, info_set, year, actual, nowcast, ape (+ model)."""
@@ -635,23 +654,30 @@ class FlowStudy:
                     SECTIONS["targets"],
                 )
             )
-        end = self.views[
-            (self.views["series"] == "total")
-            & (self.views["year"] == self.settings.horizon)
-            & (self.views["basis"] == "nominal")
-        ]
-        if len(end):
-            e = end.iloc[0]
-            out.append(
-                (
-                    f"By {self.settings.horizon} the total is Rp "
-                    f"{e['median'] / 1000:,.0f} trillion "
-                    f"(nominal; 80 %: {e['lo_80'] / 1000:,.0f}-{e['hi_80'] / 1000:,.0f})"
-                    + (", beyond the backtested horizons." if not e["backtested"] else "."),
-                    SECTIONS["national"],
-                )
-            )
+        sentence = self.paths_statement()
+        if sentence:
+            out.append((sentence, SECTIONS["national"]))
         return out[:6]
+
+    def paths_statement(self) -> str:
+        """Where the intervals end and what the scenario paths give at the horizon."""
+        p = self.scenario_paths
+        if p.empty:
+            return ""
+        tot = p[(p["series"] == "total") & (p["year"] == p["year"].max())]
+        if tot.empty:
+            return ""
+        y = int(tot["year"].iloc[0])
+        parts = [
+            f"{r.basis.split(':')[0]} Rp {r.value / 1000:,.0f} trillion"
+            for r in tot.itertuples(index=False)
+        ]
+        return (
+            f"Intervals end in {self.last_backtested_year}, as far as the backtest reaches; "
+            f"for {y} the report shows scenario paths, not a forecast: "
+            + ", ".join(parts)
+            + " (total, nominal)."
+        )
 
     # -- what the report shows ----------------------------------------------------------
 
@@ -686,12 +712,50 @@ class FlowStudy:
             return format_table(
                 f,
                 title=m("flows.t_nowcast_accuracy"),
+                labels={"coverage_80_calibrated": m("flows.c_coverage_cal"),
+                        "calibrated_years": m("flows.c_calibrated_years")},
                 codes={"series": "measure_short", "info_set": "period"},
                 units={"mape": "pct", "max_ape": "pct"},
-                digits={"mape": 2, "max_ape": 2, "coverage_80": 0},
-                percent=["coverage_80"],
+                digits={"mape": 2, "max_ape": 2, "coverage_80": 0,
+                        "coverage_80_calibrated": 0},
+                percent=["coverage_80", "coverage_80_calibrated"],
                 **fmt,
-            )
+            )  # fmt: skip
+        if name == "nowcast_record":
+            f = self.nowcast_record()
+            return format_table(
+                f,
+                title=m("flows.t_nowcast_record", info_set=self.nowcast_record_info_set()),
+                columns=["series", "year", "actual", "nowcast", "error_pct", "lo_80", "hi_80",
+                         "covered_80", "lo_80_cal", "hi_80_cal", "covered_80_cal"],
+                labels={"error_pct": m("flows.c_error_pct"),
+                        "lo_80_cal": m("flows.c_lo_80_cal"),
+                        "hi_80_cal": m("flows.c_hi_80_cal"),
+                        "covered_80": m("flows.c_covered"),
+                        "covered_80_cal": m("flows.c_covered_cal")},
+                codes={"series": "measure_short", "covered_80": "yes_no",
+                       "covered_80_cal": "yes_no"},
+                units={c: "idr_bn" for c in ("actual", "nowcast", "lo_80", "hi_80",
+                                              "lo_80_cal", "hi_80_cal")},
+                digits={"error_pct": 2, **{c: 0 for c in ("actual", "nowcast", "lo_80",
+                        "hi_80", "lo_80_cal", "hi_80_cal")}},
+                **fmt,
+            )  # fmt: skip
+        if name == "scenario_paths":
+            f = self.scenario_paths
+            return format_table(
+                f,
+                title=m("flows.t_scenario_paths"),
+                columns=["series", "label", "year", "value", "growth", "basis"],
+                labels={"label": m("flows.c_path"), "growth": m("flows.c_growth"),
+                        "basis": m("flows.c_basis")},
+                codes={"series": "measure_short"},
+                units={"value": "idr_bn"},
+                digits={"value": 0, "growth": 1},
+                percent=["growth"],
+                notes=[m("flows.n_paths", year=self.last_backtested_year), m("flows.n_nominal")],
+                **fmt,
+            )  # fmt: skip
         if name == "overview":
             f = self.overview().rename(
                 columns={"years with data": "years_with_data", "model sample": "model_sample"}
@@ -724,13 +788,19 @@ class FlowStudy:
             else:
                 v = v[(v["basis"] == "real") & (v["source"] != "published")]
             unit = ", ".join(dict.fromkeys(v["unit"])) if len(v) else ""
+            extra = ["conversion"] if name == "pma_usd" else ["flag"]
+            if "flag" in v:
+                v = v.assign(flag=v["flag"].map({"above_history": m("flows.flag_above_history")})
+                             .fillna(""))  # fmt: skip
             return format_table(
                 v,
                 title=m(f"flows.t_{name}", unit=unit),
                 columns=["series", "year", "median", "lo_80", "hi_80", "lo_95", "hi_95",
-                         "source", "backtested", "model"],
+                         "source", "backtested", "model", *extra],
+                labels={"conversion": m("flows.c_conversion"), "flag": m("flows.c_flag")},
                 codes={"series": "measure_short", "source": "origin", "backtested": "yes_no"},
                 digits=0,
+                notes=[m("flows.n_no_interval", year=self.last_backtested_year)],
                 **fmt,
             )  # fmt: skip
         if name == "sectors":
@@ -767,8 +837,10 @@ class FlowStudy:
             return format_table(
                 self.targets,
                 title=m("flows.t_targets"),
+                labels={"paths_meeting": m("flows.c_paths_meeting"),
+                        "backtested": m("flows.c_backtested_year")},
                 columns=[c for c in self.targets.columns if c != "source"],
-                codes={"measure": "measure", "status": "status"},
+                codes={"measure": "measure", "status": "status", "backtested": "yes_no"},
                 units={c: "idr_bn" for c in money},
                 digits={"p_reach": 1, **{c: 0 for c in money}},
                 percent=["p_reach"],
@@ -1104,6 +1176,13 @@ def run_flows(
     views = _views(ledger, s, history, forecasts, paths, rng, deflator, deflator_source, notes)
     sectors, sector_series, sector_fc, pooled = _sectors(ledger, s, paths, years, rng)
     views = pd.concat([views, sector_fc], ignore_index=True) if len(sector_fc) else views
+    longest = min(
+        int(bb.calibration.attrs.get("longest_backtested_horizon", 0)) for bb in bases.values()
+    )
+    last_bt = int(years[0]) + longest - 1
+    views = _limit_to_backtest(views, last_bt, history, s, notes)
+    if len(sector_fc):
+        sector_fc.loc[sector_fc["year"] > last_bt, ["lo_80", "hi_80", "lo_95", "hi_95"]] = np.nan
 
     scenario = scenario_from_mapping(s.scenario)
     shares = partner_shares(ledger, list(s.partners), s.start_year, s.end_year)
@@ -1142,6 +1221,8 @@ def run_flows(
     targets = targets_gap(
         {m: scenarios[m].path for m in MEASURES}, draws, ledger.targets, hist_values
     )
+    spaths = _scenario_paths(history, forecasts, s, _target_values(ledger))
+    targets = _targets_within_backtest(targets, spaths, last_bt)
     fp = data_fingerprint(
         {
             "ledger": ledger.fingerprint,
@@ -1171,7 +1252,115 @@ def run_flows(
         fingerprint=fp,
         notes=notes,
         deflator_source=deflator_source,
+        scenario_paths=spaths,
+        last_backtested_year=last_bt,
     )
+
+
+# --- beyond the backtest ------------------------------------------------------------------------
+
+#: Human names of the scenario paths (tables and charts).
+PATH_LABELS = {
+    "targets": "Scenario: growth the targets imply",
+    "trend": "Scenario: recent trend",
+    "slowdown": "Scenario: slowdown (half the trend)",
+}
+
+
+def _limit_to_backtest(views, last_bt, history, s, notes) -> pd.DataFrame:
+    """Blank every interval after the last backtested year; flag 95 % bounds beyond history.
+
+    Beyond the backtested horizon an interval would be an extrapolation of a spread nobody has
+    checked, so the forecast table keeps the model's median (``source`` forecast,
+    ``backtested`` False) without bounds, and the report shows scenario paths instead. Inside
+    it, a 95 % upper bound that needs faster yearly growth than the series has ever had (from
+    its last published year) is flagged ``above_history`` and explained in a note.
+    """
+    from analysis.flows import exceeds_history, history_extremes
+
+    v = views.copy()
+    bounds = ["lo_80", "hi_80", "lo_95", "hi_95"]
+    beyond = (v["source"] != "published") & (v["year"] > last_bt)
+    v.loc[beyond, bounds] = np.nan
+    v["flag"] = ""
+    if beyond.any():
+        notes.append(
+            f"Intervals end in {last_bt}, the last year whose horizon the backtest checked; "
+            f"later years show the model's median without an interval and the scenario paths "
+            "(labelled scenarios, not forecasts)."
+        )
+    for m in MEASURES:
+        hist = history[m].values.loc[: s.end_year].dropna()
+        if hist.empty:
+            continue
+        a_year, a_value = int(hist.index.max()), float(hist.iloc[-1])
+        ext = history_extremes(hist)
+        rows = v[(v["series"] == m) & (v["basis"] == "nominal") & (v["source"] != "published")]
+        for _, r in rows.iterrows():
+            flag, implied = exceeds_history(hist, a_year, a_value, int(r["year"]), r["hi_95"])
+            if flag:
+                v.loc[
+                    (v["series"].isin([m, f"{m}_usd"])) & (v["year"] == r["year"]), "flag"
+                ] = "above_history"
+                notes.append(
+                    f"{MEASURE_LABELS[m]}, {int(r['year'])}: the 95 % upper bound (Rp "
+                    f"{r['hi_95'] / 1000:,.0f} trillion) needs {implied:+.1%} a year from "
+                    f"{a_year}, more than the series has ever grown in one year "
+                    f"({ext['max_growth']:+.1%} in {ext['max_growth_year']}): flagged "
+                    "'above history'; the bound comes from the model's spread, not from any "
+                    "growth observed."
+                )
+    return v
+
+
+def _target_values(ledger: Ledger) -> dict[str, pd.Series]:
+    """Per measure, one target value per year (Rp billion; the latest-published if several)."""
+    t = ledger.targets
+    out: dict[str, pd.Series] = {}
+    if t is None or t.empty:
+        return out
+    t = t[t["period"] == "FY_target"] if "period" in t else t
+    for m, g in t.groupby("measure"):
+        out[str(m)] = g.groupby("year")["value_idr_bn"].last().astype(float)
+    return out
+
+
+def _scenario_paths(history, forecasts, s, targets) -> pd.DataFrame:
+    """Scenario paths of the national series from the last published year to the horizon."""
+    from analysis.flows import scenario_paths
+
+    frames = []
+    for m in MEASURES:
+        hist = history[m].values.loc[: s.end_year]
+        p = scenario_paths(hist, s.horizon, targets=targets.get(m))
+        if len(p):
+            frames.append(p.assign(series=m, unit="Rp billion (nominal)"))
+    if not frames:
+        return pd.DataFrame(columns=["series", "path", "year", "value", "growth", "basis"])
+    out = pd.concat(frames, ignore_index=True)
+    out["label"] = out["path"].map(PATH_LABELS)
+    return out[["series", "path", "label", "year", "value", "unit", "growth", "basis"]]
+
+
+def _targets_within_backtest(targets, spaths, last_bt) -> pd.DataFrame:
+    """Probabilities only inside the backtested horizon; beyond, which scenario paths meet it."""
+    t = targets.copy()
+    if t.empty:
+        return t.assign(backtested=pd.Series(dtype=bool), paths_meeting=pd.Series(dtype=str))
+    ahead = t["status"] == "ahead"
+    t["backtested"] = ~ahead | (t["year"] <= last_bt)
+    beyond = ahead & (t["year"] > last_bt)
+    t.loc[beyond, ["p_reach", "lo_80", "hi_80"]] = np.nan
+    meets = []
+    for r in t.itertuples(index=False):
+        if r.status != "ahead" or spaths.empty:
+            meets.append("")
+            continue
+        p = spaths[(spaths["series"] == r.measure) & (spaths["year"] == r.year)]
+        ok = [PATH_LABELS[x] for x in p.loc[p["value"] >= r.target_rp_bn, "path"]]
+        meets.append("; ".join(ok) if ok else "none of the scenario paths")
+    t["paths_meeting"] = meets
+    return t
 
 
 # --- views: nominal, real, US$ ---------------------------------------------------------------
@@ -1203,6 +1392,37 @@ def _history_rows(
     return _rows(name, basis, unit, v.index, v.to_numpy() * f, q, "published", True, "")
 
 
+def _usd_history(ledger: Ledger, s: FlowStudySettings) -> pd.DataFrame:
+    """National PMA in US$ million by year: as published where BKPM printed US$, else converted.
+
+    BKPM published PMA in US$ (converting to rupiah at the budget's APBN rate) until it moved to
+    rupiah; the ledger keeps each year in US$ at that year's rate on its basis. A year printed
+    in rupiah is labelled ``converted`` with its rate and basis; a year printed in US$ keeps the
+    printed figure (2015: US$29.3 billion, not US$24.4 billion at a later rate).
+    """
+    a = ledger.annual("pma")
+    a = a[(a["year"] >= s.start_year) & (a["year"] <= s.end_year)].sort_values("year")
+    printed_usd = a["unit_published"].fillna("").str.startswith("US$")
+    conversion = [
+        "as published (US$)"
+        if usd
+        else f"converted at Rp {rate:,.0f}/US$ ({basis} {int(y)}), from Rp {pub:,.1f} trillion"
+        for usd, rate, basis, y, pub in zip(
+            printed_usd, a["fx_rate"], a["fx_basis"], a["year"], a["value_idr_bn"] / 1000,
+            strict=True,
+        )
+    ]
+    nan = np.full(len(a), np.nan)
+    q = {k: nan for k in ("lo_80", "hi_80", "lo_95", "hi_95")}
+    out = _rows(
+        "pma_usd", "nominal", "US$ million", a["year"], a["value"].to_numpy(dtype=float), q,
+        "published", True, "",
+    )
+    out["conversion"] = conversion
+    out["fx_rate"] = np.where(printed_usd, np.nan, a["fx_rate"].to_numpy(dtype=float))
+    return out
+
+
 def _views(ledger, s, history, forecasts, paths, rng, deflator, deflator_source, notes):
     frames = []
     for m in MEASURES:
@@ -1232,11 +1452,13 @@ def _views(ledger, s, history, forecasts, paths, rng, deflator, deflator_source,
         )
     else:
         rate = fxr.rate
-        unit = f"US$ million at Rp {rate:,.0f}/US$ ({fxr.basis} {s.usd_rate_year}, every year)"
-        fc = forecasts["pma"].forecast
-        frames.append(
-            _history_rows(history["pma"], s, "pma_usd", "nominal", unit, lambda y: 1000 / rate)
+        unit = "US$ million"
+        conv = (
+            f"converted at Rp {rate:,.0f}/US$ ({fxr.basis} {s.usd_rate_year}, "
+            "every forecast year)"
         )
+        fc = forecasts["pma"].forecast
+        frames.append(_usd_history(ledger, s))
         frames.append(
             _rows(
                 "pma_usd",
@@ -1248,7 +1470,7 @@ def _views(ledger, s, history, forecasts, paths, rng, deflator, deflator_source,
                 fc["source"].to_numpy(),
                 fc["backtested"].to_numpy(),
                 forecasts["pma"].chosen or "",
-            )
+            ).assign(conversion=conv, fx_rate=rate)
         )
     if deflator is None:
         if s.price_basis == "real":
