@@ -450,7 +450,15 @@ class FlowStudy:
         usd = self.views[self.views["series"] == "pma_usd"]
         parts = []
         if len(usd):
-            parts.append(f"PMA in US$: {usd['unit'].iloc[0]}.")
+            hist = usd[usd["source"] == "published"]
+            fut = usd[usd["source"] != "published"]
+            n_pub = int(hist["conversion"].eq("as published (US$)").sum())
+            parts.append(
+                f"PMA in US$ million: {n_pub} of {len(hist)} history years as BKPM printed them "
+                "in US$, the others converted at that year's rate (each row gives rate and "
+                "basis), so no year is restated at a later rate"
+                + (f"; forecast years {fut['conversion'].iloc[0]}." if len(fut) else ".")
+            )
         real = self.views[self.views["basis"] == "real"]
         if len(real):
             parts.append(
