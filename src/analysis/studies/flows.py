@@ -1622,6 +1622,65 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
     return data, series, fc, pooled_growth_backtest(ledger, s.end_year)
 
 
+_PERIOD_ORDER = {"Q1": 1, "Q2": 2, "H1": 3, "Q3": 4, "9M": 5, "Q4": 6, "FY": 7}
+
+
+def sector_shares(ledger: Ledger, sectors, end_year: int | None = None) -> pd.DataFrame:
+    """The sector's share of national PMA, PMDN and total, for every period both are published.
+
+    One row per (sector, measure, year, period) where the sector figure and the national
+    figure of the same measure and period exist (quarterly, H1, 9M or full year, as published
+    or derived in the ledger). Points flagged suspect or with an uncertain period are left out.
+    ``growth`` and ``national_growth`` compare with the same period a year earlier, where both
+    years exist.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sector``, ``measure``, ``year``, ``period``, ``value_idr_bn``,
+        ``national_idr_bn``, ``share``, ``growth``, ``national_growth``, ``sources``.
+    """
+    cols = ["sector", "measure", "year", "period", "value_idr_bn", "national_idr_bn", "share",
+            "growth", "national_growth", "sources"]  # fmt: skip
+    obs = ledger.select(region="IDN", partner_iso3="WLD", concept="realisation")
+    obs = obs[obs["period"].isin(list(_PERIOD_ORDER)) & obs["measure"].isin(MEASURES)]
+    if end_year is not None:
+        obs = obs[obs["year"] <= end_year]
+    nat = obs[obs["sector"] == "all"].set_index(["measure", "year", "period"])["value_idr_bn"]
+    sec = obs[obs["sector"].isin(list(sectors))]
+    bad = sec["flags"].fillna("").apply(lambda f: any(x in f.split(";") for x in EXCLUDED_FLAGS))
+    sec = sec[~bad & (sec["value_idr_bn"] > 0)]
+    rows = []
+    for r in sec.itertuples(index=False):
+        n = nat.get((r.measure, r.year, r.period), np.nan)
+        if not np.isfinite(n) or n <= 0:
+            continue
+        rows.append(
+            {
+                "sector": r.sector,
+                "measure": r.measure,
+                "year": int(r.year),
+                "period": r.period,
+                "value_idr_bn": float(r.value_idr_bn),
+                "national_idr_bn": float(n),
+                "share": float(r.value_idr_bn) / float(n),
+                "sources": r.sources,
+            }
+        )
+    out = pd.DataFrame(rows, columns=[c for c in cols if "growth" not in c])
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    key = out.set_index(["sector", "measure", "period", "year"])
+    prev_v = [key["value_idr_bn"].get((r.sector, r.measure, r.period, r.year - 1), np.nan)
+              for r in out.itertuples()]  # fmt: skip
+    prev_n = [nat.get((r.measure, r.year - 1, r.period), np.nan) for r in out.itertuples()]
+    out["growth"] = out["value_idr_bn"] / np.asarray(prev_v, dtype=float) - 1
+    out["national_growth"] = out["national_idr_bn"] / np.asarray(prev_n, dtype=float) - 1
+    out = out.assign(_p=out["period"].map(_PERIOD_ORDER))
+    out = out.sort_values(["sector", "measure", "year", "_p"]).drop(columns="_p")
+    return out[cols].reset_index(drop=True)
+
+
 def history_values(ledger: Ledger, measure: str, s: FlowStudySettings) -> dict[int, float]:
     """National full-year values (Rp billion) of one measure to ``end_year``."""
     a = ledger.annual(measure)
