@@ -30,8 +30,11 @@ PUBLISHED_ROUNDING_RP_BN = 100.0
 # Reconciled values are coherent to floating-point error (Rp billion).
 COHERENT_RP_BN = 1e-6
 
+# History pinned to 2024 (follow_latest False): the report as it stood before FY 2025, so
+# 2025 is nowcast from its 9M release. tests/test_flows_current.py runs the current outlook.
 SETTINGS = FlowStudySettings(
-    sector="textile", sectors=SECTOR_FOCUS["textile"], partners=("SGP", "CHN"), draws=2000
+    sector="textile", sectors=SECTOR_FOCUS["textile"], partners=("SGP", "CHN"), draws=2000,
+    follow_latest=False,
 )
 
 
@@ -156,7 +159,7 @@ def test_sector_points_flagged_suspect_are_excluded_and_no_fan_below_the_minimum
     flagged = s[s["flags"].str.contains("suspect|period_uncertain", regex=True)]
     assert len(flagged) and flagged["status"].str.startswith("excluded").all()
     series = study.sector_series
-    short = series[series["consecutive"] < SETTINGS.min_fan_points]
+    short = series[series["usable_years"] < SETTINGS.min_fan_points]
     assert not short["fan"].any()
     assert short["sentence"].str.contains("only the data").all()
     fanned = {f"{r.sector}_{r.series}" for r in series[series["fan"]].itertuples()}
@@ -191,7 +194,7 @@ def test_targets_come_from_the_reconciled_paths(study):
 
 def test_key_findings_are_sentences_from_the_results(study):
     findings = study.key_findings()
-    assert 3 <= len(findings) <= 6
+    assert 3 <= len(findings) <= 10
     assert any("nowcast" in f for f in findings)
     assert study.fingerprint and study.summary().title
 

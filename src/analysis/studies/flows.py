@@ -114,6 +114,7 @@ SECTIONS = {
     "backtest": "Model choice: rolling-origin backtest, by horizon",
     "targets": "Gap to the published targets",
     "national": "National investment: history, nowcast and forecast",
+    "sector": "The sector",
 }
 
 
@@ -138,6 +139,10 @@ class FlowStudySettings:
     calibration_min_n: int = 3
     draws: int = 4000
     seed: int = 20261127
+    #: Use every full year the ledger holds, even after ``end_year`` (the outlook is then for
+    #: the first year without a full-year figure, from the latest release); False pins the
+    #: history to ``end_year`` (a backtest of the report as it stood).
+    follow_latest: bool = True
 
     def __post_init__(self) -> None:
         if self.reconcile_method not in RECONCILE_METHODS:
@@ -319,6 +324,10 @@ class FlowStudy:
     deflator_source: str = ""
     scenario_paths: pd.DataFrame = field(default_factory=pd.DataFrame)
     last_backtested_year: int = 0
+    release: object = None
+    sector_shares: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sector_partners: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sector_projects: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # -- tables -----------------------------------------------------------------------
 
@@ -593,9 +602,159 @@ class FlowStudy:
         """The key findings to open the report with, each linked to the section showing it."""
         return findings_block(self._findings_with_sections(), language)
 
+    def sector_findings(self) -> list[str]:
+        """Sentences about the report's sector: share, growth, source countries, projects."""
+        from analysis.data.sectors import load_sector_map
+
+        smap = load_sector_map()
+        out: list[str] = []
+        sh = self.sector_shares
+        if len(sh):
+            parts = []
+            for m in ("pma", "pmdn"):
+                g = sh[sh["measure"] == m]
+                if g.empty:
+                    continue
+                r = g.assign(_p=g["period"].map(_PERIOD_ORDER)).sort_values(["year", "_p"])
+                r = r.iloc[-1]
+                parts.append(
+                    f"{smap.label(r['sector'])} took {r['share']:.1%} of national "
+                    f"{m.upper()} in {r['period']} {r['year']} (Rp "
+                    f"{r['value_idr_bn'] / 1000:,.1f} of {r['national_idr_bn'] / 1000:,.1f} "
+                    "trillion)"
+                )
+            if parts:
+                out.append("Latest published shares: " + "; ".join(parts) + ".")
+            g = sh.dropna(subset=["growth", "national_growth"])
+            if len(g):
+                r = g.assign(_p=g["period"].map(_PERIOD_ORDER)).sort_values(["year", "_p"])
+                r = r.iloc[-1]
+                word = "faster than" if r["growth"] > r["national_growth"] else "slower than"
+                out.append(
+                    f"{smap.label(r['sector'])} {r['measure'].upper()} changed by "
+                    f"{r['growth']:+.1%} in {r['period']} {r['year']} on a year earlier, "
+                    f"{word} the national {r['national_growth']:+.1%}."
+                )
+        else:
+            out.append(
+                "No sector figure is published for the same period as a national figure: the "
+                "sector's share of national investment cannot be computed."
+            )
+        pt = self.sector_partners
+        if len(pt):
+            top = self.top_source_countries().head(4)
+            names = "; ".join(
+                f"{r.country} ({r.statements} statement{'s' if r.statements > 1 else ''}, "
+                f"latest {r.latest_period} {r.latest_year}: US$ {r.latest_usd_m:,.1f} million "
+                f"in {r.latest_sector})"
+                for r in top.itertuples()
+            )
+            out.append(f"Source countries BKPM names for the sector's PMA: {names}.")
+        pr = self.sector_projects
+        if len(pr):
+            counts = pr["status"].value_counts()
+            parts = [f"{int(counts.get(st, 0))} {st.replace('_', ' ')}" for st in PROJECT_STATUSES]
+            usd = pr.loc[pr["status"] == "under_construction", "amount_usd_m"].sum()
+            out.append(
+                f"Major projects tracked: {', '.join(parts)}"
+                + (f"; US$ {usd / 1000:,.1f} billion under construction." if usd > 0 else ".")
+            )
+        return out
+
+    def scored_statement(self, info_set: str = "9M") -> str:
+        """The latest full year against the nowcast made before it (out of sample)."""
+        bt = self.nowcast.table()
+        bt = bt[bt["info_set"] == info_set]
+        if bt.empty:
+            return ""
+        year = int(bt["year"].max())
+        b = bt[bt["year"] == year].set_index("series")
+        if "total" not in b.index:
+            return ""
+        t = b.loc["total"]
+        pub = ""
+        if self.release is not None and self.release.year == year and self.release.period == "FY":
+            pub = f", published {self.release.published}"
+        text = (
+            f"FY {year} as published: Rp {t['actual'] / 1000:,.1f} trillion{pub}; the nowcast "
+            f"from the {info_set} release had said Rp {t['nowcast'] / 1000:,.1f} trillion "
+            f"({t['error_pct']:+.2f} %, out of sample)."
+        )
+        split = []
+        for m in ("pma", "pmdn"):
+            if m not in b.index:
+                continue
+            r = b.loc[m]
+            lo, hi = (r["lo_80_cal"], r["hi_80_cal"]) if np.isfinite(r["lo_80_cal"]) else (
+                r["lo_80"], r["hi_80"])  # fmt: skip
+            inside = lo <= r["actual"] <= hi
+            split.append(
+                f"{m.upper()} {r['nowcast'] / 1000:,.1f} against {r['actual'] / 1000:,.1f} "
+                f"({r['error_pct']:+.1f} %, {'inside' if inside else 'outside'} its 80 % "
+                "interval)"
+            )
+        if split:
+            text += (
+                " The foreign/domestic split: " + "; ".join(split) + ". Split intervals are "
+                "widened by the errors of earlier years, this one included from now on."
+            )
+        return text
+
+    def top_source_countries(self) -> pd.DataFrame:
+        """Partners named in the sector's realised PMA statements, most often named first.
+
+        Statements flagged ``suspect`` are left out. Columns: ``partner_iso3``, ``country``,
+        ``statements``, ``latest_year``, ``latest_period``, ``latest_sector``,
+        ``latest_usd_m``.
+        """
+        pt = self.sector_partners
+        cols = ["partner_iso3", "country", "statements", "latest_year", "latest_period",
+                "latest_sector", "latest_usd_m"]  # fmt: skip
+        if pt.empty:
+            return pd.DataFrame(columns=cols)
+        ok = pt[~pt["flags"].fillna("").str.contains("suspect")]
+        rows = []
+        for iso, g in ok.groupby("partner_iso3", sort=False):
+            first = g.iloc[0]  # sorted latest first
+            rows.append(
+                {
+                    "partner_iso3": iso,
+                    "country": first["country"],
+                    "statements": len(g),
+                    "latest_year": int(first["year"]),
+                    "latest_period": first["period_code"] or "FY",
+                    "latest_sector": first["sector"],
+                    "latest_usd_m": float(first["value_usd_m"]),
+                }
+            )
+        out = pd.DataFrame(rows, columns=cols)
+        return out.sort_values(["statements", "latest_year"], ascending=False).reset_index(
+            drop=True
+        )
+
+    def outlook_statement(self) -> str:
+        """Which year the outlook is for, and the release it rests on."""
+        r = self.release
+        year = self.settings.end_year + 1
+        if self.nowcast.year:
+            year = self.nowcast.year
+        base = (
+            f"The outlook is for {year}, the first year without a full-year figure"
+        )
+        if r is None:
+            return base + "."
+        return (
+            f"{base}; it rests on the latest release in the ledger, {r.label} "
+            f"(published {r.published or 'undated'})."
+        )
+
     def _findings_with_sections(self) -> list[tuple[str, str]]:
         """Key-finding sentences with the heading of the section that shows each."""
-        out = []
+        out = [(t, SECTIONS["sector"]) for t in self.sector_findings()]
+        out.append((self.outlook_statement(), SECTIONS["nowcast"]))
+        scored = self.scored_statement()
+        if scored:
+            out.append((scored, SECTIONS["nowcast"]))
         nc = self.nowcast.used()
         acc = self.nowcast.accuracy()
         if self.nowcast.year and "total" in nc.index:
@@ -652,20 +811,36 @@ class FlowStudy:
                 )
             )
         fut = self.targets[self.targets["status"] == "ahead"] if len(self.targets) else []
+        beyond = []
         for r in fut.itertuples(index=False) if len(fut) else []:
+            what = str(r.target).replace("_", " ").replace("annual", "target")
+            if np.isfinite(r.p_reach):
+                out.append(
+                    (
+                        f"The {r.year} {what} of Rp {r.target_rp_bn / 1000:,.1f} trillion "
+                        f"({r.measure}) is reached with probability {r.p_reach:.0%} (median "
+                        f"Rp {r.median_rp_bn / 1000:,.1f} trillion).",
+                        SECTIONS["targets"],
+                    )
+                )
+            else:
+                beyond.append(
+                    f"{r.year if 'medium' not in what else what.split()[-1]} "
+                    f"(Rp {r.target_rp_bn / 1000:,.1f} trillion: "
+                    f"{r.paths_meeting or 'no scenario path'})"
+                )
+        if beyond:
             out.append(
                 (
-                    f"The {r.year} target of Rp {r.target_rp_bn / 1000:,.1f} "
-                    f"trillion ({r.measure}) "
-                    f"is reached with probability {r.p_reach:.3f} (median Rp "
-                    f"{r.median_rp_bn / 1000:,.1f} trillion).",
+                    "Targets beyond the backtested horizon get no probability; the scenario "
+                    "paths that meet them: " + "; ".join(beyond) + ".",
                     SECTIONS["targets"],
                 )
             )
         sentence = self.paths_statement()
         if sentence:
             out.append((sentence, SECTIONS["national"]))
-        return out[:6]
+        return out[:10]
 
     def paths_statement(self) -> str:
         """Where the intervals end and what the scenario paths give at the horizon."""
@@ -1032,6 +1207,16 @@ def run_flows(
     """
     s = settings
     notes: list[str] = []
+    release = ledger.latest_release() if hasattr(ledger, "latest_release") else None
+    if s.follow_latest:
+        full = ledger.annual("total")
+        last_full = int(full["year"].max()) if len(full) else s.end_year
+        if last_full > s.end_year:
+            notes.append(
+                f"History runs to {last_full}, the latest full year in the ledger (end_year "
+                f"{s.end_year} in the parameters is passed)."
+            )
+            s = replace(s, end_year=last_full, horizon=max(s.horizon, last_full + 1))
     rng = np.random.default_rng(s.seed)
     history = {
         m: build_series(ledger, "all", m, HISTORY_START, s.end_year, interpolate=s.interpolate)
@@ -1226,11 +1411,17 @@ def run_flows(
             ],
         )
     hist_values = {m: history[m].values for m in MEASURES}
+    tdata = _load_targets(ledger)
+    annual = tdata[tdata["kind"] != "medium_term_total"]
     targets = targets_gap(
-        {m: scenarios[m].path for m in MEASURES}, draws, ledger.targets, hist_values
+        {m: scenarios[m].path for m in MEASURES}, draws, annual, hist_values
     )
-    spaths = _scenario_paths(history, forecasts, s, _target_values(ledger))
+    spaths = _scenario_paths(history, forecasts, s, _target_values(annual))
     targets = _targets_within_backtest(targets, spaths, last_bt)
+    targets = pd.concat(
+        [targets, _medium_term(tdata, hist_values, scenarios, draws, spaths, last_bt)],
+        ignore_index=True,
+    )
     fp = data_fingerprint(
         {
             "ledger": ledger.fingerprint,
@@ -1262,6 +1453,10 @@ def run_flows(
         deflator_source=deflator_source,
         scenario_paths=spaths,
         last_backtested_year=last_bt,
+        release=release,
+        sector_shares=sector_shares(ledger, s.sectors, None),
+        sector_partners=_sector_partners(ledger, s.sector),
+        sector_projects=_sector_projects(s.sector),
     )
 
 
@@ -1321,16 +1516,85 @@ def _limit_to_backtest(views, last_bt, history, s, notes) -> pd.DataFrame:
     return v
 
 
-def _target_values(ledger: Ledger) -> dict[str, pd.Series]:
-    """Per measure, one target value per year (Rp billion; the latest-published if several)."""
-    t = ledger.targets
+def _load_targets(ledger: Ledger) -> pd.DataFrame:
+    """The preferred version of every target (:func:`analysis.data.targets.load_targets`).
+
+    Shaped for :func:`analysis.scenarios.targets_gap` (``period`` holds the kind). Falls back
+    to the ledger's ``FY_target`` rows when the targets module is not available.
+    """
+    try:
+        from analysis.data.targets import load_targets
+    except ImportError:  # pragma: no cover - older data layer
+        t = ledger.targets.copy()
+        t["kind"] = "annual"
+        t["year_first"] = t["year"]
+        return t
+    t = load_targets(ledger.root)
+    t = t[t["preferred"]].copy()
+    t["period"] = t["kind"]
+    t["source"] = t["source"] + " (published " + t["published"].astype(str) + ")"
+    return t.reset_index(drop=True)
+
+
+def _target_values(targets: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per measure, one annual target per year (Rp billion; annual before annual_rpjmn)."""
     out: dict[str, pd.Series] = {}
-    if t is None or t.empty:
+    if targets is None or targets.empty:
         return out
-    t = t[t["period"] == "FY_target"] if "period" in t else t
+    t = targets[targets["period"].isin(["annual", "FY_target"])]
     for m, g in t.groupby("measure"):
-        out[str(m)] = g.groupby("year")["value_idr_bn"].last().astype(float)
+        out[str(m)] = g.groupby("year")["value_idr_bn"].first().astype(float)
     return out
+
+
+def _medium_term(tdata, hist_values, scenarios, draws, spaths, last_bt) -> pd.DataFrame:
+    """Cumulative medium-term targets (2025-2029): realised years plus paths for the rest."""
+    rows = []
+    for t in tdata[tdata["kind"] == "medium_term_total"].itertuples(index=False):
+        m, first, last = str(t.measure), int(t.year_first), int(t.year)
+        hist = hist_values.get(m, pd.Series(dtype=float))
+        done = {y: float(hist[y]) for y in range(first, last + 1) if y in hist.index
+                and np.isfinite(hist[y])}  # fmt: skip
+        todo = [y for y in range(first, last + 1) if y not in done]
+        path = scenarios[m].path if m in scenarios else None
+        row = {
+            "year": last,
+            "measure": m,
+            "target": f"medium_term_total {first}-{last}",
+            "target_rp_bn": float(t.value_idr_bn),
+            "status": "ahead" if todo else "no figure",
+            "realised_rp_bn": sum(done.values()) if not todo else np.nan,
+            "median_rp_bn": np.nan,
+            "lo_80": np.nan,
+            "hi_80": np.nan,
+            "gap_rp_bn": np.nan,
+            "p_reach": np.nan,
+            "source": t.source,
+            "note": f"cumulative {first}-{last}; {len(done)} year(s) realised "
+            f"(Rp {sum(done.values()) / 1000:,.1f} trillion)",
+            "backtested": bool(not todo or max(todo) <= last_bt),
+            "paths_meeting": "",
+        }
+        if not todo:
+            row["status"] = "met" if row["realised_rp_bn"] >= row["target_rp_bn"] else "missed"
+            row["gap_rp_bn"] = row["target_rp_bn"] - row["realised_rp_bn"]
+        elif path is not None and set(todo) <= set(path["year"]):
+            idx = [int(np.flatnonzero(path["year"].to_numpy() == y)[0]) for y in todo]
+            total = sum(done.values()) + np.asarray(draws[m])[:, idx].sum(axis=1)
+            med = sum(done.values()) + float(path["median"].iloc[idx].sum())
+            row.update(median_rp_bn=med, gap_rp_bn=row["target_rp_bn"] - med)
+            if row["backtested"]:
+                row["p_reach"] = float(np.mean(total >= row["target_rp_bn"]))
+        if todo and not row["backtested"] and len(spaths):
+            ok = []
+            for name, g in spaths[spaths["series"] == m].groupby("path", sort=False):
+                vals = g.set_index("year")["value"]
+                if set(todo) <= set(vals.index):
+                    if sum(done.values()) + float(vals.loc[todo].sum()) >= row["target_rp_bn"]:
+                        ok.append(PATH_LABELS[name])
+            row["paths_meeting"] = "; ".join(ok) if ok else "none of the scenario paths"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _scenario_paths(history, forecasts, s, targets) -> pd.DataFrame:
@@ -1554,6 +1818,8 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
     smap = load_sector_map()
     codes = ("manufacturing", *[c for c in s.sectors if c != "manufacturing"])
     data_rows, series_rows, fc_frames = [], [], []
+    pooled_sd = pooled_share_sd(ledger, s.end_year)
+    period_shares = sector_shares(ledger, codes, s.end_year)
     for code in codes:
         for m in MEASURES:
             ser = build_series(ledger, code, m, HISTORY_START, s.end_year, currency="IDR")
@@ -1584,22 +1850,26 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
             national = pd.Series(
                 {y: v for y, v in history_values(ledger, m, s).items()}, dtype=float
             )
-            fan = n >= s.min_fan_points
+            usable = clean.values.dropna()
+            recent = len(usable) and int(usable.index.max()) >= s.end_year - 3
+            fan = clean.n_observed >= s.min_fan_points and bool(recent)
             label = f"{smap.label(code)}, {MEASURE_LABELS[m]}"
             if not fan:
+                why = (
+                    f"below the minimum of {s.min_fan_points} full years for a forecast"
+                    if clean.n_observed < s.min_fan_points
+                    else f"the latest is more than 3 years before {s.end_year}"
+                )
                 sentence = (
-                    f"{label}: {clean.n_observed} usable year(s), the longest consecutive run "
-                    f"{n} ({_span(run)}); below the minimum of {s.min_fan_points} for a forecast, "
-                    "so only the data are shown."
+                    f"{label}: {clean.n_observed} usable full year(s), the longest consecutive "
+                    f"run {n} ({_span(run)}); {why}, so only the data are shown."
                 )
             else:
-                sentence = (
-                    f"{label}: {n} consecutive years ({_span(run)}), forecast as a share of "
-                    "national " + m.upper() + " so each path stays below the national path."
+                frame, how = _sector_share_forecast(
+                    clean, national, paths[m], years, s, rng, pooled_sd, period_shares
                 )
-                fc_frames.append(
-                    _sector_share_forecast(clean, run, national, paths[m], years, s, rng)
-                )
+                fc_frames.append(frame)
+                sentence = f"{label}: {clean.n_observed} usable full years; {how}"
             if n_excl:
                 sentence += f" {n_excl} point(s) excluded (flagged {', '.join(EXCLUDED_FLAGS)})."
             series_rows.append(
@@ -1681,6 +1951,49 @@ def sector_shares(ledger: Ledger, sectors, end_year: int | None = None) -> pd.Da
     return out[cols].reset_index(drop=True)
 
 
+#: Partner x sector and project sectors of each report sector (the report's own industry first).
+PARTNER_SECTORS_OF = {
+    "textile": ("textile", "footwear"),
+    "chemical": ("chemical", "chem_pharma"),
+    "pharma": ("pharma", "chem_pharma"),
+}
+PROJECT_SECTORS_OF = {"textile": ("textile", "footwear"), "chemical": ("chemical",),
+                      "pharma": ("pharma",)}  # fmt: skip
+PROJECT_STATUSES = ("operating", "under_construction", "announced", "cancelled")
+
+
+def _sector_partners(ledger: Ledger, sector: str) -> pd.DataFrame:
+    """Realised PMA by source country in the report's sectors, latest period first."""
+    cols = ["sector", "year", "period_code", "partner_iso3", "country", "value_usd_m", "projects",
+            "value", "unit", "fx_rate", "kind", "flags", "source", "published"]  # fmt: skip
+    if not hasattr(ledger, "partner_sector") or sector not in PARTNER_SECTORS_OF:
+        return pd.DataFrame(columns=cols)
+    t = ledger.partner_sector(list(PARTNER_SECTORS_OF[sector]))
+    t = t[(t["kind"] == "realised") & ~t["partner_iso3"].astype(str).str.contains(r"\+")]
+    t = t.assign(_p=t["period_code"].map(_PERIOD_ORDER).fillna(0))
+    t = t.sort_values(["year", "_p", "value_usd_m"], ascending=[False, False, False])
+    return t[cols].reset_index(drop=True)
+
+
+def _sector_projects(sector: str) -> pd.DataFrame:
+    """Major projects of the report's sectors (operating, under construction, announced, ...)."""
+    cols = ["sector", "company", "home_country", "home_iso3", "project", "location",
+            "amount", "unit", "amount_usd_m", "status", "year_announced", "year_status",
+            "flags", "source", "published"]  # fmt: skip
+    try:
+        from analysis.data.projects import load_projects
+    except ImportError:  # pragma: no cover - older data layer
+        return pd.DataFrame(columns=cols)
+    if sector not in PROJECT_SECTORS_OF:
+        return pd.DataFrame(columns=cols)
+    t = load_projects()
+    t = t[t["sector"].isin(PROJECT_SECTORS_OF[sector])]
+    order = {st: i for i, st in enumerate(PROJECT_STATUSES)}
+    t = t.assign(_o=t["status"].map(order)).sort_values(["_o", "amount_usd_m"],
+                                                          ascending=[True, False])  # fmt: skip
+    return t[cols].reset_index(drop=True)
+
+
 def history_values(ledger: Ledger, measure: str, s: FlowStudySettings) -> dict[int, float]:
     """National full-year values (Rp billion) of one measure to ``end_year``."""
     a = ledger.annual(measure)
@@ -1692,35 +2005,70 @@ def _span(run: pd.Series) -> str:
     return f"{run.index.min()}-{run.index.max()}" if len(run) else "none"
 
 
-def _sector_share_forecast(clean, run, national, nat_paths, years, s, rng) -> pd.DataFrame:
-    share = (run / national.reindex(run.index)).dropna()
-    share = share[(share > 0) & (share < 1)]
-    fc = forecast_flows(
-        replace(clean, values=share.reindex(clean.values.index), unit="share"),
-        ForecastSettings(horizon_year=s.horizon),
+#: Prior weight (in years of own data) of "the sector grows like the nation" in the share model.
+SHARE_PRIOR_YEARS = 3.0
+
+
+def pooled_share_sd(ledger: Ledger, end_year: int) -> float:
+    """Yearly sd of sector-share log changes, pooled across every sector series in the ledger."""
+    from analysis.flows import share_changes
+
+    obs = ledger.select(region="IDN", partner_iso3="WLD", concept="realisation", period="FY")
+    obs = obs[obs["year"] <= end_year]
+    bad = obs["flags"].fillna("").apply(lambda f: any(x in f.split(";") for x in EXCLUDED_FLAGS))
+    obs = obs[~bad & (obs["value_idr_bn"] > 0)]
+    nat = obs[obs["sector"] == "all"].set_index(["measure", "year"])["value_idr_bn"]
+    changes = []
+    for (_, m), g in obs[obs["sector"] != "all"].groupby(["sector", "measure"]):
+        v = g.set_index("year")["value_idr_bn"]
+        share = v / np.asarray([nat.get((m, y), np.nan) for y in v.index], dtype=float)
+        changes += list(share_changes(share))
+    if len(changes) < 3:
+        return math.nan
+    c = np.asarray(changes)
+    return float(np.sqrt(np.mean((c - c.mean()) ** 2) * len(c) / (len(c) - 1)))
+
+
+def _sector_share_forecast(clean, national, nat_paths, years, s, rng, pooled_sd, shares):
+    """Sector = national path x shrunk share path; returns the rows and a sentence."""
+    from analysis.flows import shrunk_share_forecast
+
+    v = clean.values.dropna()
+    share = (v / national.reindex(v.index)).dropna()
+    anchor, anchor_text = None, f"the latest full-year share ({int(share.index.max())}"
+    part = shares[(shares["sector"] == clean.sector) & (shares["measure"] == clean.measure)
+                  & shares["period"].isin(["H1", "9M"])]  # fmt: skip
+    if len(part):
+        r = part.assign(_p=part["period"].map(_PERIOD_ORDER)).sort_values(["year", "_p"]).iloc[-1]
+        if int(r["year"]) > int(share.index.max()):
+            anchor = (int(r["year"]), float(r["share"]))
+            anchor_text = f"its latest cumulative share ({r['period']} {int(r['year'])}"
+    fc = shrunk_share_forecast(
+        share, years, pooled_sd=pooled_sd if np.isfinite(pooled_sd) else 0.0,
+        prior_years=SHARE_PRIOR_YEARS, anchor=anchor,
+    )  # fmt: skip
+    a = fc.attrs
+    w = rw_shocks(rng, s.draws, len(years))
+    sh = np.minimum(
+        np.exp(fc["log_share"].to_numpy()[None, :] + fc["sd_log"].to_numpy()[None, :] * w), 1.0
     )
-    h = len(years)
-    last = int(share.index.max())
-    steps = int(years[-1]) - last
-    path = forecast_path(np.log(share.to_numpy()), fc.chosen or "naive", steps, levels=(0.8,))
-    sd = ((path["hi_80"] - path["lo_80"]) / (2 * _z(0.8))).to_numpy()
-    sd = np.where(np.isfinite(sd), sd, 0.0)
-    wsh = rw_shocks(rng, s.draws, steps)
-    sh = np.minimum(np.exp(path["mean"].to_numpy()[None, :] + sd[None, :] * wsh), 1.0)
-    sh = sh[:, steps - h :]  # align with the national forecast years
     draws = sh * nat_paths
-    q = _quantiles(draws)
-    return _rows(
-        f"{clean.sector}_{clean.measure}",
-        "nominal",
-        "Rp billion (nominal)",
-        years,
-        np.median(draws, axis=0),
-        q,
-        "forecast",
-        np.zeros(h, dtype=bool),
-        f"share of national: {fc.chosen}",
+    h = len(years)
+    rows = _rows(
+        f"{clean.sector}_{clean.measure}", "nominal", "Rp billion (nominal)", years,
+        np.median(draws, axis=0), _quantiles(draws), "forecast", np.zeros(h, dtype=bool),
+        f"share of national, shrunk (w = {a['weight']:.2f})",
+    )  # fmt: skip
+    how = (
+        f"forecast as its share of national {clean.measure.upper()}: held at {anchor_text}: "
+        f"{a['anchor_share']:.2%}) and moved by its own "
+        f"trend ({math.exp(a['own_drift']) - 1:+.1%} a year over {a['n_changes']} change(s)) "
+        f"shrunk towards the national series by w = n / (n + {SHARE_PRIOR_YEARS:g}) = "
+        f"{a['weight']:.2f}, so a sector with few years grows like the nation; the spread is "
+        f"the yearly share change pooled across all sectors (sd {pooled_sd:.2f} on the log "
+        "scale). Each path stays below the national path."
     )
+    return rows, how
 
 
 def pooled_growth_backtest(ledger: Ledger, end_year: int, min_pairs: int = 3) -> pd.DataFrame:
