@@ -72,6 +72,8 @@ study.findings()
 # only the years before it.
 
 # %%
+display(Markdown(study.outlook_statement()))
+display(Markdown(study.scored_statement()))
 display(Markdown(study.nowcast_statement()))
 study.show("nowcast")
 
@@ -178,10 +180,29 @@ plt.show()
 # %% [markdown]
 # ## The sector
 #
+# The sector's share of national foreign (PMA) and domestic (PMDN) investment for every
+# period BKPM published both (quarters, half-years, nine months, full years), and its growth
+# on the same period a year earlier against the national growth. BKPM publishes chemicals and
+# pharmaceuticals as **one** sector.
+
+# %%
+study.show("sector_shares")
+
+# %% [markdown]
+# Where the sector's foreign money comes from, as BKPM's releases name it (realised PMA only;
+# commitments and share statements are not mixed in), and the major projects an investment
+# desk tracks.
+
+# %%
+study.show("sector_partners")
+study.show("sector_projects")
+
+# %% [markdown]
 # Sector figures are published irregularly. Points flagged as suspect or with an unclear period
-# are excluded from every model and shown as such; a series with fewer consecutive usable
-# years than the minimum gets no forecast, only its data.
-# BKPM publishes chemicals and pharmaceuticals as **one** sector.
+# are excluded from every model and shown as such. A series with enough recent full years is
+# forecast as its **share of the national series**, its own trend shrunk towards "grows like
+# the nation" (the fewer its years, the stronger the pull), with a spread pooled across all
+# sectors; the others get no forecast, only their data.
 
 # %%
 for sentence in study.sector_series["sentence"]:

@@ -354,6 +354,9 @@ class FlowStudy:
             write_table(self.nowcast_table(), "nowcast_backtest", report=report),
             write_table(self.targets, "targets", report=report),
             write_table(self.scenario_paths, "scenarios", report=report),
+            write_table(self.sector_shares, "sector_share", report=report),
+            write_table(self.sector_partners, "sector_partners", report=report),
+            write_table(self.sector_projects, "sector_projects", report=report),
         ]
 
     def overview(self) -> pd.DataFrame:
@@ -655,10 +658,12 @@ class FlowStudy:
             counts = pr["status"].value_counts()
             parts = [f"{int(counts.get(st, 0))} {st.replace('_', ' ')}" for st in PROJECT_STATUSES]
             usd = pr.loc[pr["status"] == "under_construction", "amount_usd_m"].sum()
+            amount = f"US$ {usd / 1000:,.1f} billion" if usd >= 1000 else f"US$ {usd:,.0f} million"
             out.append(
                 f"Major projects tracked: {', '.join(parts)}"
-                + (f"; US$ {usd / 1000:,.1f} billion under construction." if usd > 0 else ".")
-            )
+                + (f"; {amount} under construction (where an amount is given)." if usd > 0
+                   else ".")
+            )  # fmt: skip
         return out
 
     def scored_statement(self, info_set: str = "9M") -> str:
@@ -878,6 +883,9 @@ class FlowStudy:
         fmt = dict(language=language, source=src)
         if name == "nowcast":
             f = self.nowcast.to_frame()
+            if f.empty:
+                f = pd.DataFrame(columns=["series", "info_set", "partial", "median", "lo_80",
+                                          "hi_80", "ratio", "n_years", "used"])  # fmt: skip
             return format_table(
                 f,
                 title=m("flows.t_nowcast"),
@@ -922,6 +930,62 @@ class FlowStudy:
                                               "lo_80_cal", "hi_80_cal")},
                 digits={"error_pct": 2, **{c: 0 for c in ("actual", "nowcast", "lo_80",
                         "hi_80", "lo_80_cal", "hi_80_cal")}},
+                **fmt,
+            )  # fmt: skip
+        if name == "sector_shares":
+            f = self.sector_shares
+            return format_table(
+                f,
+                title=m("flows.t_sector_shares"),
+                columns=["sector", "measure", "year", "period", "value_idr_bn",
+                         "national_idr_bn", "share", "growth", "national_growth"],
+                labels={"value_idr_bn": m("flows.c_sector_value"),
+                        "national_idr_bn": m("flows.c_national_value"),
+                        "share": m("flows.c_share"), "growth": m("flows.c_growth_yoy"),
+                        "national_growth": m("flows.c_national_growth")},
+                codes={"sector": "ledger_sector", "measure": "measure_short",
+                       "period": "period"},
+                units={"value_idr_bn": "idr_bn", "national_idr_bn": "idr_bn"},
+                digits={"value_idr_bn": 0, "national_idr_bn": 0, "share": 2, "growth": 1,
+                        "national_growth": 1},
+                percent=["share", "growth", "national_growth"],
+                notes=[m("flows.n_nominal")],
+                **fmt,
+            )  # fmt: skip
+        if name == "sector_partners":
+            f = self.sector_partners.copy()
+            f["projects"] = [str(int(x)) if pd.notna(x) else "" for x in f["projects"]]
+            return format_table(
+                f,
+                title=m("flows.t_sector_partners"),
+                columns=["sector", "year", "period_code", "country", "value_usd_m", "projects",
+                         "flags", "source"],
+                labels={"period_code": m("label.column.period"),
+                        "country": m("label.column.partner"),
+                        "value_usd_m": m("flows.c_pma_usd"),
+                        "projects": m("flows.c_projects")},
+                codes={"flags": "flag"},
+                digits={"value_usd_m": 1},
+                **fmt,
+            )  # fmt: skip
+        if name == "sector_projects":
+            f = self.sector_projects.copy()
+            for c in ("year_announced", "year_status"):
+                # Years as years: text, never "2,018".
+                f[c] = [str(int(y)) if pd.notna(y) else "" for y in f[c]]
+            return format_table(
+                f,
+                title=m("flows.t_sector_projects"),
+                columns=["status", "sector", "company", "home_country", "project", "location",
+                         "amount_usd_m", "year_announced", "year_status", "flags"],
+                labels={"home_country": m("flows.c_home"), "amount_usd_m": m("flows.c_amount"),
+                        "year_announced": m("flows.c_announced"),
+                        "year_status": m("flows.c_status_year"),
+                        "project": m("flows.c_project"), "company": m("flows.c_company"),
+                        "location": m("flows.c_location")},
+                codes={"flags": "flag"},
+                digits={"amount_usd_m": 0},
+                notes=[m("flows.n_projects")],
                 **fmt,
             )  # fmt: skip
         if name == "scenario_paths":
@@ -1017,8 +1081,17 @@ class FlowStudy:
             )  # fmt: skip
         if name == "targets":
             money = [c for c in self.targets.columns if c.endswith("_rp_bn") or "_80" in c]
+            kinds = {"annual": m("flows.k_annual"), "annual_rpjmn": m("flows.k_annual_rpjmn"),
+                     "FY_target": m("flows.k_annual")}  # fmt: skip
+            shown = self.targets.assign(
+                target=[
+                    kinds.get(t, m("flows.k_medium_term", years=str(t).split()[-1]))
+                    if str(t) not in kinds else kinds[t]
+                    for t in self.targets["target"]
+                ]
+            )
             return format_table(
-                self.targets,
+                shown,
                 title=m("flows.t_targets"),
                 labels={"paths_meeting": m("flows.c_paths_meeting"),
                         "backtested": m("flows.c_backtested_year")},
