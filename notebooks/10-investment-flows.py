@@ -182,8 +182,8 @@ plt.show()
 #
 # The sector's share of national foreign (PMA) and domestic (PMDN) investment for every
 # period BKPM published both (quarters, half-years, nine months, full years), and its growth
-# on the same period a year earlier against the national growth. BKPM publishes chemicals and
-# pharmaceuticals as **one** sector.
+# on the same period a year earlier against the national growth.
+# BKPM publishes chemicals and pharmaceuticals as **one** sector.
 
 # %%
 study.show("sector_shares")
