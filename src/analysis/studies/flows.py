@@ -1289,7 +1289,11 @@ def run_flows(
                 f"History runs to {last_full}, the latest full year in the ledger (end_year "
                 f"{s.end_year} in the parameters is passed)."
             )
-            s = replace(s, end_year=last_full, horizon=max(s.horizon, last_full + 1))
+            rate_year = last_full if s.usd_rate_year == s.end_year else s.usd_rate_year
+            s = replace(
+                s, end_year=last_full, horizon=max(s.horizon, last_full + 1),
+                usd_rate_year=rate_year,
+            )  # fmt: skip
     rng = np.random.default_rng(s.seed)
     history = {
         m: build_series(ledger, "all", m, HISTORY_START, s.end_year, interpolate=s.interpolate)
