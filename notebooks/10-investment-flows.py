@@ -70,6 +70,8 @@ study.findings()
 # only the years before it.
 
 # %%
+display(Markdown(study.outlook_statement()))
+display(Markdown(study.scored_statement()))
 display(Markdown(study.nowcast_statement()))
 study.show("nowcast")
 
@@ -80,6 +82,14 @@ study.show("nowcast")
 # %%
 # NBVAL_CHECK_OUTPUT
 study.show("nowcast_accuracy")
+
+# %% [markdown]
+# Year by year, from the release the nowcast uses: the model's own 80 % interval, and the
+# interval widened by the errors of *earlier* years only (so each calibrated interval is
+# judged on a year that did not set it). A miss of the foreign/domestic split shows here.
+
+# %%
+study.show("nowcast_record")
 
 # %% [markdown]
 # ## What the data allow
@@ -116,8 +126,10 @@ if len(study.failures):
 #
 # Fans show reconciled, calibrated 80 % and 95 % intervals, in the report's price basis
 # (nominal unless the `price_basis` parameter says real); the diamond is the nowcast.
-# Hatched bands lie beyond the longest backtested horizon: their widths are extrapolated,
-# not checked against outcomes.
+# Intervals stop where the backtest stops: beyond the longest backtested horizon the model's
+# median continues as a dotted line, and three labelled **scenario paths** (the growth the
+# targets imply, the recent trend, a slowdown) show what each growth rate would give. They
+# are arithmetic, not forecasts, and carry no interval.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
@@ -135,12 +147,17 @@ study.show("forecast")
 for note in study.notes:
     display(Markdown(f"- {note}"))
 
+# %%
+display(Markdown(study.paths_statement()))
+study.show("scenario_paths")
+
 # %% [markdown]
 # ## Prices and currency
 #
 # The national series above are nominal rupiah. The real view divides them by Indonesia's
-# GDP deflator; the US$ view converts PMA at one exchange rate for every year, so a change of
-# rate never moves a forecast.
+# GDP deflator. The US$ view of PMA shows each history year as BKPM published it: in US$ where
+# it printed US$, otherwise converted at that year's rate (rate and basis on every row);
+# forecast years are converted at one rate, so a change of rate never moves a forecast.
 
 # %%
 display(Markdown(study.views_statement()))
@@ -161,10 +178,29 @@ plt.show()
 # %% [markdown]
 # ## The sector
 #
-# Sector figures are published irregularly. Points flagged as suspect or with an unclear period
-# are excluded from every model and shown as such; a series with fewer consecutive usable
-# years than the minimum gets no forecast, only its data.
+# The sector's share of national foreign (PMA) and domestic (PMDN) investment for every
+# period BKPM published both (quarters, half-years, nine months, full years), and its growth
+# on the same period a year earlier against the national growth.
 # BKPM publishes chemicals and pharmaceuticals as **one** sector.
+
+# %%
+study.show("sector_shares")
+
+# %% [markdown]
+# Where the sector's foreign money comes from, as BKPM's releases name it (realised PMA only;
+# commitments and share statements are not mixed in), and the major projects an investment
+# desk tracks.
+
+# %%
+study.show("sector_partners")
+study.show("sector_projects")
+
+# %% [markdown]
+# Sector figures are published irregularly. Points flagged as suspect or with an unclear period
+# are excluded from every model and shown as such. A series with enough recent full years is
+# forecast as its **share of the national series**, its own trend shrunk towards "grows like
+# the nation" (the fewer its years, the stronger the pull), with a spread pooled across all
+# sectors; the others get no forecast, only their data.
 
 # %%
 for sentence in study.sector_series["sentence"]:
@@ -194,7 +230,9 @@ plt.show()
 #
 # Every dated national investment target in the ledger (presidential, BKPM and RPJMN): past
 # ones against the realised figure, future ones against the scenario's reconciled, calibrated
-# paths; the chance of reaching a target is the share of paths at or above it. The Making Indonesia 4.0
+# paths; the chance of reaching a target is the share of paths at or above it, given only
+# inside the backtested horizon. For later targets the table says which scenario paths meet
+# them instead of a probability. The Making Indonesia 4.0
 # roadmap sets output, share and growth targets, not investment amounts: they are listed for
 # context, not compared.
 

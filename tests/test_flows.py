@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -364,3 +365,31 @@ def test_a_scenario_in_a_params_file_reaches_the_report(tmp_path):
     with pytest.raises(ParamsError, match=r"scenario\.shocks") as info:
         load_params(ROOT / "params/base.yaml", bad)
     assert info.value.key == "scenario" and "bad.yaml" in str(info.value)
+
+
+# --- beyond the backtest: scenario paths and the history flag ---------------------------------
+
+
+def test_scenario_paths_by_hand():
+    from analysis.flows import scenario_paths
+
+    h = pd.Series([100.0, 110.0, 121.0, 133.1], index=[2021, 2022, 2023, 2024])
+    targets = pd.Series({2026: 150.0, 2028: 200.0})
+    p = scenario_paths(h, 2029, targets=targets, trend_years=3).set_index(["path", "year"])
+    assert p.loc[("trend", 2025), "value"] == pytest.approx(133.1 * 1.1)
+    assert p.loc[("trend", 2029), "value"] == pytest.approx(133.1 * 1.1**5)
+    assert p.loc[("slowdown", 2025), "value"] == pytest.approx(133.1 * 1.1**0.5)
+    # Through each target, log-linear between them, stopping at the last target year.
+    assert p.loc[("targets", 2026), "value"] == pytest.approx(150.0)
+    assert p.loc[("targets", 2025), "value"] == pytest.approx(math.sqrt(133.1 * 150.0))
+    assert p.loc[("targets", 2028), "value"] == pytest.approx(200.0)
+    assert ("targets", 2029) not in p.index
+    assert p["basis"].str.len().gt(0).all()
+
+
+def test_a_bound_above_any_growth_in_history_is_flagged():
+    from analysis.flows import exceeds_history
+
+    h = pd.Series([100.0, 120.0, 126.0], index=[2022, 2023, 2024])  # best year: +20 %
+    assert exceeds_history(h, 2024, 126.0, 2026, 126.0 * 1.25**2) == (True, pytest.approx(0.25))
+    assert not exceeds_history(h, 2024, 126.0, 2026, 126.0 * 1.15**2)[0]

@@ -60,7 +60,8 @@ def test_too_few_earlier_years_give_no_nowcast():
 def test_partial_table_holds_the_cumulative_releases(ledger):
     t = partial_table(ledger, "total")
     assert t.loc[2025, "9M"] == pytest.approx(1_434_300)
-    assert math.isnan(t.loc[2025, "FY"])
+    assert t.loc[2025, "FY"] == pytest.approx(1_931_200)  # FY 2025, published 2026-01-15
+    assert 2026 not in t.index or math.isnan(t.loc[2026, "FY"])
     assert t.loc[2024, "FY"] == pytest.approx(1_714_200)
 
 
@@ -180,3 +181,45 @@ def test_calibration_widens_to_the_conformal_quantile_and_flags_unbacktested_hor
     # Intervals are never narrowed: errors well inside keep a factor of 1.
     small = pd.DataFrame({"horizon": [1, 1, 1, 1], "z": [0.1, -0.2, 0.3, 0.05]})
     assert calibrate(small, 1)["scale"].iloc[0] == 1.0
+
+
+# --- calibration of the nowcast intervals (PMA/PMDN split) ------------------------------------
+
+
+def test_calibration_scale_only_widens_and_needs_a_record():
+    from analysis.nowcast import calibration_scale
+
+    z80 = stats.norm.ppf(0.9)
+    assert math.isnan(calibration_scale([0.5, 3.0], min_n=3))  # too few earlier years
+    assert calibration_scale([0.1, 0.2, 0.3, 0.1]) == 1.0  # never narrowed
+    # 4 errors: the conformal 80 % quantile is the ceil(5 x 0.8) = 4th smallest |z|.
+    assert calibration_scale([0.5, -3.0, 1.0, 2.0]) == pytest.approx(3.0 / z80)
+
+
+def test_calibrated_nowcast_intervals_use_only_earlier_years(ledger):
+    nc = nowcast_flows(ledger, last_full_year=2024)
+    bt = nc.backtest
+    cal = bt[bt["scale"].notna()]
+    assert len(cal) and (cal["scale"] >= 1).all()
+    assert (cal["lo_80_cal"] <= cal["lo_80"] + 1e-6).all()
+    assert (cal["hi_80_cal"] >= cal["hi_80"] - 1e-6).all()
+    # The first years of each record have no earlier errors to calibrate on.
+    for _, g in bt.groupby(["series", "info_set", "model"]):
+        assert g.sort_values("year")["scale"].iloc[:3].isna().all()
+    # The nowcast used for 2025 is widened by the record of 2019-2024 (9M, ratio).
+    used = nc.used()
+    assert (used["scale"] >= 1).all()
+    assert (used["hi_80"] - used["lo_80"] >= used["hi_80_raw"] - used["lo_80_raw"] - 1e-6).all()
+
+
+def test_a_later_outcome_does_not_move_an_earlier_calibrated_interval(ledger):
+    from analysis.nowcast import _calibrate_backtest
+
+    nc = nowcast_flows(ledger, last_full_year=2024)
+    bt = nc.backtest[["series", "info_set", "model", "year", "actual", "nowcast", "lo_80",
+                      "hi_80", "z"]].copy()  # fmt: skip
+    a = _calibrate_backtest(bt, 3)
+    bt.loc[bt["year"] == 2024, "z"] = 50.0
+    b = _calibrate_backtest(bt, 3)
+    early = a["year"] < 2024
+    pd.testing.assert_frame_equal(a[early], b[early])

@@ -354,8 +354,9 @@ def plot_flow_fan(
     """Fan chart of one national series of a :class:`~analysis.studies.flows.FlowStudy`.
 
     Published history as dots, the nowcast as a diamond with its 80 % interval, the
-    reconciled median and calibrated 80 %/95 % bands. Years beyond the longest backtested
-    horizon are hatched and labelled: their calibration is extrapolated, not checked.
+    reconciled median and calibrated 80 %/95 % bands up to the longest backtested horizon.
+    Beyond it no band is drawn: the median continues dotted and the study's scenario paths
+    (targets, recent trend, slowdown) are drawn as labelled lines.
     """
     fig, ax = _axes(ax)
     v = study.views
@@ -393,24 +394,32 @@ def plot_flow_fan(
                 lw=0,
                 label=f"{level} % interval (calibrated)",
             )
-            if len(beyond):
-                joined = pd.concat([checked.tail(1), beyond])
-                ax.fill_between(
-                    joined["year"],
-                    joined[f"lo_{level}"],
-                    joined[f"hi_{level}"],
-                    facecolor="none",
-                    edgecolor=COLORS["pma"],
-                    alpha=alpha + 0.3,
-                    hatch="//",
-                    lw=0,
-                    label="beyond the backtested horizon" if level == "80" else None,
-                )
         anchor = hist.tail(1)
-        line = pd.concat([anchor, fut])
+        line = pd.concat([anchor, checked])
         ax.plot(
             line["year"], line["median"], "--", color=COLORS["pma"], label="median (reconciled)"
         )
+        if len(beyond):
+            # No band beyond the backtested horizon: the median continues as a thin dotted
+            # line, and the scenario paths (labelled scenarios) show what growth would give.
+            tail = pd.concat([checked.tail(1) if len(checked) else anchor, beyond])
+            ax.plot(
+                tail["year"], tail["median"], ":", color=COLORS["pma"], lw=1,
+                label="model median, not backtested (no interval)",
+            )  # fmt: skip
+        paths = getattr(study, "scenario_paths", None)
+        if basis == "nominal" and paths is not None and len(paths) and not unit.startswith("US$"):
+            scale = 1000 if unit.startswith("Rp trillion") else 1
+            styles = {"targets": (0, (5, 2)), "trend": (0, (1, 1)), "slowdown": (0, (3, 1, 1, 1))}
+            for name, g in paths[paths["series"] == measure].groupby("path", sort=False):
+                g = pd.concat(
+                    [pd.DataFrame({"year": anchor["year"], "value": anchor["median"] * scale}), g]
+                )
+                ax.plot(
+                    g["year"], g["value"] / scale, color=COLORS["bound"], lw=0.9,
+                    linestyle=styles.get(name, "-"),
+                    label=str(g["label"].dropna().iloc[0]) if g["label"].notna().any() else name,
+                )  # fmt: skip
         now = fut[fut["source"] == "nowcast"]
         if len(now):
             ax.errorbar(

@@ -116,6 +116,7 @@ SECTIONS = {
     "backtest": "Model choice: rolling-origin backtest, by horizon",
     "targets": "Gap to the published targets",
     "national": "National investment: history, nowcast and forecast",
+    "sector": "The sector",
 }
 
 
@@ -140,6 +141,10 @@ class FlowStudySettings:
     calibration_min_n: int = 3
     draws: int = 4000
     seed: int = DEFAULT_SEED
+    #: Use every full year the ledger holds, even after ``end_year`` (the outlook is then for
+    #: the first year without a full-year figure, from the latest release); False pins the
+    #: history to ``end_year`` (a backtest of the report as it stood).
+    follow_latest: bool = True
 
     def __post_init__(self) -> None:
         if self.reconcile_method not in RECONCILE_METHODS:
@@ -327,6 +332,12 @@ class FlowStudy:
     fingerprint: str = ""
     notes: list[str] = field(default_factory=list)
     deflator_source: str = ""
+    scenario_paths: pd.DataFrame = field(default_factory=pd.DataFrame)
+    last_backtested_year: int = 0
+    release: object = None
+    sector_shares: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sector_partners: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sector_projects: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # -- tables -----------------------------------------------------------------------
 
@@ -349,6 +360,11 @@ class FlowStudy:
             "forecast": self.forecast_table(),
             "backtest": self.backtest_table(),
             "nowcast_backtest": self.nowcast_table(),
+            "targets": self.targets,
+            "scenarios": self.scenario_paths,
+            "sector_share": self.sector_shares,
+            "sector_partners": self.sector_partners,
+            "sector_projects": self.sector_projects,
         }
 
     def write_tables(self, report: str = "10-investment-flows") -> dict[str, object]:
@@ -480,7 +496,15 @@ class FlowStudy:
         usd = self.views[self.views["series"] == "pma_usd"]
         parts = []
         if len(usd):
-            parts.append(f"PMA in US$: {usd['unit'].iloc[0]}.")
+            hist = usd[usd["source"] == "published"]
+            fut = usd[usd["source"] != "published"]
+            n_pub = int(hist["conversion"].eq("as published (US$)").sum())
+            parts.append(
+                f"PMA in US$ million: {n_pub} of {len(hist)} history years as BKPM printed them "
+                "in US$, the others converted at that year's rate (each row gives rate and "
+                "basis), so no year is restated at a later rate"
+                + (f"; forecast years {fut['conversion'].iloc[0]}." if len(fut) else ".")
+            )
         real = self.views[self.views["basis"] == "real"]
         if len(real):
             parts.append(
@@ -515,6 +539,21 @@ class FlowStudy:
                 else "So no sector borrows strength from the others."
             )
         )
+
+    def nowcast_record_info_set(self) -> str:
+        """The info set the study's nowcast uses (latest available), else the latest one."""
+        used = self.nowcast.used()
+        if len(used):
+            return str(used["info_set"].iloc[0])
+        return "9M"
+
+    def nowcast_record(self) -> pd.DataFrame:
+        """Out-of-sample nowcasts of the chosen model from one info set: raw and calibrated."""
+        t = self.nowcast.table()
+        t = t[t["info_set"] == self.nowcast_record_info_set()].reset_index(drop=True)
+        for c in ("covered_80", "covered_80_cal"):
+            t[c] = t[c].map({1.0: True, 0.0: False}).astype(object)
+        return t
 
     def nowcast_table(self) -> pd.DataFrame:
         """``nowcast_backtest.csv``: series, info_set, year, actual, nowcast, ape (+ model)."""
@@ -600,9 +639,161 @@ class FlowStudy:
         """The key findings to open the report with, each linked to the section showing it."""
         return findings_block(self._findings_with_sections(), language)
 
+    def sector_findings(self) -> list[str]:
+        """Sentences about the report's sector: share, growth, source countries, projects."""
+        from analysis.data.sectors import load_sector_map
+
+        smap = load_sector_map()
+        out: list[str] = []
+        sh = self.sector_shares
+        if len(sh):
+            parts = []
+            for m in ("pma", "pmdn"):
+                g = sh[sh["measure"] == m]
+                if g.empty:
+                    continue
+                r = g.assign(_p=g["period"].map(_PERIOD_ORDER)).sort_values(["year", "_p"])
+                r = r.iloc[-1]
+                parts.append(
+                    f"{smap.label(r['sector'])} took {r['share']:.1%} of national "
+                    f"{m.upper()} in {r['period']} {r['year']} (Rp "
+                    f"{r['value_idr_bn'] / 1000:,.1f} of {r['national_idr_bn'] / 1000:,.1f} "
+                    "trillion)"
+                )
+            if parts:
+                out.append("Latest published shares: " + "; ".join(parts) + ".")
+            g = sh.dropna(subset=["growth", "national_growth"])
+            if len(g):
+                r = g.assign(_p=g["period"].map(_PERIOD_ORDER)).sort_values(["year", "_p"])
+                r = r.iloc[-1]
+                word = "faster than" if r["growth"] > r["national_growth"] else "slower than"
+                out.append(
+                    f"{smap.label(r['sector'])} {r['measure'].upper()} changed by "
+                    f"{r['growth']:+.1%} in {r['period']} {r['year']} on a year earlier, "
+                    f"{word} the national {r['national_growth']:+.1%}."
+                )
+        else:
+            out.append(
+                "No sector figure is published for the same period as a national figure: the "
+                "sector's share of national investment cannot be computed."
+            )
+        pt = self.sector_partners
+        if len(pt):
+            top = self.top_source_countries().head(4)
+            names = "; ".join(
+                f"{r.country} ({r.statements} statement{'s' if r.statements > 1 else ''}, "
+                f"latest {r.latest_period} {r.latest_year}: US$ {r.latest_usd_m:,.1f} million "
+                f"in {r.latest_sector})"
+                for r in top.itertuples()
+            )
+            out.append(f"Source countries BKPM names for the sector's PMA: {names}.")
+        pr = self.sector_projects
+        if len(pr):
+            counts = pr["status"].value_counts()
+            parts = [f"{int(counts.get(st, 0))} {st.replace('_', ' ')}" for st in PROJECT_STATUSES]
+            usd = pr.loc[pr["status"] == "under_construction", "amount_usd_m"].sum()
+            amount = f"US$ {usd / 1000:,.1f} billion" if usd >= 1000 else f"US$ {usd:,.0f} million"
+            out.append(
+                f"Major projects tracked: {', '.join(parts)}"
+                + (f"; {amount} under construction (where an amount is given)." if usd > 0
+                   else ".")
+            )  # fmt: skip
+        return out
+
+    def scored_statement(self, info_set: str = "9M") -> str:
+        """The latest full year against the nowcast made before it (out of sample)."""
+        bt = self.nowcast.table()
+        bt = bt[bt["info_set"] == info_set]
+        if bt.empty:
+            return ""
+        year = int(bt["year"].max())
+        b = bt[bt["year"] == year].set_index("series")
+        if "total" not in b.index:
+            return ""
+        t = b.loc["total"]
+        pub = ""
+        if self.release is not None and self.release.year == year and self.release.period == "FY":
+            pub = f", published {self.release.published}"
+        text = (
+            f"FY {year} as published: Rp {t['actual'] / 1000:,.1f} trillion{pub}; the nowcast "
+            f"from the {info_set} release had said Rp {t['nowcast'] / 1000:,.1f} trillion "
+            f"({t['error_pct']:+.2f} %, out of sample)."
+        )
+        split = []
+        for m in ("pma", "pmdn"):
+            if m not in b.index:
+                continue
+            r = b.loc[m]
+            lo, hi = (r["lo_80_cal"], r["hi_80_cal"]) if np.isfinite(r["lo_80_cal"]) else (
+                r["lo_80"], r["hi_80"])  # fmt: skip
+            inside = lo <= r["actual"] <= hi
+            split.append(
+                f"{m.upper()} {r['nowcast'] / 1000:,.1f} against {r['actual'] / 1000:,.1f} "
+                f"({r['error_pct']:+.1f} %, {'inside' if inside else 'outside'} its 80 % "
+                "interval)"
+            )
+        if split:
+            text += (
+                " The foreign/domestic split: " + "; ".join(split) + ". Split intervals are "
+                "widened by the errors of earlier years, this one included from now on."
+            )
+        return text
+
+    def top_source_countries(self) -> pd.DataFrame:
+        """Partners named in the sector's realised PMA statements, most often named first.
+
+        Statements flagged ``suspect`` are left out. Columns: ``partner_iso3``, ``country``,
+        ``statements``, ``latest_year``, ``latest_period``, ``latest_sector``,
+        ``latest_usd_m``.
+        """
+        pt = self.sector_partners
+        cols = ["partner_iso3", "country", "statements", "latest_year", "latest_period",
+                "latest_sector", "latest_usd_m"]  # fmt: skip
+        if pt.empty:
+            return pd.DataFrame(columns=cols)
+        ok = pt[~pt["flags"].fillna("").str.contains("suspect")]
+        rows = []
+        for iso, g in ok.groupby("partner_iso3", sort=False):
+            first = g.iloc[0]  # sorted latest first
+            rows.append(
+                {
+                    "partner_iso3": iso,
+                    "country": first["country"],
+                    "statements": len(g),
+                    "latest_year": int(first["year"]),
+                    "latest_period": first["period_code"] or "FY",
+                    "latest_sector": first["sector"],
+                    "latest_usd_m": float(first["value_usd_m"]),
+                }
+            )
+        out = pd.DataFrame(rows, columns=cols)
+        return out.sort_values(["statements", "latest_year"], ascending=False).reset_index(
+            drop=True
+        )
+
+    def outlook_statement(self) -> str:
+        """Which year the outlook is for, and the release it rests on."""
+        r = self.release
+        year = self.settings.end_year + 1
+        if self.nowcast.year:
+            year = self.nowcast.year
+        base = (
+            f"The outlook is for {year}, the first year without a full-year figure"
+        )
+        if r is None:
+            return base + "."
+        return (
+            f"{base}; it rests on the latest release in the ledger, {r.label} "
+            f"(published {r.published or 'undated'})."
+        )
+
     def _findings_with_sections(self) -> list[tuple[str, str]]:
         """Key-finding sentences with the heading of the section that shows each."""
-        out = []
+        out = [(t, SECTIONS["sector"]) for t in self.sector_findings()]
+        out.append((self.outlook_statement(), SECTIONS["nowcast"]))
+        scored = self.scored_statement()
+        if scored:
+            out.append((scored, SECTIONS["nowcast"]))
         nc = self.nowcast.used()
         acc = self.nowcast.accuracy()
         if self.nowcast.year and "total" in nc.index:
@@ -659,33 +850,56 @@ class FlowStudy:
                 )
             )
         fut = self.targets[self.targets["status"] == "ahead"] if len(self.targets) else []
+        beyond = []
         for r in fut.itertuples(index=False) if len(fut) else []:
+            what = str(r.target).replace("_", " ").replace("annual", "target")
+            if np.isfinite(r.p_reach):
+                out.append(
+                    (
+                        f"The {r.year} {what} of Rp {r.target_rp_bn / 1000:,.1f} trillion "
+                        f"({r.measure}) is reached with probability {r.p_reach:.0%} (median "
+                        f"Rp {r.median_rp_bn / 1000:,.1f} trillion).",
+                        SECTIONS["targets"],
+                    )
+                )
+            else:
+                beyond.append(
+                    f"{r.year if 'medium' not in what else what.split()[-1]} "
+                    f"(Rp {r.target_rp_bn / 1000:,.1f} trillion: "
+                    f"{r.paths_meeting or 'no scenario path'})"
+                )
+        if beyond:
             out.append(
                 (
-                    f"The {r.year} target of Rp {r.target_rp_bn / 1000:,.1f} "
-                    f"trillion ({r.measure}) "
-                    f"is reached with probability {r.p_reach:.3f} (median Rp "
-                    f"{r.median_rp_bn / 1000:,.1f} trillion).",
+                    "Targets beyond the backtested horizon get no probability; the scenario "
+                    "paths that meet them: " + "; ".join(beyond) + ".",
                     SECTIONS["targets"],
                 )
             )
-        end = self.views[
-            (self.views["series"] == "total")
-            & (self.views["year"] == self.settings.horizon)
-            & (self.views["basis"] == "nominal")
+        sentence = self.paths_statement()
+        if sentence:
+            out.append((sentence, SECTIONS["national"]))
+        return out[:10]
+
+    def paths_statement(self) -> str:
+        """Where the intervals end and what the scenario paths give at the horizon."""
+        p = self.scenario_paths
+        if p.empty:
+            return ""
+        tot = p[(p["series"] == "total") & (p["year"] == p["year"].max())]
+        if tot.empty:
+            return ""
+        y = int(tot["year"].iloc[0])
+        parts = [
+            f"{r.basis.split(':')[0]} Rp {r.value / 1000:,.0f} trillion"
+            for r in tot.itertuples(index=False)
         ]
-        if len(end):
-            e = end.iloc[0]
-            out.append(
-                (
-                    f"By {self.settings.horizon} the total is Rp "
-                    f"{e['median'] / 1000:,.0f} trillion "
-                    f"(nominal; 80 %: {e['lo_80'] / 1000:,.0f}-{e['hi_80'] / 1000:,.0f})"
-                    + (", beyond the backtested horizons." if not e["backtested"] else "."),
-                    SECTIONS["national"],
-                )
-            )
-        return out[:6]
+        return (
+            f"Intervals end in {self.last_backtested_year}, as far as the backtest reaches; "
+            f"for {y} the report shows scenario paths, not a forecast: "
+            + ", ".join(parts)
+            + " (total, nominal)."
+        )
 
     # -- what the report shows ----------------------------------------------------------
 
@@ -703,6 +917,9 @@ class FlowStudy:
         fmt = dict(language=language, source=src)
         if name == "nowcast":
             f = self.nowcast.to_frame()
+            if f.empty:
+                f = pd.DataFrame(columns=["series", "info_set", "partial", "median", "lo_80",
+                                          "hi_80", "ratio", "n_years", "used"])  # fmt: skip
             return format_table(
                 f,
                 title=m("flows.t_nowcast"),
@@ -720,12 +937,106 @@ class FlowStudy:
             return format_table(
                 f,
                 title=m("flows.t_nowcast_accuracy"),
+                labels={"coverage_80_calibrated": m("flows.c_coverage_cal"),
+                        "calibrated_years": m("flows.c_calibrated_years")},
                 codes={"series": "measure_short", "info_set": "period"},
                 units={"mape": "pct", "max_ape": "pct"},
-                digits={"mape": 2, "max_ape": 2, "coverage_80": 0},
-                percent=["coverage_80"],
+                digits={"mape": 2, "max_ape": 2, "coverage_80": 0,
+                        "coverage_80_calibrated": 0},
+                percent=["coverage_80", "coverage_80_calibrated"],
                 **fmt,
-            )
+            )  # fmt: skip
+        if name == "nowcast_record":
+            f = self.nowcast_record()
+            return format_table(
+                f,
+                title=m("flows.t_nowcast_record", info_set=self.nowcast_record_info_set()),
+                columns=["series", "year", "actual", "nowcast", "error_pct", "lo_80", "hi_80",
+                         "covered_80", "lo_80_cal", "hi_80_cal", "covered_80_cal"],
+                labels={"error_pct": m("flows.c_error_pct"),
+                        "lo_80_cal": m("flows.c_lo_80_cal"),
+                        "hi_80_cal": m("flows.c_hi_80_cal"),
+                        "covered_80": m("flows.c_covered"),
+                        "covered_80_cal": m("flows.c_covered_cal")},
+                codes={"series": "measure_short", "covered_80": "yes_no",
+                       "covered_80_cal": "yes_no"},
+                units={c: "idr_bn" for c in ("actual", "nowcast", "lo_80", "hi_80",
+                                              "lo_80_cal", "hi_80_cal")},
+                digits={"error_pct": 2, **{c: 0 for c in ("actual", "nowcast", "lo_80",
+                        "hi_80", "lo_80_cal", "hi_80_cal")}},
+                **fmt,
+            )  # fmt: skip
+        if name == "sector_shares":
+            f = self.sector_shares
+            return format_table(
+                f,
+                title=m("flows.t_sector_shares"),
+                columns=["sector", "measure", "year", "period", "value_idr_bn",
+                         "national_idr_bn", "share", "growth", "national_growth"],
+                labels={"value_idr_bn": m("flows.c_sector_value"),
+                        "national_idr_bn": m("flows.c_national_value"),
+                        "share": m("flows.c_share"), "growth": m("flows.c_growth_yoy"),
+                        "national_growth": m("flows.c_national_growth")},
+                codes={"sector": "ledger_sector", "measure": "measure_short",
+                       "period": "period"},
+                units={"value_idr_bn": "idr_bn", "national_idr_bn": "idr_bn"},
+                digits={"value_idr_bn": 0, "national_idr_bn": 0, "share": 2, "growth": 1,
+                        "national_growth": 1},
+                percent=["share", "growth", "national_growth"],
+                notes=[m("flows.n_nominal")],
+                **fmt,
+            )  # fmt: skip
+        if name == "sector_partners":
+            f = self.sector_partners.copy()
+            f["projects"] = [str(int(x)) if pd.notna(x) else "" for x in f["projects"]]
+            return format_table(
+                f,
+                title=m("flows.t_sector_partners"),
+                columns=["sector", "year", "period_code", "country", "value_usd_m", "projects",
+                         "flags", "source"],
+                labels={"period_code": m("label.column.period"),
+                        "country": m("label.column.partner"),
+                        "value_usd_m": m("flows.c_pma_usd"),
+                        "projects": m("flows.c_projects")},
+                codes={"flags": "flag"},
+                digits={"value_usd_m": 1},
+                **fmt,
+            )  # fmt: skip
+        if name == "sector_projects":
+            f = self.sector_projects.copy()
+            for c in ("year_announced", "year_status"):
+                # Years as years: text, never "2,018".
+                f[c] = [str(int(y)) if pd.notna(y) else "" for y in f[c]]
+            return format_table(
+                f,
+                title=m("flows.t_sector_projects"),
+                columns=["status", "sector", "company", "home_country", "project", "location",
+                         "amount_usd_m", "year_announced", "year_status", "flags"],
+                labels={"home_country": m("flows.c_home"), "amount_usd_m": m("flows.c_amount"),
+                        "year_announced": m("flows.c_announced"),
+                        "year_status": m("flows.c_status_year"),
+                        "project": m("flows.c_project"), "company": m("flows.c_company"),
+                        "location": m("flows.c_location")},
+                codes={"flags": "flag"},
+                digits={"amount_usd_m": 0},
+                notes=[m("flows.n_projects")],
+                **fmt,
+            )  # fmt: skip
+        if name == "scenario_paths":
+            f = self.scenario_paths
+            return format_table(
+                f,
+                title=m("flows.t_scenario_paths"),
+                columns=["series", "label", "year", "value", "growth", "basis"],
+                labels={"label": m("flows.c_path"), "growth": m("flows.c_growth"),
+                        "basis": m("flows.c_basis")},
+                codes={"series": "measure_short"},
+                units={"value": "idr_bn"},
+                digits={"value": 0, "growth": 1},
+                percent=["growth"],
+                notes=[m("flows.n_paths", year=self.last_backtested_year), m("flows.n_nominal")],
+                **fmt,
+            )  # fmt: skip
         if name == "overview":
             f = self.overview().rename(
                 columns={"years with data": "years_with_data", "model sample": "model_sample"}
@@ -758,13 +1069,19 @@ class FlowStudy:
             else:
                 v = v[(v["basis"] == "real") & (v["source"] != "published")]
             unit = ", ".join(dict.fromkeys(v["unit"])) if len(v) else ""
+            extra = ["conversion"] if name == "pma_usd" else ["flag"]
+            if "flag" in v:
+                v = v.assign(flag=v["flag"].map({"above_history": m("flows.flag_above_history")})
+                             .fillna(""))  # fmt: skip
             return format_table(
                 v,
                 title=m(f"flows.t_{name}", unit=unit),
                 columns=["series", "year", "median", "lo_80", "hi_80", "lo_95", "hi_95",
-                         "source", "backtested", "model"],
+                         "source", "backtested", "model", *extra],
+                labels={"conversion": m("flows.c_conversion"), "flag": m("flows.c_flag")},
                 codes={"series": "measure_short", "source": "origin", "backtested": "yes_no"},
                 digits=0,
+                notes=[m("flows.n_no_interval", year=self.last_backtested_year)],
                 **fmt,
             )  # fmt: skip
         if name == "sectors":
@@ -798,11 +1115,22 @@ class FlowStudy:
             )  # fmt: skip
         if name == "targets":
             money = [c for c in self.targets.columns if c.endswith("_rp_bn") or "_80" in c]
+            kinds = {"annual": m("flows.k_annual"), "annual_rpjmn": m("flows.k_annual_rpjmn"),
+                     "FY_target": m("flows.k_annual")}  # fmt: skip
+            shown = self.targets.assign(
+                target=[
+                    kinds.get(t, m("flows.k_medium_term", years=str(t).split()[-1]))
+                    if str(t) not in kinds else kinds[t]
+                    for t in self.targets["target"]
+                ]
+            )
             return format_table(
-                self.targets,
+                shown,
                 title=m("flows.t_targets"),
+                labels={"paths_meeting": m("flows.c_paths_meeting"),
+                        "backtested": m("flows.c_backtested_year")},
                 columns=[c for c in self.targets.columns if c != "source"],
-                codes={"measure": "measure", "status": "status"},
+                codes={"measure": "measure", "status": "status", "backtested": "yes_no"},
                 units={c: "idr_bn" for c in money},
                 digits={"p_reach": 1, **{c: 0 for c in money}},
                 percent=["p_reach"],
@@ -986,6 +1314,20 @@ def run_flows(
     """
     s = settings
     notes: list[str] = []
+    release = ledger.latest_release() if hasattr(ledger, "latest_release") else None
+    if s.follow_latest:
+        full = ledger.annual("total")
+        last_full = int(full["year"].max()) if len(full) else s.end_year
+        if last_full > s.end_year:
+            notes.append(
+                f"History runs to {last_full}, the latest full year in the ledger (end_year "
+                f"{s.end_year} in the parameters is passed)."
+            )
+            rate_year = last_full if s.usd_rate_year == s.end_year else s.usd_rate_year
+            s = replace(
+                s, end_year=last_full, horizon=max(s.horizon, last_full + 1),
+                usd_rate_year=rate_year,
+            )  # fmt: skip
     rng = np.random.default_rng(s.seed)
     history = {
         m: build_series(ledger, "all", m, HISTORY_START, s.end_year, interpolate=s.interpolate)
@@ -1138,6 +1480,13 @@ def run_flows(
     views = _views(ledger, s, history, forecasts, paths, rng, deflator, deflator_source, notes)
     sectors, sector_series, sector_fc, pooled = _sectors(ledger, s, paths, years, rng)
     views = pd.concat([views, sector_fc], ignore_index=True) if len(sector_fc) else views
+    longest = min(
+        int(bb.calibration.attrs.get("longest_backtested_horizon", 0)) for bb in bases.values()
+    )
+    last_bt = int(years[0]) + longest - 1
+    views = _limit_to_backtest(views, last_bt, history, s, notes)
+    if len(sector_fc):
+        sector_fc.loc[sector_fc["year"] > last_bt, ["lo_80", "hi_80", "lo_95", "hi_95"]] = np.nan
 
     from analysis.config import scenario_problem
 
@@ -1178,8 +1527,16 @@ def run_flows(
             ],
         )
     hist_values = {m: history[m].values for m in MEASURES}
+    tdata = _load_targets(ledger)
+    annual = tdata[tdata["kind"] != "medium_term_total"]
     targets = targets_gap(
-        {m: scenarios[m].path for m in MEASURES}, draws, ledger.targets, hist_values
+        {m: scenarios[m].path for m in MEASURES}, draws, annual, hist_values
+    )
+    spaths = _scenario_paths(history, forecasts, s, _target_values(annual))
+    targets = _targets_within_backtest(targets, spaths, last_bt)
+    targets = pd.concat(
+        [targets, _medium_term(tdata, hist_values, scenarios, draws, spaths, last_bt)],
+        ignore_index=True,
     )
     fp = data_fingerprint(
         {
@@ -1210,7 +1567,188 @@ def run_flows(
         fingerprint=fp,
         notes=notes,
         deflator_source=deflator_source,
+        scenario_paths=spaths,
+        last_backtested_year=last_bt,
+        release=release,
+        sector_shares=sector_shares(ledger, s.sectors, None),
+        sector_partners=_sector_partners(ledger, s.sector),
+        sector_projects=_sector_projects(s.sector),
     )
+
+
+# --- beyond the backtest ------------------------------------------------------------------------
+
+#: Human names of the scenario paths (tables and charts).
+PATH_LABELS = {
+    "targets": "Scenario: growth the targets imply",
+    "trend": "Scenario: recent trend",
+    "slowdown": "Scenario: slowdown (half the trend)",
+}
+
+
+def _limit_to_backtest(views, last_bt, history, s, notes) -> pd.DataFrame:
+    """Blank every interval after the last backtested year; flag 95 % bounds beyond history.
+
+    Beyond the backtested horizon an interval would be an extrapolation of a spread nobody has
+    checked, so the forecast table keeps the model's median (``source`` forecast,
+    ``backtested`` False) without bounds, and the report shows scenario paths instead. Inside
+    it, a 95 % upper bound that needs faster yearly growth than the series has ever had (from
+    its last published year) is flagged ``above_history`` and explained in a note.
+    """
+    from analysis.flows import exceeds_history, history_extremes
+
+    v = views.copy()
+    bounds = ["lo_80", "hi_80", "lo_95", "hi_95"]
+    beyond = (v["source"] != "published") & (v["year"] > last_bt)
+    v.loc[beyond, bounds] = np.nan
+    v["flag"] = ""
+    if beyond.any():
+        notes.append(
+            f"Intervals end in {last_bt}, the last year whose horizon the backtest checked; "
+            f"later years show the model's median without an interval and the scenario paths "
+            "(labelled scenarios, not forecasts)."
+        )
+    for m in MEASURES:
+        hist = history[m].values.loc[: s.end_year].dropna()
+        if hist.empty:
+            continue
+        a_year, a_value = int(hist.index.max()), float(hist.iloc[-1])
+        ext = history_extremes(hist)
+        rows = v[(v["series"] == m) & (v["basis"] == "nominal") & (v["source"] != "published")]
+        for _, r in rows.iterrows():
+            flag, implied = exceeds_history(hist, a_year, a_value, int(r["year"]), r["hi_95"])
+            if flag:
+                v.loc[
+                    (v["series"].isin([m, f"{m}_usd"])) & (v["year"] == r["year"]), "flag"
+                ] = "above_history"
+                notes.append(
+                    f"{MEASURE_LABELS[m]}, {int(r['year'])}: the 95 % upper bound (Rp "
+                    f"{r['hi_95'] / 1000:,.0f} trillion) needs {implied:+.1%} a year from "
+                    f"{a_year}, more than the series has ever grown in one year "
+                    f"({ext['max_growth']:+.1%} in {ext['max_growth_year']}): flagged "
+                    "'above history'; the bound comes from the model's spread, not from any "
+                    "growth observed."
+                )
+    return v
+
+
+def _load_targets(ledger: Ledger) -> pd.DataFrame:
+    """The preferred version of every target (:func:`analysis.data.targets.load_targets`).
+
+    Shaped for :func:`analysis.scenarios.targets_gap` (``period`` holds the kind). Falls back
+    to the ledger's ``FY_target`` rows when the targets module is not available.
+    """
+    try:
+        from analysis.data.targets import load_targets
+    except ImportError:  # pragma: no cover - older data layer
+        t = ledger.targets.copy()
+        t["kind"] = "annual"
+        t["year_first"] = t["year"]
+        return t
+    t = load_targets(ledger.root)
+    t = t[t["preferred"]].copy()
+    t["period"] = t["kind"]
+    t["source"] = t["source"] + " (published " + t["published"].astype(str) + ")"
+    return t.reset_index(drop=True)
+
+
+def _target_values(targets: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per measure, one annual target per year (Rp billion; annual before annual_rpjmn)."""
+    out: dict[str, pd.Series] = {}
+    if targets is None or targets.empty:
+        return out
+    t = targets[targets["period"].isin(["annual", "FY_target"])]
+    for m, g in t.groupby("measure"):
+        out[str(m)] = g.groupby("year")["value_idr_bn"].first().astype(float)
+    return out
+
+
+def _medium_term(tdata, hist_values, scenarios, draws, spaths, last_bt) -> pd.DataFrame:
+    """Cumulative medium-term targets (2025-2029): realised years plus paths for the rest."""
+    rows = []
+    for t in tdata[tdata["kind"] == "medium_term_total"].itertuples(index=False):
+        m, first, last = str(t.measure), int(t.year_first), int(t.year)
+        hist = hist_values.get(m, pd.Series(dtype=float))
+        done = {y: float(hist[y]) for y in range(first, last + 1) if y in hist.index
+                and np.isfinite(hist[y])}  # fmt: skip
+        todo = [y for y in range(first, last + 1) if y not in done]
+        path = scenarios[m].path if m in scenarios else None
+        row = {
+            "year": last,
+            "measure": m,
+            "target": f"medium_term_total {first}-{last}",
+            "target_rp_bn": float(t.value_idr_bn),
+            "status": "ahead" if todo else "no figure",
+            "realised_rp_bn": sum(done.values()) if not todo else np.nan,
+            "median_rp_bn": np.nan,
+            "lo_80": np.nan,
+            "hi_80": np.nan,
+            "gap_rp_bn": np.nan,
+            "p_reach": np.nan,
+            "source": t.source,
+            "note": f"cumulative {first}-{last}; {len(done)} year(s) realised "
+            f"(Rp {sum(done.values()) / 1000:,.1f} trillion)",
+            "backtested": bool(not todo or max(todo) <= last_bt),
+            "paths_meeting": "",
+        }
+        if not todo:
+            row["status"] = "met" if row["realised_rp_bn"] >= row["target_rp_bn"] else "missed"
+            row["gap_rp_bn"] = row["target_rp_bn"] - row["realised_rp_bn"]
+        elif path is not None and set(todo) <= set(path["year"]):
+            idx = [int(np.flatnonzero(path["year"].to_numpy() == y)[0]) for y in todo]
+            total = sum(done.values()) + np.asarray(draws[m])[:, idx].sum(axis=1)
+            med = sum(done.values()) + float(path["median"].iloc[idx].sum())
+            row.update(median_rp_bn=med, gap_rp_bn=row["target_rp_bn"] - med)
+            if row["backtested"]:
+                row["p_reach"] = float(np.mean(total >= row["target_rp_bn"]))
+        if todo and not row["backtested"] and len(spaths):
+            ok = []
+            for name, g in spaths[spaths["series"] == m].groupby("path", sort=False):
+                vals = g.set_index("year")["value"]
+                if set(todo) <= set(vals.index):
+                    if sum(done.values()) + float(vals.loc[todo].sum()) >= row["target_rp_bn"]:
+                        ok.append(PATH_LABELS[name])
+            row["paths_meeting"] = "; ".join(ok) if ok else "none of the scenario paths"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _scenario_paths(history, forecasts, s, targets) -> pd.DataFrame:
+    """Scenario paths of the national series from the last published year to the horizon."""
+    from analysis.flows import scenario_paths
+
+    frames = []
+    for m in MEASURES:
+        hist = history[m].values.loc[: s.end_year]
+        p = scenario_paths(hist, s.horizon, targets=targets.get(m))
+        if len(p):
+            frames.append(p.assign(series=m, unit="Rp billion (nominal)"))
+    if not frames:
+        return pd.DataFrame(columns=["series", "path", "year", "value", "growth", "basis"])
+    out = pd.concat(frames, ignore_index=True)
+    out["label"] = out["path"].map(PATH_LABELS)
+    return out[["series", "path", "label", "year", "value", "unit", "growth", "basis"]]
+
+
+def _targets_within_backtest(targets, spaths, last_bt) -> pd.DataFrame:
+    """Probabilities only inside the backtested horizon; beyond, which scenario paths meet it."""
+    t = targets.copy()
+    if t.empty:
+        return t.assign(backtested=pd.Series(dtype=bool), paths_meeting=pd.Series(dtype=str))
+    ahead = t["status"] == "ahead"
+    t["backtested"] = ~ahead | (t["year"] <= last_bt)
+    beyond = ahead & (t["year"] > last_bt)
+    t.loc[beyond, ["p_reach", "lo_80", "hi_80"]] = np.nan
+    meets = []
+    for r in t.itertuples(index=False):
+        if r.status != "ahead" or spaths.empty:
+            meets.append("")
+            continue
+        p = spaths[(spaths["series"] == r.measure) & (spaths["year"] == r.year)]
+        ok = [PATH_LABELS[x] for x in p.loc[p["value"] >= r.target_rp_bn, "path"]]
+        meets.append("; ".join(ok) if ok else "none of the scenario paths")
+    t["paths_meeting"] = meets
+    return t
 
 
 # --- views: nominal, real, US$ ---------------------------------------------------------------
@@ -1242,6 +1780,37 @@ def _history_rows(
     return _rows(name, basis, unit, v.index, v.to_numpy() * f, q, "published", True, "")
 
 
+def _usd_history(ledger: Ledger, s: FlowStudySettings) -> pd.DataFrame:
+    """National PMA in US$ million by year: as published where BKPM printed US$, else converted.
+
+    BKPM published PMA in US$ (converting to rupiah at the budget's APBN rate) until it moved to
+    rupiah; the ledger keeps each year in US$ at that year's rate on its basis. A year printed
+    in rupiah is labelled ``converted`` with its rate and basis; a year printed in US$ keeps the
+    printed figure (2015: US$29.3 billion, not US$24.4 billion at a later rate).
+    """
+    a = ledger.annual("pma")
+    a = a[(a["year"] >= s.start_year) & (a["year"] <= s.end_year)].sort_values("year")
+    printed_usd = a["unit_published"].fillna("").str.startswith("US$")
+    conversion = [
+        "as published (US$)"
+        if usd
+        else f"converted at Rp {rate:,.0f}/US$ ({basis} {int(y)}), from Rp {pub:,.1f} trillion"
+        for usd, rate, basis, y, pub in zip(
+            printed_usd, a["fx_rate"], a["fx_basis"], a["year"], a["value_idr_bn"] / 1000,
+            strict=True,
+        )
+    ]
+    nan = np.full(len(a), np.nan)
+    q = {k: nan for k in ("lo_80", "hi_80", "lo_95", "hi_95")}
+    out = _rows(
+        "pma_usd", "nominal", "US$ million", a["year"], a["value"].to_numpy(dtype=float), q,
+        "published", True, "",
+    )
+    out["conversion"] = conversion
+    out["fx_rate"] = np.where(printed_usd, np.nan, a["fx_rate"].to_numpy(dtype=float))
+    return out
+
+
 def _views(ledger, s, history, forecasts, paths, rng, deflator, deflator_source, notes):
     frames = []
     for m in MEASURES:
@@ -1271,11 +1840,13 @@ def _views(ledger, s, history, forecasts, paths, rng, deflator, deflator_source,
         )
     else:
         rate = fxr.rate
-        unit = f"US$ million at Rp {rate:,.0f}/US$ ({fxr.basis} {s.usd_rate_year}, every year)"
-        fc = forecasts["pma"].forecast
-        frames.append(
-            _history_rows(history["pma"], s, "pma_usd", "nominal", unit, lambda y: 1000 / rate)
+        unit = "US$ million"
+        conv = (
+            f"converted at Rp {rate:,.0f}/US$ ({fxr.basis} {s.usd_rate_year}, "
+            "every forecast year)"
         )
+        fc = forecasts["pma"].forecast
+        frames.append(_usd_history(ledger, s))
         frames.append(
             _rows(
                 "pma_usd",
@@ -1287,7 +1858,7 @@ def _views(ledger, s, history, forecasts, paths, rng, deflator, deflator_source,
                 fc["source"].to_numpy(),
                 fc["backtested"].to_numpy(),
                 forecasts["pma"].chosen or "",
-            )
+            ).assign(conversion=conv, fx_rate=rate)
         )
     if deflator is None:
         if s.price_basis == "real":
@@ -1363,6 +1934,8 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
     smap = load_sector_map()
     codes = ("manufacturing", *[c for c in s.sectors if c != "manufacturing"])
     data_rows, series_rows, fc_frames = [], [], []
+    pooled_sd = pooled_share_sd(ledger, s.end_year)
+    period_shares = sector_shares(ledger, codes, s.end_year)
     for code in codes:
         for m in MEASURES:
             ser = build_series(ledger, code, m, HISTORY_START, s.end_year, currency="IDR")
@@ -1393,22 +1966,26 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
             national = pd.Series(
                 {y: v for y, v in history_values(ledger, m, s).items()}, dtype=float
             )
-            fan = n >= s.min_fan_points
+            usable = clean.values.dropna()
+            recent = len(usable) and int(usable.index.max()) >= s.end_year - 3
+            fan = clean.n_observed >= s.min_fan_points and bool(recent)
             label = f"{smap.label(code)}, {MEASURE_LABELS[m]}"
             if not fan:
+                why = (
+                    f"below the minimum of {s.min_fan_points} full years for a forecast"
+                    if clean.n_observed < s.min_fan_points
+                    else f"the latest is more than 3 years before {s.end_year}"
+                )
                 sentence = (
-                    f"{label}: {clean.n_observed} usable year(s), the longest consecutive run "
-                    f"{n} ({_span(run)}); below the minimum of {s.min_fan_points} for a forecast, "
-                    "so only the data are shown."
+                    f"{label}: {clean.n_observed} usable full year(s), the longest consecutive "
+                    f"run {n} ({_span(run)}); {why}, so only the data are shown."
                 )
             else:
-                sentence = (
-                    f"{label}: {n} consecutive years ({_span(run)}), forecast as a share of "
-                    "national " + m.upper() + " so each path stays below the national path."
+                frame, how = _sector_share_forecast(
+                    clean, national, paths[m], years, s, rng, pooled_sd, period_shares
                 )
-                fc_frames.append(
-                    _sector_share_forecast(clean, run, national, paths[m], years, s, rng)
-                )
+                fc_frames.append(frame)
+                sentence = f"{label}: {clean.n_observed} usable full years; {how}"
             if n_excl:
                 sentence += f" {n_excl} point(s) excluded (flagged {', '.join(EXCLUDED_FLAGS)})."
             series_rows.append(
@@ -1431,6 +2008,108 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
     return data, series, fc, pooled_growth_backtest(ledger, s.end_year)
 
 
+_PERIOD_ORDER = {"Q1": 1, "Q2": 2, "H1": 3, "Q3": 4, "9M": 5, "Q4": 6, "FY": 7}
+
+
+def sector_shares(ledger: Ledger, sectors, end_year: int | None = None) -> pd.DataFrame:
+    """The sector's share of national PMA, PMDN and total, for every period both are published.
+
+    One row per (sector, measure, year, period) where the sector figure and the national
+    figure of the same measure and period exist (quarterly, H1, 9M or full year, as published
+    or derived in the ledger). Points flagged suspect or with an uncertain period are left out.
+    ``growth`` and ``national_growth`` compare with the same period a year earlier, where both
+    years exist.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sector``, ``measure``, ``year``, ``period``, ``value_idr_bn``,
+        ``national_idr_bn``, ``share``, ``growth``, ``national_growth``, ``sources``.
+    """
+    cols = ["sector", "measure", "year", "period", "value_idr_bn", "national_idr_bn", "share",
+            "growth", "national_growth", "sources"]  # fmt: skip
+    obs = ledger.select(region="IDN", partner_iso3="WLD", concept="realisation")
+    obs = obs[obs["period"].isin(list(_PERIOD_ORDER)) & obs["measure"].isin(MEASURES)]
+    if end_year is not None:
+        obs = obs[obs["year"] <= end_year]
+    nat = obs[obs["sector"] == "all"].set_index(["measure", "year", "period"])["value_idr_bn"]
+    sec = obs[obs["sector"].isin(list(sectors))]
+    bad = sec["flags"].fillna("").apply(lambda f: any(x in f.split(";") for x in EXCLUDED_FLAGS))
+    sec = sec[~bad & (sec["value_idr_bn"] > 0)]
+    rows = []
+    for r in sec.itertuples(index=False):
+        n = nat.get((r.measure, r.year, r.period), np.nan)
+        if not np.isfinite(n) or n <= 0:
+            continue
+        rows.append(
+            {
+                "sector": r.sector,
+                "measure": r.measure,
+                "year": int(r.year),
+                "period": r.period,
+                "value_idr_bn": float(r.value_idr_bn),
+                "national_idr_bn": float(n),
+                "share": float(r.value_idr_bn) / float(n),
+                "sources": r.sources,
+            }
+        )
+    out = pd.DataFrame(rows, columns=[c for c in cols if "growth" not in c])
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    key = out.set_index(["sector", "measure", "period", "year"])
+    prev_v = [key["value_idr_bn"].get((r.sector, r.measure, r.period, r.year - 1), np.nan)
+              for r in out.itertuples()]  # fmt: skip
+    prev_n = [nat.get((r.measure, r.year - 1, r.period), np.nan) for r in out.itertuples()]
+    out["growth"] = out["value_idr_bn"] / np.asarray(prev_v, dtype=float) - 1
+    out["national_growth"] = out["national_idr_bn"] / np.asarray(prev_n, dtype=float) - 1
+    out = out.assign(_p=out["period"].map(_PERIOD_ORDER))
+    out = out.sort_values(["sector", "measure", "year", "_p"]).drop(columns="_p")
+    return out[cols].reset_index(drop=True)
+
+
+#: Partner x sector and project sectors of each report sector (the report's own industry first).
+PARTNER_SECTORS_OF = {
+    "textile": ("textile", "footwear"),
+    "chemical": ("chemical", "chem_pharma"),
+    "pharma": ("pharma", "chem_pharma"),
+}
+PROJECT_SECTORS_OF = {"textile": ("textile", "footwear"), "chemical": ("chemical",),
+                      "pharma": ("pharma",)}  # fmt: skip
+PROJECT_STATUSES = ("operating", "under_construction", "announced", "cancelled")
+
+
+def _sector_partners(ledger: Ledger, sector: str) -> pd.DataFrame:
+    """Realised PMA by source country in the report's sectors, latest period first."""
+    cols = ["sector", "year", "period_code", "partner_iso3", "country", "value_usd_m", "projects",
+            "value", "unit", "fx_rate", "kind", "flags", "source", "published"]  # fmt: skip
+    if not hasattr(ledger, "partner_sector") or sector not in PARTNER_SECTORS_OF:
+        return pd.DataFrame(columns=cols)
+    t = ledger.partner_sector(list(PARTNER_SECTORS_OF[sector]))
+    t = t[(t["kind"] == "realised") & ~t["partner_iso3"].astype(str).str.contains(r"\+")]
+    t = t.assign(_p=t["period_code"].map(_PERIOD_ORDER).fillna(0))
+    t = t.sort_values(["year", "_p", "value_usd_m"], ascending=[False, False, False])
+    return t[cols].reset_index(drop=True)
+
+
+def _sector_projects(sector: str) -> pd.DataFrame:
+    """Major projects of the report's sectors (operating, under construction, announced, ...)."""
+    cols = ["sector", "company", "home_country", "home_iso3", "project", "location",
+            "amount", "unit", "amount_usd_m", "status", "year_announced", "year_status",
+            "flags", "source", "published"]  # fmt: skip
+    try:
+        from analysis.data.projects import load_projects
+    except ImportError:  # pragma: no cover - older data layer
+        return pd.DataFrame(columns=cols)
+    if sector not in PROJECT_SECTORS_OF:
+        return pd.DataFrame(columns=cols)
+    t = load_projects()
+    t = t[t["sector"].isin(PROJECT_SECTORS_OF[sector])]
+    order = {st: i for i, st in enumerate(PROJECT_STATUSES)}
+    t = t.assign(_o=t["status"].map(order)).sort_values(["_o", "amount_usd_m"],
+                                                          ascending=[True, False])  # fmt: skip
+    return t[cols].reset_index(drop=True)
+
+
 def history_values(ledger: Ledger, measure: str, s: FlowStudySettings) -> dict[int, float]:
     """National full-year values (Rp billion) of one measure to ``end_year``."""
     a = ledger.annual(measure)
@@ -1442,35 +2121,70 @@ def _span(run: pd.Series) -> str:
     return f"{run.index.min()}-{run.index.max()}" if len(run) else "none"
 
 
-def _sector_share_forecast(clean, run, national, nat_paths, years, s, rng) -> pd.DataFrame:
-    share = (run / national.reindex(run.index)).dropna()
-    share = share[(share > 0) & (share < 1)]
-    fc = forecast_flows(
-        replace(clean, values=share.reindex(clean.values.index), unit="share"),
-        ForecastSettings(horizon_year=s.horizon),
+#: Prior weight (in years of own data) of "the sector grows like the nation" in the share model.
+SHARE_PRIOR_YEARS = 3.0
+
+
+def pooled_share_sd(ledger: Ledger, end_year: int) -> float:
+    """Yearly sd of sector-share log changes, pooled across every sector series in the ledger."""
+    from analysis.flows import share_changes
+
+    obs = ledger.select(region="IDN", partner_iso3="WLD", concept="realisation", period="FY")
+    obs = obs[obs["year"] <= end_year]
+    bad = obs["flags"].fillna("").apply(lambda f: any(x in f.split(";") for x in EXCLUDED_FLAGS))
+    obs = obs[~bad & (obs["value_idr_bn"] > 0)]
+    nat = obs[obs["sector"] == "all"].set_index(["measure", "year"])["value_idr_bn"]
+    changes = []
+    for (_, m), g in obs[obs["sector"] != "all"].groupby(["sector", "measure"]):
+        v = g.set_index("year")["value_idr_bn"]
+        share = v / np.asarray([nat.get((m, y), np.nan) for y in v.index], dtype=float)
+        changes += list(share_changes(share))
+    if len(changes) < 3:
+        return math.nan
+    c = np.asarray(changes)
+    return float(np.sqrt(np.mean((c - c.mean()) ** 2) * len(c) / (len(c) - 1)))
+
+
+def _sector_share_forecast(clean, national, nat_paths, years, s, rng, pooled_sd, shares):
+    """Sector = national path x shrunk share path; returns the rows and a sentence."""
+    from analysis.flows import shrunk_share_forecast
+
+    v = clean.values.dropna()
+    share = (v / national.reindex(v.index)).dropna()
+    anchor, anchor_text = None, f"the latest full-year share ({int(share.index.max())}"
+    part = shares[(shares["sector"] == clean.sector) & (shares["measure"] == clean.measure)
+                  & shares["period"].isin(["H1", "9M"])]  # fmt: skip
+    if len(part):
+        r = part.assign(_p=part["period"].map(_PERIOD_ORDER)).sort_values(["year", "_p"]).iloc[-1]
+        if int(r["year"]) > int(share.index.max()):
+            anchor = (int(r["year"]), float(r["share"]))
+            anchor_text = f"its latest cumulative share ({r['period']} {int(r['year'])}"
+    fc = shrunk_share_forecast(
+        share, years, pooled_sd=pooled_sd if np.isfinite(pooled_sd) else 0.0,
+        prior_years=SHARE_PRIOR_YEARS, anchor=anchor,
+    )  # fmt: skip
+    a = fc.attrs
+    w = rw_shocks(rng, s.draws, len(years))
+    sh = np.minimum(
+        np.exp(fc["log_share"].to_numpy()[None, :] + fc["sd_log"].to_numpy()[None, :] * w), 1.0
     )
-    h = len(years)
-    last = int(share.index.max())
-    steps = int(years[-1]) - last
-    path = forecast_path(np.log(share.to_numpy()), fc.chosen or "naive", steps, levels=(0.8,))
-    sd = ((path["hi_80"] - path["lo_80"]) / (2 * _z(0.8))).to_numpy()
-    sd = np.where(np.isfinite(sd), sd, 0.0)
-    wsh = rw_shocks(rng, s.draws, steps)
-    sh = np.minimum(np.exp(path["mean"].to_numpy()[None, :] + sd[None, :] * wsh), 1.0)
-    sh = sh[:, steps - h :]  # align with the national forecast years
     draws = sh * nat_paths
-    q = _quantiles(draws)
-    return _rows(
-        f"{clean.sector}_{clean.measure}",
-        "nominal",
-        "Rp billion (nominal)",
-        years,
-        np.median(draws, axis=0),
-        q,
-        "forecast",
-        np.zeros(h, dtype=bool),
-        f"share of national: {fc.chosen}",
+    h = len(years)
+    rows = _rows(
+        f"{clean.sector}_{clean.measure}", "nominal", "Rp billion (nominal)", years,
+        np.median(draws, axis=0), _quantiles(draws), "forecast", np.zeros(h, dtype=bool),
+        f"share of national, shrunk (w = {a['weight']:.2f})",
+    )  # fmt: skip
+    how = (
+        f"forecast as its share of national {clean.measure.upper()}: held at {anchor_text}: "
+        f"{a['anchor_share']:.2%}) and moved by its own "
+        f"trend ({math.exp(a['own_drift']) - 1:+.1%} a year over {a['n_changes']} change(s)) "
+        f"shrunk towards the national series by w = n / (n + {SHARE_PRIOR_YEARS:g}) = "
+        f"{a['weight']:.2f}, so a sector with few years grows like the nation; the spread is "
+        f"the yearly share change pooled across all sectors (sd {pooled_sd:.2f} on the log "
+        "scale). Each path stays below the national path."
     )
+    return rows, how
 
 
 def pooled_growth_backtest(ledger: Ledger, end_year: int, min_pairs: int = 3) -> pd.DataFrame:
