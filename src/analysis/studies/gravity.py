@@ -26,9 +26,20 @@ terms can be identified from one host's inflows), and not ITC's Export Potential
   No trade elasticity is used.
 - **Potential** = the model's expected PMA for the partner-year, with a confidence interval
   from ``draws`` draws of the coefficients (estimation and prior uncertainty; not the
-  year-to-year noise of a single flow). **Guard**: a potential above the partner's total net
-  FDI outflow that year (WDI, US$ billion x 1,000) is capped at it (at 0 where net outflows are
-  negative); ``predicted_model`` keeps the uncapped value and ``capped`` says which.
+  year-to-year noise of a single flow). **Guards** (:mod:`analysis.fdi_potential`): a
+  potential above the partner's total net FDI outflow that year (WDI, US$ billion x 1,000) is
+  capped at it; where that net outflow is zero or negative the cap is the 5-year mean net
+  outflow, else the outward FDI stock, else none (never 0; ``cap_basis`` says which);
+  ``predicted_model`` keeps the uncapped value and ``capped`` says which. A potential implying
+  that Indonesia takes a larger share of the partner's outward FDI than it receives from any
+  comparable partner (same hub status, multi-year ratio of listed flows to outflows) is
+  flagged (``plausibility_flag``), not cut.
+- **Untapped gap**: potential - actual with an interval where the actual is listed
+  (``gap_status`` = identified), a signed lower bound (``gap_lo`` = lower end of the potential
+  - the bound) where it is only bounded, nothing where it is unknown.
+- **Agreement effects** (:func:`agreement_effects`): each pending agreement's effect on the
+  members' measured flows (mean of their published full-year values) and on the model
+  baseline, both with intervals; the report quotes the first.
 - **Sector potential** adapts the *supply x demand x ease* decomposition of ITC's Export
   Potential Map (Decreux & Spies 2016) to investment: ease = the partner's aggregate potential
   above (size, distance, hub, agreements), demand = the sector's share of Indonesia's PMA
@@ -66,6 +77,14 @@ from analysis import paths
 from analysis.censored import CensoredGravityResult, Prior, fit_censored_gravity
 from analysis.data.provenance import data_fingerprint
 from analysis.errors import MitraError
+from analysis.fdi_potential import (
+    NO_FIGURE,
+    agreement_effect,
+    comparable_shares,
+    outflow_cap,
+    share_guard,
+    untapped_gap,
+)
 from analysis.formatting import Findings, Table, findings_block, format_table, show
 from analysis.gravity import GravityError, GravityResult, fit_gravity
 from analysis.i18n import label, messages
@@ -75,6 +94,7 @@ from analysis.vocab import GRAVITY_TERMS, REPORT_SECTORS
 __all__ = [
     "GravityStudy",
     "GravityStudySettings",
+    "agreement_effects",
     "fit_multihost",
     "gravity_study",
     "latest_potential",
@@ -101,6 +121,15 @@ SECTOR_DEMAND = {
     "pharma": ("chem_pharma", "health_pharma"),
 }
 COUNTERFACTUAL_AGREEMENTS = ("IEU-CEPA", "ICA-CEPA")
+#: Pending agreements whose effect :func:`agreement_effects` reports: key -> a text that
+#: identifies the agreement's name in the agreements data (the EAEU and Peru agreements
+#: signed in 2025 come with the agreements corrections file; absent, they are noted).
+PENDING_AGREEMENTS = {
+    "IEU-CEPA": "(IEU-CEPA)",
+    "ICA-CEPA": "(ICA-CEPA)",
+    "EAEU FTA": "EAEU",
+    "Peru CEPA": "Indonesia-Peru",
+}
 PRIORS_FILE = "mappings/gravity_priors.csv"
 HUBS_FILE = "mappings/fdi_hubs.csv"
 MODEL_LABEL = "Interval-censored Gamma gravity regression (log-linear mean), Indonesia as host"
@@ -369,6 +398,8 @@ class GravityStudy:
     fingerprint: str
     notes: list[str] = field(default_factory=list)
     multihost: GravityResult | None = None
+    agreement_effects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    distribution: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def coefficients(self) -> pd.DataFrame:
         """``term, estimate, se, source`` (source = estimated | prior | fixed), plus citation
@@ -406,6 +437,8 @@ class GravityStudy:
             "coefficients": self.coefficients()[["term", "estimate", "se", "source", "model"]],
             "potential": self.potential,
             "counterfactual": self.counterfactual,
+            "agreement_effects": self.agreement_effects,
+            "distribution": self.distribution,
             "dropped": self.dropped,
         }
 
@@ -476,6 +509,26 @@ class GravityStudy:
                 notes=list(dict.fromkeys(f["note"])) if len(f) else [],
                 **fmt,
             )  # fmt: skip
+        if name == "agreement_effects":
+            f = self.agreement_effects
+            f = f[f["partner_iso3"].eq("TOTAL") | f["basis"].eq("actual")] if len(f) else f
+            return format_table(
+                f,
+                title=m("gravity.t_agreement_effects"),
+                columns=["agreement", "partner_iso3", "basis", "flow_usd_m", "flow_status",
+                         "effect_usd_m", "lo", "hi", "note"],
+                units={c: "usd_m" for c in ("flow_usd_m", "effect_usd_m", "lo", "hi")},
+                digits={c: 0 for c in ("flow_usd_m", "effect_usd_m", "lo", "hi")},
+                **fmt,
+            )  # fmt: skip
+        if name == "distribution":
+            return format_table(
+                self.distribution,
+                title=m("gravity.t_distribution"),
+                digits={"loglik": 1, "aic": 1, "delta_aic": 1, "dispersion": 3,
+                        "lgdp": 3, "ldist": 3, "hub": 3, "agreement": 3},
+                **fmt,
+            )  # fmt: skip
         raise KeyError(f"GravityStudy.formatted: no table {name!r}")
 
     def show(self, name: str, language: str = "en") -> None:
@@ -534,6 +587,83 @@ class GravityStudy:
             notes=self.notes,
         )
 
+    def gaps(self, year: int | None = None) -> pd.DataFrame:
+        """Total-potential rows of one year (default latest) with a credible untapped gap.
+
+        Credible: the gap's lower end is above zero (``gap_lo > 0``: identified from a
+        known actual, or a signed lower bound above zero where the actual is only bounded)
+        and the potential carries no plausibility flag.
+        """
+        pot = self.potential[self.potential["sector"] == "total"]
+        pot = pot[pot["year"] == (pot["year"].max() if year is None else year)]
+        ok = (pot["gap_lo"] > 0) & (pot["plausibility_flag"] == "")
+        return pot[ok].sort_values("gap_lo", ascending=False)
+
+    def gap_sentence(self) -> str:
+        """Which partners have an identified untapped potential, or why none can be named."""
+        lat = self.latest()
+        year = int(lat["year"].iloc[0])
+        n_id = int((lat["gap_status"] == "identified").sum())
+        n_b = int((lat["gap_status"] == "bounded").sum())
+        n_flag = int((lat["plausibility_flag"] != "").sum())
+        g = self.gaps(year)
+        flags = f"; {n_flag} potentials are flagged as implausible (see 'plausibility_flag')"
+        if len(g):
+            return (
+                f"Credible untapped potential in {year} ({len(g)} partner(s), gap with 95 % "
+                "interval): "
+                + ", ".join(
+                    f"{label('partner', r.partner_iso3)} US$ "
+                    + (
+                        f"{r.gap_usd_m:,.0f} m ({r.gap_lo:,.0f} to {r.gap_hi:,.0f})"
+                        if r.gap_status == "identified"
+                        else f"at least {r.gap_lo:,.0f} m (actual only bounded)"
+                    )
+                    for r in g.itertuples()
+                )
+                + flags
+                + "."
+            )
+        bound = lat.loc[lat["gap_status"] == "bounded", "actual_upper"]
+        return (
+            f"No partner has an identifiable untapped potential in {year}: the {n_id} partners "
+            "with a published actual invest at or above the lower end of their potential, and "
+            f"for the {n_b} others the actual is only known to be below US$ "
+            f"{bound.max() if len(bound) else float('nan'):,.0f} m, above the lower end of "
+            f"every one of their potentials, so their gap cannot be signed{flags}."
+        )
+
+    def agreement_headline(self, key: str) -> str:
+        """The agreement's effect on measured flows (quoted) and on the model baseline."""
+        e = self.agreement_effects
+        if e.empty or key not in set(e["agreement"]):
+            return ""
+        t = e[(e["agreement"] == key) & (e["partner_iso3"] == "TOTAL")].set_index("basis")
+        if "model" not in t.index:
+            return ""
+        mo = t.loc["model"]
+        model = (
+            f"on the model baseline of {int(mo['n_members'])} members (US$ "
+            f"{mo['flow_usd_m']:,.0f} m a year) it would be US$ {mo['effect_usd_m']:,.0f} m "
+            f"({mo['lo']:,.0f} to {mo['hi']:,.0f})"
+        )
+        ac = t.loc["actual"] if "actual" in t.index else None
+        if ac is None or ac["effect_usd_m"] != ac["effect_usd_m"]:
+            return (
+                f"{key} in force: no member has a published flow, so the effect on actual "
+                f"flows cannot be identified; {model}, a partial-equilibrium effect on "
+                "predicted, not measured, flows."
+            )
+        members = str(ac["note"]).split(";")[0].replace("members with a published flow: ", "")
+        return (
+            f"{key} in force would add about US$ {ac['effect_usd_m']:,.0f} m a year (95 % "
+            f"interval {ac['lo']:,.0f} to {ac['hi']:,.0f}) on the measured flows of the "
+            f"members with a published figure (US$ {ac['flow_usd_m']:,.0f} m a year: "
+            f"{members}); {model}. The first is quoted: an agreement effect is a "
+            "proportional change in a partner's own flows, and the baseline of members never "
+            "listed is a prediction no published figure confirms."
+        )
+
     def key_findings(self) -> list[str]:
         """Three to six sentences computed from the results."""
         return [text for text, _ in self._findings_with_sections()]
@@ -590,25 +720,10 @@ class GravityStudy:
                     SECTIONS["potential"],
                 )
             )
-        capped = self.potential[(self.potential["sector"] == "total") & self.potential["capped"]]
-        out.append(
-            (
-                f"{len(capped)} partner-year potentials exceeded the "
-                "partner's total net FDI outflow "
-                "and are capped at it.",
-                SECTIONS["potential"],
-            )
-        )
-        if len(self.counterfactual):
-            eu = self.counterfactual[self.counterfactual["agreement"] == "IEU-CEPA"]
-            out.append(
-                (
-                    f"The IEU-CEPA in force would add US$ {eu['change'].sum():,.0f} m a year from "
-                    f"{len(eu)} EU members (95 % interval {eu['change_lo'].sum():,.0f} to "
-                    f"{eu['change_hi'].sum():,.0f}; a partial-equilibrium effect).",
-                    SECTIONS["agreements"],
-                )
-            )
+        out.append((self.gap_sentence(), SECTIONS["potential"]))
+        headline = self.agreement_headline("IEU-CEPA")
+        if headline:
+            out.append((headline, SECTIONS["agreements"]))
         return out[:6]
 
 
@@ -738,16 +853,45 @@ def _potential(
             "actual_upper": frame["upper_bound"].where(frame["status"] == "censored").to_numpy(),
         }
     )
+    cap, basis = _outflow_caps(panel, base)
     return _guarded(
         base,
         np.exp(point),
         np.quantile(sims, a / 2, axis=1),
         np.quantile(sims, 1 - a / 2, axis=1),
-        _panel_values(panel, "fdi_outflow_usd", base),
+        cap,
         sector_inputs,
         "US$ million (current), full-year flow",
         "total net outward FDI",
+        cap_basis=basis,
+        hub=frame["hub"].to_numpy(bool),
     )
+
+
+def _outflow_caps(panel, base: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's outward FDI cap (US$ million) and its basis (:func:`outflow_cap`).
+
+    Never 0: a net outflow <= 0 falls back to the 5-year mean net outflow, then to the
+    outward FDI stock, then to no cap, each flagged in the basis text.
+    """
+    flows = panel.wide("fdi_outflow_usd") * 1000
+    stock = panel.wide("ofdi_stock_usd") * 1000
+    caps, bases = [], []
+    for iso, year in zip(base["partner_iso3"], base["year"], strict=True):
+        y = int(year)
+        if iso in flows.index:
+            row = flows.loc[iso]
+            series = row[[c for c in row.index if y - 4 <= int(c) <= y]]
+            series = series.reindex(range(y - 4, y + 1))
+        else:
+            series = pd.Series([np.nan])
+        st = np.nan
+        if iso in stock.index and y in stock.columns:
+            st = float(stock.loc[iso, y])
+        cap, basis, _ = outflow_cap(series, st)
+        caps.append(cap)
+        bases.append(basis)
+    return np.array(caps, dtype=float), np.array(bases, dtype=object)
 
 
 def _panel_values(panel, indicator: str, base: pd.DataFrame) -> np.ndarray:
@@ -770,10 +914,31 @@ def _guarded(
     sector_inputs: pd.DataFrame,
     unit: str,
     cap_label: str,
+    cap_basis: np.ndarray | None = None,
+    hub: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Total and sector potential rows with the plausibility cap applied and flagged."""
+    """Total and sector potential rows with the plausibility guards applied and flagged.
+
+    Guards: the cap (never 0: a non-positive ``cap_value`` means no cap), the share of the
+    partner's outward FDI a total potential implies against the largest multi-year share
+    Indonesia receives from a comparable partner (same hub status; flagged, not cut), and
+    the untapped gap (:func:`analysis.fdi_potential.untapped_gap`).
+    """
     base = base.assign(partner_ofdi_total=cap_value)
     ofdi = cap_value
+    if cap_basis is None:
+        cap_basis = np.where(
+            np.isnan(ofdi), NO_FIGURE,
+            np.where(ofdi <= 0, f"{cap_label} <= 0: not capped", cap_label),
+        )  # fmt: skip
+    hub = np.zeros(len(base), bool) if hub is None else hub
+    group = np.where(hub, "hub", "non-hub")
+    listed = base["actual"].notna().to_numpy() & (base["actual_status"] != "censored").to_numpy()
+    shares = comparable_shares(
+        base[listed][["partner_iso3", "year", "actual"]].rename(columns={"actual": "value"}),
+        base.assign(cap=ofdi)[["partner_iso3", "year", "cap"]],
+        dict(zip(base["partner_iso3"], group, strict=True)),
+    )
     out = []
     for sector in ("total", *SECTORS):
         if sector == "total":
@@ -783,7 +948,7 @@ def _guarded(
             scale = (si["demand_share"] * si["supply_index"]).reindex(base["partner_iso3"])
             scale = scale.to_numpy()
         mod = point * scale
-        cap = np.where(np.isnan(ofdi), np.inf, np.maximum(ofdi, 0.0))
+        cap = np.where(np.isnan(ofdi) | (ofdi <= 0), np.inf, ofdi)  # never a cap of 0
         capped = mod > cap
         d = base.copy()
         d.insert(2, "sector", sector)
@@ -796,26 +961,44 @@ def _guarded(
         d["hi"] = np.minimum(hi * scale, cap)
         d["capped"] = capped
         d["predicted_model"] = mod
+        basis = cap_basis.astype(str)
         d["guard"] = np.where(
             np.isnan(mod),
             "no potential: covariates or sector exports missing in the partner panel",
             np.where(
-                np.isnan(ofdi),
-                "no outward FDI figure: not checked",
-                np.where(
-                    capped,
-                    np.where(
-                        ofdi <= 0, f"capped at 0: {cap_label} <= 0", f"capped at {cap_label}"
-                    ),
-                    f"within {cap_label}",
-                ),
+                np.isinf(cap),
+                basis,
+                np.where(capped, "capped at " + basis, "within " + basis),
             ),
         )
+        d["cap_basis"] = cap_basis
         d["actual_above_ofdi"] = d["actual"] > d["partner_ofdi_total"]
         # Untapped potential: predicted - actual where listed; where censored the actual is
         # below the bound, so predicted - bound is a lower bound ("at least").
         d["untapped_usd_m"] = d["predicted"] - d["actual"]
         d["untapped_at_least_usd_m"] = d["predicted"] - d["actual_upper"]
+        gaps = [
+            untapped_gap(p, lo_, hi_, act, up)
+            for p, lo_, hi_, act, up in zip(
+                d["predicted"], d["lo"], d["hi"], d["actual"], d["actual_upper"], strict=True
+            )
+        ]
+        d["gap_usd_m"] = [g[0] for g in gaps]
+        d["gap_lo"] = [g[1] for g in gaps]
+        d["gap_hi"] = [g[2] for g in gaps]
+        d["gap_status"] = [g[3] for g in gaps]
+        if sector == "total":
+            guard = [
+                share_guard(p, c, g, shares, iso)
+                for p, c, g, iso in zip(
+                    d["predicted_model"], ofdi, group, d["partner_iso3"], strict=True
+                )
+            ]
+        else:  # sector potentials are shares of the total: the total's flag applies
+            guard = [(np.nan, np.nan, "")] * len(d)
+        d["implied_share"] = [g[0] for g in guard]
+        d["share_bound"] = [g[1] for g in guard]
+        d["plausibility_flag"] = [g[2] for g in guard]
         out.append(d)
     pot = pd.concat(out, ignore_index=True)
     pot["unit"] = unit
@@ -836,7 +1019,23 @@ def _guarded(
         "actual_above_ofdi",
         "untapped_usd_m",
         "untapped_at_least_usd_m",
+        "gap_usd_m",
+        "gap_lo",
+        "gap_hi",
+        "gap_status",
+        "cap_basis",
+        "implied_share",
+        "share_bound",
+        "plausibility_flag",
         "unit",
+    ]
+    flags = pot[pot["sector"] == "total"].set_index(["partner_iso3", "year"])["plausibility_flag"]
+    sec = pot["sector"] != "total"
+    pot.loc[sec, "plausibility_flag"] = [
+        f"total potential {f}" if f else ""
+        for f in flags.reindex(
+            pd.MultiIndex.from_frame(pot.loc[sec, ["partner_iso3", "year"]])
+        ).fillna("")
     ]
     return (
         pot[cols]
@@ -910,6 +1109,237 @@ def _counterfactual(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _pending_members(root=None) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Pending agreements found in the agreements data: key -> (name, members), and notes."""
+    from analysis.data.agreements import load_agreements
+
+    agreements = load_agreements(root)
+    out, notes = {}, []
+    for key, pattern in PENDING_AGREEMENTS.items():
+        hit = [a for a in agreements if pattern in a.name]
+        if not hit:
+            notes.append(f"{key}: not in the agreements data (no effect computed)")
+            continue
+        out[key] = (hit[0].name, " ".join(i for i in hit[0].members if i != "IDN"))
+    return out, notes
+
+
+def _measured_flows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each partner's measured full-year flow: the mean of its published values in the fit.
+
+    ``flow_usd_m`` is the mean of the listed full-year values (the partner's own published
+    PMA; a partner is listed only in years it ranks high, so this leans high), ``bound_usd_m``
+    the latest year's bound for partners never listed (their flow lies in ``[0, bound]``).
+    """
+    rows = []
+    last = int(frame["year"].max())
+    for iso, g in frame.groupby("partner_iso3"):
+        listed = g[g["status"] == "listed"]
+        latest = g[g["year"] == last]
+        bound = float(latest["upper_bound"].iloc[0]) if len(latest) else np.nan
+        rows.append(
+            {
+                "partner_iso3": iso,
+                "flow_usd_m": float(listed["pma_usd_m"].mean()) if len(listed) else np.nan,
+                "flow_years": ", ".join(str(int(y)) for y in sorted(listed["year"])),
+                "bound_usd_m": bound if not len(listed) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("partner_iso3")
+
+
+def _agreement_effects(
+    study_fit: CensoredGravityResult,
+    frame: pd.DataFrame,
+    potential: pd.DataFrame,
+    settings: GravityStudySettings,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Pending agreements' effect on measured flows and on the model baseline, with intervals.
+
+    One row per agreement, member and basis (``actual``: the member's measured flow, see
+    :func:`_measured_flows`; ``model``: the gravity potential of the latest year, drawn with
+    the coefficients), plus a ``TOTAL`` row per agreement and basis (the actual total covers
+    the members with a measured flow only; the others are below the year's bound). The
+    effect is ``flow * (exp(b_agreement) - 1)``, partial equilibrium; its interval comes
+    from draws of the agreement coefficient (and, for the model basis, of the baseline).
+    """
+    cols = [
+        "agreement",
+        "agreement_name",
+        "partner_iso3",
+        "basis",
+        "year",
+        "flow_usd_m",
+        "flow_status",
+        "effect_usd_m",
+        "lo",
+        "hi",
+        "ratio",
+        "n_members",
+        "note",
+    ]
+    if "agreement" not in set(study_fit.table["term"]):
+        return pd.DataFrame(columns=cols), ["agreement term not in the model: no effects"]
+    pending, notes = _pending_members()
+    year = int(frame["year"].max())
+    latest = frame[frame["year"] == year].set_index("partner_iso3")
+    draws = study_fit.draw_coefficients(settings.draws, settings.seed + 2)
+    b = float(study_fit.coef()["agreement"])
+    bd = (
+        draws["agreement"].to_numpy()
+        if "agreement" in draws.columns
+        else np.full(settings.draws, b)
+    )
+    pot = potential[(potential["sector"] == "total") & (potential["year"] == year)]
+    pot = pot.set_index("partner_iso3")
+    sims = np.exp(_draw_eta(study_fit, latest.reset_index(), draws))
+    cap = pot["partner_ofdi_total"].reindex(latest.index).to_numpy(float)
+    cap = np.where(np.isnan(cap) | (cap <= 0), np.inf, cap)
+    sims = np.minimum(sims, cap[:, None])
+    row_of = {iso: i for i, iso in enumerate(latest.index)}
+    measured = _measured_flows(frame)
+    a = settings.alpha
+    ratio = math.exp(b)
+    rows = []
+    for key, (name, members) in pending.items():
+        isos = members.split()
+        tot_act, tot_model, n_meas, bounded, missing = 0.0, np.zeros(settings.draws), [], [], []
+        tot_model_point = 0.0
+        for iso in isos:
+            base = {
+                "agreement": key,
+                "agreement_name": name,
+                "partner_iso3": iso,
+                "year": year,
+                "n_members": 1,
+                "ratio": ratio,
+            }
+            if iso not in latest.index:
+                missing.append(iso)
+                rows.append(
+                    {
+                        **base,
+                        "basis": "model",
+                        "flow_status": "none",
+                        "note": "not in the fitted sample (no covariates)",
+                    }
+                )
+                continue
+            if bool(latest.loc[iso, "agreement"]):
+                rows.append(
+                    {
+                        **base,
+                        "basis": "model",
+                        "flow_status": "in force",
+                        "note": "an agreement is already in force with this partner",
+                    }
+                )
+                continue
+            m = measured.loc[iso] if iso in measured.index else None
+            if m is not None and m["flow_usd_m"] == m["flow_usd_m"]:
+                eff, lo, hi = agreement_effect(m["flow_usd_m"], bd, b, a)
+                rows.append(
+                    {
+                        **base,
+                        "basis": "actual",
+                        "flow_usd_m": m["flow_usd_m"],
+                        "flow_status": "measured",
+                        "effect_usd_m": eff,
+                        "lo": lo,
+                        "hi": hi,
+                        "note": f"mean of the published full-year PMA ({m['flow_years']})",
+                    }
+                )
+                tot_act += m["flow_usd_m"]
+                n_meas.append(iso)
+            elif m is not None and m["bound_usd_m"] == m["bound_usd_m"]:
+                _, lo, hi = agreement_effect(m["bound_usd_m"], bd, b, a)
+                rows.append(
+                    {
+                        **base,
+                        "basis": "actual",
+                        "flow_usd_m": np.nan,
+                        "flow_status": "bounded",
+                        "effect_usd_m": np.nan,
+                        "lo": min(0.0, lo),
+                        "hi": max(0.0, hi),
+                        "note": f"never listed: flow below US$ {m['bound_usd_m']:,.0f} m "
+                        f"({year}), so the effect lies between these bounds",
+                    }
+                )
+                bounded.append(iso)
+            flow_draws = sims[row_of[iso]]
+            point = float(pot.loc[iso, "predicted"]) if iso in pot.index else np.nan
+            _, lo, hi = agreement_effect(flow_draws, bd, b, a)
+            rows.append(
+                {
+                    **base,
+                    "basis": "model",
+                    "flow_usd_m": point,
+                    "flow_status": "model",
+                    "effect_usd_m": point * (ratio - 1),
+                    "lo": lo,
+                    "hi": hi,
+                    "note": "gravity potential (model baseline), latest year",
+                }
+            )
+            tot_model = tot_model + flow_draws
+            tot_model_point += point
+        total = {
+            "agreement": key,
+            "agreement_name": name,
+            "partner_iso3": "TOTAL",
+            "year": year,
+            "ratio": ratio,
+        }
+        if n_meas:
+            eff, lo, hi = agreement_effect(tot_act, bd, b, a)
+            rows.append(
+                {
+                    **total,
+                    "basis": "actual",
+                    "flow_usd_m": tot_act,
+                    "flow_status": "measured",
+                    "effect_usd_m": eff,
+                    "lo": lo,
+                    "hi": hi,
+                    "n_members": len(n_meas),
+                    "note": f"members with a published flow: {', '.join(n_meas)}; "
+                    f"{len(bounded)} other member(s) never listed (flow below the "
+                    "year's bound, not added)",
+                }
+            )
+        else:
+            rows.append(
+                {
+                    **total,
+                    "basis": "actual",
+                    "flow_status": "bounded",
+                    "n_members": 0,
+                    "note": "no member has a published flow: the effect "
+                    "on actual flows cannot be identified (each member is below the "
+                    "year's bound)",
+                }
+            )
+        if tot_model_point > 0:
+            _, lo, hi = agreement_effect(tot_model, bd, b, a)
+            rows.append(
+                {
+                    **total,
+                    "basis": "model",
+                    "flow_usd_m": tot_model_point,
+                    "flow_status": "model",
+                    "effect_usd_m": tot_model_point * (ratio - 1),
+                    "lo": lo,
+                    "hi": hi,
+                    "n_members": len(isos) - len(missing),
+                    "note": "sum of the members' gravity potentials",
+                }
+            )
+    out = pd.DataFrame(rows).reindex(columns=cols)
+    return out, notes
 
 
 OFFLINE = "offline"
@@ -1042,8 +1472,14 @@ def run_gravity(
         f"({settings.draws} draws); the year-to-year noise of a single flow is not included.",
         "Guard: potential above the partner's total net FDI outflow (WDI) is capped (column "
         "'capped'; 'predicted_model' keeps the uncapped value). Net outflows of conduit "
-        "economies can be negative while they invest gross in Indonesia: see "
-        "'actual_above_ofdi'.",
+        "economies can be negative while they invest gross in Indonesia: the cap is then the "
+        "5-year mean net outflow, else the outward FDI stock, else none, never 0 (column "
+        "'cap_basis'). A potential implying a larger share of the partner's outward FDI than "
+        "Indonesia receives from any comparable partner (same hub status) is flagged "
+        "('plausibility_flag').",
+        "Untapped gap = potential - actual: with an interval where the partner was listed "
+        "('identified'); where it was not, only a signed lower bound (lower end of the "
+        "potential - the year's bound; 'bounded').",
         "Sector potential: supply x demand x ease adapted from ITC's Export Potential Map to "
         "investment (an adaptation, not the EPM). Chemical and pharma share the demand "
         "component because BKPM publishes chemicals and pharmaceuticals together.",
@@ -1064,6 +1500,8 @@ def run_gravity(
     sector_inputs = _sector_inputs(ledger, panel, frame)
     flow_potential = _potential(fit, frame, panel, settings, sector_inputs)
     cf = _counterfactual(fit, frame, flow_potential, settings)
+    effects, effect_notes = _agreement_effects(fit, frame, flow_potential, settings)
+    notes.extend(effect_notes)
     potential, mh_fit, mode = flow_potential, None, MODEL_LABEL
     if multihost:
         pos, cov, mh_dropped = _multihost_inputs(positions)
@@ -1115,6 +1553,7 @@ def run_gravity(
         fp,
         notes,
         multihost=mh_fit,
+        agreement_effects=effects,
     )
 
 
@@ -1164,6 +1603,32 @@ def gravity_study(settings: GravityStudySettings, ledger=None, panel=None) -> Gr
 def potential_table(settings: GravityStudySettings, ledger=None, panel=None) -> pd.DataFrame:
     """The potential table for the ranking: read from :func:`gravity_study` (no refit)."""
     return gravity_study(settings, ledger, panel).potential
+
+
+def agreement_effects(
+    settings: GravityStudySettings | Mapping[str, object] | object,
+    partner: str | None = None,
+    ledger=None,
+    panel=None,
+) -> pd.DataFrame:
+    """Pending agreements' FDI effect on actual flows and on the model baseline (no refit).
+
+    ``settings`` is a :class:`GravityStudySettings` or a params object/mapping (the
+    ``gravity_*`` keys). Reads the cached :func:`gravity_study`. Returns one row per
+    agreement, partner (member ISO3 or ``TOTAL``) and ``basis`` (``actual``: the measured
+    flow, ``model``: the gravity baseline) with ``effect_usd_m, lo, hi`` (US$ million a year,
+    95 % interval by default), ``flow_usd_m``, ``flow_status`` (measured, bounded, model,
+    none, in force) and a note. ``partner`` keeps the agreements covering that partner (its
+    own rows and the agreement totals).
+    """
+    if not isinstance(settings, GravityStudySettings):
+        settings = GravityStudySettings.from_params(settings)
+    eff = gravity_study(settings, ledger, panel).agreement_effects
+    if partner is None or eff.empty:
+        return eff.reset_index(drop=True)
+    keys = set(eff.loc[eff["partner_iso3"] == partner, "agreement"])
+    keep = eff["agreement"].isin(keys) & eff["partner_iso3"].isin([partner, "TOTAL"])
+    return eff[keep].reset_index(drop=True)
 
 
 def latest_potential(
