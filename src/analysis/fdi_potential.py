@@ -112,18 +112,27 @@ def comparable_shares(
 
 
 def share_guard(
-    potential: float, cap: float, group: str, shares: pd.DataFrame, partner: str = ""
+    potential: float,
+    cap: float,
+    group: str,
+    shares: pd.DataFrame,
+    partner: str = "",
+    actual: float = np.nan,
 ) -> tuple[float, float, str]:
     """Implied share of the partner's outward FDI, the comparable bound, and a flag text.
 
     The bound is the largest multi-year share Indonesia receives from any partner of the
     same group (:func:`comparable_shares`), the partner's own measured share included (a
     potential no larger than what the partner already gives Indonesia is not implausible).
-    The flag is empty when the implied share is within the bound (or cannot be computed).
+    The flag is empty when the implied share is within the bound, when the potential does
+    not exceed the partner's ``actual`` flow that year (the actual shows the share is
+    possible), or when it cannot be computed.
     """
     if not (cap == cap and cap > 0 and potential == potential):
         return np.nan, np.nan, ""
     implied = potential / cap
+    if actual == actual and potential <= actual:
+        return implied, actual / cap, ""
     comp = shares[(shares["group"] == group) | (shares["partner_iso3"] == partner)]
     if comp.empty:
         return implied, np.nan, ""
