@@ -466,7 +466,8 @@ class GravityStudy:
         m = messages(language)
         fmt = dict(language=language, source=m("chart.source_gravity"))
         usd = ("actual", "predicted", "lo", "hi", "partner_ofdi_total", "untapped_usd_m",
-               "baseline", "counterfactual", "change", "change_lo", "change_hi")  # fmt: skip
+               "baseline", "counterfactual", "change", "change_lo", "change_hi",
+               "gap_lo")  # fmt: skip
         units = {c: "usd_m" for c in usd}
         if name == "coefficients":
             c = self.coefficients()
@@ -487,6 +488,7 @@ class GravityStudy:
                 cols.remove("actual")
             else:
                 cols.insert(2, "actual_status")
+                cols += ["gap_lo", "gap_status"]
             table = format_table(
                 f,
                 title=m(f"gravity.t_{name}", year=year, sector=label("sector", sector, language)),
@@ -1514,6 +1516,7 @@ def run_gravity(
     notes.extend(effect_notes)
     distribution, coverage = _distribution_check(fit, frame, [*terms, *years], settings)
     notes.append(_distribution_note(distribution, coverage))
+    notes.extend(_agreement_sensitivity(fit, frame, [*terms, *years]))
     potential, mh_fit, mode = flow_potential, None, MODEL_LABEL
     if multihost:
         pos, cov, mh_dropped = _multihost_inputs(positions)
@@ -1569,6 +1572,39 @@ def run_gravity(
         distribution=distribution,
         coverage=coverage,
     )
+
+
+def _agreement_sensitivity(
+    fit: CensoredGravityResult, frame: pd.DataFrame, x: list[str]
+) -> list[str]:
+    """The agreement coefficient without each partner whose agreement status changes.
+
+    The agreement effect is identified from the few partners whose agreement with Indonesia
+    entered into force within the sample; leaving each out in turn shows how much one
+    partner drives it.
+    """
+    if "agreement" not in fit.coef().index or "agreement" not in frame.columns:
+        return []
+    switch = frame.groupby("partner_iso3")["agreement"].nunique()
+    rows = []
+    for iso in sorted(switch[switch > 1].index):
+        sub = frame[frame["partner_iso3"] != iso]
+        try:
+            f = fit_censored_gravity(
+                sub, "pma_usd_m", x, upper="upper_bound", priors=fit.settings.priors,
+                fixed=fit.settings.fixed,
+            )  # fmt: skip
+        except MitraError:
+            continue
+        rows.append(f"{iso} {f.coef()['agreement']:.2f} (s.e. {f.se()['agreement']:.2f})")
+    if not rows:
+        return []
+    return [
+        f"Agreement coefficient {fit.coef()['agreement']:.2f} (s.e. {fit.se()['agreement']:.2f}); "
+        "without each partner whose agreement entered into force in the sample: "
+        + "; ".join(rows)
+        + "."
+    ]
 
 
 #: Lognormal sigma of the stress scenario: a heavier tail than the data support (the value
