@@ -55,7 +55,18 @@ def test_every_usable_listed_partner_year_is_used_and_the_rest_is_listed_as_drop
     cens = f[f["status"] == "censored"]
     # Censored rows carry the year's N-th listed value as bound, never a value or a zero.
     assert cens["pma_usd_m"].isna().all() and (cens["upper_bound"] > 0).all()
-    assert study.fit.nobs == len(f) and study.fit.n_censored == len(cens)
+    assert study.fit.nobs == len(f) and study.fit.n_censored == len(f) - len(listed)
+    # Mirror statistics: an unlisted partner-year with the source country's own flow is an
+    # interval measurement (within the assumed factor, below the bound), no longer only "< x".
+    meas = f[f["status"] == "measured"]
+    assert len(meas) >= 1 and meas["pma_usd_m"].isna().all()
+    assert (meas["lower_bound"] > 0).all() and (meas["lower_bound"] < meas["upper_bound"]).all()
+    assert np.allclose(meas["lower_bound"], meas["mirror_usd_m"] / gs.MIRROR_FACTOR)
+    jpn = study.latest().set_index("partner_iso3").loc["JPN"]
+    if jpn["actual_status"] == "measured":
+        assert jpn["gap_status"] == "identified"
+        assert jpn["gap_lo"] == pytest.approx(jpn["lo"] - meas.set_index(
+            ["partner_iso3", "year"]).loc[("JPN", int(jpn["year"])), "upper_bound"])  # fmt: skip
     # Every FY listed partner-year of the ledger is either used or in the dropped table.
     pp = ledger.partner_panel(periods=["FY"])
     all_listed = set(
@@ -174,7 +185,11 @@ def test_pending_agreement_effects_on_measured_flows_and_on_the_model_baseline(s
     assert eu.loc["actual", "effect_usd_m"] == pytest.approx(nld * (np.exp(b) - 1))
     for basis in ("actual", "model"):
         lo, mid, hi = eu.loc[basis, ["lo", "effect_usd_m", "hi"]]
-        assert lo < 0 < mid < hi  # the agreement coefficient's interval includes zero
+        assert lo < mid < hi
+        # The interval includes zero exactly when the agreement coefficient's does.
+        ci_low = study.fit.confint().loc["agreement", "lower"]
+        if abs(ci_low) > 0.05:
+            assert (lo < 0) == (ci_low < 0)
     assert eu.loc["model", "flow_usd_m"] > 5 * eu.loc["actual", "flow_usd_m"]
     assert eu.loc["model", "n_members"] == 27
     can = e[(e["agreement"] == "ICA-CEPA") & (e["partner_iso3"] == "CAN")].set_index("basis")
@@ -459,4 +474,5 @@ def test_a_list_that_omits_a_value_published_elsewhere_still_bounds_the_others(s
     others = f[f["status"] == "censored"]
     assert (others["upper_bound"] == fy17["upper_bound"]).all()
     assert others["bound_note"].str.contains("omits SGP").all()
-    assert (study.frame.loc[study.frame["year"] != 2017, "bound_note"] == "").all()
+    rest = study.frame[(study.frame["year"] != 2017) & (study.frame["status"] != "measured")]
+    assert (rest["bound_note"] == "").all()

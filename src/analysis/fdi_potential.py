@@ -155,11 +155,14 @@ def untapped_gap(
     hi: float,
     actual: float = np.nan,
     upper: float = np.nan,
+    actual_lo: float = np.nan,
+    actual_hi: float = np.nan,
 ) -> tuple[float, float, float, str]:
     """Untapped potential ``predicted - actual`` with an interval, and what is known.
 
-    - actual known or measured: ``(predicted - actual, lo - actual, hi - actual,
-      "identified")``;
+    - actual known or measured: ``(predicted - actual, lo - actual_hi, hi - actual_lo,
+      "identified")``; a measured actual (e.g. a mirror statistic) carries its interval
+      ``[actual_lo, actual_hi]``, a published one is exact (both default to ``actual``);
     - actual only known to lie in ``[0, upper]``: no point value; ``lo - upper`` is a signed
       lower bound of the gap and ``hi`` its upper bound (actual >= 0): ``"bounded"``;
     - otherwise (or no potential): NaNs, ``"unidentified"``.
@@ -167,7 +170,9 @@ def untapped_gap(
     if predicted != predicted:
         return np.nan, np.nan, np.nan, "unidentified"
     if actual == actual:
-        return predicted - actual, lo - actual, hi - actual, "identified"
+        a_lo = actual if actual_lo != actual_lo else actual_lo
+        a_hi = actual if actual_hi != actual_hi else actual_hi
+        return predicted - actual, lo - a_hi, hi - a_lo, "identified"
     if upper == upper:
         return np.nan, lo - upper, hi, "bounded"
     return np.nan, np.nan, np.nan, "unidentified"

@@ -288,6 +288,103 @@ def _bound_from_lists_that_omit_a_known_value(ledger, pp: pd.DataFrame) -> pd.Da
     return pp
 
 
+#: A mirror value (the source country's own statistic) measures the BKPM flow within this
+#: factor either way: an ASSUMPTION covering the definitional differences (see
+#: :func:`mirror_flows`), not an estimate; the overlaps with listed years are reported.
+MIRROR_FACTOR = 2.0
+MIRROR_DEFINITIONS = (
+    "source-side balance-of-payments net flow (directional principle, net of disinvestment, "
+    "reinvested earnings and intra-company loans included, counterpart = immediate host), "
+    "against BKPM realisation (gross capital realised in approved projects, oil and gas and "
+    "banking excluded, by the country of the recorded investor)"
+)
+
+
+def mirror_flows(root=None) -> pd.DataFrame:
+    """Source countries' own outward FDI flows to Indonesia (mirror statistics), US$ million.
+
+    Rows of :func:`analysis.data.investor.load_ofdi_by_industry` with counterpart Indonesia,
+    all industries, measure ``flow`` and a US$ value, published by the source country
+    (``side`` = source_side) or attributed in the note to its balance of payments (BoP/BOJ).
+    Positions (stocks) are left out: they are not comparable with a year's flow. Returns
+    ``partner_iso3, year, mirror_usd_m, mirror_source, mirror_note`` (empty when the
+    investor tables are not shipped).
+    """
+    cols = ["partner_iso3", "year", "mirror_usd_m", "mirror_source", "mirror_note"]
+    try:
+        from analysis.data.investor import load_ofdi_by_industry
+    except ImportError:  # older data layer without investor tables
+        return pd.DataFrame(columns=cols)
+    o = load_ofdi_by_industry(root)
+    bop = o["note"].astype(str).str.contains(r"\bBO[JP]\b|BoP", regex=True)
+    keep = (
+        (o["counterpart"].astype(str).str.lower() == "indonesia")
+        & (o["industry"].astype(str).str.lower() == "all industries")
+        & (o["measure"] == "flow")
+        & o["value_usd_m"].notna()
+        & ((o["side"] == "source_side") | ((o["side"] == "third_party") & bop))
+    )
+    m = o[keep].drop_duplicates(["reporter_iso3", "year"])
+    return pd.DataFrame(
+        {
+            "partner_iso3": m["reporter_iso3"].to_numpy(),
+            "year": m["year"].astype(int).to_numpy(),
+            "mirror_usd_m": m["value_usd_m"].astype(float).to_numpy(),
+            "mirror_source": m["source"].astype(str).to_numpy(),
+            "mirror_note": m["note"].astype(str).to_numpy(),
+        },
+        columns=cols,
+    )
+
+
+def _apply_mirrors(frame: pd.DataFrame, mirrors: pd.DataFrame) -> pd.DataFrame:
+    """Censored partner-years with a mirror value become interval measurements.
+
+    The flow lies in ``[mirror / MIRROR_FACTOR, min(mirror * MIRROR_FACTOR, bound)]`` (status
+    ``measured``; in the likelihood an interval, like a censored row with a lower bound). A
+    listed partner-year keeps its BKPM value; its mirror is recorded for comparison.
+    """
+    f = frame.merge(mirrors, on=["partner_iso3", "year"], how="left")
+    f["lower_bound"] = np.nan
+    hit = (f["status"] == "censored") & f["mirror_usd_m"].notna()
+    lo = f["mirror_usd_m"] / MIRROR_FACTOR
+    hi = np.minimum(f["mirror_usd_m"] * MIRROR_FACTOR, f["upper_bound"])
+    ok = hit & (lo < hi)
+    f.loc[ok, "lower_bound"] = lo[ok]
+    f.loc[ok, "upper_bound"] = hi[ok]
+    f.loc[ok, "status"] = "measured"
+    f.loc[ok, "bound_note"] = (
+        "mirror statistic (" + f.loc[ok, "mirror_source"] + "): flow within a factor "
+        f"{MIRROR_FACTOR:g} of it, below the year's bound"
+    )
+    return f
+
+
+def _mirror_note(frame: pd.DataFrame) -> str:
+    """How many partner-years a mirror statistic measures, and how mirrors compare."""
+    m = frame[frame["mirror_usd_m"].notna()]
+    measured = m[m["status"] == "measured"]
+    both = m[m["status"] == "listed"]
+    text = (
+        f"Mirror statistics: {len(measured)} unlisted partner-year(s) measured by the source "
+        "country's own outward FDI to Indonesia ("
+        + (", ".join(f"{r.partner_iso3} {r.year}" for r in measured.itertuples()) or "none")
+        + f"), entered as an interval within a factor {MIRROR_FACTOR:g} of the mirror value "
+        f"(an assumption) and below the year's bound; definitions differ: "
+        f"{MIRROR_DEFINITIONS}."
+    )
+    if len(both):
+        text += (
+            " Where both exist, BKPM over the mirror: "
+            + ", ".join(
+                f"{r.partner_iso3} {r.year} {r.pma_usd_m / r.mirror_usd_m:.2f}"
+                for r in both.itertuples()
+            )
+            + "."
+        )
+    return text
+
+
 def build_gravity_frame(
     ledger, panel, settings: GravityStudySettings
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -297,7 +394,9 @@ def build_gravity_frame(
     -------
     (frame, dropped)
         ``frame``: ``partner_iso3, year, pma_usd_m`` (listed value or NaN), ``upper_bound``
-        (the N-th listed value for unlisted partners), ``status`` (``listed``/``censored``),
+        (the N-th listed value for unlisted partners), ``lower_bound`` and ``mirror_usd_m``
+        (a mirror statistic, :func:`mirror_flows`), ``status`` (``listed``/``censored``/
+        ``measured``: unlisted, with a mirror value),
         ``gdp_usd_bn, lgdp, distance_km, ldist, hub, agreement, agreements``.
         ``dropped``: rows not used and why.
     """
@@ -375,7 +474,7 @@ def build_gravity_frame(
                 )
             )
         )
-    frame = frame[~miss].reset_index(drop=True)
+    frame = _apply_mirrors(frame[~miss].reset_index(drop=True), mirror_flows())
     cols = ["partner_iso3", "year", "status", "pma_usd_m", "upper_bound", "reason"]
     drop = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=cols)
     return frame, drop.reindex(columns=cols)
@@ -639,7 +738,8 @@ class GravityStudy:
             )
         return (
             f"No partner has an identifiable untapped potential in {year}: the {n_id} partners "
-            "with a published actual invest at or above the lower end of their potential, and "
+            "with a published or measured actual invest at or above the lower end of their "
+            "potential, and "
             f"for the {n_b} others the actual is only known to be below US$ "
             f"{bound.max() if len(bound) else float('nan'):,.0f} m, above the lower end of "
             f"their potentials, so their gap cannot be signed{flags}."
@@ -693,7 +793,8 @@ class GravityStudy:
                 f"Potential comes from the {self.mode[0].lower() + self.mode[1:]}; the Indonesia "
                 f"fit uses {len(self.frame)} partner-years "
                 f"({int((self.frame['status'] == 'listed').sum())} listed, "
-                "the rest censored below "
+                f"{int((self.frame['status'] == 'measured').sum())} measured by a mirror "
+                "statistic, the rest censored below "
                 "the year's N-th listed value) from "
                 f"{self.frame['partner_iso3'].nunique()} partners "
                 f"and {self.frame['year'].nunique()} years.",
@@ -860,9 +961,13 @@ def _potential(
         {
             "partner_iso3": frame["partner_iso3"].to_numpy(),
             "year": frame["year"].to_numpy(),
-            "actual": frame["pma_usd_m"].to_numpy(),
+            "actual": frame["pma_usd_m"]
+            .where(frame["status"] != "measured", frame["mirror_usd_m"])
+            .to_numpy(),
             "actual_status": frame["status"].to_numpy(),
             "actual_upper": frame["upper_bound"].where(frame["status"] == "censored").to_numpy(),
+            "actual_lo": frame["lower_bound"].to_numpy(),
+            "actual_hi": frame["upper_bound"].where(frame["status"] == "measured").to_numpy(),
         }
     )
     cap, basis = _outflow_caps(panel, base)
@@ -945,7 +1050,9 @@ def _guarded(
         )  # fmt: skip
     hub = np.zeros(len(base), bool) if hub is None else hub
     group = np.where(hub, "hub", "non-hub")
-    listed = base["actual"].notna().to_numpy() & (base["actual_status"] != "censored").to_numpy()
+    listed = (
+        base["actual"].notna() & base["actual_status"].isin(["listed", "reported position"])
+    ).to_numpy()
     shares = comparable_shares(
         base[listed][["partner_iso3", "year", "actual"]].rename(columns={"actual": "value"}),
         base.assign(cap=ofdi)[["partner_iso3", "year", "cap"]],
@@ -989,12 +1096,15 @@ def _guarded(
         # below the bound, so predicted - bound is a lower bound ("at least").
         d["untapped_usd_m"] = d["predicted"] - d["actual"]
         d["untapped_at_least_usd_m"] = d["predicted"] - d["actual_upper"]
+        a_lo = d["actual_lo"] if "actual_lo" in d else pd.Series(np.nan, index=d.index)
+        a_hi = d["actual_hi"] if "actual_hi" in d else pd.Series(np.nan, index=d.index)
         gaps = [
-            untapped_gap(p, lo_, hi_, act, up)
-            for p, lo_, hi_, act, up in zip(
-                d["predicted"], d["lo"], d["hi"], d["actual"], d["actual_upper"], strict=True
+            untapped_gap(p, lo_, hi_, act, up, alo, ahi)
+            for p, lo_, hi_, act, up, alo, ahi in zip(
+                d["predicted"], d["lo"], d["hi"], d["actual"], d["actual_upper"], a_lo, a_hi,
+                strict=True,
             )
-        ]
+        ]  # fmt: skip
         d["gap_usd_m"] = [g[0] for g in gaps]
         d["gap_lo"] = [g[1] for g in gaps]
         d["gap_hi"] = [g[2] for g in gaps]
@@ -1463,7 +1573,13 @@ def run_gravity(
     fixed = {t: v for t, v, _ in settings.fixed}
     terms = list(settings.terms)
     fit = fit_censored_gravity(
-        frame, "pma_usd_m", [*terms, *years], upper="upper_bound", priors=priors, fixed=fixed
+        frame,
+        "pma_usd_m",
+        [*terms, *years],
+        lower="lower_bound",
+        upper="upper_bound",
+        priors=priors,
+        fixed=fixed,
     )
     multihost = positions is not None and (positions["reporter_iso3"] == "IDN").any()
     notes = [
@@ -1517,6 +1633,7 @@ def run_gravity(
     distribution, coverage = _distribution_check(fit, frame, [*terms, *years], settings)
     notes.append(_distribution_note(distribution, coverage))
     notes.extend(_agreement_sensitivity(fit, frame, [*terms, *years]))
+    notes.append(_mirror_note(frame))
     potential, mh_fit, mode = flow_potential, None, MODEL_LABEL
     if multihost:
         pos, cov, mh_dropped = _multihost_inputs(positions)
@@ -1591,7 +1708,8 @@ def _agreement_sensitivity(
         sub = frame[frame["partner_iso3"] != iso]
         try:
             f = fit_censored_gravity(
-                sub, "pma_usd_m", x, upper="upper_bound", priors=fit.settings.priors,
+                sub, "pma_usd_m", x, lower="lower_bound", upper="upper_bound",
+                priors=fit.settings.priors,
                 fixed=fit.settings.fixed,
             )  # fmt: skip
         except MitraError:
@@ -1627,7 +1745,8 @@ def _distribution_check(
     from analysis.censored import compare_families, coverage_by_simulation
 
     table, fits = compare_families(
-        frame, "pma_usd_m", x, upper="upper_bound", priors=fit.settings.priors,
+        frame, "pma_usd_m", x, lower="lower_bound", upper="upper_bound",
+        priors=fit.settings.priors,
         fixed=fit.settings.fixed, terms=list(settings.terms),
     )  # fmt: skip
     if settings.distribution_reps <= 0:
