@@ -410,11 +410,25 @@ def test_sector_potential_is_ease_times_demand_times_supply(study):
     for sector in gs.SECTORS:
         for iso in ("SGP", "CHN", "DEU"):
             row = si.loc[(sector, iso)]
-            expected = pot[("total", iso, year)] * row["demand_share"] * row["supply_index"]
+            expected = (
+                pot[("total", iso, year)]
+                * row["demand_share"]
+                * row["demand_split"]
+                * row["supply_index"]
+            )
             assert pot[(sector, iso, year)] == pytest.approx(expected, rel=1e-12)
-    # Chemical and pharma share Indonesia's demand (BKPM publishes them together).
-    d = study.sector_inputs.groupby("sector")["demand_share"].first()
-    assert d["chemical"] == d["pharma"] and d["textile"] != d["chemical"]
+    # Chemical and pharma share Indonesia's demand (BKPM publishes them together): they split
+    # it, so their potentials add up to the combined sector's, never counting it twice.
+    d = study.sector_inputs.groupby("sector")[["demand_share", "demand_split"]].first()
+    assert d.loc["chemical", "demand_share"] == d.loc["pharma", "demand_share"]
+    assert d.loc["chemical", "demand_split"] + d.loc["pharma", "demand_split"] == pytest.approx(1)
+    assert d.loc["textile", "demand_split"] == 1
+    for iso in ("SGP", "CHN", "DEU"):
+        c, p = si.loc[("chemical", iso)], si.loc[("pharma", iso)]
+        both = pot[("chemical", iso, year)] + pot[("pharma", iso, year)]
+        assert both < pot[("total", iso, year)] * c["demand_share"] * (
+            c["supply_index"] + p["supply_index"]
+        )  # the shared demand is not counted twice
 
 
 def test_cached_dip_positions_reach_the_multihost_inputs(tmp_path, monkeypatch):

@@ -935,6 +935,7 @@ def _sector_inputs(ledger, panel, frame: pd.DataFrame) -> pd.DataFrame:
                     "demand_year": dyear,
                     "demand_source": dsrc,
                     "supply_index": (xs / xt) / group if ok else np.nan,
+                    "group_ratio": group,
                     "supply_year": ys,
                     "supply_source": f"partner panel {code} / {basis}, relative to the 40 "
                     "candidates"
@@ -942,7 +943,32 @@ def _sector_inputs(ledger, panel, frame: pd.DataFrame) -> pd.DataFrame:
                     else f"no {code} (or no total exports) in the partner panel",
                 }
             )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    return _split_shared_demand(out)
+
+
+def _split_shared_demand(inputs: pd.DataFrame) -> pd.DataFrame:
+    """Sectors that share one demand series split it, so it is counted once.
+
+    Chemical and pharma share BKPM's chemicals-and-pharmaceuticals PMA share. Each gets
+    ``demand_split`` = its share of the candidates' combined exports of the two (the group
+    ratios of the supply index), so that, partner by partner, ``split_c * supply_c + split_p *
+    supply_p`` is the partner's specialisation in the two together: the chemical and pharma
+    potentials add up to the combined sector's, not to twice it. Other sectors: 1.
+    """
+    out = inputs.copy()
+    out["demand_split"] = 1.0
+    shared: dict[str, list[str]] = {}
+    for sector, (series, _) in SECTOR_DEMAND.items():
+        shared.setdefault(series, []).append(sector)
+    for sectors in shared.values():
+        if len(sectors) < 2:
+            continue
+        g = {sec: float(out.loc[out["sector"] == sec, "group_ratio"].iloc[0]) for sec in sectors}
+        total = sum(g.values())
+        for sec in sectors:
+            out.loc[out["sector"] == sec, "demand_split"] = g[sec] / total if total > 0 else np.nan
+    return out
 
 
 def _potential(
@@ -1064,7 +1090,9 @@ def _guarded(
             scale = np.ones(len(base))
         else:
             si = sector_inputs[sector_inputs["sector"] == sector].set_index("partner_iso3")
-            scale = (si["demand_share"] * si["supply_index"]).reindex(base["partner_iso3"])
+            scale = (si["demand_share"] * si["demand_split"] * si["supply_index"]).reindex(
+                base["partner_iso3"]
+            )
             scale = scale.to_numpy()
         mod = point * scale
         cap = np.where(np.isnan(ofdi) | (ofdi <= 0), np.inf, ofdi)  # never a cap of 0
@@ -1609,8 +1637,12 @@ def run_gravity(
         "('identified'); where it was not, only a signed lower bound (lower end of the "
         "potential - the year's bound; 'bounded').",
         "Sector potential: supply x demand x ease adapted from ITC's Export Potential Map to "
-        "investment (an adaptation, not the EPM). Chemical and pharma share the demand "
-        "component because BKPM publishes chemicals and pharmaceuticals together.",
+        "investment (an adaptation, not the EPM). BKPM publishes chemicals and pharmaceuticals "
+        "together: the two sectors split that one demand share by their shares of the "
+        "candidates' combined exports (column 'demand_split'), so chemical + pharma potential "
+        "= the combined sector's, never counted twice. Supply is still export "
+        "specialisation: investor-side supply (sector multinationals, outward FDI by "
+        "industry) is not yet used.",
     ]
     if fit.not_identified:
         notes.append("Not identified in this sample (dropped): " + ", ".join(fit.not_identified))
