@@ -404,6 +404,8 @@ def build_gravity_frame(
     from analysis.partners import _capital, _haversine
 
     members = _agreement_members()
+    pending, _ = _pending_members()
+    members.update({key: tuple(isos.split()) for key, (_, isos) in pending.items()})
     listed_ever = set(
         ledger.partner_panel(periods=["FY"]).query("status == 'observed'")["partner_iso3"]
     )
@@ -616,7 +618,7 @@ class GravityStudy:
             )  # fmt: skip
         if name == "agreement_effects":
             f = self.agreement_effects
-            f = f[f["partner_iso3"].eq("TOTAL") | f["basis"].eq("actual")] if len(f) else f
+            f = f[f["partner_iso3"].eq("TOTAL") | f["flow_status"].eq("measured")] if len(f) else f
             return format_table(
                 f,
                 title=m("gravity.t_agreement_effects"),
@@ -630,8 +632,9 @@ class GravityStudy:
             return format_table(
                 self.distribution,
                 title=m("gravity.t_distribution"),
-                digits={"loglik": 1, "aic": 1, "delta_aic": 1, "dispersion": 3,
-                        "lgdp": 3, "ldist": 3, "hub": 3, "agreement": 3},
+                digits={"loglik": 1, "aic": 1, "delta_aic": 1, "dispersion": 3, "cv": 3,
+                        **{t: 3 for t in ("lgdp", "ldist", "hub", "agreement")},
+                        **{f"{t}_se": 3 for t in ("lgdp", "ldist", "hub", "agreement")}},
                 **fmt,
             )  # fmt: skip
         raise KeyError(f"GravityStudy.formatted: no table {name!r}")
