@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.fdi_potential import NO_FIGURE
 from analysis.studies import gravity as gs
 from analysis.studies.gravity import (
     GravityStudyError,
@@ -30,7 +31,7 @@ REQUIRED_POTENTIAL = [
     "partner_ofdi_total",
     "capped",
 ]
-SETTINGS = GravityStudySettings(draws=400)
+SETTINGS = GravityStudySettings(draws=400, distribution_reps=3)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,18 @@ def test_every_usable_listed_partner_year_is_used_and_the_rest_is_listed_as_drop
     cens = f[f["status"] == "censored"]
     # Censored rows carry the year's N-th listed value as bound, never a value or a zero.
     assert cens["pma_usd_m"].isna().all() and (cens["upper_bound"] > 0).all()
-    assert study.fit.nobs == len(f) and study.fit.n_censored == len(cens)
+    assert study.fit.nobs == len(f) and study.fit.n_censored == len(f) - len(listed)
+    # Mirror statistics: an unlisted partner-year with the source country's own flow is an
+    # interval measurement (within the assumed factor, below the bound), no longer only "< x".
+    meas = f[f["status"] == "measured"]
+    assert len(meas) >= 1 and meas["pma_usd_m"].isna().all()
+    assert (meas["lower_bound"] > 0).all() and (meas["lower_bound"] < meas["upper_bound"]).all()
+    assert np.allclose(meas["lower_bound"], meas["mirror_usd_m"] / gs.MIRROR_FACTOR)
+    jpn = study.latest().set_index("partner_iso3").loc["JPN"]
+    if jpn["actual_status"] == "measured":
+        assert jpn["gap_status"] == "identified"
+        assert jpn["gap_lo"] == pytest.approx(jpn["lo"] - meas.set_index(
+            ["partner_iso3", "year"]).loc[("JPN", int(jpn["year"])), "upper_bound"])  # fmt: skip
     # Every FY listed partner-year of the ledger is either used or in the dropped table.
     pp = ledger.partner_panel(periods=["FY"])
     all_listed = set(
@@ -99,7 +111,7 @@ def test_hubs_are_an_explicit_covariate_from_the_cited_list(study):
 def test_no_potential_exceeds_the_partners_outward_fdi_and_caps_are_visible(study):
     pot = study.potential
     checked = pot[pot["partner_ofdi_total"].notna() & pot["predicted"].notna()]
-    cap = checked["partner_ofdi_total"].clip(lower=0)
+    cap = checked["partner_ofdi_total"]
     assert (checked["predicted"] <= cap + 1e-9).all()
     assert (checked["hi"] <= cap + 1e-9).all()
     capped = checked[checked["capped"]]
@@ -109,7 +121,102 @@ def test_no_potential_exceeds_the_partners_outward_fdi_and_caps_are_visible(stud
         == checked.loc[~checked["capped"], "predicted"]
     ).all()
     unchecked = pot[pot["partner_ofdi_total"].isna() & pot["predicted_model"].notna()]
-    assert (unchecked["guard"] == "no outward FDI figure: not checked").all()
+    assert unchecked["guard"].isin([NO_FIGURE]).sum() >= 1
+    assert (
+        (unchecked["guard"] == NO_FIGURE) | unchecked["guard"].str.endswith("not capped")
+    ).all()
+    # Never a cap of 0: where the year's net outflow is <= 0 (the Netherlands), the cap is a
+    # multi-year mean, the outward stock or none, flagged in cap_basis; the potential stays.
+    assert (pot["partner_ofdi_total"].dropna() > 0).all()
+    assert not ((pot["predicted"] == 0) & (pot["predicted_model"] > 0)).any()
+    nld = pot[(pot["partner_iso3"] == "NLD") & (pot["sector"] == "total")]
+    assert (nld["predicted"] > 0).all()
+    assert not nld["cap_basis"].str.contains("(year)", regex=False).all()
+
+
+def test_implausible_shares_are_flagged_and_explained(study):
+    lat = study.latest()
+    flagged = lat[lat["plausibility_flag"] != ""]
+    assert (flagged["implied_share"] > flagged["share_bound"]).all()
+    ok = lat[(lat["plausibility_flag"] == "") & lat["implied_share"].notna()]
+    assert (
+        (ok["implied_share"] <= ok["share_bound"] + 1e-12)
+        | (ok["predicted_model"] <= ok["actual"])
+    ).all()
+    # The Philippines: a potential of about two thirds of all Philippine outward FDI.
+    phl = lat.set_index("partner_iso3").loc["PHL"]
+    assert (
+        phl["implied_share"] > 0.5 and "comparable (non-hub) partner" in phl["plausibility_flag"]
+    )
+    # Sector rows carry their total's flag.
+    sec = study.potential[(study.potential["sector"] == "textile")]
+    sec = sec[(sec["partner_iso3"] == "PHL") & (sec["year"] == lat["year"].iloc[0])]
+    assert sec["plausibility_flag"].iloc[0].startswith("total potential implausible")
+
+
+def test_untapped_gap_is_identified_where_listed_and_bounded_where_censored(study):
+    lat = study.latest()
+    listed = lat[lat["actual_status"] == "listed"]
+    assert (listed["gap_status"] == "identified").all()
+    assert np.allclose(listed["gap_usd_m"], listed["predicted"] - listed["actual"])
+    assert np.allclose(listed["gap_lo"], listed["lo"] - listed["actual"])
+    cens = lat[lat["actual_status"] == "censored"]
+    assert (cens["gap_status"] == "bounded").all() and cens["gap_usd_m"].isna().all()
+    assert np.allclose(cens["gap_lo"], cens["lo"] - cens["actual_upper"])
+    credible = study.gaps()
+    assert ((credible["gap_lo"] > 0) & (credible["plausibility_flag"] == "")).all()
+    sentence = study.gap_sentence()
+    assert (
+        (f"{len(credible)} partner" in sentence)
+        if len(credible)
+        else (sentence.startswith("No partner has an identifiable untapped potential"))
+    )
+
+
+def test_pending_agreement_effects_on_measured_flows_and_on_the_model_baseline(study, monkeypatch):
+    e = study.agreement_effects
+    eu = e[(e["agreement"] == "IEU-CEPA") & (e["partner_iso3"] == "TOTAL")].set_index("basis")
+    assert {"actual", "model"} <= set(eu.index)
+    b = study.coefficients().set_index("term").loc["agreement", "estimate"]
+    # Actual basis: the members with a published flow (mean of their listed full years).
+    f = study.frame
+    nld = f[(f["partner_iso3"] == "NLD") & (f["status"] == "listed")]["pma_usd_m"].mean()
+    assert eu.loc["actual", "flow_usd_m"] == pytest.approx(nld)
+    assert eu.loc["actual", "effect_usd_m"] == pytest.approx(nld * (np.exp(b) - 1))
+    for basis in ("actual", "model"):
+        lo, mid, hi = eu.loc[basis, ["lo", "effect_usd_m", "hi"]]
+        assert lo < mid < hi
+        # The interval includes zero exactly when the agreement coefficient's does.
+        ci_low = study.fit.confint().loc["agreement", "lower"]
+        if abs(ci_low) > 0.05:
+            assert (lo < 0) == (ci_low < 0)
+    assert eu.loc["model", "flow_usd_m"] > 5 * eu.loc["actual", "flow_usd_m"]
+    assert eu.loc["model", "n_members"] == 27
+    can = e[(e["agreement"] == "ICA-CEPA") & (e["partner_iso3"] == "CAN")].set_index("basis")
+    assert can.loc["actual", "flow_status"] == "bounded" and np.isnan(
+        can.loc["actual", "effect_usd_m"]
+    )
+    headline = study.agreement_headline("IEU-CEPA")
+    assert "measured flows" in headline and "The first is quoted" in headline
+    assert f"{eu.loc['actual', 'effect_usd_m']:,.0f}" in headline
+    assert any(headline in k for k in study.key_findings())
+    # The one function the brief and the ranking read (no refit).
+    monkeypatch.setattr(gs, "gravity_study", lambda *a, **k: study)
+    deu = gs.agreement_effects(SETTINGS, partner="DEU")
+    assert set(deu["partner_iso3"]) == {"DEU", "TOTAL"} and set(deu["agreement"]) == {"IEU-CEPA"}
+    assert {"partner_iso3", "agreement", "basis", "effect_usd_m", "lo", "hi"} <= set(deu.columns)
+    assert len(gs.agreement_effects({"gravity_draws": 400})) == len(e)
+
+
+def test_distribution_check_compares_gamma_with_lognormal(study):
+    d = study.distribution.set_index("family")
+    assert set(d.index) == {"gamma", "lognormal"} and d["delta_aic"].min() == 0
+    assert d.loc["gamma", "loglik"] == pytest.approx(study.fit.loglik, abs=1e-3)
+    assert d.loc["gamma", "ldist"] == pytest.approx(study.coefficients().set_index("term").loc[
+        "ldist", "estimate"], abs=1e-6)  # fmt: skip
+    cov = study.coverage
+    assert set(cov["family"]) == {"gamma", "lognormal"} and (cov["reps"] >= 1).all()
+    assert any(n.startswith("Distribution check:") for n in study.notes)
 
 
 def test_every_potential_has_an_interval(study):
@@ -296,8 +403,8 @@ def test_with_cached_positions_the_potential_comes_from_the_multihost_fit(ledger
     assert study.dropped["reason"].str.startswith("negative position").sum() == 1
     coef = study.coefficients()
     assert {gs.MULTIHOST_LABEL, gs.MODEL_LABEL} == set(coef["model"])
-    checked = total[total["partner_ofdi_total"].notna()]
-    assert (checked["predicted"] <= checked["partner_ofdi_total"].clip(lower=0) + 1e-9).all()
+    checked = total[total["partner_ofdi_total"] > 0]  # <= 0: not capped (never a cap of 0)
+    assert (checked["predicted"] <= checked["partner_ofdi_total"] + 1e-9).all()
 
 
 def test_sector_potential_is_ease_times_demand_times_supply(study):
@@ -307,11 +414,25 @@ def test_sector_potential_is_ease_times_demand_times_supply(study):
     for sector in gs.SECTORS:
         for iso in ("SGP", "CHN", "DEU"):
             row = si.loc[(sector, iso)]
-            expected = pot[("total", iso, year)] * row["demand_share"] * row["supply_index"]
+            expected = (
+                pot[("total", iso, year)]
+                * row["demand_share"]
+                * row["demand_split"]
+                * row["supply_index"]
+            )
             assert pot[(sector, iso, year)] == pytest.approx(expected, rel=1e-12)
-    # Chemical and pharma share Indonesia's demand (BKPM publishes them together).
-    d = study.sector_inputs.groupby("sector")["demand_share"].first()
-    assert d["chemical"] == d["pharma"] and d["textile"] != d["chemical"]
+    # Chemical and pharma share Indonesia's demand (BKPM publishes them together): they split
+    # it, so their potentials add up to the combined sector's, never counting it twice.
+    d = study.sector_inputs.groupby("sector")[["demand_share", "demand_split"]].first()
+    assert d.loc["chemical", "demand_share"] == d.loc["pharma", "demand_share"]
+    assert d.loc["chemical", "demand_split"] + d.loc["pharma", "demand_split"] == pytest.approx(1)
+    assert d.loc["textile", "demand_split"] == 1
+    for iso in ("SGP", "CHN", "DEU"):
+        c, p = si.loc[("chemical", iso)], si.loc[("pharma", iso)]
+        both = pot[("chemical", iso, year)] + pot[("pharma", iso, year)]
+        assert both < pot[("total", iso, year)] * c["demand_share"] * (
+            c["supply_index"] + p["supply_index"]
+        )  # the shared demand is not counted twice
 
 
 def test_cached_dip_positions_reach_the_multihost_inputs(tmp_path, monkeypatch):
@@ -371,4 +492,5 @@ def test_a_list_that_omits_a_value_published_elsewhere_still_bounds_the_others(s
     others = f[f["status"] == "censored"]
     assert (others["upper_bound"] == fy17["upper_bound"]).all()
     assert others["bound_note"].str.contains("omits SGP").all()
-    assert (study.frame.loc[study.frame["year"] != 2017, "bound_note"] == "").all()
+    rest = study.frame[(study.frame["year"] != 2017) & (study.frame["status"] != "measured")]
+    assert (rest["bound_note"] == "").all()

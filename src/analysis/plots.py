@@ -570,7 +570,20 @@ def plot_potential(
             markerfacecolor="none",
             label="potential capped at total outward FDI",
         )
-        ax.plot(p["actual"] / 1000, y, "s", color=COLORS["total"], label="actual (listed)")
+        measured = (
+            p["actual_status"].eq("measured")
+            if "actual_status" in p
+            else pd.Series(False, index=p.index)
+        )
+        ax.plot(
+            p["actual"].where(~measured) / 1000, y, "s", color=COLORS["total"],
+            label="actual (listed)",
+        )  # fmt: skip
+        if measured.any():
+            ax.plot(
+                p["actual"].where(measured) / 1000, y, "D", color=COLORS["total"],
+                markerfacecolor="none", label="actual measured by a mirror statistic",
+            )  # fmt: skip
         ax.plot(
             p["actual_upper"] / 1000,
             y,

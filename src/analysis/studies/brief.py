@@ -120,7 +120,7 @@ def _gravity(ledger: Ledger, gravity: GravityStudySettings) -> pd.DataFrame:
     from analysis.studies.gravity import gravity_study
 
     study = gravity_study(gravity, ledger=ledger)
-    pot = study.latest(gravity.sector)
+    pot = study.latest("total")  # the partner's total potential (censored actual: "below x")
     return pd.DataFrame(
         {
             "partner_iso3": pot["partner_iso3"].to_numpy(),
@@ -228,6 +228,7 @@ class PartnerBrief:
     agreements: pd.DataFrame
     fingerprint: str
     notes: list[str] = field(default_factory=list)
+    effects: pd.DataFrame = field(default_factory=pd.DataFrame)  # pending agreements (report 20)
 
     # -- derived views ------------------------------------------------------------------
 
@@ -332,6 +333,25 @@ class PartnerBrief:
             return m("brief.actual_censored", bound=g["actual_upper_usd_m"])
         return m("brief.actual_unknown")
 
+    def _effect_sentences(self) -> list[str]:
+        """Each pending agreement's effect: on measured flows where a member has a published
+        flow, otherwise on the gravity baseline (labelled), with its interval."""
+        m, e = self.m, self.effects
+        out = []
+        tot = e[e["partner_iso3"] == "TOTAL"] if len(e) else e
+        for key, g in tot.groupby("agreement", sort=False) if len(tot) else []:
+            g = g.set_index("basis")
+            if "actual" in g.index and pd.notna(g.loc["actual", "effect_usd_m"]):
+                t = g.loc["actual"]
+                basis = m("brief.basis_actual", flow=t["flow_usd_m"])
+            elif "model" in g.index:
+                t, basis = g.loc["model"], m("brief.basis_model")
+            else:
+                continue
+            out.append(m("brief.f_agreement_effect", agreement=key, basis=basis,
+                         effect=t["effect_usd_m"], lo=t["lo"], hi=t["hi"]))  # fmt: skip
+        return out
+
     def key_findings(self) -> Findings:
         """Three to six sentences computed from the results, each linked to its section."""
         m, s = self.m, self.settings
@@ -397,6 +417,8 @@ class PartnerBrief:
         )
         if pending:
             sentence += " " + m("brief.f_agreement_pending", agreements="; ".join(pending))
+        for text in self._effect_sentences():
+            sentence += " " + text
         out.append(Finding(sentence, m("brief.h_agreements")))
         g = self.gravity_row()
         if g is not None:
@@ -702,7 +724,15 @@ def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerB
         trade=_trade(settings.partner, settings.sector, settings.end_year),
         agreements=_agreements(settings.partner, settings.end_year),
         fingerprint=fingerprint,
+        effects=_effects(ledger, settings.gravity, settings.partner),
     )
+
+
+def _effects(ledger: Ledger, gravity: GravityStudySettings, partner: str) -> pd.DataFrame:
+    """Pending agreements' effects covering the partner (report 20's numbers, no refit)."""
+    from analysis.studies.gravity import agreement_effects
+
+    return agreement_effects(gravity, partner=partner, ledger=ledger)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,57 @@
+"""The partner brief quotes a pending agreement's effect on measured flows (report 20's)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.studies.brief import BriefSettings, PartnerBrief
+
+
+def _brief(effects: pd.DataFrame, language: str = "en") -> PartnerBrief:
+    empty = pd.DataFrame()
+    return PartnerBrief(
+        settings=BriefSettings(partner="DEU", sector="chemical", language=language),
+        ranking=None,
+        potential=empty,
+        history=empty,
+        trade=empty,
+        agreements=empty,
+        fingerprint="test",
+        effects=effects,
+    )
+
+
+def _effects(actual_effect: float) -> pd.DataFrame:
+    # The shape agreement_effects() returns (values made up for the test).
+    return pd.DataFrame(
+        {
+            "agreement": ["IEU-CEPA", "IEU-CEPA", "ICA-CEPA"],
+            "partner_iso3": ["TOTAL", "TOTAL", "TOTAL"],
+            "basis": ["actual", "model", "model"],
+            "flow_usd_m": [1900.0, 14803.0, 716.0],
+            "effect_usd_m": [actual_effect, 7785.0, 376.0],
+            "lo": [400.0, 3152.0, 152.0],
+            "hi": [1740.0, 14866.0, 694.0],
+        }
+    )
+
+
+def test_the_effect_on_measured_flows_is_quoted_with_its_interval():
+    text = _brief(_effects(999.0))._effect_sentences()
+    assert text == [
+        "IEU-CEPA in force: about US$ 999 million a year on measured flows (US$ 1,900 million "
+        "a year from members with a published figure) (95 % interval 400 to 1,740; partial "
+        "equilibrium).",
+        "ICA-CEPA in force: about US$ 376 million a year on the gravity baseline (no member "
+        "has a published flow) (95 % interval 152 to 694; partial equilibrium).",
+    ]
+    id_ = _brief(_effects(999.0), "id")._effect_sentences()
+    assert id_[0].startswith("IEU-CEPA berlaku: sekitar US$ 999 juta per tahun pada arus terukur")
+    assert "1.900" in id_[0] and "1.740" in id_[0]
+
+
+def test_without_a_measured_flow_the_model_baseline_is_quoted_and_labelled():
+    text = _brief(_effects(np.nan))._effect_sentences()[0]
+    assert "7,785" in text and "gravity baseline" in text
+    assert _brief(pd.DataFrame())._effect_sentences() == []

@@ -1,0 +1,113 @@
+"""Plausibility guards, untapped gaps and agreement-effect arithmetic (analysis.fdi_potential)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.fdi_potential import (
+    NO_FIGURE,
+    agreement_effect,
+    comparable_shares,
+    outflow_cap,
+    share_guard,
+    untapped_gap,
+)
+
+flows = st.floats(min_value=-5e5, max_value=5e5, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(flows, st.just(float("nan"))), min_size=1, max_size=8),
+    st.one_of(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.just(float("nan"))),
+)
+def test_a_negative_net_outflow_never_produces_a_zero_cap(net, stock):
+    cap, basis, flagged = outflow_cap(pd.Series(net), stock)
+    # The cap is either a positive amount or absent (NaN: not capped), never 0 or negative.
+    assert math.isnan(cap) or cap > 0
+    if not net[-1] > 0:
+        assert flagged or basis == NO_FIGURE
+        assert "(year)" not in basis
+    else:
+        assert cap == net[-1] and not flagged
+
+
+def test_outflow_cap_falls_back_to_the_multi_year_mean_then_the_stock():
+    cap, basis, flagged = outflow_cap(pd.Series([500.0, 300.0, -2000.0]))
+    assert math.isnan(cap) and flagged and "not capped" in basis  # the mean is negative
+    cap, basis, _ = outflow_cap(pd.Series([900.0, 600.0, -300.0]))
+    assert cap == pytest.approx(400.0) and "mean net outward FDI over 3 years" in basis
+    cap, basis, _ = outflow_cap(pd.Series([-900.0, -600.0]), stock=12_000.0)
+    assert cap == 12_000.0 and "stock" in basis
+    assert outflow_cap(pd.Series([np.nan]), np.nan)[1] == NO_FIGURE
+
+
+def _shares():
+    actual = pd.DataFrame(
+        {"partner_iso3": ["MYS", "MYS", "KOR", "SGP"], "year": [2023, 2024, 2024, 2024],
+         "value": [3000.0, 4000.0, 2000.0, 20000.0]}
+    )  # fmt: skip
+    outflow = pd.DataFrame(
+        {"partner_iso3": ["MYS", "MYS", "KOR", "SGP", "PHL"],
+         "year": [2023, 2024, 2024, 2024, 2024],
+         "cap": [10000.0, 10000.0, 40000.0, 50000.0, 3000.0]}
+    )  # fmt: skip
+    groups = {"MYS": "non-hub", "KOR": "non-hub", "SGP": "hub", "PHL": "non-hub"}
+    return comparable_shares(actual, outflow, groups)
+
+
+def test_comparable_shares_are_multi_year_ratios_by_group():
+    s = _shares().set_index("partner_iso3")
+    assert s.loc["MYS", "share"] == pytest.approx(7000 / 20000)
+    assert s.loc["MYS", "years"] == "2023-2024" and s.loc["MYS", "n_years"] == 2
+    assert s.loc["KOR", "share"] == pytest.approx(0.05)
+    assert s.loc["SGP", "group"] == "hub"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=1, max_value=1e5), st.floats(min_value=1, max_value=1e5))
+def test_a_guard_flag_appears_exactly_when_the_implied_share_exceeds_the_bound(pot, cap):
+    shares = _shares()
+    implied, bound, flag = share_guard(pot, cap, "non-hub", shares, "PHL")
+    assert bound == pytest.approx(0.35)  # MYS, the largest non-hub share
+    assert implied == pytest.approx(pot / cap)
+    assert bool(flag) == (pot / cap > 0.35)
+    if flag:
+        assert "MYS 2023-2024" in flag and "35%" in flag
+
+
+def test_a_potential_below_the_partners_own_actual_is_not_flagged():
+    shares = _shares()
+    # SGP's multi-year share is 40 %: a potential of 30,000 on 50,000 (60 %) is flagged ...
+    assert share_guard(30_000, 50_000, "hub", shares, "SGP")[2]
+    # ... unless SGP actually invested at least that much that year.
+    assert share_guard(30_000, 50_000, "hub", shares, "SGP", actual=31_000)[2] == ""
+
+
+def test_untapped_gap_is_identified_bounded_or_unidentified():
+    assert untapped_gap(1000, 800, 1300, actual=600) == (400, 200, 700, "identified")
+    gap, lo, hi, status = untapped_gap(1000, 800, 1300, upper=3700)
+    assert math.isnan(gap) and (lo, hi, status) == (800 - 3700, 1300, "bounded")
+    assert untapped_gap(1000, 800, 1300)[3] == "unidentified"
+    assert untapped_gap(np.nan, np.nan, np.nan, actual=5)[3] == "unidentified"
+
+
+def test_agreement_effect_on_an_actual_flow_is_flow_times_exp_b_minus_one():
+    # Reference arithmetic: 1,900 a year, b = ln(1.175) -> +332.5; the interval comes from
+    # the draws' 2.5 % and 97.5 % quantiles of 1,900 (exp(b) - 1).
+    b = math.log(1.175)
+    draws = np.linspace(-0.1, 0.43, 1001)
+    eff, lo, hi = agreement_effect(1900.0, draws, b)
+    assert eff == pytest.approx(1900 * 0.175)
+    assert lo == pytest.approx(1900 * (math.exp(np.quantile(draws, 0.025)) - 1))
+    assert hi == pytest.approx(1900 * (math.exp(np.quantile(draws, 0.975)) - 1))
+    assert lo < 0 < eff < hi  # an interval including zero when the coefficient's does
+    # A flow drawn with the coefficients (model baseline) combines both uncertainties.
+    base = np.full(1001, 1000.0)
+    assert agreement_effect(base, draws, b)[0] == pytest.approx(175.0)
