@@ -23,6 +23,7 @@ gravity_assumed: dict = {}  # fixed coefficients: {term: {value, citation}}
 gravity_priors: dict = {"agreement": "kox_rojas_romagosa_2020_pta"}  # {term: prior id}
 gravity_hubs: list = ["NLD", "GBR", "IRL", "SGP", "CHE", "LUX", "HKG", "VGB", "BMU", "CYM", "MUS"]  # hub economies
 gravity_draws: int = 1000  # coefficient draws for the potential intervals
+gravity_distribution_reps: int = 40  # simulated samples per scenario of the distribution check (0: skip)
 ranking_normalisation: str = "minmax"  # minmax | zscore | rank
 ranking_aggregation: str = "arithmetic"  # arithmetic | geometric | topsis
 ranking_weights: dict = {"sector": 2, "capacity": 1, "market": 1, "presence": 1, "ties": 1, "sector_value_added": 0.5}  # pillar weights; indicator weights within pillar

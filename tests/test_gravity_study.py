@@ -205,7 +205,10 @@ def test_pending_agreement_effects_on_measured_flows_and_on_the_model_baseline(s
     deu = gs.agreement_effects(SETTINGS, partner="DEU")
     assert set(deu["partner_iso3"]) == {"DEU", "TOTAL"} and set(deu["agreement"]) == {"IEU-CEPA"}
     assert {"partner_iso3", "agreement", "basis", "effect_usd_m", "lo", "hi"} <= set(deu.columns)
-    assert len(gs.agreement_effects({"gravity_draws": 400})) == len(e)
+    from analysis.config import Params
+
+    same = Params(gravity_draws=400, gravity_distribution_reps=3)
+    assert gs.agreement_effects(same).equals(e)  # params route == settings route, no refit
 
 
 def test_distribution_check_compares_gamma_with_lognormal(study):

@@ -445,6 +445,12 @@ class Params(_Strict):
     gravity_draws: int = Field(
         1000, ge=100, le=200_000, description="coefficient draws for the potential intervals"
     )
+    gravity_distribution_reps: int = Field(
+        40,
+        ge=0,
+        le=1000,
+        description="simulated top-N samples per scenario of the distribution check (0: skip)",
+    )
     # -- investment flows (report 10): nowcast, reconciliation, views, sector fans -----------
     nowcast_model: Literal["ratio", "seasonal_naive"] = Field(
         "ratio", description="nowcast of the partial year: ratio | seasonal_naive"

@@ -156,7 +156,7 @@ class GravityStudySettings:
     seed: int = DEFAULT_SEED
     alpha: float = 0.05
     #: Simulated top-N samples per scenario of the distribution check (0: comparison only).
-    distribution_reps: int = 40
+    distribution_reps: int = field(default_factory=lambda: _default("distribution_reps"))
 
     def __post_init__(self) -> None:
         if self.sector not in SECTORS:
@@ -186,6 +186,7 @@ def settings(params) -> GravityStudySettings:
         hubs=tuple(g.hubs),
         draws=int(g.draws),
         seed=int(g.seed),
+        distribution_reps=int(g.distribution_reps),
     )
 
 
