@@ -68,6 +68,7 @@ from analysis.data.raw import CANDIDATE_COLUMNS
 from analysis.data.releases import RELEASE_PERIODS, _period_end
 from analysis.data.schema import Column, read_table
 from analysis.data.sectors import load_sector_map
+from analysis.data.units import load_fx_table
 from analysis.errors import DataValidationError
 from analysis.vocab import UNITS, is_partner_code, province_code
 
@@ -130,6 +131,7 @@ class ImportedRelease:
     published: str
     source: str
     rows: int
+    ledger: object = None  # the ledger with the release (analysis.data.ledger.Ledger)
 
 
 def _columns(root: Path) -> tuple[Column, ...]:
@@ -453,8 +455,7 @@ def add_release(
     label = str(path)
     raw = read_release(path, root)
     year, period = int(raw.iloc[0]["year"]), str(raw.iloc[0]["period"])
-    baseline = build_ledger(root, settings)
-    _check_identities(raw, label, settings.fx_rtol, baseline.fx)
+    _check_identities(raw, label, settings.fx_rtol, load_fx_table(root))
     first_line = int(raw.iloc[0]["_line"])
     index = _index(root)
     same = index[(index["year"].astype(int) == year) & (index["period"] == period)]
@@ -468,6 +469,7 @@ def add_release(
             expected="a release not yet in the import area (remove the old one from "
             f"data/{INDEX_FILE} to replace it)",
         )
+    baseline = build_ledger(root, settings)
     shipped = baseline.select(
         year=year, period=period, sector="all", region="IDN", partner_iso3="WLD",
         concept="realisation", origin="published",
@@ -501,7 +503,8 @@ def add_release(
             column="value",
             expected="figures consistent with the releases already in the ledger",
         )
-    return _store(path, raw, root, year, period)
+    stored = _store(path, raw, root, year, period)
+    return ImportedRelease(**{**stored.__dict__, "ledger": trial})
 
 
 def _store(path: Path, raw: pd.DataFrame, root: Path, year: int, period: str) -> ImportedRelease:

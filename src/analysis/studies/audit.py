@@ -15,6 +15,7 @@ module presents and writes.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,7 @@ from analysis import paths
 from analysis.data.check import (
     CONFLICT_COLUMNS,
     KEY_PARTNER_INDICATORS,
+    SHOWN_INSTRUMENT_PARTNERS,
     VIOLATION_COLUMNS,
     DataCheck,
     _fmt,
@@ -134,12 +136,18 @@ class DataAudit:
                 "rate are left out and listed."
             )
             agree = t["agreements_in_force"]
-            n = agree[(agree["year"] == 2024) & agree["in_force"]]["iso3"].nunique()
+            year = int(agree["year"].max())
+            now = agree[(agree["year"] == year) & (agree["in_force"] == "yes")]
+            n = now[now["kind"] == "trade_agreement"]["iso3"].nunique()
+            n_bit = now[now["kind"] == "investment_treaty"]["iso3"].nunique()
+            unknown = int((agree["in_force"] == "unknown").sum())
             out.append(
-                f"{n} of {len(CANDIDATES)} candidates have an agreement with Indonesia in "
-                "force on 1 July 2024."
+                f"{n} of {len(CANDIDATES)} candidates have a trade agreement with Indonesia "
+                f"in force on 1 July {year}, {n_bit} an investment treaty; {unknown} "
+                "candidate x year x instrument rows have an unknown status (no date in the "
+                "sources), counted as unknown, never as 'not in force'."
             )
-        return out
+        return [" ".join(self.check.as_of_notes()), *out]
 
     def _partner_summary(self) -> list[tuple[str, pd.DataFrame]]:
         t = self.tables
@@ -164,13 +172,20 @@ class DataAudit:
             else conv
         )  # fmt: skip
         agree = t["agreements_in_force"]
-        in_2024 = (
-            agree[(agree["year"] == 2024) & agree["in_force"]]
-            .groupby("iso3")["agreement"]
+        year = int(agree["year"].max())
+        kind_short = {"trade_agreement": "", "investment_treaty": "[BIT] ", "tax_treaty": "[tax] "}
+        now = agree[(agree["year"] == year) & (agree["in_force"] == "yes")]
+        in_year = (
+            now.assign(name=now["kind"].map(kind_short) + now["agreement"])
+            .groupby("iso3")["name"]
             .apply(lambda a: "; ".join(sorted(a)))
             .reindex(list(CANDIDATES), fill_value="-")
-            .to_frame("agreements in force on 1 July 2024")
+            .to_frame(f"instruments in force on 1 July {year} ([BIT] investment, [tax] tax)")
         )
+        shown = t["instruments_as_of"]
+        shown = shown[shown["iso3"].isin(SHOWN_INSTRUMENT_PARTNERS)][
+            ["iso3", "kind", "agreement", "status", "in_force_from"]
+        ]
         return [
             (
                 "Partner panel: candidates with a value (of 40), key indicators "
@@ -185,7 +200,29 @@ class DataAudit:
             ),
             ("Partner panel: vintages", t["partner_vintages"]),
             ("Partner panel: published rows left out (and why)", t["partner_excluded"]),
-            ("Agreements with Indonesia in force in 2024", in_2024),
+            (f"Agreements and treaties with Indonesia in force in {year}", in_year),
+            (
+                "Agreements and treaties by kind and status, candidates x years "
+                f"{min(agree['year'])}-{year} (unknown = no date in the sources)",
+                t["instrument_status_counts"],
+            ),
+            (
+                f"Hong Kong, Japan and Singapore: every instrument on {self.check.as_of_date} "
+                "(all candidates in instruments_as_of.csv)",
+                shown.reset_index(drop=True),
+            ),
+            (
+                "Agreement rows replaced by later files (corrections win)",
+                t["agreements_replaced"][
+                    [
+                        "bloc",
+                        "in_force_for_indonesia",
+                        "line",
+                        "new_in_force_for_indonesia",
+                        "replaced_by",
+                    ]
+                ],
+            ),
         ]
 
     def summary(self) -> Summary:
@@ -198,7 +235,13 @@ class DataAudit:
             settings={**asdict(self.ledger.settings), "data fingerprint": self.ledger.fingerprint},
             tables=[
                 (
-                    "Full-year national realisation 2015-2024 (PMA US$ million; Rp billion)",
+                    f"Data as of (releases due by {self.check.as_of_date}; missing ones are "
+                    "listed below)",
+                    t["releases"].tail(8),
+                ),
+                ("Releases due but missing from the ledger", t["missing_releases"]),
+                (
+                    "Full-year national realisation 2015-2025 (PMA US$ million; Rp billion)",
                     t["fy_totals"].assign(
                         **{
                             c: t["fy_totals"][c].map(_fmt)
@@ -247,9 +290,56 @@ class DataAudit:
                         ],
                     ),
                 ),
+                (
+                    "PMA by partner x sector: rows by sector and kind (never sum across kinds; "
+                    "all rows in partner_sector.csv)",
+                    t["partner_sector_counts"],
+                ),
+                (
+                    "PMA by partner x sector: realised figures and sector totals",
+                    short(
+                        t["partner_sector"][
+                            t["partner_sector"]["kind"].isin(["realised", "sector_total"])
+                        ],
+                        [
+                            "year",
+                            "period",
+                            "partner_iso3",
+                            "sector",
+                            "value",
+                            "unit",
+                            "value_usd_m",
+                            "kind",
+                            "flags",
+                        ],
+                    ),
+                ),
+                (
+                    "Major projects per sector and status (all in projects.csv; not BKPM "
+                    "realisation)",
+                    t["projects_by_sector"],
+                ),
+                (
+                    "Investment targets (preferred version per year; every version in "
+                    "targets_all.csv)",
+                    short(
+                        t["targets_all"][t["targets_all"]["preferred"]],
+                        [
+                            "year",
+                            "year_first",
+                            "measure",
+                            "kind",
+                            "value",
+                            "unit",
+                            "rule",
+                            "published",
+                        ],
+                    ),
+                ),
                 *self._partner_summary(),
             ],
             notes=[
+                *self.check.as_of_notes(),
                 f"{len(self.ledger.candidates)} raw rows -> {len(self.ledger.observations)} "
                 f"observations ({len(derived)} derived); {len(t['conflicts'])} conflicts; "
                 f"{len(t['identity_violations'])} identity violations.",
@@ -266,6 +356,9 @@ class DataAudit:
                 index = name.startswith("coverage") or name in (
                     "partner_panel_fy",
                     "partner_coverage",
+                    "partner_sector_counts",
+                    "projects_by_sector",
+                    "instrument_status_counts",
                 )
                 safe = table.copy()
                 for col in safe.columns:
@@ -281,6 +374,16 @@ class DataAudit:
                     "data_hashes": self.ledger.hashes,
                     "data_fingerprint": self.ledger.fingerprint,
                     "partner_panel_fingerprint": self.panel.fingerprint if self.panel else None,
+                    "as_of": self.check.as_of_date.isoformat(),
+                    "latest_release": (
+                        rel.to_dict() if (rel := self.ledger.latest_release()) else None
+                    ),
+                    "missing_releases": [
+                        f"{p} {y}"
+                        for y, p in self.tables["missing_releases"][["year", "period"]].itertuples(
+                            index=False
+                        )
+                    ],
                     "environment": environment_record(),
                     "tables": sorted(f"{n}.csv" for n in self.tables),
                 },
@@ -288,9 +391,14 @@ class DataAudit:
         return out
 
 
-def run_audit(ledger: Ledger, panel: PartnerPanel | None = None) -> DataAudit:
-    """Audit a ledger (and the partner panel): compute every table of the data check."""
-    return DataAudit(DataCheck(ledger, panel=panel).build())
+def run_audit(
+    ledger: Ledger, panel: PartnerPanel | None = None, as_of: dt.date | None = None
+) -> DataAudit:
+    """Audit a ledger (and the partner panel): compute every table of the data check.
+
+    ``as_of`` (default today) is the date against which missing BKPM releases are named.
+    """
+    return DataAudit(DataCheck(ledger, panel=panel, as_of=as_of).build())
 
 
 @dataclass(frozen=True)
