@@ -248,3 +248,20 @@ def test_template_reads_and_documents_every_table():
     rows = read_release(paths.DATA / "templates" / "bkpm_release_TEMPLATE.csv")
     assert {"national", "country", "sector", "jobs"} <= set(rows["table"])
     assert rows["note"].iloc[0].startswith("EXAMPLE")
+
+
+def test_audit_counts_series_years_and_says_pharma_is_not_published_alone(ledger):
+    from analysis.studies.audit import AuditSettings, run_audit_report
+
+    audit = run_audit_report(
+        AuditSettings("pharma", ("chem_pharma", "health_pharma"), 2015, 2024, ("SGP",)), ledger
+    )
+    texts = [f.text for f in audit.key_findings().findings]
+    sector = next(t for t in texts if t.startswith("Full-year figures published"))
+    fy = audit.sector_figures()
+    fy = fy[(fy["period"] == "FY") & (fy["origin"] == "published")]
+    # years with a published full-year figure, not table cells (one per measure and sector)
+    assert f": {fy['year'].nunique()} of 10 years" in sector
+    assert len(fy) > fy["year"].nunique()
+    assert "does not publish pharmaceuticals separately" in sector
+    assert any(t.startswith("Data as of FY 2025") for t in texts)

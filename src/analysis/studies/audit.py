@@ -684,6 +684,7 @@ class AuditReport:
         out: list[Finding] = []
         nat = self.national().set_index("year")
         h_nat = m("audit.h_national")
+
         last = nat.loc[s.end_year] if s.end_year in nat.index else None
         if last is not None and pd.notna(last["total_rp_bn"]):
             share = (
@@ -713,20 +714,27 @@ class AuditReport:
         sector_name = label("sector", s.sector, s.language)
         h_sec = m("audit.h_sector")
         if len(figs):
-            fy = figs[figs["period"] == "FY"]
-            out.append(
-                Finding(
-                    m(
-                        "audit.f_sector",
-                        sector=sector_name,
-                        n_fy=int((fy["origin"] == "published").sum()),
-                        n_derived=int((figs["origin"] == "derived").sum()),
-                        start=s.start_year,
-                        end=s.end_year,
-                    ),
-                    h_sec,
-                )
+            # Count series-years, not table cells: a year counts once when any of the
+            # report's ledger sectors has a published full-year figure (any measure).
+            fy = figs[(figs["period"] == "FY") & (figs["origin"] == "published")]
+            series = []
+            for code in s.sectors:
+                years = sorted(int(y) for y in fy.loc[fy["sector"] == code, "year"].unique())
+                if years:
+                    series.append(f"{label('ledger_sector', code, s.language)}: {_spans(years)}")
+            text = m(
+                "audit_sector.f_sector_years",
+                sector=sector_name,
+                start=s.start_year,
+                end=s.end_year,
+                n_years=int(fy["year"].nunique()),
+                n_window=s.end_year - s.start_year + 1,
+                series="; ".join(series) or "-",
+                n_derived=int((figs["origin"] == "derived").sum()),
             )
+            if s.sector == "pharma":
+                text += " " + m("audit_sector.note_pharma")
+            out.append(Finding(text, h_sec))
         else:
             out.append(
                 Finding(
@@ -766,6 +774,11 @@ class AuditReport:
                 m("audit.h_issues"),
             )
         )
+        from analysis.data.releases import as_of_sentence
+
+        as_of = as_of_sentence(self.check.ledger, s.language)
+        if as_of and len(out) < 6:
+            out.append(Finding(as_of, h_nat))
         return findings_block(out, s.language)
 
     def to_frame(self) -> pd.DataFrame:
@@ -783,6 +796,20 @@ class AuditReport:
             tables=[("national", self.table("national").to_frame())],
             notes=[f.text for f in self.key_findings().findings],
         )
+
+
+def _spans(years: list[int]) -> str:
+    """``[2015, 2016, 2017, 2019]`` -> ``2015-2017, 2019``."""
+    out: list[str] = []
+    start = prev = years[0]
+    for y in [*years[1:], None]:
+        if y is not None and y == prev + 1:
+            prev = y
+            continue
+        out.append(f"{start}-{prev}" if prev != start else f"{start}")
+        if y is not None:
+            start = prev = y
+    return ", ".join(out)
 
 
 def run_audit_report(settings: AuditSettings, ledger: Ledger) -> AuditReport:
