@@ -307,7 +307,13 @@ def _as_date(date: object) -> dt.date:
         ) from None
 
 
-def in_force(iso3: str, date: object, root: str | Path | None = None) -> list[str]:
+def in_force(
+    iso3: str,
+    date: object,
+    root: str | Path | None = None,
+    *,
+    kinds: Sequence[str] = ("trade_agreement",),
+) -> list[str]:
     """Return the agreements with Indonesia in force for a partner on a date.
 
     Parameters
@@ -316,6 +322,10 @@ def in_force(iso3: str, date: object, root: str | Path | None = None) -> list[st
         ISO alpha-3 code of the partner.
     date
         Anything :class:`pandas.Timestamp` reads (``"2024-07-01"``, a ``date``).
+    kinds
+        Which instruments (:data:`INSTRUMENT_KINDS`); default trade agreements, as the
+        gravity covariate reads them. An instrument whose status is ``unknown`` is not
+        listed: see :func:`instruments` for the statuses.
 
     Examples
     --------
@@ -326,6 +336,10 @@ def in_force(iso3: str, date: object, root: str | Path | None = None) -> list[st
     """
     _check_iso3(iso3)
     day = _as_date(date)
+    if tuple(kinds) != ("trade_agreement",):
+        return sorted(
+            i.name for i in instruments(iso3, day, root, kinds=kinds) if i.status == "in_force"
+        )
     return sorted(
         a.name
         for a in load_agreements(root)
