@@ -14,10 +14,14 @@ from conftest import ROOT
 
 def test_data_check_prints_and_writes_the_report(tmp_path, capsys):
     out = tmp_path / "data-check"
-    assert main(["data", "check", "--out", str(out)]) == 0
+    assert main(["data", "check", "--out", str(out), "--as-of", "2026-12-07"]) == 0
     printed = capsys.readouterr().out
     for heading in (
-        "Full-year national realisation 2015-2024",
+        "Data as of FY 2025: the latest BKPM release in the ledger, published 15 January 2026.",
+        "Releases due by 7 December 2026 but not in the ledger: Q1 2026, H1 2026, 9M 2026.",
+        "PMA by partner x sector",
+        "Major projects per sector and status",
+        "Full-year national realisation 2015-2025",
         "Chemical & pharmaceutical",
         "Top partners",
         "Conflicts",
@@ -39,13 +43,23 @@ def test_data_check_prints_and_writes_the_report(tmp_path, capsys):
         "coverage_year_measure.csv",
         "observations.csv",
         "chem_pharma.csv",
+        "releases.csv",
+        "missing_releases.csv",
+        "partner_sector.csv",
+        "projects.csv",
+        "projects_by_sector.csv",
+        "targets_all.csv",
     ):
         assert (out / name).is_file(), name
     fy = pd.read_csv(out / "fy_totals.csv")
-    assert list(fy["year"]) == list(range(2015, 2025))
+    assert list(fy["year"]) == list(range(2015, 2026))
+    assert fy.set_index("year").loc[2025, "total_rp_bn"] == 1_931_200
     assert fy["total_rp_bn"].notna().all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["fx_basis"] == "apbn"
+    assert manifest["as_of"] == "2026-12-07"
+    assert manifest["latest_release"]["label"] == "FY 2025"
+    assert manifest["missing_releases"] == ["Q1 2026", "H1 2026", "9M 2026"]
     assert set(manifest["data_hashes"]) >= {"raw/bkpm/investment_by_year.csv"}
     assert manifest["environment"]["packages"]["pandas"]
 

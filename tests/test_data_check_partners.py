@@ -37,9 +37,21 @@ def test_partner_files_have_the_issue_columns(written):
     ]
     assert set(ind["iso3"]) == set(CANDIDATES)
     agree = pd.read_csv(written / "agreements_in_force.csv")
-    assert list(agree.columns) == ["iso3", "year", "agreement", "in_force", "flags"]
-    # one row per candidate x year x agreement it is party to (or one 'none' row per year)
-    assert not agree.duplicated(["iso3", "year", "agreement"]).any()
+    assert list(agree.columns) == [
+        "iso3",
+        "year",
+        "kind",
+        "agreement",
+        "in_force",
+        "status",
+        "in_force_from",
+        "flags",
+    ]
+    # in_force is yes / no / unknown: an unknown date is never written as "not in force"
+    assert set(agree["in_force"]) == {"yes", "no", "unknown"}
+    assert set(agree["kind"].dropna()) == {"trade_agreement", "investment_treaty", "tax_treaty"}
+    # one row per candidate x year x instrument (or one 'none' row per year)
+    assert not agree.duplicated(["iso3", "year", "kind", "agreement"]).any()
     per = agree.groupby("iso3")["year"].agg(["min", "max", "nunique"])
     assert (per["min"] == min(PARTNER_YEARS)).all() and (per["max"] == max(PARTNER_YEARS)).all()
     assert set(per.index) == set(CANDIDATES)
@@ -80,19 +92,26 @@ def test_coverage_of_the_candidates(written):
 
 def test_agreements_as_the_issue_lists(written):
     agree = pd.read_csv(written / "agreements_in_force.csv", keep_default_na=False)
-    any_in_force = agree.groupby(["iso3", "year"])["in_force"].any()
+    trade = agree[agree["kind"] == "trade_agreement"].assign(yes=lambda a: a["in_force"] == "yes")
+    any_in_force = trade.groupby(["iso3", "year"])["yes"].any()
     for iso3 in IN_FORCE_2024:
         assert any_in_force[(iso3, 2024)], iso3
     assert not any_in_force[("DEU", 2024)]
-    rcep = agree[(agree["agreement"] == RCEP)].groupby("year")["in_force"].any()
+    rcep = trade[(trade["agreement"] == RCEP)].groupby("year")["yes"].any()
     assert not rcep[2022] and rcep[2023]
+    # issue 18: Hong Kong from 2020-07-04 (AHKFTA), Singapore's BIT from 2021-03-09
+    hkg = trade[(trade["iso3"] == "HKG") & trade["yes"]]
+    assert hkg["year"].min() == 2021 and set(hkg["in_force_from"]) == {"2020-07-04"}
+    sgp = agree[(agree["iso3"] == "SGP") & (agree["kind"] == "investment_treaty")]
+    new = sgp[sgp["agreement"].str.startswith("Indonesia-Singapore BIT")].set_index("year")
+    assert new.loc[2020, "in_force"] == "no" and new.loc[2021, "in_force"] == "yes"
 
 
 def test_summary_shows_the_partner_section(ledger):
     audit = run_audit(ledger, load_panel())
     text = audit.summary().as_text()
     assert "Partner panel: candidates with a value" in text
-    assert "Agreements with Indonesia in force in 2024" in text
+    assert "Agreements and treaties with Indonesia in force in 2025" in text
     findings = audit.key_findings()
     assert 3 <= len(findings) <= 6
     assert any("of 40 candidates" in f for f in findings)

@@ -415,3 +415,16 @@ def test_ledger_rejects_a_bad_2025_row(data_copy):
         build_ledger(root=data_copy)
     assert info.value.file == "data/raw/bkpm/investment_by_year_2025_2026.csv"
     assert (info.value.row, info.value.column) == (2, "value")
+
+
+def test_in_force_covers_every_kind_on_request():
+    bit = ["Indonesia-Singapore BIT (2018), replacing 2005 BIT"]
+    assert in_force("SGP", "2021-03-09", kinds=["investment_treaty"]) == bit
+    assert in_force("SGP", "2021-03-08", kinds=["investment_treaty"]) == []
+    # the default stays trade agreements (the gravity covariate)
+    assert bit[0] not in in_force("SGP", "2021-03-09")
+    # a tax treaty in force without a year is unknown before 2026-12-07: not listed
+    assert in_force("SGP", "2020-07-01", kinds=["tax_treaty"]) == []
+    assert in_force("SGP", "2026-12-07", kinds=["tax_treaty"]) == [
+        "Indonesia-Singapore tax treaty (P3B)"
+    ]

@@ -81,7 +81,8 @@ def _data_check(args: argparse.Namespace) -> int:
     )
     imports = [read_realisation_table(p, published=args.published) for p in args.import_]
     ledger = build_ledger(args.data, settings, imports=imports)
-    report = run_audit(ledger, load_panel(args.data))
+    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
+    report = run_audit(ledger, load_panel(args.data), as_of=as_of)
     out = report.write(args.out)
     if not args.quiet:
         with pd.option_context(
@@ -95,7 +96,23 @@ def _data_check(args: argparse.Namespace) -> int:
             70,
         ):
             print(report.summary().as_text())
+    print()
+    for sentence in report.check.as_of_notes():
+        print(sentence)
     print(f"\nData check written to {out}/ (summary.md, CSV tables, manifest.json)")
+    return 0
+
+
+def _data_add_release(args: argparse.Namespace) -> int:
+    from analysis.data.imports import add_release
+    from analysis.data.releases import as_of_sentence
+
+    stored = add_release(args.file, args.data)
+    print(
+        f"Imported {stored.period} {stored.year} ({stored.rows} rows, published "
+        f"{stored.published}) as {stored.path} (sha256 {stored.sha256[:12]}...)."
+    )
+    print(as_of_sentence(stored.ledger))
     return 0
 
 
@@ -463,8 +480,27 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--out", type=Path, default=None, help="output folder (default: reports/data-check)"
     )
+    check.add_argument(
+        "--as-of",
+        default=None,
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="date against which missing BKPM releases are named (default: today)",
+    )
     check.add_argument("-q", "--quiet", action="store_true", help="do not print the tables")
     check.set_defaults(func=_data_check)
+
+    add = data_sub.add_parser(
+        "add-release",
+        help="Validate one BKPM release in the release format "
+        "(data/templates/bkpm_release_TEMPLATE.csv) and add it to the ledger's import area "
+        "(data/imports/): every report then moves to the new period.",
+    )
+    add.add_argument("file", type=Path, help="the filled-in release CSV")
+    add.add_argument(
+        "--data", type=Path, default=None, help="data folder (default: the project's data/)"
+    )
+    add.set_defaults(func=_data_add_release)
 
     fetch = data_sub.add_parser(
         "fetch",

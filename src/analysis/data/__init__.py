@@ -1,6 +1,6 @@
 """The data layer: raw files with provenance -> validated, canonical ledger tables."""
 
-from analysis.data.agreements import agreements_table, in_force
+from analysis.data.agreements import agreements_table, in_force, instruments
 from analysis.data.ledger import Ledger, LedgerSettings, build_ledger
 from analysis.data.panel import CANDIDATES, PartnerPanel, load_panel
 from analysis.data.provenance import verify_file
@@ -15,6 +15,7 @@ __all__ = [
     "agreements_table",
     "build_ledger",
     "in_force",
+    "instruments",
     "load_fx_table",
     "load_panel",
     "load_sector_map",

@@ -58,6 +58,7 @@ __all__ = [
     "agreements_table",
     "in_force",
     "instruments",
+    "instruments_table",
     "load_agreements",
     "replaced_rows",
 ]
@@ -306,7 +307,13 @@ def _as_date(date: object) -> dt.date:
         ) from None
 
 
-def in_force(iso3: str, date: object, root: str | Path | None = None) -> list[str]:
+def in_force(
+    iso3: str,
+    date: object,
+    root: str | Path | None = None,
+    *,
+    kinds: Sequence[str] = ("trade_agreement",),
+) -> list[str]:
     """Return the agreements with Indonesia in force for a partner on a date.
 
     Parameters
@@ -315,6 +322,10 @@ def in_force(iso3: str, date: object, root: str | Path | None = None) -> list[st
         ISO alpha-3 code of the partner.
     date
         Anything :class:`pandas.Timestamp` reads (``"2024-07-01"``, a ``date``).
+    kinds
+        Which instruments (:data:`INSTRUMENT_KINDS`); default trade agreements, as the
+        gravity covariate reads them. An instrument whose status is ``unknown`` is not
+        listed: see :func:`instruments` for the statuses.
 
     Examples
     --------
@@ -325,6 +336,10 @@ def in_force(iso3: str, date: object, root: str | Path | None = None) -> list[st
     """
     _check_iso3(iso3)
     day = _as_date(date)
+    if tuple(kinds) != ("trade_agreement",):
+        return sorted(
+            i.name for i in instruments(iso3, day, root, kinds=kinds) if i.status == "in_force"
+        )
     return sorted(
         a.name
         for a in load_agreements(root)
@@ -446,16 +461,13 @@ def instruments(
     ... # doctest: +SKIP
     [('investment_treaty', 'not_in_force'), ('investment_treaty', 'in_force')]
     """
-    from analysis.data.treaties import (
-        STATUS_AS_OF,
-        load_bits,
-        load_dtas,
-        parse_date_text,
-        treaty_status,
-    )
-
     _check_iso3(iso3)
     day = _as_date(date)
+    kinds = _check_kinds(kinds)
+    return _instruments(iso3, day, _sources(root, kinds), kinds)
+
+
+def _check_kinds(kinds: Sequence[str] | None) -> tuple[str, ...]:
     kinds = tuple(kinds) if kinds is not None else INSTRUMENT_KINDS
     unknown_kinds = [k for k in kinds if k not in INSTRUMENT_KINDS]
     if unknown_kinds:
@@ -466,26 +478,50 @@ def instruments(
             value=unknown_kinds[0],
             expected=", ".join(INSTRUMENT_KINDS),
         )
-    out: list[Instrument] = []
+    return kinds
+
+
+def _sources(root: str | Path | None, kinds: tuple[str, ...]) -> dict[str, dict]:
+    """Agreements and treaty rows grouped by partner, read once."""
+    from analysis.data.treaties import treaty_tables
+
+    out: dict[str, dict] = {"trade_agreement": {}, "investment_treaty": {}, "tax_treaty": {}}
     if "trade_agreement" in kinds:
         for a in load_agreements(root):
-            if iso3 in a.members:
-                out.append(
-                    Instrument(
-                        iso3,
-                        "trade_agreement",
-                        a.name,
-                        agreement_status(a, day),
-                        a.in_force_from,
-                        a.flags,
-                        a.text,
-                        a.source,
-                        a.line,
-                    )
+            for m in a.members:
+                out["trade_agreement"].setdefault(m, []).append(a)
+    if "investment_treaty" in kinds or "tax_treaty" in kinds:
+        bits, dtas = treaty_tables(root)
+        for r in bits[bits["status_now"] != ""].itertuples():
+            out["investment_treaty"].setdefault(r.iso3, []).append(r)
+        for r in dtas.itertuples():
+            out["tax_treaty"].setdefault(r.iso3, []).append(r)
+    return out
+
+
+def _instruments(
+    iso3: str, day: dt.date, sources: dict[str, dict], kinds: tuple[str, ...]
+) -> list[Instrument]:
+    from analysis.data.treaties import STATUS_AS_OF, parse_date_text, treaty_status
+
+    out: list[Instrument] = []
+    if "trade_agreement" in kinds:
+        for a in sources["trade_agreement"].get(iso3, []):
+            out.append(
+                Instrument(
+                    iso3,
+                    "trade_agreement",
+                    a.name,
+                    agreement_status(a, day),
+                    a.in_force_from,
+                    a.flags,
+                    a.text,
+                    a.source,
+                    a.line,
                 )
+            )
     if "investment_treaty" in kinds:
-        bits = load_bits(root)
-        for r in bits[(bits["iso3"] == iso3) & (bits["status_now"] != "")].itertuples():
+        for r in sources["investment_treaty"].get(iso3, []):
             signed, eif = parse_date_text(r.signed), parse_date_text(r.in_force)
             # The terminated column of a successor treaty describes its predecessor (a record
             # of its own); an undated termination leaves the end unknown.
@@ -515,8 +551,7 @@ def instruments(
                 )
             )
     if "tax_treaty" in kinds:
-        dtas = load_dtas(root)
-        for r in dtas[dtas["iso3"] == iso3].itertuples():
+        for r in sources["tax_treaty"].get(iso3, []):
             eif = parse_date_text(r.in_force_year)
             status = (
                 _window_status(day, eif.start, eif.end) if r.status_now == "in_force" else None
@@ -543,3 +578,58 @@ def instruments(
             )
     order = {k: i for i, k in enumerate(INSTRUMENT_KINDS)}
     return sorted(out, key=lambda i: (order[i.kind], i.name))
+
+
+def instruments_table(
+    iso3s: Iterable[str],
+    years: Iterable[int],
+    root: str | Path | None = None,
+    *,
+    kinds: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One row per partner x year x instrument, status on 1 July of the year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``iso3, year, kind, agreement, status`` (``in_force``, ``not_in_force``,
+        ``unknown``), ``in_force`` (True only for ``in_force``; an unknown is not False but
+        listed as unknown in ``status``), ``in_force_from``, ``flags``, ``source``, ``line``.
+        A partner with no instrument of any kind gets one row per year with ``agreement``
+        empty and flag ``no_agreement_listed``.
+    """
+    iso3s = list(iso3s)
+    for code in iso3s:
+        _check_iso3(code, "iso3s")
+    kinds = _check_kinds(kinds)
+    sources = _sources(root, kinds)
+    rows = []
+    for code in iso3s:
+        for year in years:
+            found = _instruments(code, dt.date(int(year), *YEAR_CUTOFF), sources, kinds)
+            if not found:
+                rows.append(
+                    {"iso3": code, "year": int(year), "kind": "", "agreement": "",
+                     "status": "", "in_force": False, "in_force_from": None,
+                     "flags": "no_agreement_listed", "source": "", "line": ""}
+                )  # fmt: skip
+            for i in found:
+                rows.append(
+                    {
+                        "iso3": code,
+                        "year": int(year),
+                        "kind": i.kind,
+                        "agreement": i.name,
+                        "status": i.status,
+                        "in_force": i.status == "in_force",
+                        "in_force_from": i.in_force_from,
+                        "flags": ";".join(i.flags),
+                        "source": i.source,
+                        "line": i.line,
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=["iso3", "year", "kind", "agreement", "status", "in_force", "in_force_from",
+                 "flags", "source", "line"],
+    )  # fmt: skip

@@ -6,17 +6,24 @@ prints and writes; printing and writing belong to the output layer
 adds the partner section: every candidate's indicator values (``partner_indicators.csv``),
 coverage per indicator x year (``partner_coverage.csv``), conflicts, conversions, vintages,
 excluded rows, and the agreements in force per candidate x year
-(``agreements_in_force.csv``).
+(``agreements_in_force.csv``: trade agreements, investment treaties and tax treaties, each
+with its ``kind`` and ``status``; ``in_force`` is ``yes``, ``no`` or ``unknown``).
+
+It also states the data's "as of" (the ledger's latest BKPM release and its publication
+date) and the releases due by ``as_of`` that are missing (:mod:`analysis.data.releases`),
+and lists the partner x sector rows, the projects per sector, the targets and the agreement
+rows replaced by later files.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from analysis.data.agreements import agreements_table
+from analysis.data.agreements import instruments, instruments_table, replaced_rows
 from analysis.data.ledger import Ledger
 from analysis.data.panel import CANDIDATES, PartnerPanel
 from analysis.data.sectors import FIRST_CLASS
@@ -24,7 +31,10 @@ from analysis.data.sectors import FIRST_CLASS
 __all__ = ["DataCheck", "check_data"]
 
 #: Years of the headline full-year table.
-FY_YEARS = range(2015, 2025)
+FY_YEARS = range(2015, 2026)
+#: Partners whose instruments the data check prints in full (issue 18: Hong Kong, Japan,
+#: Singapore); every candidate is in ``instruments_as_of.csv``.
+SHOWN_INSTRUMENT_PARTNERS = ("HKG", "JPN", "SGP")
 _CELL = ["year", "period", "measure", "sector", "region", "partner_iso3"]
 #: Columns shown for conflicts and identity violations (report, notebook, CSV views).
 CONFLICT_COLUMNS = [*_CELL, "chosen_published", "rule", "other_values"]
@@ -61,6 +71,71 @@ class DataCheck:
     ledger: Ledger
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     panel: PartnerPanel | None = None
+    as_of: dt.date | None = None
+
+    # -- as of -------------------------------------------------------------------------
+
+    @property
+    def as_of_date(self) -> dt.date:
+        """The date the check is made for (default today)."""
+        return self.as_of or dt.date.today()
+
+    def release_tables(self) -> dict[str, pd.DataFrame]:
+        """Releases in the ledger (with the date each was due) and releases missing."""
+        from analysis.data.releases import missing_releases, release_due, released_periods
+
+        rel = released_periods(self.ledger)
+        if len(rel):
+            rel["due_by"] = [
+                release_due(int(y), str(p)).isoformat()
+                for y, p in zip(rel["year"], rel["period"], strict=True)
+            ]
+        missing = pd.DataFrame(
+            [
+                {"year": y, "period": p, "due_by": release_due(y, p).isoformat()}
+                for y, p in missing_releases(self.ledger, self.as_of_date)
+            ],
+            columns=["year", "period", "due_by"],
+        )
+        return {"releases": rel, "missing_releases": missing}
+
+    def as_of_notes(self, language: str = "en") -> list[str]:
+        """The "as of" sentence and the missing-release warning."""
+        from analysis.data.releases import as_of_sentence, missing_sentence
+
+        return [
+            as_of_sentence(self.ledger, language),
+            missing_sentence(self.ledger, self.as_of_date, language),
+        ]
+
+    # -- partner x sector, projects, targets ----------------------------------------------
+
+    def sector_evidence(self) -> dict[str, pd.DataFrame]:
+        """Partner x sector rows, projects per sector, targets, each with counts."""
+        from analysis.data.projects import PROJECT_STATUSES, load_projects
+        from analysis.data.sector_pma import PARTNER_SECTOR_KINDS
+        from analysis.data.targets import load_targets
+
+        ps = self.ledger.partner_sector()
+        ps_counts = (
+            ps.groupby(["sector", "kind"]).size().unstack(fill_value=0)
+            .reindex(columns=list(PARTNER_SECTOR_KINDS), fill_value=0)
+        )  # fmt: skip
+        projects = load_projects(self.ledger.root)
+        by_sector = (
+            projects.groupby(["sector", "status"]).size().unstack(fill_value=0)
+            .reindex(columns=list(PROJECT_STATUSES), fill_value=0)
+        )  # fmt: skip
+        by_sector["total"] = by_sector.sum(axis=1)
+        usd = projects.groupby("sector")["amount_usd_m"].sum(min_count=1)
+        by_sector["amount_usd_m (where stated)"] = usd.reindex(by_sector.index).round(0)
+        return {
+            "partner_sector": ps,
+            "partner_sector_counts": ps_counts,
+            "projects": projects,
+            "projects_by_sector": by_sector,
+            "targets_all": load_targets(self.ledger.root),
+        }
 
     # -- partner section ---------------------------------------------------------------
 
@@ -94,9 +169,35 @@ class DataCheck:
             )
             .reset_index()
         )
-        agreements = agreements_table(cand, PARTNER_YEARS)[
-            ["iso3", "year", "agreement", "in_force", "flags"]
-        ]
+        inst = instruments_table(cand, PARTNER_YEARS, self.ledger.root)
+        agreements = inst.assign(
+            in_force=inst["status"].map(
+                {"in_force": "yes", "not_in_force": "no", "unknown": "unknown", "": "no"}
+            )
+        )[["iso3", "year", "kind", "agreement", "in_force", "status", "in_force_from", "flags"]]
+        listed = inst[inst["kind"] != ""]
+        status_counts = (
+            listed.groupby(["kind", "status"]).size().unstack(fill_value=0)
+            .reindex(columns=["in_force", "not_in_force", "unknown"], fill_value=0)
+        )  # fmt: skip
+        status_counts["unknown_share"] = (
+            status_counts["unknown"] / status_counts.sum(axis=1)
+        ).round(3)
+        day = self.as_of_date
+        as_of_rows = []
+        for code in cand:
+            for i in instruments(code, day, self.ledger.root):
+                as_of_rows.append(
+                    {
+                        "iso3": code,
+                        "kind": i.kind,
+                        "agreement": i.name,
+                        "status": i.status,
+                        "in_force_from": i.in_force_from,
+                        "flags": ";".join(i.flags),
+                        "line": i.line,
+                    }
+                )
         return {
             "partner_indicators": indicators,
             "partner_coverage": coverage,
@@ -105,10 +206,16 @@ class DataCheck:
             "partner_vintages": vintages,
             "partner_excluded": p.excluded,
             "agreements_in_force": agreements,
+            "instrument_status_counts": status_counts,
+            "instruments_as_of": pd.DataFrame(
+                as_of_rows,
+                columns=["iso3", "kind", "agreement", "status", "in_force_from", "flags", "line"],
+            ),
+            "agreements_replaced": replaced_rows(self.ledger.root),
         }
 
     def fy_totals(self, years: range = FY_YEARS) -> pd.DataFrame:
-        """Full-year national realisation (default 2015-2024): PMA, PMDN and total, with flags."""
+        """Full-year national realisation (default 2015-2025): PMA, PMDN and total, with flags."""
         rows = []
         for year in years:
             row: dict[str, object] = {"year": year}
@@ -338,11 +445,18 @@ class DataCheck:
             if len(L.targets)
             else pd.DataFrame(),
             "observations": L.to_frame(),
+            **self.release_tables(),
+            **self.sector_evidence(),
             **self.partner_tables(),
         }
         return self
 
 
-def check_data(ledger: Ledger, panel: PartnerPanel | None = None) -> DataCheck:
-    """Build the data-quality report of a ledger and, if given, the partner panel."""
-    return DataCheck(ledger, panel=panel).build()
+def check_data(
+    ledger: Ledger, panel: PartnerPanel | None = None, as_of: dt.date | None = None
+) -> DataCheck:
+    """Build the data-quality report of a ledger and, if given, the partner panel.
+
+    ``as_of`` (default today) is the date against which missing releases are reported.
+    """
+    return DataCheck(ledger, panel=panel, as_of=as_of).build()

@@ -23,7 +23,8 @@ Conflict rule (first criterion that separates the values wins)
 --------------------------------------------------------------
 1. ``not_suspect``: values whose every source is flagged suspect, superseded or preliminary
    lose to any other value.
-2. ``official_table``: a value from an imported BKPM realisation table beats press reports.
+2. ``official_table``: a value from an imported BKPM realisation table, or from a release
+   added to the import area (flag ``imported_release``), beats press reports.
 3. ``canonical_currency``: a value printed in the measure's own currency beats one that
    had to be converted.
 4. ``latest_publication``: the later publication wins (revisions supersede earlier prints;
@@ -245,10 +246,14 @@ def _cluster_rank(rows: list[dict], evidence: dict[tuple, int] | None = None) ->
     violates given the neighbouring cells (:func:`_identity_evidence`).
     """
     weak = all(bool(_WEAK & set(r["flags"])) for r in rows)
-    official = any(r["dataset"] == "realisation" for r in rows)
+    official = any(r["dataset"] == "realisation" or "imported_release" in r["flags"] for r in rows)
     canonical = any(not r["fx_converted"] for r in rows)
     dates = [str(r["published"]) for r in rows if not _missing(r["published"])]
-    press = [int(r["line"]) for r in rows if r["dataset"] != "realisation"]
+    press = [
+        int(r["line"])
+        for r in rows
+        if r["dataset"] != "realisation" and "imported_release" not in r["flags"]
+    ]
     violations = (evidence or {}).get(_cluster_id(rows), 0)
     return (
         int(weak),
@@ -1058,8 +1063,10 @@ def build_ledger(
     settings: LedgerSettings | None = None,
     *,
     imports: Sequence[pd.DataFrame] = (),
+    read_imports: bool = True,
 ) -> Ledger:
-    """Build the ledger from the raw files (and optional imported realisation tables).
+    """Build the ledger from the raw files, the releases in the import area and optional
+    imported realisation tables.
 
     Parameters
     ----------
@@ -1069,6 +1076,9 @@ def build_ledger(
         Unit-conversion, conflict and derivation settings.
     imports
         Candidate frames from :func:`analysis.data.realisation.read_realisation_table`.
+    read_imports
+        Read the releases added with ``mitra data add-release`` (``<root>/imports/``,
+        :mod:`analysis.data.imports`; default True). Their hashes join :attr:`hashes`.
 
     Returns
     -------
@@ -1089,11 +1099,24 @@ def build_ledger(
     settings = settings or LedgerSettings()
     smap = load_sector_map(root)
     national, targets = load_year_file(root)
-    parts = [national, load_sector_file(root, smap), load_country_file(root), *imports]
+    released: list[pd.DataFrame] = []
+    release_hashes: dict[str, str] = {}
+    if read_imports:
+        from analysis.data.imports import imported_candidates
+
+        released, release_hashes = imported_candidates(root)
+    parts = [
+        national,
+        load_sector_file(root, smap),
+        load_country_file(root),
+        *released,
+        *imports,
+    ]
     hashes = {
         rel: verify_file(rel, root=root)
         for rel in (*(f for d in RAW_FILES for f in raw_files(d)), FX_FILE, FX_ADDITIONS_FILE)
     }
+    hashes.update(release_hashes)
     for frame in imports:
         hashes.update(frame.attrs.get("hashes", {}))
     fx = load_fx_table(root)

@@ -27,10 +27,14 @@ __all__ = [
     "PUBLICATION_LAG_DAYS",
     "RELEASE_PERIODS",
     "Release",
+    "as_of_sentence",
     "expected_releases",
+    "format_date",
     "latest_release",
     "missing_releases",
+    "missing_sentence",
     "release_due",
+    "released_periods",
 ]
 
 #: The cumulative periods BKPM releases, in calendar order, with the month they end.
@@ -211,3 +215,73 @@ def missing_releases(ledger: Ledger, as_of: dt.date | None = None) -> list[tuple
         for y, p in expected_releases(as_of, latest.year)
         if (y, order.index(p)) > key_latest
     ]
+
+
+_MONTHS = {
+    "en": (
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    ),
+    "id": (
+        "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+        "September", "Oktober", "November", "Desember",
+    ),
+}  # fmt: skip
+
+
+def format_date(text: str | dt.date, language: str = "en") -> str:
+    """``2026-01-15`` -> ``15 January 2026`` (``15 Januari 2026``); ``2026-01`` -> month."""
+    months = _MONTHS["id" if language == "id" else "en"]
+    value = text.isoformat() if isinstance(text, dt.date) else str(text)
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", value)
+    if not m:
+        return value
+    month = months[int(m.group(2)) - 1]
+    if m.group(3):
+        return f"{int(m.group(3))} {month} {m.group(1)}"
+    return f"{month} {m.group(1)}"
+
+
+def _period_text(period: str, language: str) -> str:
+    from analysis.i18n import messages
+
+    return messages(language)(f"asof.period_{period}")
+
+
+def as_of_sentence(ledger: Ledger, language: str = "en") -> str:
+    """One sentence for any report: the ledger's latest release and its publication date.
+
+    Examples
+    --------
+    >>> as_of_sentence(build_ledger())  # doctest: +SKIP
+    'Data as of FY 2025: the latest BKPM release in the ledger, published 15 January 2026.'
+    """
+    from analysis.i18n import messages
+
+    m = messages(language)
+    rel = latest_release(ledger)
+    if rel is None:
+        return ""
+    period = _period_text(rel.period, language)
+    if rel.published:
+        return m(
+            "asof.sentence",
+            period=period,
+            year=rel.year,
+            published=format_date(rel.published, language),
+        )
+    return m("asof.sentence_undated", period=period, year=rel.year)
+
+
+def missing_sentence(ledger: Ledger, as_of: dt.date | None = None, language: str = "en") -> str:
+    """The warning of :func:`missing_releases` as a sentence (or that none is missing)."""
+    from analysis.i18n import messages
+
+    m = messages(language)
+    as_of = as_of or dt.date.today()
+    missing = missing_releases(ledger, as_of)
+    when = format_date(as_of, language)
+    if not missing:
+        return m("asof.none_missing", as_of=when)
+    periods = ", ".join(f"{_period_text(p, language)} {y}" for y, p in missing)
+    return m("asof.missing", as_of=when, periods=periods)

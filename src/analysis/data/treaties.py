@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +51,7 @@ __all__ = [
     "load_dtas",
     "parse_date_text",
     "treaty_status",
+    "treaty_tables",
 ]
 
 BITS_FILE = "raw/treaties/indonesia_bits.csv"
@@ -351,3 +353,20 @@ def load_dtas(root: str | Path | None = None) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+@cache
+def _cached(which: str, root: str, sha256: str) -> pd.DataFrame:
+    # keyed by the file's hash: an edited file is read again
+    return load_bits(Path(root)) if which == "bits" else load_dtas(Path(root))
+
+
+def treaty_tables(root: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(BITs, DTAs) as :func:`load_bits` and :func:`load_dtas` give them, read once per
+    file version (do not modify the returned frames)."""
+    root = Path(root) if root is not None else paths.DATA
+    key = str(root.resolve())
+    return (
+        _cached("bits", key, verify_file(BITS_FILE, root=root)),
+        _cached("dtas", key, verify_file(DTAS_FILE, root=root)),
+    )

@@ -15,6 +15,7 @@ module presents and writes.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,7 @@ from analysis import paths
 from analysis.data.check import (
     CONFLICT_COLUMNS,
     KEY_PARTNER_INDICATORS,
+    SHOWN_INSTRUMENT_PARTNERS,
     VIOLATION_COLUMNS,
     DataCheck,
     _fmt,
@@ -142,12 +144,18 @@ class DataAudit:
                 "rate are left out and listed."
             )
             agree = t["agreements_in_force"]
-            n = agree[(agree["year"] == 2024) & agree["in_force"]]["iso3"].nunique()
+            year = int(agree["year"].max())
+            now = agree[(agree["year"] == year) & (agree["in_force"] == "yes")]
+            n = now[now["kind"] == "trade_agreement"]["iso3"].nunique()
+            n_bit = now[now["kind"] == "investment_treaty"]["iso3"].nunique()
+            unknown = int((agree["in_force"] == "unknown").sum())
             out.append(
-                f"{n} of {len(CANDIDATES)} candidates have an agreement with Indonesia in "
-                "force on 1 July 2024."
+                f"{n} of {len(CANDIDATES)} candidates have a trade agreement with Indonesia "
+                f"in force on 1 July {year}, {n_bit} an investment treaty; {unknown} "
+                "candidate x year x instrument rows have an unknown status (no date in the "
+                "sources), counted as unknown, never as 'not in force'."
             )
-        return out
+        return [" ".join(self.check.as_of_notes()), *out]
 
     def _partner_summary(self) -> list[tuple[str, pd.DataFrame]]:
         t = self.tables
@@ -172,13 +180,20 @@ class DataAudit:
             else conv
         )  # fmt: skip
         agree = t["agreements_in_force"]
-        in_2024 = (
-            agree[(agree["year"] == 2024) & agree["in_force"]]
-            .groupby("iso3")["agreement"]
+        year = int(agree["year"].max())
+        kind_short = {"trade_agreement": "", "investment_treaty": "[BIT] ", "tax_treaty": "[tax] "}
+        now = agree[(agree["year"] == year) & (agree["in_force"] == "yes")]
+        in_year = (
+            now.assign(name=now["kind"].map(kind_short) + now["agreement"])
+            .groupby("iso3")["name"]
             .apply(lambda a: "; ".join(sorted(a)))
             .reindex(list(CANDIDATES), fill_value="-")
-            .to_frame("agreements in force on 1 July 2024")
+            .to_frame(f"instruments in force on 1 July {year} ([BIT] investment, [tax] tax)")
         )
+        shown = t["instruments_as_of"]
+        shown = shown[shown["iso3"].isin(SHOWN_INSTRUMENT_PARTNERS)][
+            ["iso3", "kind", "agreement", "status", "in_force_from"]
+        ]
         return [
             (
                 "Partner panel: candidates with a value (of 40), key indicators "
@@ -193,7 +208,29 @@ class DataAudit:
             ),
             ("Partner panel: vintages", t["partner_vintages"]),
             ("Partner panel: published rows left out (and why)", t["partner_excluded"]),
-            ("Agreements with Indonesia in force in 2024", in_2024),
+            (f"Agreements and treaties with Indonesia in force in {year}", in_year),
+            (
+                "Agreements and treaties by kind and status, candidates x years "
+                f"{min(agree['year'])}-{year} (unknown = no date in the sources)",
+                t["instrument_status_counts"],
+            ),
+            (
+                f"Hong Kong, Japan and Singapore: every instrument on {self.check.as_of_date} "
+                "(all candidates in instruments_as_of.csv)",
+                shown.reset_index(drop=True),
+            ),
+            (
+                "Agreement rows replaced by later files (corrections win)",
+                t["agreements_replaced"][
+                    [
+                        "bloc",
+                        "in_force_for_indonesia",
+                        "line",
+                        "new_in_force_for_indonesia",
+                        "replaced_by",
+                    ]
+                ],
+            ),
         ]
 
     def summary(self) -> Summary:
@@ -206,7 +243,13 @@ class DataAudit:
             settings={**asdict(self.ledger.settings), "data fingerprint": self.ledger.fingerprint},
             tables=[
                 (
-                    "Full-year national realisation 2015-2024 (PMA US$ million; Rp billion)",
+                    f"Data as of (releases due by {self.check.as_of_date}; missing ones are "
+                    "listed below)",
+                    t["releases"].tail(8),
+                ),
+                ("Releases due but missing from the ledger", t["missing_releases"]),
+                (
+                    "Full-year national realisation 2015-2025 (PMA US$ million; Rp billion)",
                     t["fy_totals"].assign(
                         **{
                             c: t["fy_totals"][c].map(_fmt)
@@ -255,9 +298,56 @@ class DataAudit:
                         ],
                     ),
                 ),
+                (
+                    "PMA by partner x sector: rows by sector and kind (never sum across kinds; "
+                    "all rows in partner_sector.csv)",
+                    t["partner_sector_counts"],
+                ),
+                (
+                    "PMA by partner x sector: realised figures and sector totals",
+                    short(
+                        t["partner_sector"][
+                            t["partner_sector"]["kind"].isin(["realised", "sector_total"])
+                        ],
+                        [
+                            "year",
+                            "period",
+                            "partner_iso3",
+                            "sector",
+                            "value",
+                            "unit",
+                            "value_usd_m",
+                            "kind",
+                            "flags",
+                        ],
+                    ),
+                ),
+                (
+                    "Major projects per sector and status (all in projects.csv; not BKPM "
+                    "realisation)",
+                    t["projects_by_sector"],
+                ),
+                (
+                    "Investment targets (preferred version per year; every version in "
+                    "targets_all.csv)",
+                    short(
+                        t["targets_all"][t["targets_all"]["preferred"]],
+                        [
+                            "year",
+                            "year_first",
+                            "measure",
+                            "kind",
+                            "value",
+                            "unit",
+                            "rule",
+                            "published",
+                        ],
+                    ),
+                ),
                 *self._partner_summary(),
             ],
             notes=[
+                *self.check.as_of_notes(),
                 f"{len(self.ledger.candidates)} raw rows -> {len(self.ledger.observations)} "
                 f"observations ({len(derived)} derived); {len(t['conflicts'])} conflicts; "
                 f"{len(t['identity_violations'])} identity violations.",
@@ -274,6 +364,9 @@ class DataAudit:
                 index = name.startswith("coverage") or name in (
                     "partner_panel_fy",
                     "partner_coverage",
+                    "partner_sector_counts",
+                    "projects_by_sector",
+                    "instrument_status_counts",
                 )
                 safe = table.copy()
                 for col in safe.columns:
@@ -289,6 +382,16 @@ class DataAudit:
                     "data_hashes": self.ledger.hashes,
                     "data_fingerprint": self.ledger.fingerprint,
                     "partner_panel_fingerprint": self.panel.fingerprint if self.panel else None,
+                    "as_of": self.check.as_of_date.isoformat(),
+                    "latest_release": (
+                        rel.to_dict() if (rel := self.ledger.latest_release()) else None
+                    ),
+                    "missing_releases": [
+                        f"{p} {y}"
+                        for y, p in self.tables["missing_releases"][["year", "period"]].itertuples(
+                            index=False
+                        )
+                    ],
                     "environment": environment_record(),
                     "tables": sorted(f"{n}.csv" for n in self.tables),
                 },
@@ -296,9 +399,14 @@ class DataAudit:
         return out
 
 
-def run_audit(ledger: Ledger, panel: PartnerPanel | None = None) -> DataAudit:
-    """Audit a ledger (and the partner panel): compute every table of the data check."""
-    return DataAudit(DataCheck(ledger, panel=panel).build())
+def run_audit(
+    ledger: Ledger, panel: PartnerPanel | None = None, as_of: dt.date | None = None
+) -> DataAudit:
+    """Audit a ledger (and the partner panel): compute every table of the data check.
+
+    ``as_of`` (default today) is the date against which missing BKPM releases are named.
+    """
+    return DataAudit(DataCheck(ledger, panel=panel, as_of=as_of).build())
 
 
 @dataclass(frozen=True)
@@ -605,6 +713,7 @@ class AuditReport:
         out: list[Finding] = []
         nat = self.national().set_index("year")
         h_nat = m("audit.h_national")
+
         last = nat.loc[s.end_year] if s.end_year in nat.index else None
         if last is not None and pd.notna(last["total_rp_bn"]):
             share = (
@@ -634,20 +743,27 @@ class AuditReport:
         sector_name = label("sector", s.sector, s.language)
         h_sec = m("audit.h_sector")
         if len(figs):
-            fy = figs[figs["period"] == "FY"]
-            out.append(
-                Finding(
-                    m(
-                        "audit.f_sector",
-                        sector=sector_name,
-                        n_fy=int((fy["origin"] == "published").sum()),
-                        n_derived=int((figs["origin"] == "derived").sum()),
-                        start=s.start_year,
-                        end=s.end_year,
-                    ),
-                    h_sec,
-                )
+            # Count series-years, not table cells: a year counts once when any of the
+            # report's ledger sectors has a published full-year figure (any measure).
+            fy = figs[(figs["period"] == "FY") & (figs["origin"] == "published")]
+            series = []
+            for code in s.sectors:
+                years = sorted(int(y) for y in fy.loc[fy["sector"] == code, "year"].unique())
+                if years:
+                    series.append(f"{label('ledger_sector', code, s.language)}: {_spans(years)}")
+            text = m(
+                "audit_sector.f_sector_years",
+                sector=sector_name,
+                start=s.start_year,
+                end=s.end_year,
+                n_years=int(fy["year"].nunique()),
+                n_window=s.end_year - s.start_year + 1,
+                series="; ".join(series) or "-",
+                n_derived=int((figs["origin"] == "derived").sum()),
             )
+            if s.sector == "pharma":
+                text += " " + m("audit_sector.note_pharma")
+            out.append(Finding(text, h_sec))
         else:
             out.append(
                 Finding(
@@ -687,6 +803,11 @@ class AuditReport:
                 m("audit.h_issues"),
             )
         )
+        from analysis.data.releases import as_of_sentence
+
+        as_of = as_of_sentence(self.check.ledger, s.language)
+        if as_of and len(out) < 6:
+            out.append(Finding(as_of, h_nat))
         return findings_block(out, s.language)
 
     def to_frame(self) -> pd.DataFrame:
@@ -732,6 +853,20 @@ def run(settings: AuditSettings, inputs=None) -> AuditReport:
 
         inputs = shared()
     return run_audit_report(settings, inputs.ledger)
+
+
+def _spans(years: list[int]) -> str:
+    """``[2015, 2016, 2017, 2019]`` -> ``2015-2017, 2019``."""
+    out: list[str] = []
+    start = prev = years[0]
+    for y in [*years[1:], None]:
+        if y is not None and y == prev + 1:
+            prev = y
+            continue
+        out.append(f"{start}-{prev}" if prev != start else f"{start}")
+        if y is not None:
+            start = prev = y
+    return ", ".join(out)
 
 
 def run_audit_report(settings: AuditSettings, ledger: Ledger) -> AuditReport:
