@@ -42,7 +42,6 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from analysis.data import build_ledger
-from analysis.formatting import heading
 from analysis.params import params_from
 from analysis.reports import provenance_summary
 from analysis.studies.brief import brief_settings, run_brief
@@ -87,5 +86,5 @@ display(brief.heading("move"))
 brief.show("movers")
 
 # %%
-display(heading(brief.m("common.provenance")))
-provenance_summary(p, ledger.hashes)
+# The appendix starts on a new printed page, after the two pages of the brief.
+provenance_summary(p, ledger.hashes, language=brief.settings.language, appendix=True)

@@ -54,9 +54,15 @@ def test_brief_findings_are_few_computed_and_linked(briefs):
 def test_germany_chemical_brief_shows_ieu_cepa_pending_and_censored_history(briefs):
     en, id_ = briefs["en"], briefs["id"]
     agreements = en.table("agreements").to_frame()
-    assert "Indonesia-EU CEPA (IEU-CEPA)" in agreements.iloc[:, 0].tolist()
-    assert "pending" in agreements.iloc[:, 1].tolist()
-    assert "belum berlaku" in id_.table("agreements").to_frame().iloc[:, 1].tolist()
+    name = "Indonesia–EU Comprehensive Economic Partnership Agreement (IEU-CEPA)"
+    assert name in agreements.iloc[:, 0].tolist()
+    assert "not in force" in agreements.iloc[:, 1].tolist()
+    ind = id_.table("agreements").to_frame()
+    assert "belum berlaku" in ind.iloc[:, 1].tolist()
+    assert "Perjanjian Kemitraan Ekonomi Komprehensif Indonesia–Uni Eropa (IEU-CEPA)" in (
+        ind.iloc[:, 0].tolist()
+    )
+    assert "NOT IN FORCE" not in ind.to_string()
     history = en.table("history")
     cells = history.to_frame().iloc[:, 1].tolist()
     censored = en.history[en.history["status"] == "censored"]
@@ -69,7 +75,7 @@ def test_indonesian_brief_is_in_indonesian_with_indonesian_numbers(briefs):
     text = id_.key_findings().as_text()
     assert text.startswith("Temuan utama")
     assert "Jerman" in text and "Germany" not in text
-    g = id_.gravity_row()
+    g = id_.gravity_row("total")
     if g is not None:  # US$ 5.766 juta: a dot groups thousands in Bahasa Indonesia
         assert id_.m.number(g["predicted_usd_m"], 0) in text
         assert re.search(r"US\$ \d{1,3}(\.\d{3})* juta", text)
@@ -131,3 +137,55 @@ def test_audit_findings_carry_the_national_table(ledger):
         assert "nan" not in table.as_text().lower().split()
     partners = audit.table("partners").to_frame()
     assert partners.iloc[:, 0].tolist() == ["Singapore", "Japan"]
+
+
+def test_every_figure_says_total_or_sector_and_what_is_known(briefs):
+    en = briefs["en"]
+    g, gs = en.gravity_row("total"), en.gravity_row("sector")
+    assert g is not None and gs is not None
+    # Report 20's numbers: the total potential (all sectors), and the sector's on its own.
+    assert g["predicted_usd_m"] > gs["predicted_usd_m"]
+    gravity = en.table("gravity").to_frame()
+    assert gravity.iloc[:, 0].tolist() == ["All sectors", "chemicals"]
+    actual = gravity.iloc[:, -1].tolist()
+    # Germany is below BKPM's top-N list in the latest year: censored, "below x", not unknown.
+    latest = en.history.sort_values("year").iloc[-1]
+    if latest["status"] == "censored":
+        assert actual[0] == en.m("brief.actual_censored", bound=latest["upper_bound"])
+    assert actual[1] == en.m("brief.actual_sector_unpublished")
+    gravity_finding = next(
+        f.text for f in en.key_findings().findings if f.section == en.m("brief.h_gravity")
+    )
+    assert "all sectors" in gravity_finding and "chemicals alone" in gravity_finding
+
+
+def test_one_sector_definition_matches_the_ranking(briefs):
+    en = briefs["en"]
+    ours = en.trade.set_index("indicator").loc["sector_exports"]
+    ranking = en.ranking.data  # the ranking's own sector_exports (SITC 5 less 54)
+    assert ours["value"] == pytest.approx(ranking.values.at["DEU", "sector_exports"], rel=1e-9)
+    assert int(ours["year"]) == int(ranking.years.at["DEU", "sector_exports"])
+    note = " ".join(en.table("trade").notes)
+    assert "SITC 5 less SITC 54" in note
+
+
+def test_levers_are_only_what_indonesia_or_the_partner_can_act_on(briefs):
+    from analysis.studies.brief import LEVERS
+
+    for brief in briefs.values():
+        _, movers = brief.movers(n=10)
+        assert set(movers["indicator"]) <= LEVERS
+        assert "same_subregion" not in set(movers["indicator"])
+        assert "distance" not in set(movers["indicator"])
+
+
+def test_an_unknown_entry_into_force_is_unknown_not_not_in_force():
+    from analysis.studies.brief import _agreements
+
+    japan = _agreements("JPN", 2024).set_index("agreement")
+    ajcep = "ASEAN-Japan Comprehensive Economic Partnership Agreement"
+    assert japan.loc[ajcep, "state"] in ("in_force", "unknown")  # never "not in force"
+    states = set(japan["state"])
+    assert states <= {"in_force", "not_in_force", "unknown"}
+    canada = _agreements("CAN", 2024)
+    assert set(canada["state"]) == {"not_in_force"}  # "NOT IN FORCE (no EIF found)"

@@ -27,7 +27,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.ledger import Ledger
-from analysis.formatting import Finding, Findings, Table, findings_block, format_table, heading
+from analysis.formatting import (
+    MISSING,
+    Finding,
+    Findings,
+    Table,
+    findings_block,
+    format_table,
+    heading,
+)
 from analysis.i18n import label, messages
 from analysis.summary import Summary
 
@@ -75,6 +83,13 @@ def brief_settings(params: object) -> BriefSettings:
     )
 
 
+#: Ranking indicators Indonesia or the partner can act on, the only ones shown as levers:
+#: an agreement (concluded, ratified), investment itself, trade. Geography (distance,
+#: sub-region), market size and industrial structure are not levers.
+LEVERS: frozenset[str] = frozenset(
+    {"agreement", "pma_in_idn", "pma_momentum", "bilateral_trade", "untapped"}
+)
+
 #: The parameters that decide the ranking (as report 30 declares them).
 RANKING_KEYS: tuple[str, ...] = (
     "ranking_normalisation",
@@ -121,28 +136,36 @@ def _ranking_fields(v: Mapping[str, object]) -> dict[str, object]:
 
 
 def _gravity(ledger: Ledger, gravity: Mapping[str, object], sector: str) -> pd.DataFrame:
-    """The gravity study's potential for the sector's latest year (report 20's numbers).
+    """The gravity study's potential in the latest year, total and sector (report 20's numbers).
 
-    Columns: partner_iso3, year, predicted_usd_m, ci_low, ci_high, actual_usd_m,
-    actual_upper_usd_m (US$ million).
+    Columns: scope (``total`` or ``sector``), partner_iso3, year, predicted_usd_m, ci_low,
+    ci_high, actual_usd_m, actual_upper_usd_m (US$ million). The total's actual is BKPM's
+    partner figure (listed, or censored below the smallest listed value); BKPM publishes no
+    partner x sector figure the model could use, so the sector's actual is not published.
     """
     from analysis.studies.gravity import GravityStudySettings, gravity_study
 
     study = gravity_study(
         GravityStudySettings.from_params({**dict(gravity), "sector": sector}), ledger=ledger
     )
-    pot = study.latest(sector)
-    return pd.DataFrame(
-        {
-            "partner_iso3": pot["partner_iso3"].to_numpy(),
-            "year": pot["year"].to_numpy(),
-            "predicted_usd_m": pot["predicted"].to_numpy(),
-            "ci_low": pot["lo"].to_numpy(),
-            "ci_high": pot["hi"].to_numpy(),
-            "actual_usd_m": pot["actual"].to_numpy(),
-            "actual_upper_usd_m": pot["actual_upper"].to_numpy(),
-        }
-    )
+    frames = []
+    for scope, key in (("total", "total"), ("sector", sector)):
+        pot = study.latest(key)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "scope": scope,
+                    "partner_iso3": pot["partner_iso3"].to_numpy(),
+                    "year": pot["year"].to_numpy(),
+                    "predicted_usd_m": pot["predicted"].to_numpy(),
+                    "ci_low": pot["lo"].to_numpy(),
+                    "ci_high": pot["hi"].to_numpy(),
+                    "actual_usd_m": pot["actual"].to_numpy(),
+                    "actual_upper_usd_m": pot["actual_upper"].to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def _ranking(ledger: Ledger, sector: str, end_year: int, potential: pd.DataFrame, ranking):
@@ -160,26 +183,47 @@ def _ranking(ledger: Ledger, sector: str, end_year: int, potential: pd.DataFrame
     return run_ranking(settings, ledger=ledger).result
 
 
-#: Partner-panel codes shown as the sector's exports, per report sector.
-SECTOR_EXPORT_CODES: dict[str, tuple[str, ...]] = {
-    "textile": ("exports_textiles_usd", "exports_clothing_usd", "exports_textiles_clothing_usd"),
-    "chemical": ("exports_chemicals_usd",),
-    "pharma": ("exports_pharma_usd",),
-}
-#: Trade with Indonesia (partner panel, bilateral) and the partner's goods exports.
-TRADE_CODES: tuple[str, ...] = ("idn_exports_to_usd", "idn_imports_from_usd", "exports_goods_usd")
+#: Trade with Indonesia (partner panel, bilateral, all goods).
+TRADE_CODES: tuple[str, ...] = ("idn_exports_to_usd", "idn_imports_from_usd")
 
 
 def _trade(partner: str, sector: str, end_year: int) -> pd.DataFrame:
-    """Sector exports and trade with Indonesia from the partner panel (US$ billion).
+    """Sector exports (the ranking's definition) and goods trade with Indonesia (US$ billion).
 
+    The sector's exports are the ranking's ``sector_exports``: the panel codes of
+    :data:`analysis.indicators.SECTOR_EVIDENCE` summed, less its ``minus`` codes, in the
+    latest year where all are published (chemicals = SITC 5 less pharmaceuticals, SITC 54).
     One row per indicator: its latest year up to ``end_year``, value, source and flags.
     """
     from analysis.data.panel import load_panel
+    from analysis.indicators import SECTOR_EVIDENCE
 
     panel = load_panel()
     rows = []
-    for code in (*SECTOR_EXPORT_CODES[sector], *TRADE_CODES):
+    ev = SECTOR_EVIDENCE[sector]
+    plus, minus = list(ev["exports"]), list(ev["minus"])  # type: ignore[call-overload]
+    parts = {}
+    for code in plus + minus:
+        f = panel.frame
+        sub = f[(f["iso3"] == partner) & (f["indicator"] == code)]
+        sub = sub[(sub["year"] <= end_year) & sub["value"].notna()]
+        parts[code] = sub.set_index("year")
+    years = sorted(set.intersection(*(set(p.index) for p in parts.values()))) if parts else []
+    if years:
+        y = years[-1]
+        value = sum(float(parts[c].at[y, "value"]) for c in plus) - sum(
+            float(parts[c].at[y, "value"]) for c in minus
+        )
+        rows.append(
+            {
+                "indicator": "sector_exports",
+                "year": int(y),
+                "value": value,
+                "source": "; ".join(dict.fromkeys(str(parts[c].at[y, "source"]) for c in parts)),
+                "flags": "",
+            }
+        )
+    for code in TRADE_CODES:
         latest = panel.latest(code, iso3=[partner], max_year=end_year)
         if len(latest) and pd.notna(latest["value"].iloc[0]):
             r = latest.iloc[0]
@@ -196,7 +240,12 @@ def _trade(partner: str, sector: str, end_year: int) -> pd.DataFrame:
 
 
 def _agreements(partner: str, end_year: int) -> pd.DataFrame:
-    """Agreements with Indonesia covering the partner: in force by the end year, or pending."""
+    """Agreements with Indonesia covering the partner, with their state at the end year.
+
+    ``in_force`` (in force for Indonesia by 31 December of the end year), ``not_in_force``
+    (the sources say it is not in force, or it enters into force later) or ``unknown`` (no
+    entry-into-force date for Indonesia found in the sources: never read as "not in force").
+    """
     import datetime as dt
 
     from analysis.data.agreements import load_agreements
@@ -206,18 +255,33 @@ def _agreements(partner: str, end_year: int) -> pd.DataFrame:
     for a in load_agreements():
         if partner not in a.members:
             continue
-        live = a.in_force_from is not None and a.in_force_from <= cutoff
+        if a.in_force_from is not None:
+            state = "in_force" if a.in_force_from <= cutoff else "not_in_force"
+        else:
+            state = "not_in_force" if "not_in_force" in a.flags else "unknown"
         rows.append(
             {
                 "agreement": a.name,
-                "state": "in_force" if live else "pending",
-                "in_force_since": a.in_force_from.isoformat() if live else "",
+                "state": state,
+                "in_force_since": a.in_force_from.isoformat() if a.in_force_from else "",
+                "flags": ";".join(a.flags),
                 "note": a.text,
                 "source": a.source,
             }
         )
-    cols = ["agreement", "state", "in_force_since", "note", "source"]
+    cols = ["agreement", "state", "in_force_since", "flags", "note", "source"]
     return pd.DataFrame(rows, columns=cols).sort_values(["state", "agreement"], ignore_index=True)
+
+
+def _agreement_name(name: str, language: str) -> str:
+    """The agreement's name in the language: ``label.agreement.<short name>`` of the
+    catalogue (its official Indonesian name where there is one), else the name as compiled."""
+    m = messages(language)
+    short = re.findall(r"\(([^()]+)\)\s*$", name)
+    for key in (short[-1] if short else None, name):
+        if key and m.has(f"label.agreement.{key}"):
+            return m(f"label.agreement.{key}")
+    return name
 
 
 _SOURCE_CUT = re.compile(r":| via | bulk file| \(http|\(via | \[")
@@ -227,6 +291,34 @@ def _publisher(source: object) -> str:
     """The publisher part of a source reference (the full reference stays in the CSV)."""
     text = str(source or "").split(";")[0]
     return _SOURCE_CUT.split(text, maxsplit=1)[0].strip() or text
+
+
+#: Publishers recognised in source references, in the order a source line names them
+#: (pattern, catalogue key of the publisher's short name).
+_PUBLISHERS: tuple[tuple[str, str], ...] = (
+    (r"BKPM|ledger", "bkpm"),
+    (r"World Bank|WDI", "wdi"),
+    (r"IMF", "imf"),
+    (r"UNCTAD", "unctad"),
+    (r"Harvard Growth Lab|Atlas of Economic Complexity", "atlas"),
+    (r"Ministry of Trade|BPS", "idn_trade"),
+    (r"WITS|Comtrade", "comtrade"),
+    (r"agreements", "agreements"),
+    (r"countryinfo", "countryinfo"),
+)
+
+
+def _publishers(sources, m) -> str:
+    """The publishers named in ``sources`` (one reference per item), as one phrase."""
+    text = " ; ".join(str(x) for x in sources if isinstance(x, str))
+    found = [m(f"brief.publisher_{k}") for pat, k in _PUBLISHERS if re.search(pat, text)]
+    others = 0
+    for ref in (p.strip() for x in sources if isinstance(x, str) for p in str(x).split(";")):
+        if ref and not any(re.search(pat, ref) for pat, _ in _PUBLISHERS):
+            others += 1
+    if others:
+        found.append(m("brief.publisher_others"))
+    return ", ".join(found) if found else m("common.not_available")
 
 
 # --- the study ------------------------------------------------------------------------------
@@ -262,6 +354,20 @@ class PartnerBrief:
     @property
     def sector_phrase(self) -> str:
         return label("sector_phrase", self.settings.sector, self.settings.language)
+
+    @property
+    def sector_definition(self) -> str:
+        """The ranking's sector definition in words (e.g. SITC 5 less 54)."""
+        return self.m(f"brief.sector_definition_{self.settings.sector}")
+
+    def ranking_source(self) -> str:
+        """Source line of the ranking: the publishers of the indicators it actually used."""
+        meta = self._meta()
+        return self.m("brief.source_ranking", publishers=_publishers(meta["source"], self.m))
+
+    def trade_source(self) -> str:
+        """Source line of the trade table: the publishers of the figures shown."""
+        return self.m("brief.source_trade", publishers=_publishers(self.trade["source"], self.m))
 
     def ranked(self) -> pd.DataFrame:
         """Ranked partners in rank order (rank, median, 5-95 % band, score)."""
@@ -303,10 +409,13 @@ class PartnerBrief:
         return str(meta.at[code, "label"]) if code in meta.index else code
 
     def movers(self, n: int = 3) -> tuple[str | None, pd.DataFrame]:
-        """Indicators where the partner trails the partner ranked just above it the most.
+        """Levers: indicators Indonesia or the partner can act on where the partner trails
+        the partner ranked just above it the most (:data:`LEVERS`).
 
         The gap is in weighted contribution to the score (the ranking's drivers), so it is
-        what the composite index itself says would close the distance.
+        what the composite index itself says would close the distance. Geography, market
+        size and industrial structure (distance, sub-region, GDP, sector exports) are not
+        levers and are never shown here.
         """
         if not self.is_ranked():
             return None, pd.DataFrame()
@@ -317,6 +426,7 @@ class PartnerBrief:
         above = str(ranked["partner_iso3"].iloc[pos - 1])
         drv = self.ranking.drivers  # type: ignore[attr-defined]
         gap = (drv.loc[above] - drv.loc[self.settings.partner]).dropna()
+        gap = gap[gap.index.isin(LEVERS)]
         gap = gap[gap > 0].sort_values(ascending=False).head(n)
         meta = self._meta()
         vals = self._values()
@@ -325,27 +435,48 @@ class PartnerBrief:
                 "indicator": gap.index,
                 "pillar": meta.loc[gap.index, "pillar"].to_numpy(),
                 "partner_value": vals.loc[self.settings.partner, gap.index].to_numpy(),
+                "partner_upper": self._upper(self.settings.partner, gap.index),
                 "above_value": vals.loc[above, gap.index].to_numpy(),
+                "above_upper": self._upper(above, gap.index),
                 "unit": meta.loc[gap.index, "unit"].to_numpy(),
                 "gap": gap.to_numpy(),
             }
         )
         return above, out
 
-    def gravity_row(self) -> pd.Series | None:
+    def _upper(self, partner: str, codes) -> np.ndarray:
+        """Upper bounds of censored indicator values (PMA below the list), else NaN."""
+        upper = getattr(self.ranking.data, "upper", None)  # type: ignore[attr-defined]
+        out = np.full(len(codes), np.nan)
+        if upper is None or partner not in upper.index:
+            return out
+        for i, c in enumerate(codes):
+            if c in upper.columns:
+                out[i] = upper.at[partner, c]
+        return out
+
+    def gravity_row(self, scope: str = "total") -> pd.Series | None:
+        """The partner's gravity potential, ``total`` (all sectors) or ``sector``."""
         pot = self.potential
-        if pot is None or pot.empty or self.settings.partner not in set(pot["partner_iso3"]):
+        if pot is None or pot.empty:
+            return None
+        if "scope" in pot.columns:
+            pot = pot[pot["scope"] == scope]
+        if self.settings.partner not in set(pot["partner_iso3"]):
             return None
         return pot.set_index("partner_iso3").loc[self.settings.partner]
 
     # -- sentences -----------------------------------------------------------------------
 
     def _actual_text(self, g: pd.Series) -> str:
+        """Listed value, "below x" (censored by the top-N list), or not published."""
         m = self.m
         if pd.notna(g["actual_usd_m"]):
             return m("brief.actual_value", value=g["actual_usd_m"])
         if pd.notna(g.get("actual_upper_usd_m")):
             return m("brief.actual_censored", bound=g["actual_upper_usd_m"])
+        if g.get("scope") == "sector":
+            return m("brief.actual_sector_unpublished")
         return m("brief.actual_unknown")
 
     def key_findings(self) -> Findings:
@@ -404,32 +535,40 @@ class PartnerBrief:
                 )
             )
         a = self.agreements
-        in_force = a[a["state"] == "in_force"]["agreement"].tolist()
-        pending = a[a["state"] == "pending"]["agreement"].tolist()
+        names = {r.agreement: _agreement_name(r.agreement, s.language) for r in a.itertuples()}
+        in_force = [names[x] for x in a[a["state"] == "in_force"]["agreement"]]
+        pending = [names[x] for x in a[a["state"] == "not_in_force"]["agreement"]]
+        unknown = [names[x] for x in a[a["state"] == "unknown"]["agreement"]]
         sentence = (
-            m("brief.f_agreement_in_force", agreements="; ".join(in_force))
+            m("brief.f_agreement_in_force", agreements="; ".join(in_force), year=s.end_year)
             if in_force
             else m("brief.f_agreement_none", partner=name)
         )
         if pending:
             sentence += " " + m("brief.f_agreement_pending", agreements="; ".join(pending))
+        if unknown:
+            sentence += " " + m("brief.f_agreement_unknown", agreements="; ".join(unknown))
         out.append(Finding(sentence, m("brief.h_agreements")))
-        g = self.gravity_row()
+        g, gs = self.gravity_row("total"), self.gravity_row("sector")
         if g is not None:
-            out.append(
-                Finding(
-                    m(
-                        "brief.f_gravity",
-                        partner=name,
-                        predicted=g["predicted_usd_m"],
-                        year=int(g["year"]),
-                        lo=g["ci_low"],
-                        hi=g["ci_high"],
-                        actual=self._actual_text(g),
-                    ),
-                    m("brief.h_gravity"),
-                )
+            text = m(
+                "brief.f_gravity",
+                partner=name,
+                predicted=g["predicted_usd_m"],
+                year=int(g["year"]),
+                lo=g["ci_low"],
+                hi=g["ci_high"],
+                actual=self._actual_text(g),
             )
+            if gs is not None:
+                text += " " + m(
+                    "brief.f_gravity_sector",
+                    sector=sector,
+                    predicted=gs["predicted_usd_m"],
+                    lo=gs["ci_low"],
+                    hi=gs["ci_high"],
+                )
+            out.append(Finding(text, m("brief.h_gravity")))
         above, mv = self.movers()
         if above is not None and len(mv):
             first = mv.iloc[0]
@@ -496,7 +635,7 @@ class PartnerBrief:
                 labels={"band": m("label.column.rank_band")},
                 codes={"partner_iso3": "partner", "status": "status"},
                 digits={"score": 3, "rank": 0, "median_rank": 0},
-                source=m("chart.source_ranking"),
+                source=self.ranking_source(),
             )
         if name == "profile":
             scores = self.pillar_scores()
@@ -509,7 +648,7 @@ class PartnerBrief:
                 language=lang,
                 title=m("brief.profile_caption"),
                 digits=2,
-                source=m("chart.source_ranking"),
+                source=self.ranking_source(),
             )
             table.data = scores.rename_axis("partner_iso3").reset_index()  # codes in the CSV
             return table
@@ -518,7 +657,7 @@ class PartnerBrief:
             return format_table(
                 h,
                 language=lang,
-                title=m("brief.history_caption", partner=self.partner_name),
+                title=m("brief.history_caption_total", partner=self.partner_name),
                 columns=["year", "value", "status"],
                 labels={"value": m("brief.col_pma")},
                 codes={"status": "status"},
@@ -529,46 +668,64 @@ class PartnerBrief:
         if name == "trade":
             t = self.trade.copy()
             t["publisher"] = t["source"].map(_publisher)
+            t["indicator"] = [
+                m("brief.trade_sector_exports", sector=self.sector_phrase)
+                if c == "sector_exports"
+                else self.indicator_label(c)
+                for c in t["indicator"]
+            ]
             return format_table(
                 t,
                 language=lang,
                 title=m("brief.trade_caption"),
                 columns=["indicator", "year", "value", "publisher"],
                 labels={"publisher": m("label.column.source")},
-                codes={"indicator": "indicator"},
                 units={"value": "usd_bn"},
                 digits={"value": 1},
-                notes=[m("brief.full_sources")],
-                source=m("chart.source_panel"),
+                notes=[m("brief.trade_definition", definition=self.sector_definition)],
+                source=self.trade_source(),
             )
         if name == "agreements":
             a = self.agreements.copy()
-            a["note"] = a["note"].where(a["state"] == "pending", "")
+            a["agreement"] = [_agreement_name(x, lang) for x in a["agreement"]]
             a["state"] = [m(f"brief.state_{x}") for x in a["state"]]
+            a["in_force_since"] = [m.date(x) if x else MISSING for x in a["in_force_since"]]
             return format_table(
                 a,
                 language=lang,
                 title=m("brief.agreements_caption", partner=self.partner_name),
-                columns=["agreement", "state", "in_force_since", "note"],
-                source="data/raw/partners/agreements_eif.csv",
+                columns=["agreement", "state", "in_force_since"],
+                notes=[m("brief.agreements_note")],
+                source=m("chart.source_agreements"),
             )
         if name == "gravity":
-            g = self.gravity_row()
-            if g is None:
+            rows = []
+            for scope in ("total", "sector"):
+                g = self.gravity_row(scope)
+                if g is None:
+                    continue
+                what = (
+                    m("brief.gravity_total")
+                    if scope == "total"
+                    else m("brief.gravity_sector", sector=self.sector_phrase)
+                )
+                rows.append(
+                    {
+                        "scope": what,
+                        "year": int(g["year"]),
+                        "predicted": g["predicted_usd_m"],
+                        "interval": f"{m.number(g['ci_low'], 0)}–{m.number(g['ci_high'], 0)}",
+                        "actual": self._actual_text(g),
+                    }
+                )
+            if not rows:
                 return format_table(pd.DataFrame(), language=lang)
-            frame = pd.DataFrame(
-                {
-                    "year": [int(g["year"])],
-                    "predicted": [g["predicted_usd_m"]],
-                    "interval": [f"{m.number(g['ci_low'], 0)} – {m.number(g['ci_high'], 0)}"],
-                    "actual": [self._actual_text(g)],
-                }
-            )
             return format_table(
-                frame,
+                pd.DataFrame(rows),
                 language=lang,
                 title=m("brief.gravity_caption"),
                 labels={
+                    "scope": m("brief.col_scope"),
                     "predicted": m("brief.col_predicted"),
                     "interval": m("brief.col_interval"),
                     "actual": m("brief.col_actual"),
@@ -587,6 +744,7 @@ class PartnerBrief:
                 language=lang,
                 title=m("brief.move_caption", partner=self.partner_name),
                 columns=["indicator", "pillar", "partner_value", "above_value", "unit", "gap"],
+                bounds={"partner_value": "partner_upper", "above_value": "above_upper"},
                 labels={
                     "partner_value": m("brief.col_partner_value", partner=self.partner_name),
                     "above_value": m("brief.col_above_value", partner=self._name(above)),
@@ -594,7 +752,7 @@ class PartnerBrief:
                 },
                 codes={"pillar": "pillar", "unit": "unit_text"},
                 digits={"gap": 3, "partner_value": 1, "above_value": 1},
-                source=m("chart.source_ranking"),
+                source=self.ranking_source(),
             )
         raise KeyError(f"no table {name!r} in a partner brief")
 
@@ -639,6 +797,7 @@ class PartnerBrief:
             self.settings.partner,
             title=self.m("brief.chart_profile", partner=self.partner_name),
             language=self.settings.language,
+            source=self.ranking_source(),
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -656,10 +815,11 @@ class PartnerBrief:
             rows.append({"section": "pillar", "item": p, "value": v})
         for r in self.history.itertuples(index=False):
             rows.append({"section": "pma_usd_m", "item": int(r.year), "value": r.value})
-        g = self.gravity_row()
-        if g is not None:
-            for k in ("predicted_usd_m", "ci_low", "ci_high", "actual_usd_m"):
-                rows.append({"section": "gravity", "item": k, "value": g[k]})
+        for scope in ("total", "sector"):
+            g = self.gravity_row(scope)
+            if g is not None:
+                for k in ("predicted_usd_m", "ci_low", "ci_high", "actual_usd_m"):
+                    rows.append({"section": f"gravity_{scope}", "item": k, "value": g[k]})
         out = pd.DataFrame(rows, columns=["section", "item", "value"])
         return out.assign(partner_iso3=self.settings.partner, sector=self.settings.sector)
 
