@@ -66,7 +66,7 @@ print(f"partner-years used: {len(study.frame)} "
       f"(listed {int((study.frame['status'] == 'listed').sum())})")
 print(study.coefficients()[["term", "source"]].to_string(index=False))
 
-# %%
+# %% tags=["appendix"]
 study.show("coefficients")
 study.summary()
 
@@ -103,8 +103,8 @@ study.show("potential_sector")
 # %%
 study.show("counterfactual")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Provenance
 
-# %%
+# %% tags=["appendix"]
 provenance_summary(p, ledger.hashes)

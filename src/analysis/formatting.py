@@ -411,6 +411,8 @@ def format_table(
                 used["censored"] |= any(t.startswith(CENSORED_PREFIX) for t in texts)
         else:
             texts = [MISSING if _isnan(v) else str(v) for v in s]
+            # Cells already written as "< x" (censored_text) get the legend too.
+            used["censored"] |= any(t.startswith(CENSORED_PREFIX) for t in texts)
         used["missing"] |= any(t == MISSING for t in texts)
         used["unknown"] |= any(t == UNKNOWN for t in texts)
         out[header] = texts

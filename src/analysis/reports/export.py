@@ -133,6 +133,33 @@ def _parameters(nb) -> Mapping[str, object]:
     return nb.metadata.get("papermill", {}).get("parameters", {}) or {}
 
 
+#: Cell tag of the detail a report keeps for its appendix (tables behind the findings).
+APPENDIX_TAG = "appendix"
+
+
+def appendix_last(cells: Sequence, language: str = "en") -> list:
+    """Move the cells tagged ``appendix`` to the end, under an appendix heading.
+
+    A report opens with its key findings and charts; the detail tables (tagged cells, in
+    their order) follow under "Appendix: detail tables", which starts a new printed page.
+    Cells without the tag keep their order; without tagged cells nothing changes.
+    """
+    from nbformat.v4 import new_markdown_cell
+
+    from analysis.formatting import anchor
+    from analysis.i18n import messages
+
+    tagged = [c for c in cells if APPENDIX_TAG in (c.get("metadata", {}).get("tags") or [])]
+    if not tagged:
+        return list(cells)
+    rest = [c for c in cells if c not in tagged]
+    title = messages(language)("common.appendix")
+    head = new_markdown_cell(
+        f'<h2 class="mitra-appendix" id="{html.escape(anchor(title))}">{html.escape(title)}</h2>'
+    )
+    return [*rest, head, *tagged]
+
+
 def notebook_html(nb, *, fallback_title: str = "Mitra report") -> str:
     """Render an executed notebook (code hidden) as one self-contained HTML document.
 
@@ -148,6 +175,8 @@ def notebook_html(nb, *, fallback_title: str = "Mitra report") -> str:
     nb = copy.deepcopy(nb)
     # Code cells without output would leave empty boxes; the report reads as a document.
     nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.get("outputs")]
+    language = str(_parameters(nb).get("language", "en"))
+    nb.cells = appendix_last(nb.cells, language if language in _LANGUAGE_NAMES else "en")
     exporter = HTMLExporter(
         template_name="basic",
         exclude_input=True,

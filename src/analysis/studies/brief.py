@@ -32,6 +32,7 @@ from analysis.formatting import (
     Finding,
     Findings,
     Table,
+    censored_text,
     findings_block,
     format_table,
     heading,
@@ -306,6 +307,12 @@ _PUBLISHERS: tuple[tuple[str, str], ...] = (
     (r"agreements", "agreements"),
     (r"countryinfo", "countryinfo"),
 )
+
+
+def _digits_of_unit(unit: object) -> int:
+    """Decimals for an indicator value: none for US$ million and 0/1, else one."""
+    text = str(unit or "")
+    return 0 if text.startswith(("US$ million", "0/1")) else 1
 
 
 def _publishers(sources, m) -> str:
@@ -739,21 +746,36 @@ class PartnerBrief:
                 return format_table(pd.DataFrame(), language=lang)
             mv = mv.copy()
             mv["indicator"] = [self.indicator_label(c) for c in mv["indicator"]]
-            return format_table(
+            # Each row in its own unit: whole US$ millions and 0/1, one decimal otherwise;
+            # a value below BKPM's list reads "< x".
+            for col in ("partner", "above"):
+                mv[f"{col}_text"] = [
+                    (
+                        censored_text(b, _digits_of_unit(u), lang)
+                        if pd.isna(v) and pd.notna(b)
+                        else m.number(v, _digits_of_unit(u))
+                    )
+                    for v, b, u in zip(
+                        mv[f"{col}_value"], mv[f"{col}_upper"], mv["unit"], strict=True
+                    )
+                ]
+            table = format_table(
                 mv,
                 language=lang,
                 title=m("brief.move_caption", partner=self.partner_name),
-                columns=["indicator", "pillar", "partner_value", "above_value", "unit", "gap"],
-                bounds={"partner_value": "partner_upper", "above_value": "above_upper"},
+                columns=["indicator", "pillar", "partner_text", "above_text", "unit", "gap"],
                 labels={
-                    "partner_value": m("brief.col_partner_value", partner=self.partner_name),
-                    "above_value": m("brief.col_above_value", partner=self._name(above)),
+                    "partner_text": m("brief.col_partner_value", partner=self.partner_name),
+                    "above_text": m("brief.col_above_value", partner=self._name(above)),
                     "gap": m("brief.col_gap"),
                 },
                 codes={"pillar": "pillar", "unit": "unit_text"},
-                digits={"gap": 3, "partner_value": 1, "above_value": 1},
+                digits={"gap": 3},
                 source=self.ranking_source(),
             )
+            # The values are numbers written per row: right-aligned, never wrapped ("< 3,700").
+            table.numeric += list(table.frame.columns[2:4])
+            return table
         raise KeyError(f"no table {name!r} in a partner brief")
 
     TABLES: tuple[str, ...] = (
