@@ -45,7 +45,13 @@ import pandas as pd
 
 from analysis import paths
 from analysis.data.provenance import data_fingerprint, verify_file
-from analysis.data.raw import RAW_FILES, load_country_file, load_sector_file, load_year_file
+from analysis.data.raw import (
+    RAW_FILES,
+    load_country_file,
+    load_sector_file,
+    load_year_file,
+    raw_files,
+)
 from analysis.data.sectors import FIRST_CLASS, load_sector_map
 from analysis.data.units import FX_ADDITIONS_FILE, FX_BASES, FX_FILE, FxTable, load_fx_table
 from analysis.summary import Summary
@@ -785,6 +791,7 @@ class Ledger:
     fx: FxTable
     settings: LedgerSettings
     hashes: dict[str, str] = field(default_factory=dict)
+    root: Path | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -1001,6 +1008,45 @@ class Ledger:
             notes=notes,
         )
 
+    def partner_sector(self, sector: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """PMA by partner x sector (:func:`analysis.data.sector_pma.load_partner_sector`).
+
+        Parameters
+        ----------
+        sector
+            ``textile``, ``footwear``, ``chemical``, ``pharma``, ``chem_pharma`` (or a list);
+            default all. An unknown sector is an error naming the choices.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per published statement with ``kind`` (``realised``, ``commitment``,
+            ``share_statement``, ``sector_total``): never sum across kinds.
+        """
+        from analysis.data.sector_pma import PARTNER_SECTORS, load_partner_sector
+
+        table = load_partner_sector(self.root)
+        if sector is None:
+            return table
+        wanted = [sector] if isinstance(sector, str) else list(sector)
+        unknown = [s for s in wanted if s not in PARTNER_SECTORS]
+        if unknown:
+            raise KeyError(
+                f"unknown sector {unknown[0]!r}; partner x sector data cover "
+                + ", ".join(PARTNER_SECTORS)
+            )
+        return table[table["sector"].isin(wanted)].reset_index(drop=True)
+
+    def latest_release(self):  # -> analysis.data.releases.Release | None
+        """The latest BKPM release in the ledger: year, period, publication date, source.
+
+        See :mod:`analysis.data.releases` (``FY 2025``, published 2026-01-15, for the
+        shipped data).
+        """
+        from analysis.data.releases import latest_release
+
+        return latest_release(self)
+
     def first_class_sectors(self) -> tuple[str, ...]:
         """Return the sectors Mitra reports on first."""
         return FIRST_CLASS
@@ -1045,7 +1091,7 @@ def build_ledger(
     parts = [national, load_sector_file(root, smap), load_country_file(root), *imports]
     hashes = {
         rel: verify_file(rel, root=root)
-        for rel in (*RAW_FILES.values(), FX_FILE, FX_ADDITIONS_FILE)
+        for rel in (*(f for d in RAW_FILES for f in raw_files(d)), FX_FILE, FX_ADDITIONS_FILE)
     }
     for frame in imports:
         hashes.update(frame.attrs.get("hashes", {}))
@@ -1093,4 +1139,5 @@ def build_ledger(
         fx=fx,
         settings=settings,
         hashes=hashes,
+        root=root,
     )
