@@ -42,6 +42,7 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from analysis.data import build_ledger
+from analysis.formatting import heading
 from analysis.params import params_from
 from analysis.reports import provenance_summary
 from analysis.studies.brief import brief_settings, run_brief
@@ -61,7 +62,7 @@ brief.show("rank")
 
 # %%
 display(brief.heading("profile"))
-brief.show("profile")
+brief.show("profile", shown=False)  # the chart shows it; the scores are in profile.csv
 fig = brief.plot_profile()
 plt.show()
 
@@ -70,8 +71,17 @@ display(brief.heading("history"))
 brief.show("history")
 
 # %%
+display(brief.heading("investment"))
+brief.show("investment")
+
+# %%
 display(brief.heading("trade"))
 brief.show("trade")
+
+# %%
+display(brief.heading("firms"))
+brief.show("projects")
+display(heading(brief.firms_text(), level=0))
 
 # %%
 display(brief.heading("agreements"))

@@ -55,12 +55,18 @@ def test_germany_chemical_brief_shows_ieu_cepa_pending_and_censored_history(brie
     en, id_ = briefs["en"], briefs["id"]
     agreements = en.table("agreements").to_frame()
     name = "Indonesia–EU Comprehensive Economic Partnership Agreement (IEU-CEPA)"
-    assert name in agreements.iloc[:, 0].tolist()
-    assert "not in force" in agreements.iloc[:, 1].tolist()
+    assert name in agreements.iloc[:, 1].tolist()
+    assert "not in force" in agreements.iloc[:, 2].tolist()
+    # Trade agreement, investment treaty and tax treaty, each with its own status.
+    assert set(en.agreements["kind"]) == {"trade_agreement", "investment_treaty", "tax_treaty"}
     ind = id_.table("agreements").to_frame()
-    assert "belum berlaku" in ind.iloc[:, 1].tolist()
+    assert "belum berlaku" in ind.iloc[:, 2].tolist()
     assert "Perjanjian Kemitraan Ekonomi Komprehensif Indonesia–Uni Eropa (IEU-CEPA)" in (
-        ind.iloc[:, 0].tolist()
+        ind.iloc[:, 1].tolist()
+    )
+    assert any(
+        n.startswith("Persetujuan Penghindaran Pajak Berganda (P3B) Indonesia–Jerman")
+        for n in ind.iloc[:, 1]
     )
     assert "NOT IN FORCE" not in ind.to_string()
     history = en.table("history")
@@ -180,7 +186,7 @@ def test_levers_are_only_what_indonesia_or_the_partner_can_act_on(briefs):
 
 
 def test_an_unknown_entry_into_force_is_unknown_not_not_in_force():
-    from analysis.studies.brief import _agreements
+    from analysis.studies.brief import _instruments as _agreements
 
     japan = _agreements("JPN", 2024).set_index("agreement")
     ajcep = "ASEAN-Japan Comprehensive Economic Partnership Agreement"
@@ -188,4 +194,31 @@ def test_an_unknown_entry_into_force_is_unknown_not_not_in_force():
     states = set(japan["state"])
     assert states <= {"in_force", "not_in_force", "unknown"}
     canada = _agreements("CAN", 2024)
-    assert set(canada["state"]) == {"not_in_force"}  # "NOT IN FORCE (no EIF found)"
+    trade = canada[canada["kind"] == "trade_agreement"]
+    assert set(trade["state"]) == {"not_in_force"}  # "NOT IN FORCE (no EIF found)"
+
+
+def test_the_brief_shows_both_sides_firms_and_projects(briefs):
+    en, id_ = briefs["en"], briefs["id"]
+    # BKPM by period: full years, then the periods released after the end year.
+    h = en.history
+    assert set(h.loc[h["year"] <= en.settings.end_year, "period"]) == {"FY"}
+    assert (h["year"] > en.settings.end_year).any()
+    when = en.table("history").to_frame().iloc[:, 0].tolist()
+    assert "2024" in when and any(w.startswith("January-September") for w in when)
+    # Germany's projects in chemicals, by status, and its firms in the league tables.
+    projects = en.table("projects").to_frame()
+    assert len(projects) == len(en.projects) >= 1
+    assert set(en.projects["status"]) <= {
+        "operating",
+        "under_construction",
+        "announced",
+        "cancelled",
+    }
+    assert "BASF" in en.firms_text()
+    assert "peringkat ke-" in id_.firms_text()
+    # Both sides: whatever is published, or a sentence saying what is not.
+    if en.sides.empty:
+        assert "not found" in en.empty_note("investment")
+    else:
+        assert set(en.sides["side"]) <= {"bkpm", "partner"}

@@ -397,7 +397,7 @@ def format_table(
                 vals = vals * 100
             d = digits if isinstance(digits, int) else (digits or {}).get(col)
             d = _digits_for(vals) if d is None else d
-            if col == "year" or col.endswith("_year"):
+            if col == "year" or col.endswith("_year") or col.startswith("year_"):
                 texts = [MISSING if _isnan(v) else str(int(v)) for v in vals]
             else:
                 texts = [format_number(v, d, language) for v in vals]

@@ -240,38 +240,123 @@ def _trade(partner: str, sector: str, end_year: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["indicator", "year", "value", "source", "flags"])
 
 
-def _agreements(partner: str, end_year: int) -> pd.DataFrame:
-    """Agreements with Indonesia covering the partner, with their state at the end year.
+def _instruments(partner: str, end_year: int) -> pd.DataFrame:
+    """Trade agreements, investment treaties and the tax treaty with their status on
+    31 December of the end year (:func:`analysis.data.agreements.instruments`).
 
-    ``in_force`` (in force for Indonesia by 31 December of the end year), ``not_in_force``
-    (the sources say it is not in force, or it enters into force later) or ``unknown`` (no
-    entry-into-force date for Indonesia found in the sources: never read as "not in force").
+    ``status`` is ``in_force``, ``not_in_force`` or ``unknown`` (no date in the sources:
+    never read as "not in force").
     """
     import datetime as dt
 
-    from analysis.data.agreements import load_agreements
+    from analysis.data.agreements import instruments
 
-    cutoff = dt.date(end_year, 12, 31)
+    rows = [
+        {
+            "kind": i.kind,
+            "agreement": i.name,
+            "state": i.status,
+            "in_force_since": i.in_force_from.isoformat() if i.in_force_from else "",
+            "flags": ";".join(i.flags),
+            "note": i.text,
+            "source": i.source,
+        }
+        for i in instruments(partner, dt.date(end_year, 12, 31))
+    ]
+    cols = ["kind", "agreement", "state", "in_force_since", "flags", "note", "source"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+#: Ledger sectors of BKPM's partner x sector rows, per report sector (chemicals and
+#: pharmaceuticals are one BKPM sector; a row for it is shown, named as published).
+PARTNER_SECTOR_CODES: dict[str, tuple[str, ...]] = {
+    "textile": ("textile", "footwear"),
+    "chemical": ("chemical", "chem_pharma"),
+    "pharma": ("pharma", "chem_pharma"),
+}
+
+
+def _investment_sides(ledger: Ledger, partner: str, sector: str) -> pd.DataFrame:
+    """Investment by the partner in Indonesia from both sides, as published.
+
+    BKPM's partner x sector rows (:meth:`Ledger.partner_sector`; realised, commitments and
+    share statements kept apart by ``kind``) and the partner's own outward FDI statistics
+    for Indonesia (:func:`analysis.data.investor.load_ofdi_by_industry`, source-side rows
+    only). Columns: side (``bkpm``, ``partner``), year, period, what, value_usd_m, kind,
+    publisher, source.
+    """
+    from analysis.data.investor import load_ofdi_by_industry
+
     rows = []
-    for a in load_agreements():
-        if partner not in a.members:
-            continue
-        if a.in_force_from is not None:
-            state = "in_force" if a.in_force_from <= cutoff else "not_in_force"
-        else:
-            state = "not_in_force" if "not_in_force" in a.flags else "unknown"
+    ps = ledger.partner_sector(list(PARTNER_SECTOR_CODES[sector]))
+    for r in ps[ps["partner_iso3"] == partner].itertuples(index=False):
         rows.append(
             {
-                "agreement": a.name,
-                "state": state,
-                "in_force_since": a.in_force_from.isoformat() if a.in_force_from else "",
-                "flags": ";".join(a.flags),
-                "note": a.text,
-                "source": a.source,
+                "side": "bkpm",
+                "year": int(r.year),
+                "period": str(r.period),
+                "what": str(r.sector_published_name or r.sector),
+                "value_usd_m": float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan,
+                "kind": str(r.kind),
+                "source": str(r.source),
             }
         )
-    cols = ["agreement", "state", "in_force_since", "flags", "note", "source"]
-    return pd.DataFrame(rows, columns=cols).sort_values(["state", "agreement"], ignore_index=True)
+    of = load_ofdi_by_industry()
+    of = of[
+        (of["reporter_iso3"] == partner)
+        & (of["side"] == "source_side")
+        & (of["counterpart"].str.strip().str.lower() == "indonesia")
+    ]
+    for r in of.itertuples(index=False):
+        rows.append(
+            {
+                "side": "partner",
+                "year": int(r.year) if pd.notna(r.year) else None,
+                "period": str(r.period),
+                "what": f"{r.industry} ({r.measure})",
+                "value_usd_m": float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan,
+                "kind": str(r.measure),
+                "source": str(r.source),
+            }
+        )
+    cols = ["side", "year", "period", "what", "value_usd_m", "kind", "source"]
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["side", "year"], ascending=[True, False], ignore_index=True)
+
+
+#: Firms named in a brief's sentence (best-ranked first; all are in the CSV).
+FIRMS_SHOWN = 4
+
+#: Project statuses in the order a brief lists them.
+PROJECT_STATUSES: tuple[str, ...] = ("operating", "under_construction", "announced", "cancelled")
+
+
+def _projects(partner: str, sector: str) -> pd.DataFrame:
+    """The partner's firms' projects in Indonesia in the sector, by status
+    (:func:`analysis.data.projects.load_projects`: operating, under construction,
+    announced, cancelled), newest first within each status."""
+    from analysis.data.projects import load_projects
+
+    pr = load_projects()
+    pr = pr[(pr["home_iso3"] == partner) & (pr["sector"] == sector)].copy()
+    pr["order"] = pr["status"].map({k: i for i, k in enumerate(PROJECT_STATUSES)})
+    pr = pr.sort_values(["order", "year_status"], ascending=[True, False])
+    cols = ["company", "project", "amount_usd_m", "status", "year_announced", "year_status"]
+    return pr[[*cols, "source"]].reset_index(drop=True)
+
+
+def _firms(partner: str, sector: str) -> pd.DataFrame:
+    """The partner's firms in the sector's league tables (latest list each), by rank."""
+    from analysis.data.investor import load_multinationals
+
+    mn = load_multinationals()
+    mn = mn[(mn["iso3"] == partner) & (mn["sector"] == sector)]
+    if mn.empty:
+        return pd.DataFrame(columns=["company", "list_name", "list_year", "rank"])
+    latest = mn.sort_values("list_year").groupby("company").tail(1)
+    return latest.sort_values(["rank", "company"])[
+        ["company", "list_name", "list_year", "rank"]
+    ].reset_index(drop=True)
 
 
 def _agreement_name(name: str, language: str) -> str:
@@ -343,6 +428,9 @@ class PartnerBrief:
     agreements: pd.DataFrame
     fingerprint: str
     notes: list[str] = field(default_factory=list)
+    sides: pd.DataFrame = field(default_factory=pd.DataFrame)
+    projects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    firms: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # -- derived views ------------------------------------------------------------------
 
@@ -366,6 +454,24 @@ class PartnerBrief:
     def sector_definition(self) -> str:
         """The ranking's sector definition in words (e.g. SITC 5 less 54)."""
         return self.m(f"brief.sector_definition_{self.settings.sector}")
+
+    def instrument_name(self, kind: str, name: str) -> str:
+        """An agreement or treaty's name in the brief's language (official Indonesian names:
+        P4M for an investment treaty, P3B for a tax treaty; catalogue names for agreements)."""
+        m, partner = self.m, self.partner_name
+        if kind == "tax_treaty":
+            return m("brief.name_tax_treaty", partner=partner)
+        if kind == "investment_treaty" and re.search(r"\bBIT\b", name):
+            year = re.search(r"\((\d{4})\)", name)
+            text = m("brief.name_bit", partner=partner)
+            return f"{text} ({year.group(1)})" if year else text
+        return _agreement_name(name, self.settings.language)
+
+    def period_text(self, year: int, period: str) -> str:
+        """``2024`` for a full year, ``January-September 2025`` for a partial one."""
+        if period == "FY":
+            return str(int(year))
+        return f"{label('period', period, self.settings.language)} {int(year)}"
 
     def ranking_source(self) -> str:
         """Source line of the ranking: the publishers of the indicators it actually used."""
@@ -515,7 +621,7 @@ class PartnerBrief:
                     m("brief.h_rank"),
                 )
             )
-        h = self.history
+        h = self.history[self.history["period"] == "FY"]
         listed = h[h["status"] == "observed"]
         if len(listed):
             best = listed.loc[listed["value"].idxmax()]
@@ -542,7 +648,7 @@ class PartnerBrief:
                 )
             )
         a = self.agreements
-        names = {r.agreement: _agreement_name(r.agreement, s.language) for r in a.itertuples()}
+        names = {r.agreement: self.instrument_name(r.kind, r.agreement) for r in a.itertuples()}
         in_force = [names[x] for x in a[a["state"] == "in_force"]["agreement"]]
         pending = [names[x] for x in a[a["state"] == "not_in_force"]["agreement"]]
         unknown = [names[x] for x in a[a["state"] == "unknown"]["agreement"]]
@@ -661,12 +767,15 @@ class PartnerBrief:
             return table
         if name == "history":
             h = self.history.copy()
+            h["when"] = [
+                self.period_text(y, p) for y, p in zip(h["year"], h["period"], strict=True)
+            ]
             return format_table(
                 h,
                 language=lang,
                 title=m("brief.history_caption_total", partner=self.partner_name),
-                columns=["year", "value", "status"],
-                labels={"value": m("brief.col_pma")},
+                columns=["when", "value", "status"],
+                labels={"value": m("brief.col_pma"), "when": m("label.column.period")},
                 codes={"status": "status"},
                 bounds={"value": "upper_bound"},
                 digits={"value": 0},
@@ -694,16 +803,88 @@ class PartnerBrief:
             )
         if name == "agreements":
             a = self.agreements.copy()
-            a["agreement"] = [_agreement_name(x, lang) for x in a["agreement"]]
+            a["agreement"] = [
+                self.instrument_name(k, x) for k, x in zip(a["kind"], a["agreement"], strict=True)
+            ]
+            a["kind"] = [m(f"brief.kind_{k}") for k in a["kind"]]
             a["state"] = [m(f"brief.state_{x}") for x in a["state"]]
-            a["in_force_since"] = [m.date(x) if x else MISSING for x in a["in_force_since"]]
+            # A year-only date (flag in_force_year_only) is written as its year.
+            a["in_force_since"] = [
+                (x[:4] if "year_only" in f else m.date(x)) if x else MISSING
+                for x, f in zip(a["in_force_since"], a["flags"], strict=True)
+            ]
             return format_table(
                 a,
                 language=lang,
-                title=m("brief.agreements_caption", partner=self.partner_name),
-                columns=["agreement", "state", "in_force_since"],
+                title=m(
+                    "brief.agreements_caption_on",
+                    partner=self.partner_name,
+                    date=m.date(f"{s.end_year}-12-31"),
+                ),
+                columns=["kind", "agreement", "state", "in_force_since"],
+                labels={"kind": m("brief.col_kind")},
                 notes=[m("brief.agreements_note")],
                 source=m("chart.source_agreements"),
+            )
+        if name == "investment":
+            t = self.sides.copy()
+            if t.empty:
+                return format_table(pd.DataFrame(), language=lang)
+            t["side"] = [
+                m("brief.side_bkpm")
+                if x == "bkpm"
+                else m("brief.side_partner", partner=self.partner_name)
+                for x in t["side"]
+            ]
+            t["when"] = [
+                str(p) if p != "FY" else str(y)
+                for y, p in zip(t["year"], t["period"], strict=True)
+            ]
+            return format_table(
+                t,
+                language=lang,
+                title=m("brief.investment_caption", partner=self.partner_name),
+                columns=["side", "when", "what", "value_usd_m"],
+                labels={
+                    "side": m("brief.col_side"),
+                    "when": m("label.column.period"),
+                    "what": m("brief.col_what"),
+                    "value_usd_m": m("brief.col_pma"),
+                },
+                digits={"value_usd_m": 0},
+                notes=[m("brief.investment_note")],
+                source=m("brief.source_investment"),
+            )
+        if name == "projects":
+            t = self.projects.copy()
+            if t.empty:
+                return format_table(pd.DataFrame(), language=lang)
+            t["status"] = [m(f"brief.project_{x}") for x in t["status"]]
+            return format_table(
+                t,
+                language=lang,
+                title=m(
+                    "brief.projects_caption", partner=self.partner_name, sector=self.sector_phrase
+                ),
+                columns=[
+                    "company",
+                    "project",
+                    "amount_usd_m",
+                    "status",
+                    "year_announced",
+                    "year_status",
+                ],
+                labels={
+                    "company": m("brief.col_company"),
+                    "project": m("brief.col_project"),
+                    "amount_usd_m": m("brief.col_amount"),
+                    "status": m("brief.col_project_status"),
+                    "year_announced": m("brief.col_year_announced"),
+                    "year_status": m("brief.col_year_status"),
+                },
+                digits={"amount_usd_m": 0},
+                notes=[m("brief.projects_note")],
+                source=m("brief.source_projects"),
             )
         if name == "gravity":
             rows = []
@@ -782,14 +963,35 @@ class PartnerBrief:
         "rank",
         "profile",
         "history",
+        "investment",
         "trade",
+        "projects",
         "agreements",
         "gravity",
         "movers",
     )
 
+    def firms_text(self) -> str:
+        """One sentence: the partner's firms in the sector's league tables, or none found."""
+        f, m = self.firms, self.m
+        if f.empty:
+            return m("brief.firms_none", partner=self.partner_name, sector=self.sector_phrase)
+        items = "; ".join(
+            m("brief.firm_item", company=r.company, rank=int(r.rank), list=r.list_name)
+            for r in f.head(FIRMS_SHOWN).itertuples()
+        )
+        return m("brief.firms", partner=self.partner_name, sector=self.sector_phrase, firms=items)
+
     def empty_note(self, name: str) -> str | None:
         """What to say instead of an empty table."""
+        if name == "investment":
+            return self.m(
+                "brief.investment_none", partner=self.partner_name, sector=self.sector_phrase
+            )
+        if name == "projects":
+            return self.m(
+                "brief.projects_none", partner=self.partner_name, sector=self.sector_phrase
+            )
         keys = {
             "history": "brief.history_none",
             "trade": "brief.trade_none",
@@ -804,11 +1006,20 @@ class PartnerBrief:
         s = self.settings
         return f"40-partner-brief--{s.sector}-{s.partner.lower()}-{s.language}"
 
-    def show(self, name: str) -> None:
-        """Display one table (or why it is empty) and write it as CSV for the report."""
-        from analysis.formatting import show
+    def show(self, name: str, *, shown: bool = True) -> None:
+        """Display one table (or why it is empty) and write it as CSV for the report.
 
-        show(self.table(name), name, report=self.report_name, empty=self.empty_note(name))
+        ``shown=False`` writes the CSV only (a table whose chart the brief shows instead,
+        so the brief keeps to two printed pages).
+        """
+        from analysis.formatting import show
+        from analysis.tables import write_table
+
+        table = self.table(name)
+        if shown:
+            show(table, name, report=self.report_name, empty=self.empty_note(name))
+        elif len(table):
+            write_table(table.data, name, report=self.report_name)
 
     def plot_profile(self):
         """Grouped bars: pillar scores of the partner against the top five."""
@@ -855,6 +1066,24 @@ class PartnerBrief:
         )
 
 
+def _history(ledger: Ledger, partner: str, start_year: int, end_year: int) -> pd.DataFrame:
+    """BKPM's PMA from the partner, all sectors: full years ``start_year``-``end_year``, then
+    every period published after the end year (the latest partial-year releases).
+
+    Columns: year, period, value, upper_bound (the list's smallest value when the partner
+    is not listed), status (observed, censored, unknown), flags.
+    """
+    panel = ledger.partner_panel([partner])
+    fy = panel[(panel["period"] == "FY") & panel["year"].between(start_year, end_year)]
+    later = panel[panel["year"] > end_year]
+    # Cumulative periods, in release order; quarters are in the CSV but not the brief.
+    order = {"FY": 0, "Q1": 1, "H1": 2, "9M": 3}
+    later = later[later["period"].isin(order)]
+    later = later.assign(_o=later["period"].map(order)).sort_values(["year", "_o"])
+    cols = ["year", "period", "value", "upper_bound", "status", "flags"]
+    return pd.concat([fy[cols], later[cols]], ignore_index=True)
+
+
 def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerBrief:
     """Compute a partner brief (ledger built with default settings when not given)."""
     from analysis.data import build_ledger
@@ -862,9 +1091,7 @@ def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerB
     ledger = ledger if ledger is not None else build_ledger()
     potential = _gravity(ledger, settings.gravity, settings.sector)
     ranking = _ranking(ledger, settings.sector, settings.end_year, potential, settings.ranking)
-    panel = ledger.partner_panel([settings.partner], periods=["FY"])
-    panel = panel[panel["year"].between(settings.start_year, settings.end_year)]
-    history = panel[["year", "value", "upper_bound", "status", "flags"]].reset_index(drop=True)
+    history = _history(ledger, settings.partner, settings.start_year, settings.end_year)
     fingerprint = hashlib.sha256(
         json.dumps(
             {"data": ledger.fingerprint, "settings": asdict(settings)}, sort_keys=True, default=str
@@ -876,8 +1103,11 @@ def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerB
         potential=potential,
         history=history,
         trade=_trade(settings.partner, settings.sector, settings.end_year),
-        agreements=_agreements(settings.partner, settings.end_year),
+        agreements=_instruments(settings.partner, settings.end_year),
         fingerprint=fingerprint,
+        sides=_investment_sides(ledger, settings.partner, settings.sector),
+        projects=_projects(settings.partner, settings.sector),
+        firms=_firms(settings.partner, settings.sector),
     )
 
 
