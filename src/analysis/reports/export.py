@@ -91,7 +91,7 @@ pre{white-space:pre-wrap;background:none;border:1px solid var(--rule)}
 .mitra-brief h2{font-size:10.5pt;margin:.55rem 0 .2rem}
 .mitra-brief p,.mitra-brief ul{margin:.2rem 0}
 .mitra-brief li{margin:.05rem 0}
-.mitra-brief .output_png img{max-height:64mm}
+.mitra-brief .output_png img{max-height:50mm}
 .mitra-brief table{font-size:7.5pt}
 .mitra-brief .mitra-table-block{break-inside:avoid}
 thead{display:table-header-group}
