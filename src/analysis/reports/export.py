@@ -87,13 +87,14 @@ pre{white-space:pre-wrap;background:none;border:1px solid var(--rule)}
 .cell:has(.mitra-appendix),.cell:has(.mitra-appendix)~.cell{font-size:7.5pt}
 .mitra-provenance table{font-size:6.5pt}
 .mitra-provenance h3,.mitra-provenance h4{font-size:8pt;margin:.3rem 0 .1rem}
-.mitra-brief{font-size:9pt;line-height:1.3}
-.mitra-brief h2{font-size:10.5pt;margin:.55rem 0 .2rem}
+.mitra-brief{font-size:8.6pt;line-height:1.25}
+.mitra-brief h2{font-size:10pt;margin:.45rem 0 .15rem}
 .mitra-brief p,.mitra-brief ul{margin:.2rem 0}
 .mitra-brief li{margin:.05rem 0}
-.mitra-brief .output_png img{max-height:50mm}
-.mitra-brief table{font-size:7.5pt}
-.mitra-brief .mitra-table-block{break-inside:avoid}
+.mitra-brief .output_png img{max-height:46mm}
+.mitra-brief table{font-size:7.2pt}
+.mitra-brief .mitra-note{font-size:7pt}
+.mitra-brief .mitra-note{break-before:avoid}
 thead{display:table-header-group}
 caption{break-after:avoid}
 }

@@ -28,7 +28,6 @@ import pandas as pd
 
 from analysis.data.ledger import Ledger
 from analysis.formatting import (
-    MISSING,
     Finding,
     Findings,
     Table,
@@ -325,7 +324,7 @@ def _investment_sides(ledger: Ledger, partner: str, sector: str) -> pd.DataFrame
 
 
 #: Firms named in a brief's sentence (best-ranked first; all are in the CSV).
-FIRMS_SHOWN = 4
+FIRMS_SHOWN = 3
 
 #: Project statuses in the order a brief lists them.
 PROJECT_STATUSES: tuple[str, ...] = ("operating", "under_construction", "announced", "cancelled")
@@ -810,7 +809,7 @@ class PartnerBrief:
             a["state"] = [m(f"brief.state_{x}") for x in a["state"]]
             # A year-only date (flag in_force_year_only) is written as its year.
             a["in_force_since"] = [
-                (x[:4] if "year_only" in f else m.date(x)) if x else MISSING
+                (x[:4] if "year_only" in f else m.date(x)) if x else ""
                 for x, f in zip(a["in_force_since"], a["flags"], strict=True)
             ]
             return format_table(
