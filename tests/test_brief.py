@@ -187,16 +187,31 @@ def test_levers_are_only_what_indonesia_or_the_partner_can_act_on(briefs):
 
 
 def test_an_unknown_entry_into_force_is_unknown_not_not_in_force():
-    from analysis.studies.brief import _instruments as _agreements
+    from analysis.studies.brief import _instruments
 
-    japan = _agreements("JPN", 2024).set_index("agreement")
-    ajcep = "ASEAN-Japan Comprehensive Economic Partnership Agreement"
-    assert japan.loc[ajcep, "state"] in ("in_force", "unknown")  # never "not in force"
-    states = set(japan["state"])
-    assert states <= {"in_force", "not_in_force", "unknown"}
-    canada = _agreements("CAN", 2024)
+    japan = _instruments("JPN", 2024)
+    assert set(japan["state"]) <= {"in_force", "not_in_force", "unknown"}
+    # Japan's tax treaty: no date in the sources, so unknown (never "not in force").
+    assert japan.loc[japan["kind"] == "tax_treaty", "state"].tolist() == ["unknown"]
+    canada = _instruments("CAN", 2024)
     trade = canada[canada["kind"] == "trade_agreement"]
     assert set(trade["state"]) == {"not_in_force"}  # "NOT IN FORCE (no EIF found)"
+
+
+def test_every_agreement_of_a_candidate_has_an_indonesian_name():
+    from analysis.data.agreements import instruments
+    from analysis.data.panel import CANDIDATES
+    from analysis.studies.brief import _agreement_name
+
+    left = set()
+    for iso3 in CANDIDATES:
+        for i in instruments(iso3, "2024-12-31", kinds=["trade_agreement", "investment_treaty"]):
+            is_bit = "BIT" in i.name.split() or "BIT)" in i.name
+            if i.kind == "investment_treaty" and is_bit and "no BIT" not in i.name:
+                continue  # named "P4M Indonesia-<partner>" by the brief
+            if _agreement_name(i.name, "id") == i.name:
+                left.add(i.name)
+    assert not left, f"agreements without an Indonesian name in id.yaml: {sorted(left)}"
 
 
 def test_the_brief_shows_both_sides_firms_and_projects(briefs):

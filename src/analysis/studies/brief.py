@@ -460,7 +460,7 @@ class PartnerBrief:
         m, partner = self.m, self.partner_name
         if kind == "tax_treaty":
             return m("brief.name_tax_treaty", partner=partner)
-        if kind == "investment_treaty" and re.search(r"\bBIT\b", name):
+        if kind == "investment_treaty" and re.search(r"\bBIT\b", name) and "no BIT" not in name:
             year = re.search(r"\((\d{4})\)", name)
             text = m("brief.name_bit", partner=partner)
             return f"{text} ({year.group(1)})" if year else text
