@@ -97,4 +97,5 @@ brief.show("movers")
 
 # %%
 # The appendix starts on a new printed page, after the two pages of the brief.
-provenance_summary(p, ledger.hashes, language=brief.settings.language, appendix=True)
+hashes = brief.data_hashes(ledger.hashes)  # every file the brief reads
+provenance_summary(p, hashes, language=brief.settings.language, appendix=True)

@@ -85,7 +85,9 @@ pre{white-space:pre-wrap;background:none;border:1px solid var(--rule)}
 .output_subarea{overflow:visible}
 .cell:has(.mitra-appendix){break-before:page}
 .cell:has(.mitra-appendix),.cell:has(.mitra-appendix)~.cell{font-size:7.5pt}
-.mitra-provenance table{font-size:6.5pt}
+.mitra-provenance table{font-size:6.5pt;line-height:1.15}
+.mitra-provenance td,.mitra-provenance th{padding:.05rem .3rem}
+.mitra-provenance td:last-child{white-space:nowrap}
 .mitra-provenance h3,.mitra-provenance h4{font-size:8pt;margin:.3rem 0 .1rem}
 .mitra-brief{font-size:8.6pt;line-height:1.25}
 .mitra-brief h2{font-size:10pt;margin:.45rem 0 .15rem}

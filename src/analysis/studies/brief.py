@@ -323,6 +323,19 @@ def _investment_sides(ledger: Ledger, partner: str, sector: str) -> pd.DataFrame
     return out.sort_values(["side", "year"], ascending=[True, False], ignore_index=True)
 
 
+#: Data files a brief reads besides the ledger's and the partner panel's.
+BRIEF_FILES: tuple[str, ...] = (
+    "raw/bkpm/pma_by_country_sector.csv",
+    "raw/bkpm/projects.csv",
+    "raw/investor/ofdi_by_industry.csv",
+    "raw/investor/sector_multinationals.csv",
+    "raw/treaties/indonesia_bits.csv",
+    "raw/treaties/indonesia_dtas.csv",
+    "raw/partners/agreements_eif.csv",
+    "raw/partners/agreements_eif_additions.csv",
+    "raw/partners/agreements_eif_corrections.csv",
+)
+
 #: Firms named in a brief's sentence (best-ranked first; all are in the CSV).
 FIRMS_SHOWN = 3
 
@@ -797,7 +810,10 @@ class PartnerBrief:
                 labels={"publisher": m("label.column.source")},
                 units={"value": "usd_bn"},
                 digits={"value": 1},
-                notes=[m("brief.trade_definition", definition=self.sector_definition)],
+                notes=[
+                    m("brief.trade_definition", definition=self.sector_definition),
+                    m("brief.trade_no_bilateral_sector", partner=self.partner_name),
+                ],
                 source=self.trade_source(),
             )
         if name == "agreements":
@@ -969,6 +985,17 @@ class PartnerBrief:
         "gravity",
         "movers",
     )
+
+    def data_hashes(self, ledger_hashes: Mapping[str, str]) -> dict[str, str]:
+        """sha256 of every data file the brief reads: the ledger's, then the files of the
+        partner x sector statements, projects, investor tables, treaties and agreements
+        (each checked against ``data/provenance.csv``)."""
+        from analysis.data.provenance import verify_file
+
+        out = dict(ledger_hashes)
+        for rel in BRIEF_FILES:
+            out.setdefault(rel, verify_file(rel))
+        return out
 
     def firms_text(self) -> str:
         """One sentence: the partner's firms in the sector's league tables, or none found."""
