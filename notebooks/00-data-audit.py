@@ -87,19 +87,19 @@ audit.show("partners")
 fig = audit.plot_partners()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Conflicts, identity violations and derived values
 #
 # Reported, never silently fixed. The full tables are in `reports/data-check/` (`mitra data
 # check`).
 
-# %%
+# %% tags=["appendix"]
 audit.show("counts")
 audit.show("conflicts")
 audit.show("violations")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Provenance
 
-# %%
+# %% tags=["appendix"]
 provenance_summary(p, ledger.hashes)

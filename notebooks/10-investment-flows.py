@@ -45,6 +45,7 @@ seed: int = 20261127  # random seed of the forecast paths
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
+from analysis.formatting import heading
 from analysis.params import params_from
 from analysis.plots import plot_quarterly
 from analysis.reports import provenance_summary
@@ -75,11 +76,11 @@ display(Markdown(study.scored_statement()))
 display(Markdown(study.nowcast_statement()))
 study.show("nowcast")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # Out-of-sample record of the nowcasts: every information set, every year where the partial
 # and the full-year figure both exist (APE = absolute percentage error of the full year).
 
-# %%
+# %% tags=["appendix"]
 # NBVAL_CHECK_OUTPUT
 study.show("nowcast_accuracy")
 
@@ -91,17 +92,17 @@ study.show("nowcast_accuracy")
 # %%
 study.show("nowcast_record")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## What the data allow
 #
 # Each national series is modelled on its last unbroken run of full years; the model is the
 # one with the lowest backtest MASE, and a model that does not beat the naive baseline is
 # never chosen.
 
-# %%
+# %% tags=["appendix"]
 study.show("overview")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Model choice: rolling-origin backtest, by horizon
 #
 # Every model is re-fitted at each origin and scored at every horizon up to the one shown.
@@ -111,11 +112,11 @@ study.show("overview")
 # judged leave-one-out (each forecast with the factor the others set). A fit that fails is
 # counted under "failed fits" and listed below, never dropped silently.
 
-# %%
+# %% tags=["appendix"]
 # NBVAL_CHECK_OUTPUT
 study.show("backtest")
 
-# %%
+# %% tags=["appendix"]
 display(Markdown(study.coverage_statement()))
 study.show("coverage")
 if len(study.failures):
@@ -140,7 +141,7 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(study.coherence_statement())
+heading(study.coherence_statement(), level=0)
 
 # %%
 study.show("forecast")
@@ -240,22 +241,22 @@ plt.show()
 study.show("targets")
 study.show("roadmap")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Where the foreign money comes from
 #
 # Shares of full-year PMA. Releases list only the top partners: a partner not listed is below
 # the smallest listed value (`< x`), and all of them together form the unlisted bucket.
 
-# %%
+# %% tags=["appendix"]
 study.show("shares")
 study.plot_shares()
 plt.show()
 
-# %%
+# %% tags=["appendix"]
 study.show("partner_projection")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Provenance
 
-# %%
+# %% tags=["appendix"]
 provenance_summary(p, ledger.hashes)

@@ -73,7 +73,7 @@ print(f"partner-years used: {len(study.frame)} "
       f"(listed {int((study.frame['status'] == 'listed').sum())})")
 print(study.coefficients()[["term", "source"]].to_string(index=False))
 
-# %%
+# %% tags=["appendix"]
 study.show("coefficients")
 study.summary()
 
@@ -160,8 +160,8 @@ print(next(n for n in study.notes if n.startswith("Distribution check:")))
 study.show("distribution")
 study.coverage
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Provenance
 
-# %%
+# %% tags=["appendix"]
 provenance_summary(p, ledger.hashes)

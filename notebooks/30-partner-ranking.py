@@ -60,14 +60,14 @@ study = run(settings(p), inputs(p))
 # NBVAL_CHECK_OUTPUT
 study.findings()
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## The indicators and their effective weights
 #
 # Each indicator with its pillar, the pillar's weight, its weight within the pillar and the
 # resulting effective weight, its unit, source and the years used. Pillar weights are
 # respected exactly: the effective weights of a pillar sum to the pillar's weight.
 
-# %%
+# %% tags=["appendix"]
 study.show("weights")
 
 # %% [markdown]
@@ -88,7 +88,7 @@ fig = study.plot_bands(top=25)
 plt.show()
 study.summary()
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Pillar scores and flags
 #
 # Each partner's score per pillar (0-1 under min-max), the share of the pillar's weight it
@@ -96,32 +96,32 @@ study.summary()
 # censored interval. A pillar below the coverage rule has no score and the partner is not
 # ranked.
 
-# %%
+# %% tags=["appendix"]
 study.show("pillar_matrix")
 study.show("flagged_pillars")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Sensitivity: which choice moves the ranks? (Sobol)
 #
 # First-order (S1) and total (ST) Sobol indices of the ranked partners' ranks, pooled as a
 # share of the total rank variance, with 95 % bootstrap intervals: the share of rank
 # variance due to each choice alone, and with its interactions.
 
-# %%
+# %% tags=["appendix"]
 study.show("sobol")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Convergence and stability
 #
 # The bands from the first half of the draws (N) against all draws (2N): they agree when
 # every band end moves by at most one rank. Kendall's tau between the nominal ranking and
 # each draw.
 
-# %%
+# %% tags=["appendix"]
 study.show("convergence")
 study.show("stability")
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Audit
 #
 # As COINr does: correlations within and across pillars, a reliability measure per pillar
@@ -129,7 +129,7 @@ study.show("stability")
 # (absolute skewness > 2 and kurtosis > 3.5) and how they were treated, and how ranks move
 # when each indicator is dropped.
 
-# %%
+# %% tags=["appendix"]
 study.show("audit_pillars")
 study.show("pillar_correlations")
 study.show("outliers")
@@ -145,14 +145,14 @@ study.show("indicator_removal")
 fig = study.plot_drivers()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Sectors compared
 #
 # The same settings rank the candidates for each sector; only the sector pillar differs.
 # Kendall's tau between the sectors' rankings (partners ranked in both), then the top 10
 # of each.
 
-# %%
+# %% tags=["appendix"]
 study.show("sector_correlation")
 study.show("sector_top10")
 
@@ -166,10 +166,10 @@ study.show("sector_top10")
 # %%
 study.what_if()
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Partner profiles
 
-# %%
+# %% tags=["appendix"]
 for partner in p.partners:
     if partner not in set(study.result.table["partner_iso3"]):
         display(Markdown(f"### {partner}: not among the candidates"))
@@ -177,18 +177,18 @@ for partner in p.partners:
     display(Markdown(f"### {partner}"))
     display(study.profile(partner))
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Tables
 #
 # The ranking, pillar scores, effective weights, Sobol indices and every indicator cell
 # with its flags, written as CSV next to the report.
 
-# %%
+# %% tags=["appendix"]
 paths = study.write_tables()
 display(Markdown(", ".join(f"`{path.name}`" for path in paths.values())))
 
-# %% [markdown]
+# %% [markdown] tags=["appendix"]
 # ## Provenance
 
-# %%
+# %% tags=["appendix"]
 provenance_summary(p, ledger.hashes)

@@ -65,7 +65,7 @@ brief.show("rank")
 
 # %%
 display(brief.heading("profile"))
-brief.show("profile")
+brief.show("profile", shown=False)  # the chart shows it; the scores are in profile.csv
 fig = brief.plot_profile()
 plt.show()
 
@@ -74,8 +74,17 @@ display(brief.heading("history"))
 brief.show("history")
 
 # %%
+display(brief.heading("investment"))
+brief.show("investment")
+
+# %%
 display(brief.heading("trade"))
 brief.show("trade")
+
+# %%
+display(brief.heading("firms"))
+brief.show("projects")
+display(heading(brief.firms_text(), level=0))
 
 # %%
 display(brief.heading("agreements"))
@@ -90,5 +99,6 @@ display(brief.heading("move"))
 brief.show("movers")
 
 # %%
-display(heading(brief.m("common.provenance")))
-provenance_summary(p, ledger.hashes)
+# The appendix starts on a new printed page, after the two pages of the brief.
+hashes = brief.data_hashes(ledger.hashes)  # every file the brief reads
+provenance_summary(p, hashes, language=brief.settings.language, appendix=True)

@@ -54,9 +54,21 @@ def test_brief_findings_are_few_computed_and_linked(briefs):
 def test_germany_chemical_brief_shows_ieu_cepa_pending_and_censored_history(briefs):
     en, id_ = briefs["en"], briefs["id"]
     agreements = en.table("agreements").to_frame()
-    assert "Indonesia-EU CEPA (IEU-CEPA)" in agreements.iloc[:, 0].tolist()
-    assert "pending" in agreements.iloc[:, 1].tolist()
-    assert "belum berlaku" in id_.table("agreements").to_frame().iloc[:, 1].tolist()
+    name = "Indonesia–EU Comprehensive Economic Partnership Agreement (IEU-CEPA)"
+    assert name in agreements.iloc[:, 1].tolist()
+    assert "not in force" in agreements.iloc[:, 2].tolist()
+    # Trade agreement, investment treaty and tax treaty, each with its own status.
+    assert set(en.agreements["kind"]) == {"trade_agreement", "investment_treaty", "tax_treaty"}
+    ind = id_.table("agreements").to_frame()
+    assert "belum berlaku" in ind.iloc[:, 2].tolist()
+    assert "Perjanjian Kemitraan Ekonomi Komprehensif Indonesia–Uni Eropa (IEU-CEPA)" in (
+        ind.iloc[:, 1].tolist()
+    )
+    assert any(
+        n.startswith("Persetujuan Penghindaran Pajak Berganda (P3B) Indonesia–Jerman")
+        for n in ind.iloc[:, 1]
+    )
+    assert "NOT IN FORCE" not in ind.to_string()
     history = en.table("history")
     cells = history.to_frame().iloc[:, 1].tolist()
     censored = en.history[en.history["status"] == "censored"]
@@ -69,7 +81,7 @@ def test_indonesian_brief_is_in_indonesian_with_indonesian_numbers(briefs):
     text = id_.key_findings().as_text()
     assert text.startswith("Temuan utama")
     assert "Jerman" in text and "Germany" not in text
-    g = id_.gravity_row()
+    g = id_.gravity_row("total")
     if g is not None:  # US$ 5.766 juta: a dot groups thousands in Bahasa Indonesia
         assert id_.m.number(g["predicted_usd_m"], 0) in text
         assert re.search(r"US\$ \d{1,3}(\.\d{3})* juta", text)
@@ -140,3 +152,98 @@ def test_audit_findings_carry_the_national_table(ledger):
         assert "nan" not in table.as_text().lower().split()
     partners = audit.table("partners").to_frame()
     assert partners.iloc[:, 0].tolist() == ["Singapore", "Japan"]
+
+
+def test_every_figure_says_total_or_sector_and_what_is_known(briefs):
+    en = briefs["en"]
+    g, gs = en.gravity_row("total"), en.gravity_row("sector")
+    assert g is not None and gs is not None
+    # Report 20's numbers: the total potential (all sectors), and the sector's on its own.
+    assert g["predicted_usd_m"] > gs["predicted_usd_m"]
+    gravity = en.table("gravity").to_frame()
+    assert gravity.iloc[:, 0].tolist() == ["All sectors", "chemicals"]
+    actual = gravity.iloc[:, -1].tolist()
+    # Germany is below BKPM's top-N list in the latest year: censored, "below x", not unknown.
+    h = en.history
+    latest = h[(h["period"] == "FY") & (h["year"] == int(g["year"]))].iloc[0]
+    if latest["status"] == "censored":
+        assert actual[0] == en.m("brief.actual_censored", bound=latest["upper_bound"])
+    assert actual[1] == en.m("brief.actual_sector_unpublished")
+    gravity_finding = next(
+        f.text for f in en.key_findings().findings if f.section == en.m("brief.h_gravity")
+    )
+    assert "all sectors" in gravity_finding and "chemicals alone" in gravity_finding
+
+
+def test_one_sector_definition_matches_the_ranking(briefs):
+    en = briefs["en"]
+    ours = en.trade.set_index("indicator").loc["sector_exports"]
+    ranking = en.ranking.data  # the ranking's own sector_exports (SITC 5 less 54)
+    assert ours["value"] == pytest.approx(ranking.values.at["DEU", "sector_exports"], rel=1e-9)
+    assert int(ours["year"]) == int(ranking.years.at["DEU", "sector_exports"])
+    note = " ".join(en.table("trade").notes)
+    assert "SITC 5 less SITC 54" in note
+
+
+def test_levers_are_only_what_indonesia_or_the_partner_can_act_on(briefs):
+    from analysis.studies.brief import LEVERS
+
+    for brief in briefs.values():
+        _, movers = brief.movers(n=10)
+        assert set(movers["indicator"]) <= LEVERS
+        assert "same_subregion" not in set(movers["indicator"])
+        assert "distance" not in set(movers["indicator"])
+
+
+def test_an_unknown_entry_into_force_is_unknown_not_not_in_force():
+    from analysis.studies.brief import _instruments
+
+    japan = _instruments("JPN", 2024)
+    assert set(japan["state"]) <= {"in_force", "not_in_force", "unknown"}
+    # Japan's tax treaty: no date in the sources, so unknown (never "not in force").
+    assert japan.loc[japan["kind"] == "tax_treaty", "state"].tolist() == ["unknown"]
+    canada = _instruments("CAN", 2024)
+    trade = canada[canada["kind"] == "trade_agreement"]
+    assert set(trade["state"]) == {"not_in_force"}  # "NOT IN FORCE (no EIF found)"
+
+
+def test_every_agreement_of_a_candidate_has_an_indonesian_name():
+    from analysis.data.agreements import instruments
+    from analysis.data.panel import CANDIDATES
+    from analysis.studies.brief import _agreement_name
+
+    left = set()
+    for iso3 in CANDIDATES:
+        for i in instruments(iso3, "2024-12-31", kinds=["trade_agreement", "investment_treaty"]):
+            is_bit = "BIT" in i.name.split() or "BIT)" in i.name
+            if i.kind == "investment_treaty" and is_bit and "no BIT" not in i.name:
+                continue  # named "P4M Indonesia-<partner>" by the brief
+            if _agreement_name(i.name, "id") == i.name:
+                left.add(i.name)
+    assert not left, f"agreements without an Indonesian name in id.yaml: {sorted(left)}"
+
+
+def test_the_brief_shows_both_sides_firms_and_projects(briefs):
+    en, id_ = briefs["en"], briefs["id"]
+    # BKPM by period: full years, then the periods released after the end year.
+    h = en.history
+    assert set(h.loc[h["year"] <= en.settings.end_year, "period"]) == {"FY"}
+    assert (h["year"] > en.settings.end_year).any()
+    when = en.table("history").to_frame().iloc[:, 0].tolist()
+    assert "2024" in when and any(w.startswith("January-September") for w in when)
+    # Germany's projects in chemicals, by status, and its firms in the league tables.
+    projects = en.table("projects").to_frame()
+    assert len(projects) == len(en.projects) >= 1
+    assert set(en.projects["status"]) <= {
+        "operating",
+        "under_construction",
+        "announced",
+        "cancelled",
+    }
+    assert "BASF" in en.firms_text()
+    assert "peringkat ke-" in id_.firms_text()
+    # Both sides: whatever is published, or a sentence saying what is not.
+    if en.sides.empty:
+        assert "not found" in en.empty_note("investment")
+    else:
+        assert set(en.sides["side"]) <= {"bkpm", "partner"}

@@ -160,3 +160,46 @@ def test_export_writes_the_batch_report(tmp_path):
     assert_report_html((tmp_path / "r.html").read_text(), "r.html")
     manifest = {"run_id": "x", "reports": {}, "environment": {}}
     assert "Mitra reports: run x" in report_index._index_html(manifest, tmp_path)
+
+
+def test_detail_tables_tagged_appendix_follow_the_findings_on_a_new_page():
+    nb = _executed("id")
+    detail = new_markdown_cell("## Detail\n\nA long table.")
+    detail.metadata["tags"] = ["appendix"]
+    nb.cells.insert(1, detail)  # before the chart in the notebook
+    text = notebook_html(nb)
+    assert_report_html(text, "appendix")
+    head = text.index('class="mitra-appendix"')
+    assert text.index("data:image/png") < head < text.index('id="Detail"')
+    assert "Lampiran: tabel rinci" in text  # in the report's language
+    assert ".cell:has(.mitra-appendix){break-before:page}" in text.replace(" ", "")
+    untagged = notebook_html(_executed())
+    assert "mitra-appendix" not in untagged.split("</style>", 1)[1]
+
+
+def test_a_brief_is_laid_out_for_print_and_its_pdf_linked():
+    nb = _executed("en")
+    nb.metadata["papermill"]["input_path"] = "notebooks/40-partner-brief.ipynb"
+    assert '<main class="mitra-report mitra-brief">' in notebook_html(nb)
+    assert '<main class="mitra-report">' in notebook_html(_executed("en"))
+    brief = _record("40-partner-brief", "chemical", partner="DEU", language="en")
+    brief["outputs"]["pdf"] = "40-partner-brief--chemical.pdf"
+    other = _record("40-partner-brief", "textile", partner="DEU", language="id")
+    other["pdf"] = "no PDF: Chromium is not installed (install chromium, or set MITRA_CHROMIUM)"
+    manifest = {"run_id": "x", "environment": {}, "reports": {"a": brief, "b": other}}
+    text = index_html(manifest)
+    assert 'href="40-partner-brief--chemical.pdf">PDF (A4)</a>' in text
+    assert "no PDF: Chromium is not installed" in text
+
+
+def test_pdf_pages_reads_the_page_tree(tmp_path):
+    from analysis.reports.pdf import pdf_pages
+
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >> endobj\n"
+        b"3 0 obj << /Type /Page /Parent 2 0 R >> endobj\n"
+        b"4 0 obj << /Type /Page /Parent 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+    assert pdf_pages(pdf) == 2

@@ -73,7 +73,7 @@ def test_the_germany_chemical_brief_exists_in_both_languages(batch):
     en = _page(batch, "40-partner-brief--chemical-ci-deu-en")
     id_ = _page(batch, "40-partner-brief--chemical-ci-deu-id")
     assert "<title>Germany: partner brief for Indonesia&#x27;s Chemicals industry</title>" in en
-    assert "<title>Jerman: ringkasan mitra untuk industri Kimia Indonesia</title>" in id_
+    assert "<title>Profil Negara Mitra: Jerman dan industri Kimia Indonesia</title>" in id_
     assert '<html lang="id">' in id_ and "IEU-CEPA" in id_
     manifest = json.loads((batch.run_dir / "manifest.json").read_text())
     rec = manifest["reports"]["40-partner-brief--chemical-ci-deu-id"]
@@ -86,7 +86,7 @@ def test_index_is_a_portal_with_titles_groups_and_tables(batch):
     assert_report_html(text, "index.html")
     assert "Reports by sector" in text and "Partner briefs" in text
     assert "Textiles, apparel and footwear" in text
-    assert "Jerman: ringkasan mitra" in text  # report titles, not slugs
+    assert "Profil Negara Mitra: Jerman" in text  # report titles, not slugs
     for rec in batch.records.values():
         for table in rec.get("tables", []):
             assert f'href="{table}"' in text

@@ -63,29 +63,60 @@ def environment_record() -> dict[str, object]:
     }
 
 
-def provenance_summary(params: object, hashes: Mapping[str, str]) -> Summary:
-    """What produced a report: parameters, data hashes, package versions and git commit."""
+def provenance_summary(
+    params: object, hashes: Mapping[str, str], *, language: str = "en", appendix: bool = False
+) -> Summary:
+    """What produced a report: parameters, data hashes, package versions and git commit.
+
+    Parameters
+    ----------
+    params
+        The validated params set (its ``origin`` says which file or cell set each value).
+    hashes
+        Data file -> sha256.
+    language
+        Headings and column names in ``en`` or ``id`` (values, file names, hashes as they are).
+    appendix
+        Render as a compact appendix that starts on a new printed page (the briefs).
+    """
     import pandas as pd
 
+    from analysis.i18n import messages
+
+    m = messages(language)
     env = environment_record()
     values = params.to_dict() if hasattr(params, "to_dict") else dict(params)  # type: ignore[call-overload]
     origin = getattr(params, "origin", {})
+
+    def where(k: str) -> str:
+        text = str(origin.get(k, ""))
+        key = "provenance.origin_" + text.replace(" ", "_")
+        return m(key) if m.has(key) else text
+
     table_params = pd.DataFrame(
         {
-            "value": [str(v) for v in values.values()],
-            "set by": [origin.get(k, "") for k in values],
+            m("provenance.value"): [str(v) for v in values.values()],
+            m("provenance.set_by"): [where(k) for k in values],
         },
-        index=pd.Index(list(values), name="parameter"),
+        index=pd.Index(list(values), name=m("provenance.parameter")),
     )
     table_data = pd.DataFrame(
-        {"sha256": list(hashes.values())}, index=pd.Index(list(hashes), name="file")
+        {"sha256": list(hashes.values())}, index=pd.Index(list(hashes), name=m("provenance.file"))
     )
     table_env = pd.DataFrame(
-        {"version": list(env["packages"].values())},  # type: ignore[union-attr]
-        index=pd.Index(list(env["packages"]), name="package"),
+        {m("provenance.version"): list(env["packages"].values())},  # type: ignore[union-attr]
+        index=pd.Index(list(env["packages"]), name=m("provenance.package")),
     )  # type: ignore[arg-type]
+    packages = m("provenance.packages")
     return Summary(
-        title="Provenance",
-        settings={"git commit": env["git_commit"], "python": env["python"]},
-        tables=[("Parameters", table_params), ("Data files", table_data), ("Packages", table_env)],
+        title=m("common.provenance"),
+        settings={m("provenance.commit"): env["git_commit"], "Python": env["python"]},
+        tables=[
+            (m("common.parameters"), table_params),
+            (m("provenance.data_files"), table_data),
+            (packages, table_env),
+        ],
+        notes=[m("provenance.note")],
+        appendix=appendix,
+        inline=(packages,) if appendix else (),
     )

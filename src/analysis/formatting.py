@@ -397,7 +397,7 @@ def format_table(
                 vals = vals * 100
             d = digits if isinstance(digits, int) else (digits or {}).get(col)
             d = _digits_for(vals) if d is None else d
-            if col == "year" or col.endswith("_year"):
+            if col == "year" or col.endswith("_year") or col.startswith("year_"):
                 texts = [MISSING if _isnan(v) else str(int(v)) for v in vals]
             else:
                 texts = [format_number(v, d, language) for v in vals]
@@ -411,6 +411,8 @@ def format_table(
                 used["censored"] |= any(t.startswith(CENSORED_PREFIX) for t in texts)
         else:
             texts = [MISSING if _isnan(v) else str(v) for v in s]
+            # Cells already written as "< x" (censored_text) get the legend too.
+            used["censored"] |= any(t.startswith(CENSORED_PREFIX) for t in texts)
         used["missing"] |= any(t == MISSING for t in texts)
         used["unknown"] |= any(t == UNKNOWN for t in texts)
         out[header] = texts

@@ -36,10 +36,12 @@ __all__ = [
     "MessageError",
     "Messages",
     "catalogue",
+    "format_date",
     "format_number",
     "label",
     "messages",
     "placeholders",
+    "plural_form",
 ]
 
 #: Languages with a catalogue: English and Bahasa Indonesia.
@@ -48,8 +50,9 @@ CATALOGUES = Path(__file__).with_name("messages")
 #: Written where a figure is missing (an en dash, explained in every legend).
 MISSING = "–"
 
-# Thousands and decimal separators: en 1,234.5; id 1.234,5 (Indonesian usage, as in BPS).
-_SEPARATORS = {"en": (",", "."), "id": (".", ",")}
+#: CLDR locales of the languages (Babel): separators, month names, plural rules.
+#: English as written in the UK (the reports' spelling): "7 December 2026".
+LOCALES: dict[str, str] = {"en": "en_GB", "id": "id"}
 
 
 class MessageError(MitraError, KeyError):
@@ -109,11 +112,37 @@ def format_number(value: object, digits: int = 1, language: str = "en") -> str:
         return MISSING
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
-    text = f"{x:,.{digits}f}"
-    if text.lstrip("-").strip("0,.") == "":  # -0.0 -> 0.0
-        text = text.lstrip("-")
-    thousands, decimal = _SEPARATORS[language]
-    return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    # CLDR separators (en 1,234.5; id 1.234,5), rounding half-even as before.
+    text = format_decimal(x, format=pattern, locale=LOCALES[language], group_separator=True)
+    if text.lstrip("-\u2212").strip("0,.") == "":  # -0.0 -> 0.0
+        text = text.lstrip("-\u2212")
+    return text
+
+
+def format_date(value: object, language: str = "en") -> str:
+    """A date as written in the language: en ``7 December 2026``, id ``7 Desember 2026``.
+
+    ``value`` is a :class:`datetime.date` or an ISO ``YYYY-MM-DD`` string; missing -> ``–``.
+    """
+    import datetime as dt
+
+    from babel.dates import format_date as _babel_date
+
+    _check_language(language)
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return MISSING
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return _babel_date(day, format="long", locale=LOCALES[language])
+
+
+def plural_form(n: object, language: str = "en") -> str:
+    """CLDR plural category of ``n`` in the language (``one``/``other``; Indonesian: ``other``)."""
+    from babel import Locale
+
+    return Locale.parse(LOCALES[_check_language(language)]).plural_form(abs(float(n)))  # type: ignore[arg-type]
 
 
 class _Formatter(string.Formatter):
@@ -166,6 +195,23 @@ class Messages:
     def number(self, value: object, digits: int = 1) -> str:
         """Format a number in this language (``–`` when missing)."""
         return format_number(value, digits, self.language)
+
+    def date(self, value: object) -> str:
+        """A date in this language (``7 Desember 2026``); see :func:`format_date`."""
+        return format_date(value, self.language)
+
+    def plural(self, key: str, n: object, **values: object) -> str:
+        """Message ``key.<plural form of n>`` (``one``/``other``) with ``n`` and ``values``.
+
+        Examples
+        --------
+        >>> m = Messages("en")
+        >>> m.plural("plural.partners", 1), m.plural("plural.partners", 3)
+        ('1 partner', '3 partners')
+        """
+        form = plural_form(n, self.language)
+        full = f"{key}.{form}" if f"{key}.{form}" in self._catalogue else f"{key}.other"
+        return self(full, n=n, **values)
 
     def label(self, kind: str, code: object) -> str:
         """Human label of a code of one kind (see :func:`label`)."""

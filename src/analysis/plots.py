@@ -105,12 +105,16 @@ def plain_numbers(axis, language: str = "en") -> None:
         return
     ticks = np.asarray(axis.get_ticklocs(), dtype=float)
     finite = ticks[np.isfinite(ticks)]
+    view = np.asarray(axis.get_view_interval(), dtype=float)
     if (
         isinstance(fmt, ScalarFormatter)
         and axis.axis_name == "x"
-        and len(finite)
-        and finite.min() >= 1900
-        and finite.max() <= 2100
+        and (
+            (len(finite) and finite.min() >= 1900 and finite.max() <= 2100)
+            # The view, not the ticks: ticks are laid out only at draw time, and a year
+            # axis must never read "2,016" whatever ticks the locator picks later.
+            or (np.isfinite(view).all() and view.min() >= 1890 and view.max() <= 2110)
+        )
     ):
         # A time axis of years: whole years, no separator ("2,024") and no offset.
         if isinstance(axis.get_major_locator(), MaxNLocator):

@@ -28,12 +28,21 @@ class Summary:
         ``(caption, DataFrame)`` pairs.
     notes
         Free-text lines printed last (caveats, flags, sources).
+    appendix
+        Render as a report's appendix: the title is a second-level heading that starts a new
+        printed page (class ``mitra-appendix``), the rest in a compact block
+        (class ``mitra-provenance``).
+    inline
+        Captions of one-column tables written as one line (``name value · name value``),
+        which keeps an appendix short (package versions, say).
     """
 
     title: str
     settings: Mapping[str, object] = field(default_factory=dict)
     tables: Sequence[tuple[str, pd.DataFrame]] = field(default_factory=list)
     notes: Sequence[str] = field(default_factory=list)
+    appendix: bool = False
+    inline: Sequence[str] = ()
 
     def as_text(self) -> str:
         """Return the summary as plain text."""
@@ -68,7 +77,15 @@ class Summary:
         return self.as_text()
 
     def _repr_html_(self) -> str:
-        parts = [f"<h3>{html.escape(self.title)}</h3>"]
+        if self.appendix:
+            from analysis.formatting import anchor
+
+            title = html.escape(self.title)
+            parts = [
+                f'<h2 class="mitra-appendix" id="{html.escape(anchor(self.title))}">{title}</h2>'
+            ]
+        else:
+            parts = [f"<h3>{html.escape(self.title)}</h3>"]
         if self.settings:
             parts.append("<table>")
             for key, value in self.settings.items():
@@ -79,6 +96,13 @@ class Summary:
             parts.append("</table>")
         for caption, table in self.tables:
             parts.append(f"<h4>{html.escape(caption)}</h4>")
+            if caption in self.inline and table.shape[1] == 1:
+                items = [
+                    f"{html.escape(str(k))} {html.escape(str(v))}"
+                    for k, v in table.iloc[:, 0].items()
+                ]
+                parts.append(f"<p>{' · '.join(items)}</p>")
+                continue
             # Missing cells read "–" as in every formatted table; row numbers are not shown.
             frame_html = table.to_html(na_rep="–", index=_meaningful_index(table), border=0)
             parts.append(frame_html if len(table) else "<p>(none)</p>")
@@ -86,6 +110,8 @@ class Summary:
             parts.append(
                 "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>"
             )
+        if self.appendix:
+            return f"{parts[0]}<div class='mitra-provenance'>{''.join(parts[1:])}</div>"
         return "\n".join(parts)
 
 

@@ -88,6 +88,23 @@ def _stabilise_ids(nb_path: Path, job: Mapping[str, object] | None = None) -> No
         atomic_write(nb_path, nbformat.writes(nb))
 
 
+#: Reports also printed to PDF by the batch (handed over on paper).
+PRINTED: frozenset[str] = frozenset({"40-partner-brief"})
+
+
+def _export_pdf(html_path: Path, pdf_path: Path) -> str:
+    """Print a report to PDF; ``ok``, or why no PDF was written (the report stays ok)."""
+    from analysis.reports.pdf import print_pdf
+
+    try:
+        print_pdf(html_path, pdf_path)
+    except FileNotFoundError as exc:
+        return str(exc)
+    except Exception as exc:  # a failed print does not fail the report: the HTML stands
+        return f"no PDF: {_short(exc)}"
+    return "ok"
+
+
 def _export_html(nb_path: Path, html_path: Path) -> None:
     """Write the report as self-contained HTML (:func:`analysis.reports.export.notebook_html`)."""
     import nbformat
@@ -269,6 +286,10 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
                     p.unlink()
         else:
             outputs = {"ipynb": final.name, "html": f"{name}.html"}
+            if Path(str(spec["notebook"])).stem in PRINTED:
+                record["pdf"] = _export_pdf(run_dir / f"{name}.html", run_dir / f"{name}.pdf")
+                if record["pdf"] == "ok":
+                    outputs["pdf"] = f"{name}.pdf"
             tables = _publish_tables(tables_staging, run_dir / "tables" / name)
             if tables:
                 record["tables"] = [f"tables/{name}/{t}" for t in tables]

@@ -42,13 +42,17 @@ h3{font-size:1.05rem;margin-top:1.5rem}
 a{color:var(--accent)}
 .anchor-link{visibility:hidden;text-decoration:none;margin-left:.3em;color:var(--muted)}
 h1:hover .anchor-link,h2:hover .anchor-link,h3:hover .anchor-link{visibility:visible}
-table{border-collapse:collapse;margin:.4rem 0 .6rem;font-size:.88rem;max-width:100%}
-th,td{padding:.25rem .6rem;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}
-td{overflow-wrap:anywhere}
+*{overflow-wrap:normal;word-break:normal;hyphens:manual}
+table{border-collapse:collapse;table-layout:auto;margin:.4rem 0 .6rem;font-size:.88rem;
+max-width:100%}
+th,td{padding:.25rem .6rem;border-bottom:1px solid var(--rule);text-align:left;
+vertical-align:top;white-space:normal}
 thead th{border-bottom:2px solid var(--ink)}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0 .4rem}
 .mitra-note{font-size:.8rem;color:var(--muted);margin:.15rem 0;max-width:60rem}
 .mitra-table-block{margin-bottom:1.2rem}
+.mitra-wide table{font-size:.78rem}
+.mitra-wide th,.mitra-wide td{padding:.2rem .35rem}
 .output_subarea{overflow-x:auto}
 img{max-width:100%;height:auto}
 pre{white-space:pre-wrap;font-size:.8rem;background:#f6f8fa;padding:.5rem .7rem;overflow-x:auto}
@@ -56,15 +60,45 @@ ul{padding-left:1.3rem}
 .ok{color:var(--ok);font-weight:600}.failed{color:var(--bad);font-weight:600}
 .muted{color:var(--muted)}
 table.dataframe{border:0}
+.mitra-appendix-note{font-size:.8rem;color:var(--muted)}
+.mitra-provenance table{font-size:.75rem}
+.mitra-provenance td,.mitra-provenance th{padding:.1rem .4rem}
+.mitra-provenance code,.mitra-hash{font-family:ui-monospace,Menlo,Consolas,monospace;
+font-size:.7rem}
 @media print{
-@page{size:A4;margin:15mm 14mm}
-body{max-width:none;margin:0;padding:0;font-size:10pt}
+@page{size:A4;margin:12mm 12mm 12mm 12mm}
+body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.35}
 a{color:inherit;text-decoration:none}
 .anchor-link{display:none}
+h1{font-size:15pt;margin:0 0 .4rem}
+h2{font-size:11.5pt;margin:.9rem 0 .3rem}
+h3{font-size:10pt;margin:.6rem 0 .2rem}
 h1,h2,h3{break-after:avoid}
-table,img,.mitra-table-block,.output_png{break-inside:avoid}
+table{font-size:8pt;margin:.2rem 0 .3rem}
+th,td{padding:.1rem .35rem}
+.mitra-wide table{font-size:7pt}
+.mitra-note{font-size:7.5pt;margin:.05rem 0}
+.mitra-table-block{margin-bottom:.5rem}
+tr,img,.output_png{break-inside:avoid}
+.output_png img{max-height:95mm;width:auto}
 pre{white-space:pre-wrap;background:none;border:1px solid var(--rule)}
 .output_subarea{overflow:visible}
+.cell:has(.mitra-appendix){break-before:page}
+.cell:has(.mitra-appendix),.cell:has(.mitra-appendix)~.cell{font-size:7.5pt}
+.mitra-provenance table{font-size:6.5pt;line-height:1.15}
+.mitra-provenance td,.mitra-provenance th{padding:.05rem .3rem}
+.mitra-provenance td:last-child{white-space:nowrap}
+.mitra-provenance h3,.mitra-provenance h4{font-size:8pt;margin:.3rem 0 .1rem}
+.mitra-brief{font-size:8.6pt;line-height:1.25}
+.mitra-brief h2{font-size:10pt;margin:.45rem 0 .15rem}
+.mitra-brief p,.mitra-brief ul{margin:.2rem 0}
+.mitra-brief li{margin:.05rem 0}
+.mitra-brief .output_png img{max-height:46mm}
+.mitra-brief table{font-size:7.2pt}
+.mitra-brief .mitra-note{font-size:7pt}
+.mitra-brief .mitra-note{break-before:avoid}
+thead{display:table-header-group}
+caption{break-after:avoid}
 }
 """.strip()
 
@@ -102,6 +136,33 @@ def _parameters(nb) -> Mapping[str, object]:
     return nb.metadata.get("papermill", {}).get("parameters", {}) or {}
 
 
+#: Cell tag of the detail a report keeps for its appendix (tables behind the findings).
+APPENDIX_TAG = "appendix"
+
+
+def appendix_last(cells: Sequence, language: str = "en") -> list:
+    """Move the cells tagged ``appendix`` to the end, under an appendix heading.
+
+    A report opens with its key findings and charts; the detail tables (tagged cells, in
+    their order) follow under "Appendix: detail tables", which starts a new printed page.
+    Cells without the tag keep their order; without tagged cells nothing changes.
+    """
+    from nbformat.v4 import new_markdown_cell
+
+    from analysis.formatting import anchor
+    from analysis.i18n import messages
+
+    tagged = [c for c in cells if APPENDIX_TAG in (c.get("metadata", {}).get("tags") or [])]
+    if not tagged:
+        return list(cells)
+    rest = [c for c in cells if c not in tagged]
+    title = messages(language)("common.appendix")
+    head = new_markdown_cell(
+        f'<h2 class="mitra-appendix" id="{html.escape(anchor(title))}">{html.escape(title)}</h2>'
+    )
+    return [*rest, head, *tagged]
+
+
 def notebook_html(nb, *, fallback_title: str = "Mitra report") -> str:
     """Render an executed notebook (code hidden) as one self-contained HTML document.
 
@@ -117,6 +178,8 @@ def notebook_html(nb, *, fallback_title: str = "Mitra report") -> str:
     nb = copy.deepcopy(nb)
     # Code cells without output would leave empty boxes; the report reads as a document.
     nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.get("outputs")]
+    language = str(_parameters(nb).get("language", "en"))
+    nb.cells = appendix_last(nb.cells, language if language in _LANGUAGE_NAMES else "en")
     exporter = HTMLExporter(
         template_name="basic",
         exclude_input=True,
@@ -128,11 +191,15 @@ def notebook_html(nb, *, fallback_title: str = "Mitra report") -> str:
     title = first_heading(body) or fallback_title
     language = str(_parameters(nb).get("language", "en"))
     language = language if language in _LANGUAGE_NAMES else "en"
+    classes = "mitra-report"
+    source = str(nb.metadata.get("papermill", {}).get("input_path") or "")
+    if Path(source).stem == "40-partner-brief" or "partner" in _parameters(nb):
+        classes += " mitra-brief"  # compact print layout: two A4 pages plus the appendix
     return (
         f'<!doctype html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>\n{REPORT_CSS}\n</style>\n</head>\n"
-        f'<body>\n<main class="mitra-report">\n{body}\n</main>\n</body>\n</html>\n'
+        f'<body>\n<main class="{classes}">\n{body}\n</main>\n</body>\n</html>\n'
     )
 
 
@@ -196,6 +263,7 @@ def _links(record: Mapping[str, object]) -> str:
     outputs: Mapping[str, str] = record.get("outputs") or {}  # type: ignore[assignment]
     names = {
         "html": "report",
+        "pdf": "PDF (A4)",
         "ipynb": "notebook",
         "failed_html": "failed report",
         "failed_ipynb": "failed notebook",
@@ -217,6 +285,18 @@ def _report_link(name: str, record: Mapping[str, object], title: str) -> str:
     text = e(title)
     link = f'<a href="{e(target)}">{text}</a>' if target else text
     return f"{link} {_status(record)}"
+
+
+def _pdf_link(record: Mapping[str, object]) -> str:
+    """`` · PDF (A4)`` link of a printed report, or why it has none."""
+    e = html.escape
+    outputs: Mapping[str, str] = record.get("outputs") or {}  # type: ignore[assignment]
+    if outputs.get("pdf"):
+        return f' · <a href="{e(outputs["pdf"])}">PDF (A4)</a>'
+    note = record.get("pdf")
+    if note and note != "ok":
+        return f" · <span class='muted'>{e(str(note))}</span>"
+    return ""
 
 
 def index_html(
@@ -305,7 +385,7 @@ def index_html(
                 lang = _LANGUAGE_NAMES.get(str(params.get("language")), "")  # type: ignore[union-attr]
                 items.append(
                     f"<li>{_report_link(n, reports[n], titles[n])} "
-                    f"<span class='muted'>{e(lang)}</span></li>"
+                    f"<span class='muted'>{e(lang)}</span>{_pdf_link(reports[n])}</li>"
                 )
             parts.append(f"<h3>{e(_sector_name(s))}</h3><ul>{''.join(items)}</ul>")
     # Every report with its files, tables, duration and error.

@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
@@ -28,7 +28,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.ledger import Ledger
-from analysis.formatting import Finding, Findings, Table, findings_block, format_table, heading
+from analysis.formatting import (
+    Finding,
+    Findings,
+    Table,
+    censored_text,
+    findings_block,
+    format_table,
+    heading,
+)
 from analysis.i18n import label, messages
 from analysis.summary import Summary
 
@@ -108,30 +116,46 @@ def run(settings: BriefSettings, inputs=None) -> PartnerBrief:
     return run_brief(settings, inputs.ledger)
 
 
+#: Ranking indicators Indonesia or the partner can act on, the only ones shown as levers:
+#: an agreement (concluded, ratified), investment itself, trade. Geography (distance,
+#: sub-region), market size and industrial structure are not levers.
+LEVERS: frozenset[str] = frozenset(
+    {"agreement", "pma_in_idn", "pma_momentum", "bilateral_trade", "untapped"}
+)
+
+
 # --- reports 20 and 30's results, read through their own study functions ------------------
 
 
 def _gravity(ledger: Ledger, gravity: GravityStudySettings) -> pd.DataFrame:
-    """The gravity study's potential for the sector's latest year (report 20's numbers).
+    """The gravity study's potential in the latest year, total and sector (report 20's numbers).
 
-    Columns: partner_iso3, year, predicted_usd_m, ci_low, ci_high, actual_usd_m,
-    actual_upper_usd_m (US$ million).
+    Columns: scope (``total`` or ``sector``), partner_iso3, year, predicted_usd_m, ci_low,
+    ci_high, actual_usd_m, actual_upper_usd_m (US$ million). The total's actual is BKPM's
+    partner figure (listed, or censored below the smallest listed value); BKPM publishes no
+    partner x sector figure the model could use, so the sector's actual is not published.
     """
     from analysis.studies.gravity import gravity_study
 
     study = gravity_study(gravity, ledger=ledger)
-    pot = study.latest("total")  # the partner's total potential (censored actual: "below x")
-    return pd.DataFrame(
-        {
-            "partner_iso3": pot["partner_iso3"].to_numpy(),
-            "year": pot["year"].to_numpy(),
-            "predicted_usd_m": pot["predicted"].to_numpy(),
-            "ci_low": pot["lo"].to_numpy(),
-            "ci_high": pot["hi"].to_numpy(),
-            "actual_usd_m": pot["actual"].to_numpy(),
-            "actual_upper_usd_m": pot["actual_upper"].to_numpy(),
-        }
-    )
+    frames = []
+    for scope, key in (("total", "total"), ("sector", gravity.sector)):
+        pot = study.latest(key)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "scope": scope,
+                    "partner_iso3": pot["partner_iso3"].to_numpy(),
+                    "year": pot["year"].to_numpy(),
+                    "predicted_usd_m": pot["predicted"].to_numpy(),
+                    "ci_low": pot["lo"].to_numpy(),
+                    "ci_high": pot["hi"].to_numpy(),
+                    "actual_usd_m": pot["actual"].to_numpy(),
+                    "actual_upper_usd_m": pot["actual_upper"].to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def _ranking(ledger: Ledger, ranking: RankingStudySettings):
@@ -144,26 +168,47 @@ def _ranking(ledger: Ledger, ranking: RankingStudySettings):
     return run_ranking(ranking, ledger=ledger).result
 
 
-#: Partner-panel codes shown as the sector's exports, per report sector.
-SECTOR_EXPORT_CODES: dict[str, tuple[str, ...]] = {
-    "textile": ("exports_textiles_usd", "exports_clothing_usd", "exports_textiles_clothing_usd"),
-    "chemical": ("exports_chemicals_usd",),
-    "pharma": ("exports_pharma_usd",),
-}
-#: Trade with Indonesia (partner panel, bilateral) and the partner's goods exports.
-TRADE_CODES: tuple[str, ...] = ("idn_exports_to_usd", "idn_imports_from_usd", "exports_goods_usd")
+#: Trade with Indonesia (partner panel, bilateral, all goods).
+TRADE_CODES: tuple[str, ...] = ("idn_exports_to_usd", "idn_imports_from_usd")
 
 
 def _trade(partner: str, sector: str, end_year: int) -> pd.DataFrame:
-    """Sector exports and trade with Indonesia from the partner panel (US$ billion).
+    """Sector exports (the ranking's definition) and goods trade with Indonesia (US$ billion).
 
+    The sector's exports are the ranking's ``sector_exports``: the panel codes of
+    :data:`analysis.indicators.SECTOR_EVIDENCE` summed, less its ``minus`` codes, in the
+    latest year where all are published (chemicals = SITC 5 less pharmaceuticals, SITC 54).
     One row per indicator: its latest year up to ``end_year``, value, source and flags.
     """
     from analysis.data.panel import load_panel
+    from analysis.indicators import SECTOR_EVIDENCE
 
     panel = load_panel()
     rows = []
-    for code in (*SECTOR_EXPORT_CODES[sector], *TRADE_CODES):
+    ev = SECTOR_EVIDENCE[sector]
+    plus, minus = list(ev["exports"]), list(ev["minus"])  # type: ignore[call-overload]
+    parts = {}
+    for code in plus + minus:
+        f = panel.frame
+        sub = f[(f["iso3"] == partner) & (f["indicator"] == code)]
+        sub = sub[(sub["year"] <= end_year) & sub["value"].notna()]
+        parts[code] = sub.set_index("year")
+    years = sorted(set.intersection(*(set(p.index) for p in parts.values()))) if parts else []
+    if years:
+        y = years[-1]
+        value = sum(float(parts[c].at[y, "value"]) for c in plus) - sum(
+            float(parts[c].at[y, "value"]) for c in minus
+        )
+        rows.append(
+            {
+                "indicator": "sector_exports",
+                "year": int(y),
+                "value": value,
+                "source": "; ".join(dict.fromkeys(str(parts[c].at[y, "source"]) for c in parts)),
+                "flags": "",
+            }
+        )
+    for code in TRADE_CODES:
         latest = panel.latest(code, iso3=[partner], max_year=end_year)
         if len(latest) and pd.notna(latest["value"].iloc[0]):
             r = latest.iloc[0]
@@ -179,29 +224,147 @@ def _trade(partner: str, sector: str, end_year: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["indicator", "year", "value", "source", "flags"])
 
 
-def _agreements(partner: str, end_year: int) -> pd.DataFrame:
-    """Agreements with Indonesia covering the partner: in force by the end year, or pending."""
+def _instruments(partner: str, end_year: int) -> pd.DataFrame:
+    """Trade agreements, investment treaties and the tax treaty with their status on
+    31 December of the end year (:func:`analysis.data.agreements.instruments`).
+
+    ``status`` is ``in_force``, ``not_in_force`` or ``unknown`` (no date in the sources:
+    never read as "not in force").
+    """
     import datetime as dt
 
-    from analysis.data.agreements import load_agreements
+    from analysis.data.agreements import instruments
 
-    cutoff = dt.date(end_year, 12, 31)
+    rows = [
+        {
+            "kind": i.kind,
+            "agreement": i.name,
+            "state": i.status,
+            "in_force_since": i.in_force_from.isoformat() if i.in_force_from else "",
+            "flags": ";".join(i.flags),
+            "note": i.text,
+            "source": i.source,
+        }
+        for i in instruments(partner, dt.date(end_year, 12, 31))
+    ]
+    cols = ["kind", "agreement", "state", "in_force_since", "flags", "note", "source"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+#: Ledger sectors of BKPM's partner x sector rows, per report sector (chemicals and
+#: pharmaceuticals are one BKPM sector; a row for it is shown, named as published).
+PARTNER_SECTOR_CODES: dict[str, tuple[str, ...]] = {
+    "textile": ("textile", "footwear"),
+    "chemical": ("chemical", "chem_pharma"),
+    "pharma": ("pharma", "chem_pharma"),
+}
+
+
+def _investment_sides(ledger: Ledger, partner: str, sector: str) -> pd.DataFrame:
+    """Investment by the partner in Indonesia from both sides, as published.
+
+    BKPM's partner x sector rows (:meth:`Ledger.partner_sector`; realised, commitments and
+    share statements kept apart by ``kind``) and the partner's own outward FDI statistics
+    for Indonesia (:func:`analysis.data.investor.load_ofdi_by_industry`, source-side rows
+    only). Columns: side (``bkpm``, ``partner``), year, period, what, value_usd_m, kind,
+    publisher, source.
+    """
+    from analysis.data.investor import load_ofdi_by_industry
+
     rows = []
-    for a in load_agreements():
-        if partner not in a.members:
-            continue
-        live = a.in_force_from is not None and a.in_force_from <= cutoff
+    ps = ledger.partner_sector(list(PARTNER_SECTOR_CODES[sector]))
+    for r in ps[ps["partner_iso3"] == partner].itertuples(index=False):
         rows.append(
             {
-                "agreement": a.name,
-                "state": "in_force" if live else "pending",
-                "in_force_since": a.in_force_from.isoformat() if live else "",
-                "note": a.text,
-                "source": a.source,
+                "side": "bkpm",
+                "year": int(r.year),
+                "period": str(r.period),
+                "what": str(r.sector_published_name or r.sector),
+                "value_usd_m": float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan,
+                "kind": str(r.kind),
+                "source": str(r.source),
             }
         )
-    cols = ["agreement", "state", "in_force_since", "note", "source"]
-    return pd.DataFrame(rows, columns=cols).sort_values(["state", "agreement"], ignore_index=True)
+    of = load_ofdi_by_industry()
+    of = of[
+        (of["reporter_iso3"] == partner)
+        & (of["side"] == "source_side")
+        & (of["counterpart"].str.strip().str.lower() == "indonesia")
+    ]
+    for r in of.itertuples(index=False):
+        rows.append(
+            {
+                "side": "partner",
+                "year": int(r.year) if pd.notna(r.year) else None,
+                "period": str(r.period),
+                "what": f"{r.industry} ({r.measure})",
+                "value_usd_m": float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan,
+                "kind": str(r.measure),
+                "source": str(r.source),
+            }
+        )
+    cols = ["side", "year", "period", "what", "value_usd_m", "kind", "source"]
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["side", "year"], ascending=[True, False], ignore_index=True)
+
+
+#: Data files a brief reads besides the ledger's and the partner panel's.
+BRIEF_FILES: tuple[str, ...] = (
+    "raw/bkpm/pma_by_country_sector.csv",
+    "raw/bkpm/projects.csv",
+    "raw/investor/ofdi_by_industry.csv",
+    "raw/investor/sector_multinationals.csv",
+    "raw/treaties/indonesia_bits.csv",
+    "raw/treaties/indonesia_dtas.csv",
+    "raw/partners/agreements_eif.csv",
+    "raw/partners/agreements_eif_additions.csv",
+    "raw/partners/agreements_eif_corrections.csv",
+)
+
+#: Firms named in a brief's sentence (best-ranked first; all are in the CSV).
+FIRMS_SHOWN = 3
+
+#: Project statuses in the order a brief lists them.
+PROJECT_STATUSES: tuple[str, ...] = ("operating", "under_construction", "announced", "cancelled")
+
+
+def _projects(partner: str, sector: str) -> pd.DataFrame:
+    """The partner's firms' projects in Indonesia in the sector, by status
+    (:func:`analysis.data.projects.load_projects`: operating, under construction,
+    announced, cancelled), newest first within each status."""
+    from analysis.data.projects import load_projects
+
+    pr = load_projects()
+    pr = pr[(pr["home_iso3"] == partner) & (pr["sector"] == sector)].copy()
+    pr["order"] = pr["status"].map({k: i for i, k in enumerate(PROJECT_STATUSES)})
+    pr = pr.sort_values(["order", "year_status"], ascending=[True, False])
+    cols = ["company", "project", "amount_usd_m", "status", "year_announced", "year_status"]
+    return pr[[*cols, "source"]].reset_index(drop=True)
+
+
+def _firms(partner: str, sector: str) -> pd.DataFrame:
+    """The partner's firms in the sector's league tables (latest list each), by rank."""
+    from analysis.data.investor import load_multinationals
+
+    mn = load_multinationals()
+    mn = mn[(mn["iso3"] == partner) & (mn["sector"] == sector)]
+    if mn.empty:
+        return pd.DataFrame(columns=["company", "list_name", "list_year", "rank"])
+    latest = mn.sort_values("list_year").groupby("company").tail(1)
+    return latest.sort_values(["rank", "company"])[
+        ["company", "list_name", "list_year", "rank"]
+    ].reset_index(drop=True)
+
+
+def _agreement_name(name: str, language: str) -> str:
+    """The agreement's name in the language: ``label.agreement.<short name>`` of the
+    catalogue (its official Indonesian name where there is one), else the name as compiled."""
+    m = messages(language)
+    short = re.findall(r"\(([^()]+)\)\s*$", name)
+    for key in (short[-1] if short else None, name):
+        if key and m.has(f"label.agreement.{key}"):
+            return m(f"label.agreement.{key}")
+    return name
 
 
 _SOURCE_CUT = re.compile(r":| via | bulk file| \(http|\(via | \[")
@@ -211,6 +374,40 @@ def _publisher(source: object) -> str:
     """The publisher part of a source reference (the full reference stays in the CSV)."""
     text = str(source or "").split(";")[0]
     return _SOURCE_CUT.split(text, maxsplit=1)[0].strip() or text
+
+
+#: Publishers recognised in source references, in the order a source line names them
+#: (pattern, catalogue key of the publisher's short name).
+_PUBLISHERS: tuple[tuple[str, str], ...] = (
+    (r"BKPM|ledger", "bkpm"),
+    (r"World Bank|WDI", "wdi"),
+    (r"IMF", "imf"),
+    (r"UNCTAD", "unctad"),
+    (r"Harvard Growth Lab|Atlas of Economic Complexity", "atlas"),
+    (r"Ministry of Trade|BPS", "idn_trade"),
+    (r"WITS|Comtrade", "comtrade"),
+    (r"agreements", "agreements"),
+    (r"countryinfo", "countryinfo"),
+)
+
+
+def _digits_of_unit(unit: object) -> int:
+    """Decimals for an indicator value: none for US$ million and 0/1, else one."""
+    text = str(unit or "")
+    return 0 if text.startswith(("US$ million", "0/1")) else 1
+
+
+def _publishers(sources, m) -> str:
+    """The publishers named in ``sources`` (one reference per item), as one phrase."""
+    text = " ; ".join(str(x) for x in sources if isinstance(x, str))
+    found = [m(f"brief.publisher_{k}") for pat, k in _PUBLISHERS if re.search(pat, text)]
+    others = 0
+    for ref in (p.strip() for x in sources if isinstance(x, str) for p in str(x).split(";")):
+        if ref and not any(re.search(pat, ref) for pat, _ in _PUBLISHERS):
+            others += 1
+    if others:
+        found.append(m("brief.publisher_others"))
+    return ", ".join(found) if found else m("common.not_available")
 
 
 # --- the study ------------------------------------------------------------------------------
@@ -229,6 +426,9 @@ class PartnerBrief:
     fingerprint: str
     notes: list[str] = field(default_factory=list)
     effects: pd.DataFrame = field(default_factory=pd.DataFrame)  # pending agreements (report 20)
+    sides: pd.DataFrame = field(default_factory=pd.DataFrame)
+    projects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    firms: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # -- derived views ------------------------------------------------------------------
 
@@ -247,6 +447,38 @@ class PartnerBrief:
     @property
     def sector_phrase(self) -> str:
         return label("sector_phrase", self.settings.sector, self.settings.language)
+
+    @property
+    def sector_definition(self) -> str:
+        """The ranking's sector definition in words (e.g. SITC 5 less 54)."""
+        return self.m(f"brief.sector_definition_{self.settings.sector}")
+
+    def instrument_name(self, kind: str, name: str) -> str:
+        """An agreement or treaty's name in the brief's language (official Indonesian names:
+        P4M for an investment treaty, P3B for a tax treaty; catalogue names for agreements)."""
+        m, partner = self.m, self.partner_name
+        if kind == "tax_treaty":
+            return m("brief.name_tax_treaty", partner=partner)
+        if kind == "investment_treaty" and re.search(r"\bBIT\b", name) and "no BIT" not in name:
+            year = re.search(r"\((\d{4})\)", name)
+            text = m("brief.name_bit", partner=partner)
+            return f"{text} ({year.group(1)})" if year else text
+        return _agreement_name(name, self.settings.language)
+
+    def period_text(self, year: int, period: str) -> str:
+        """``2024`` for a full year, ``January-September 2025`` for a partial one."""
+        if period == "FY":
+            return str(int(year))
+        return f"{label('period', period, self.settings.language)} {int(year)}"
+
+    def ranking_source(self) -> str:
+        """Source line of the ranking: the publishers of the indicators it actually used."""
+        meta = self._meta()
+        return self.m("brief.source_ranking", publishers=_publishers(meta["source"], self.m))
+
+    def trade_source(self) -> str:
+        """Source line of the trade table: the publishers of the figures shown."""
+        return self.m("brief.source_trade", publishers=_publishers(self.trade["source"], self.m))
 
     def ranked(self) -> pd.DataFrame:
         """Ranked partners in rank order (rank, median, 5-95 % band, score)."""
@@ -288,10 +520,13 @@ class PartnerBrief:
         return str(meta.at[code, "label"]) if code in meta.index else code
 
     def movers(self, n: int = 3) -> tuple[str | None, pd.DataFrame]:
-        """Indicators where the partner trails the partner ranked just above it the most.
+        """Levers: indicators Indonesia or the partner can act on where the partner trails
+        the partner ranked just above it the most (:data:`LEVERS`).
 
         The gap is in weighted contribution to the score (the ranking's drivers), so it is
-        what the composite index itself says would close the distance.
+        what the composite index itself says would close the distance. Geography, market
+        size and industrial structure (distance, sub-region, GDP, sector exports) are not
+        levers and are never shown here.
         """
         if not self.is_ranked():
             return None, pd.DataFrame()
@@ -302,6 +537,7 @@ class PartnerBrief:
         above = str(ranked["partner_iso3"].iloc[pos - 1])
         drv = self.ranking.drivers  # type: ignore[attr-defined]
         gap = (drv.loc[above] - drv.loc[self.settings.partner]).dropna()
+        gap = gap[gap.index.isin(LEVERS)]
         gap = gap[gap > 0].sort_values(ascending=False).head(n)
         meta = self._meta()
         vals = self._values()
@@ -310,27 +546,48 @@ class PartnerBrief:
                 "indicator": gap.index,
                 "pillar": meta.loc[gap.index, "pillar"].to_numpy(),
                 "partner_value": vals.loc[self.settings.partner, gap.index].to_numpy(),
+                "partner_upper": self._upper(self.settings.partner, gap.index),
                 "above_value": vals.loc[above, gap.index].to_numpy(),
+                "above_upper": self._upper(above, gap.index),
                 "unit": meta.loc[gap.index, "unit"].to_numpy(),
                 "gap": gap.to_numpy(),
             }
         )
         return above, out
 
-    def gravity_row(self) -> pd.Series | None:
+    def _upper(self, partner: str, codes) -> np.ndarray:
+        """Upper bounds of censored indicator values (PMA below the list), else NaN."""
+        upper = getattr(self.ranking.data, "upper", None)  # type: ignore[attr-defined]
+        out = np.full(len(codes), np.nan)
+        if upper is None or partner not in upper.index:
+            return out
+        for i, c in enumerate(codes):
+            if c in upper.columns:
+                out[i] = upper.at[partner, c]
+        return out
+
+    def gravity_row(self, scope: str = "total") -> pd.Series | None:
+        """The partner's gravity potential, ``total`` (all sectors) or ``sector``."""
         pot = self.potential
-        if pot is None or pot.empty or self.settings.partner not in set(pot["partner_iso3"]):
+        if pot is None or pot.empty:
+            return None
+        if "scope" in pot.columns:
+            pot = pot[pot["scope"] == scope]
+        if self.settings.partner not in set(pot["partner_iso3"]):
             return None
         return pot.set_index("partner_iso3").loc[self.settings.partner]
 
     # -- sentences -----------------------------------------------------------------------
 
     def _actual_text(self, g: pd.Series) -> str:
+        """Listed value, "below x" (censored by the top-N list), or not published."""
         m = self.m
         if pd.notna(g["actual_usd_m"]):
             return m("brief.actual_value", value=g["actual_usd_m"])
         if pd.notna(g.get("actual_upper_usd_m")):
             return m("brief.actual_censored", bound=g["actual_upper_usd_m"])
+        if g.get("scope") == "sector":
+            return m("brief.actual_sector_unpublished")
         return m("brief.actual_unknown")
 
     def _effect_sentences(self) -> list[str]:
@@ -381,7 +638,7 @@ class PartnerBrief:
                     m("brief.h_rank"),
                 )
             )
-        h = self.history
+        h = self.history[self.history["period"] == "FY"]
         listed = h[h["status"] == "observed"]
         if len(listed):
             best = listed.loc[listed["value"].idxmax()]
@@ -408,34 +665,42 @@ class PartnerBrief:
                 )
             )
         a = self.agreements
-        in_force = a[a["state"] == "in_force"]["agreement"].tolist()
-        pending = a[a["state"] == "pending"]["agreement"].tolist()
+        names = {r.agreement: self.instrument_name(r.kind, r.agreement) for r in a.itertuples()}
+        in_force = [names[x] for x in a[a["state"] == "in_force"]["agreement"]]
+        pending = [names[x] for x in a[a["state"] == "not_in_force"]["agreement"]]
+        unknown = [names[x] for x in a[a["state"] == "unknown"]["agreement"]]
         sentence = (
-            m("brief.f_agreement_in_force", agreements="; ".join(in_force))
+            m("brief.f_agreement_in_force", agreements="; ".join(in_force), year=s.end_year)
             if in_force
             else m("brief.f_agreement_none", partner=name)
         )
         if pending:
             sentence += " " + m("brief.f_agreement_pending", agreements="; ".join(pending))
+        if unknown:
+            sentence += " " + m("brief.f_agreement_unknown", agreements="; ".join(unknown))
         for text in self._effect_sentences():
             sentence += " " + text
         out.append(Finding(sentence, m("brief.h_agreements")))
-        g = self.gravity_row()
+        g, gs = self.gravity_row("total"), self.gravity_row("sector")
         if g is not None:
-            out.append(
-                Finding(
-                    m(
-                        "brief.f_gravity",
-                        partner=name,
-                        predicted=g["predicted_usd_m"],
-                        year=int(g["year"]),
-                        lo=g["ci_low"],
-                        hi=g["ci_high"],
-                        actual=self._actual_text(g),
-                    ),
-                    m("brief.h_gravity"),
-                )
+            text = m(
+                "brief.f_gravity",
+                partner=name,
+                predicted=g["predicted_usd_m"],
+                year=int(g["year"]),
+                lo=g["ci_low"],
+                hi=g["ci_high"],
+                actual=self._actual_text(g),
             )
+            if gs is not None:
+                text += " " + m(
+                    "brief.f_gravity_sector",
+                    sector=sector,
+                    predicted=gs["predicted_usd_m"],
+                    lo=gs["ci_low"],
+                    hi=gs["ci_high"],
+                )
+            out.append(Finding(text, m("brief.h_gravity")))
         above, mv = self.movers()
         if above is not None and len(mv):
             first = mv.iloc[0]
@@ -502,7 +767,7 @@ class PartnerBrief:
                 labels={"band": m("label.column.rank_band")},
                 codes={"partner_iso3": "partner", "status": "status"},
                 digits={"score": 3, "rank": 0, "median_rank": 0},
-                source=m("chart.source_ranking"),
+                source=self.ranking_source(),
             )
         if name == "profile":
             scores = self.pillar_scores()
@@ -515,18 +780,21 @@ class PartnerBrief:
                 language=lang,
                 title=m("brief.profile_caption"),
                 digits=2,
-                source=m("chart.source_ranking"),
+                source=self.ranking_source(),
             )
             table.data = scores.rename_axis("partner_iso3").reset_index()  # codes in the CSV
             return table
         if name == "history":
             h = self.history.copy()
+            h["when"] = [
+                self.period_text(y, p) for y, p in zip(h["year"], h["period"], strict=True)
+            ]
             return format_table(
                 h,
                 language=lang,
-                title=m("brief.history_caption", partner=self.partner_name),
-                columns=["year", "value", "status"],
-                labels={"value": m("brief.col_pma")},
+                title=m("brief.history_caption_total", partner=self.partner_name),
+                columns=["when", "value", "status"],
+                labels={"value": m("brief.col_pma"), "when": m("label.column.period")},
                 codes={"status": "status"},
                 bounds={"value": "upper_bound"},
                 digits={"value": 0},
@@ -535,46 +803,139 @@ class PartnerBrief:
         if name == "trade":
             t = self.trade.copy()
             t["publisher"] = t["source"].map(_publisher)
+            t["indicator"] = [
+                m("brief.trade_sector_exports", sector=self.sector_phrase)
+                if c == "sector_exports"
+                else self.indicator_label(c)
+                for c in t["indicator"]
+            ]
             return format_table(
                 t,
                 language=lang,
                 title=m("brief.trade_caption"),
                 columns=["indicator", "year", "value", "publisher"],
                 labels={"publisher": m("label.column.source")},
-                codes={"indicator": "indicator"},
                 units={"value": "usd_bn"},
                 digits={"value": 1},
-                notes=[m("brief.full_sources")],
-                source=m("chart.source_panel"),
+                notes=[
+                    m("brief.trade_definition", definition=self.sector_definition),
+                    m("brief.trade_no_bilateral_sector", partner=self.partner_name),
+                ],
+                source=self.trade_source(),
             )
         if name == "agreements":
             a = self.agreements.copy()
-            a["note"] = a["note"].where(a["state"] == "pending", "")
+            a["agreement"] = [
+                self.instrument_name(k, x) for k, x in zip(a["kind"], a["agreement"], strict=True)
+            ]
+            a["kind"] = [m(f"brief.kind_{k}") for k in a["kind"]]
             a["state"] = [m(f"brief.state_{x}") for x in a["state"]]
+            # A year-only date (flag in_force_year_only) is written as its year.
+            a["in_force_since"] = [
+                (x[:4] if "year_only" in f else m.date(x)) if x else ""
+                for x, f in zip(a["in_force_since"], a["flags"], strict=True)
+            ]
             return format_table(
                 a,
                 language=lang,
-                title=m("brief.agreements_caption", partner=self.partner_name),
-                columns=["agreement", "state", "in_force_since", "note"],
-                source="data/raw/partners/agreements_eif.csv",
+                title=m(
+                    "brief.agreements_caption_on",
+                    partner=self.partner_name,
+                    date=m.date(f"{s.end_year}-12-31"),
+                ),
+                columns=["kind", "agreement", "state", "in_force_since"],
+                labels={"kind": m("brief.col_kind")},
+                notes=[m("brief.agreements_note")],
+                source=m("chart.source_agreements"),
+            )
+        if name == "investment":
+            t = self.sides.copy()
+            if t.empty:
+                return format_table(pd.DataFrame(), language=lang)
+            t["side"] = [
+                m("brief.side_bkpm")
+                if x == "bkpm"
+                else m("brief.side_partner", partner=self.partner_name)
+                for x in t["side"]
+            ]
+            t["when"] = [
+                str(p) if p != "FY" else str(y)
+                for y, p in zip(t["year"], t["period"], strict=True)
+            ]
+            return format_table(
+                t,
+                language=lang,
+                title=m("brief.investment_caption", partner=self.partner_name),
+                columns=["side", "when", "what", "value_usd_m"],
+                labels={
+                    "side": m("brief.col_side"),
+                    "when": m("label.column.period"),
+                    "what": m("brief.col_what"),
+                    "value_usd_m": m("brief.col_pma"),
+                },
+                digits={"value_usd_m": 0},
+                notes=[m("brief.investment_note")],
+                source=m("brief.source_investment"),
+            )
+        if name == "projects":
+            t = self.projects.copy()
+            if t.empty:
+                return format_table(pd.DataFrame(), language=lang)
+            t["status"] = [m(f"brief.project_{x}") for x in t["status"]]
+            return format_table(
+                t,
+                language=lang,
+                title=m(
+                    "brief.projects_caption", partner=self.partner_name, sector=self.sector_phrase
+                ),
+                columns=[
+                    "company",
+                    "project",
+                    "amount_usd_m",
+                    "status",
+                    "year_announced",
+                    "year_status",
+                ],
+                labels={
+                    "company": m("brief.col_company"),
+                    "project": m("brief.col_project"),
+                    "amount_usd_m": m("brief.col_amount"),
+                    "status": m("brief.col_project_status"),
+                    "year_announced": m("brief.col_year_announced"),
+                    "year_status": m("brief.col_year_status"),
+                },
+                digits={"amount_usd_m": 0},
+                notes=[m("brief.projects_note")],
+                source=m("brief.source_projects"),
             )
         if name == "gravity":
-            g = self.gravity_row()
-            if g is None:
+            rows = []
+            for scope in ("total", "sector"):
+                g = self.gravity_row(scope)
+                if g is None:
+                    continue
+                what = (
+                    m("brief.gravity_total")
+                    if scope == "total"
+                    else m("brief.gravity_sector", sector=self.sector_phrase)
+                )
+                rows.append(
+                    {
+                        "scope": what,
+                        "year": int(g["year"]),
+                        "predicted": g["predicted_usd_m"],
+                        "interval": f"{m.number(g['ci_low'], 0)}–{m.number(g['ci_high'], 0)}",
+                        "actual": self._actual_text(g),
+                    }
+                )
+            if not rows:
                 return format_table(pd.DataFrame(), language=lang)
-            frame = pd.DataFrame(
-                {
-                    "year": [int(g["year"])],
-                    "predicted": [g["predicted_usd_m"]],
-                    "interval": [f"{m.number(g['ci_low'], 0)} – {m.number(g['ci_high'], 0)}"],
-                    "actual": [self._actual_text(g)],
-                }
-            )
             return format_table(
-                frame,
+                pd.DataFrame(rows),
                 language=lang,
                 title=m("brief.gravity_caption"),
                 labels={
+                    "scope": m("brief.col_scope"),
                     "predicted": m("brief.col_predicted"),
                     "interval": m("brief.col_interval"),
                     "actual": m("brief.col_actual"),
@@ -588,34 +949,82 @@ class PartnerBrief:
                 return format_table(pd.DataFrame(), language=lang)
             mv = mv.copy()
             mv["indicator"] = [self.indicator_label(c) for c in mv["indicator"]]
-            return format_table(
+            # Each row in its own unit: whole US$ millions and 0/1, one decimal otherwise;
+            # a value below BKPM's list reads "< x".
+            for col in ("partner", "above"):
+                mv[f"{col}_text"] = [
+                    (
+                        censored_text(b, _digits_of_unit(u), lang)
+                        if pd.isna(v) and pd.notna(b)
+                        else m.number(v, _digits_of_unit(u))
+                    )
+                    for v, b, u in zip(
+                        mv[f"{col}_value"], mv[f"{col}_upper"], mv["unit"], strict=True
+                    )
+                ]
+            table = format_table(
                 mv,
                 language=lang,
                 title=m("brief.move_caption", partner=self.partner_name),
-                columns=["indicator", "pillar", "partner_value", "above_value", "unit", "gap"],
+                columns=["indicator", "pillar", "partner_text", "above_text", "unit", "gap"],
                 labels={
-                    "partner_value": m("brief.col_partner_value", partner=self.partner_name),
-                    "above_value": m("brief.col_above_value", partner=self._name(above)),
+                    "partner_text": m("brief.col_partner_value", partner=self.partner_name),
+                    "above_text": m("brief.col_above_value", partner=self._name(above)),
                     "gap": m("brief.col_gap"),
                 },
                 codes={"pillar": "pillar", "unit": "unit_text"},
-                digits={"gap": 3, "partner_value": 1, "above_value": 1},
-                source=m("chart.source_ranking"),
+                digits={"gap": 3},
+                source=self.ranking_source(),
             )
+            # The values are numbers written per row: right-aligned, never wrapped ("< 3,700").
+            table.numeric += list(table.frame.columns[2:4])
+            return table
         raise KeyError(f"no table {name!r} in a partner brief")
 
     TABLES: tuple[str, ...] = (
         "rank",
         "profile",
         "history",
+        "investment",
         "trade",
+        "projects",
         "agreements",
         "gravity",
         "movers",
     )
 
+    def data_hashes(self, ledger_hashes: Mapping[str, str]) -> dict[str, str]:
+        """sha256 of every data file the brief reads: the ledger's, then the files of the
+        partner x sector statements, projects, investor tables, treaties and agreements
+        (each checked against ``data/provenance.csv``)."""
+        from analysis.data.provenance import verify_file
+
+        out = dict(ledger_hashes)
+        for rel in BRIEF_FILES:
+            out.setdefault(rel, verify_file(rel))
+        return out
+
+    def firms_text(self) -> str:
+        """One sentence: the partner's firms in the sector's league tables, or none found."""
+        f, m = self.firms, self.m
+        if f.empty:
+            return m("brief.firms_none", partner=self.partner_name, sector=self.sector_phrase)
+        items = "; ".join(
+            m("brief.firm_item", company=r.company, rank=int(r.rank), list=r.list_name)
+            for r in f.head(FIRMS_SHOWN).itertuples()
+        )
+        return m("brief.firms", partner=self.partner_name, sector=self.sector_phrase, firms=items)
+
     def empty_note(self, name: str) -> str | None:
         """What to say instead of an empty table."""
+        if name == "investment":
+            return self.m(
+                "brief.investment_none", partner=self.partner_name, sector=self.sector_phrase
+            )
+        if name == "projects":
+            return self.m(
+                "brief.projects_none", partner=self.partner_name, sector=self.sector_phrase
+            )
         keys = {
             "history": "brief.history_none",
             "trade": "brief.trade_none",
@@ -630,21 +1039,34 @@ class PartnerBrief:
         s = self.settings
         return f"40-partner-brief--{s.sector}-{s.partner.lower()}-{s.language}"
 
-    def show(self, name: str) -> None:
-        """Display one table (or why it is empty) and write it as CSV for the report."""
-        from analysis.formatting import show
+    def show(self, name: str, *, shown: bool = True) -> None:
+        """Display one table (or why it is empty) and write it as CSV for the report.
 
-        show(self.table(name), name, report=self.report_name, empty=self.empty_note(name))
+        ``shown=False`` writes the CSV only (a table whose chart the brief shows instead,
+        so the brief keeps to two printed pages).
+        """
+        from analysis.formatting import show
+        from analysis.tables import write_table
+
+        table = self.table(name)
+        if shown:
+            show(table, name, report=self.report_name, empty=self.empty_note(name))
+        elif len(table):
+            write_table(table.data, name, report=self.report_name)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The brief's numbers (``history``, ``trade``, ``agreements``, ``potential``,
-        ``ranked``)."""
+        ``ranked``, ``investment``, ``projects``, ``firms``, ``agreement_effects``)."""
         return {
             "history": self.history,
             "trade": self.trade,
             "agreements": self.agreements,
             "potential": self.potential,
             "ranked": self.ranked(),
+            "investment": self.sides,
+            "projects": self.projects,
+            "firms": self.firms,
+            "agreement_effects": self.effects,
         }
 
     def write_tables(self, report: str = "40-partner-brief") -> dict[str, object]:
@@ -666,6 +1088,7 @@ class PartnerBrief:
             self.settings.partner,
             title=self.m("brief.chart_profile", partner=self.partner_name),
             language=self.settings.language,
+            source=self.ranking_source(),
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -683,10 +1106,11 @@ class PartnerBrief:
             rows.append({"section": "pillar", "item": p, "value": v})
         for r in self.history.itertuples(index=False):
             rows.append({"section": "pma_usd_m", "item": int(r.year), "value": r.value})
-        g = self.gravity_row()
-        if g is not None:
-            for k in ("predicted_usd_m", "ci_low", "ci_high", "actual_usd_m"):
-                rows.append({"section": "gravity", "item": k, "value": g[k]})
+        for scope in ("total", "sector"):
+            g = self.gravity_row(scope)
+            if g is not None:
+                for k in ("predicted_usd_m", "ci_low", "ci_high", "actual_usd_m"):
+                    rows.append({"section": f"gravity_{scope}", "item": k, "value": g[k]})
         out = pd.DataFrame(rows, columns=["section", "item", "value"])
         return out.assign(partner_iso3=self.settings.partner, sector=self.settings.sector)
 
@@ -700,6 +1124,24 @@ class PartnerBrief:
         )
 
 
+def _history(ledger: Ledger, partner: str, start_year: int, end_year: int) -> pd.DataFrame:
+    """BKPM's PMA from the partner, all sectors: full years ``start_year``-``end_year``, then
+    every period published after the end year (the latest partial-year releases).
+
+    Columns: year, period, value, upper_bound (the list's smallest value when the partner
+    is not listed), status (observed, censored, unknown), flags.
+    """
+    panel = ledger.partner_panel([partner])
+    fy = panel[(panel["period"] == "FY") & panel["year"].between(start_year, end_year)]
+    later = panel[panel["year"] > end_year]
+    # Cumulative periods, in release order; quarters are in the CSV but not the brief.
+    order = {"FY": 0, "Q1": 1, "H1": 2, "9M": 3}
+    later = later[later["period"].isin(order)]
+    later = later.assign(_o=later["period"].map(order)).sort_values(["year", "_o"])
+    cols = ["year", "period", "value", "upper_bound", "status", "flags"]
+    return pd.concat([fy[cols], later[cols]], ignore_index=True)
+
+
 def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerBrief:
     """Compute a partner brief (ledger built with default settings when not given)."""
     if ledger is None:
@@ -708,9 +1150,7 @@ def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerB
         ledger = inputs().ledger
     potential = _gravity(ledger, settings.gravity)
     ranking = _ranking(ledger, settings.ranking)
-    panel = ledger.partner_panel([settings.partner], periods=["FY"])
-    panel = panel[panel["year"].between(settings.start_year, settings.end_year)]
-    history = panel[["year", "value", "upper_bound", "status", "flags"]].reset_index(drop=True)
+    history = _history(ledger, settings.partner, settings.start_year, settings.end_year)
     fingerprint = hashlib.sha256(
         json.dumps(
             {"data": ledger.fingerprint, "settings": asdict(settings)}, sort_keys=True, default=str
@@ -722,9 +1162,12 @@ def run_brief(settings: BriefSettings, ledger: Ledger | None = None) -> PartnerB
         potential=potential,
         history=history,
         trade=_trade(settings.partner, settings.sector, settings.end_year),
-        agreements=_agreements(settings.partner, settings.end_year),
+        agreements=_instruments(settings.partner, settings.end_year),
         fingerprint=fingerprint,
         effects=_effects(ledger, settings.gravity, settings.partner),
+        sides=_investment_sides(ledger, settings.partner, settings.sector),
+        projects=_projects(settings.partner, settings.sector),
+        firms=_firms(settings.partner, settings.sector),
     )
 
 

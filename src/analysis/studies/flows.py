@@ -471,10 +471,16 @@ class FlowStudy:
             f"beyond {longest} (the shortest of the three backtested reaches) as not backtested."
         )
 
-    def coherence_statement(self) -> str:
-        """Largest gap between PMA + PMDN and the total, forecast and published rows apart."""
+    def coherence_statement(self, tolerance: float = 0.5) -> str:
+        """Whether PMA + PMDN add up to the total, in words (forecast and published apart).
+
+        A gap of at most ``tolerance`` Rp billion counts as adding up (rounding in the
+        releases); larger gaps are named with their year kind, basis and size.
+        """
+        from analysis.i18n import format_number
+
         v = self.views[self.views["series"].isin(MEASURES)]
-        lines = []
+        gaps = []
         for basis in sorted(v["basis"].unique()):
             for kind, mask in (
                 ("forecast and nowcast", v["source"] != "published"),
@@ -485,11 +491,20 @@ class FlowStudy:
                 )
                 if w.empty:
                     continue
-                gap = (w["total"] - w["pma"] - w["pmdn"]).abs().max()
-                lines.append(
-                    f"{basis}, {kind} years: largest |total - PMA - PMDN| = {gap:,.3f} Rp billion"
-                )
-        return "\n".join(lines)
+                gaps.append((basis, kind, float((w["total"] - w["pma"] - w["pmdn"]).abs().max())))
+        if not gaps:
+            return ""
+        off = [g for g in gaps if g[2] > tolerance]
+        if not off:
+            return (
+                "Foreign (PMA) and domestic (PMDN) investment add up to the total in every "
+                "year shown, published and forecast, nominal and real."
+            )
+        return " ".join(
+            f"In the {kind} years ({basis}), PMA and PMDN differ from the total by up to "
+            f"Rp {format_number(gap, 1)} billion."
+            for basis, kind, gap in off
+        )
 
     def views_statement(self) -> str:
         """Which price and currency views the report holds, with their basis."""
