@@ -38,7 +38,14 @@ from analysis.data.ledger import Ledger
 from analysis.ranking import KNOWN_HUBS, IndicatorSet
 from analysis.vocab import RANKING_INDICATORS, RANKING_PILLARS
 
-__all__ = ["HUB_FLOW_SHARE_PCT", "SECTOR_EVIDENCE", "build_indicators", "flag_hubs"]
+__all__ = [
+    "HUB_FLOW_SHARE_PCT",
+    "SECTOR_EVIDENCE",
+    "build_indicators",
+    "flag_hubs",
+    "gross_outward_flow",
+    "relocation_push",
+]
 
 #: A candidate whose FDI inflows + outflows average more than this share of GDP (%) over the
 #: latest five years is flagged as a hub (IMF/OECD: conduit economies show flows far above
@@ -70,6 +77,13 @@ SECTOR_EVIDENCE: dict[str, dict[str, object]] = {
 TOTAL_EXPORTS = "exports_total_sitc_usd"
 #: PMA in Indonesia is averaged over this many latest listed full years (FDI is lumpy).
 PMA_YEARS = 3  # the Atlas total: same source as the sector rows
+#: The host economy (relocation push is measured against it).
+HOST = "IDN"
+#: Outward FDI flows are averaged over this many latest years (each floored at zero).
+OFDI_FLOW_YEARS = 5
+#: Labour-intensive report sectors that get a relocation-push indicator (textile includes
+#: clothing and footwear).
+LABOUR_INTENSIVE = ("textile",)
 
 
 def _known(panel, partners: Sequence[str]) -> list[str]:
@@ -94,6 +108,9 @@ def _latest_joint(
         return nan, nan.copy()
     years = sorted(set.intersection(*(set(p.columns) for p in parts)))
     idx = list(partners)
+    if not years:  # an early end year: the parts share no year
+        nan = pd.Series(np.nan, index=idx, dtype=float)
+        return nan, nan.copy()
     aligned = [p.reindex(index=idx, columns=years) for p in parts]
     combined = combine(*aligned)
     ok = combined.notna()
@@ -120,6 +137,61 @@ def _mean_latest(w: pd.DataFrame, partners: Sequence[str], n: int) -> tuple[pd.S
         pd.Series(vals, dtype=float).reindex(list(partners)),
         pd.Series(yrs, dtype=float).reindex(list(partners)),
     )
+
+
+def relocation_push(panel, partners: Sequence[str], end_year: int) -> tuple[pd.Series, pd.Series]:
+    """How much higher the partner's labour cost is than Indonesia's, in log points.
+
+    ``max(0, ln(y_p / y_IDN))`` with ``y`` GDP per person (current US$, WDI) in the latest
+    year up to ``end_year`` in which both are published: a proxy for the wage gap that
+    pushes labour-intensive plants (garments, footwear) abroad. A partner no richer than
+    Indonesia gets 0: it cannot be pushed to relocate here. NaN where either is missing.
+
+    Returns
+    -------
+    (values, years)
+    """
+    w = _wide(panel, "gdp_pc_usd", None, end_year)
+    idx = list(partners)
+    if w.empty or HOST not in w.index:
+        nan = pd.Series(np.nan, index=idx, dtype=float)
+        return nan, nan.copy()
+    host = w.loc[HOST]
+    ratio = w.reindex(idx).div(host, axis=1)
+    ratio = ratio.where(ratio > 0)
+    ok = ratio.notna()
+    last = ok.iloc[:, ::-1].idxmax(axis=1).where(ok.any(axis=1))
+    vals = pd.Series(
+        [ratio.at[p, y] if pd.notna(y) else np.nan for p, y in last.items()], index=idx
+    )
+    return np.log(vals).clip(lower=0.0).astype(float), last.astype(float)
+
+
+def gross_outward_flow(
+    w: pd.DataFrame, partners: Sequence[str], n: int = OFDI_FLOW_YEARS
+) -> tuple[pd.Series, pd.Series, dict[str, list[str]]]:
+    """Mean of each partner's ``n`` latest outward FDI flows, each year floored at zero.
+
+    A net outflow below zero is disinvestment (repatriation through a conduit), not a
+    negative capacity to invest: counted as 0 so that it can never set the normalisation's
+    floor below zero and lower other partners' scores.
+
+    Returns
+    -------
+    (mean, latest year used, partner -> years floored)
+    """
+    if w.empty:
+        nan = pd.Series(np.nan, index=list(partners), dtype=float)
+        return nan, nan.copy(), {}
+    w = w.reindex(list(partners))
+    floored: dict[str, list[str]] = {}
+    for p, row in w.iterrows():
+        r = row.dropna().iloc[-n:]
+        neg = [str(y) for y, v in r.items() if v < 0]
+        if neg:
+            floored[str(p)] = neg
+    mean, year = _mean_latest(w.clip(lower=0.0), partners, n)
+    return mean, year, floored
 
 
 def flag_hubs(panel, partners: Sequence[str], end_year: int) -> dict[str, str]:
@@ -298,16 +370,40 @@ def build_indicators(
             f"No sector value added is published for {sector} (UNIDO shares cover "
             "textiles and chemicals only): the sector pillar uses exports and RCA."
         )
+    if sector in LABOUR_INTENSIVE:
+        push, push_y = relocation_push(panel, cands, end_year)
+        add(
+            "relocation_push",
+            "sector",
+            "Relocation push: labour-cost gap over Indonesia (GDP per person)",
+            +1,
+            "log points (0: not richer than Indonesia)",
+            f"{_source(panel, ['gdp_pc_usd'])}: ln(partner / Indonesia), same year, floored at 0",
+            push,
+            push_y,
+        )
+        notes.append(
+            "Relocation push (textile, clothing, footwear): how far the partner's GDP per "
+            "person exceeds Indonesia's (log points, same year), a proxy for the wage gap that "
+            "moves labour-intensive plants abroad; a partner no richer than Indonesia gets 0."
+        )
     notes.append(
         "Investment in Indonesia's sector by partner: the ledger has no partner x sector "
         "figures (BKPM publishes partner and sector totals separately), so the sector pillar "
         "cannot include it."
     )
 
-    # --- capacity ---
+    # --- capacity: gross outward investment, never a net disinvestment ---
+    # WDI publishes net outflows (new investment abroad less disinvestment). A conduit's
+    # negative year (the Netherlands: -US$64.5 bn) is a repatriation through it, not a
+    # negative ability to invest: each year is floored at zero before the mean, and the
+    # floored cells are flagged. A negative value therefore can never set the scale's floor
+    # below zero and so can never lower another partner's capacity score.
     stock, stock_y = _latest_joint(
         [_wide(panel, "ofdi_stock_usd", cands, end_year)], lambda s: s, cands
     )
+    for p in stock.index[stock < 0]:
+        cell_notes.loc[p, "ofdi_stock"] = f"negative position {stock[p]:.1f} counted as 0"
     add(
         "ofdi_stock",
         "capacity",
@@ -315,24 +411,34 @@ def build_indicators(
         +1,
         "US$ billion (current)",
         _source(panel, ["ofdi_stock_usd"]),
-        stock,
+        stock.clip(lower=0.0),
         stock_y,
         hub=True,
     )
-    flow, flow_y = _mean_latest(_wide(panel, "fdi_outflow_usd", cands, end_year), cands, 3)
+    flow, flow_y, flow_neg = gross_outward_flow(
+        _wide(panel, "fdi_outflow_usd", cands, end_year), cands
+    )
     # Where WDI has no outflow (Taiwan is not in WDI), the national source's outward flow
     # stands in, flagged on the cell: a different compiler, not a different concept.
-    national, national_y = _mean_latest(_wide(panel, "ofdi_flow_usd", cands, end_year), cands, 3)
+    national, national_y, national_neg = gross_outward_flow(
+        _wide(panel, "ofdi_flow_usd", cands, end_year), cands
+    )
     fill = flow.isna() & national.notna()
     for p in fill[fill].index:
         flow[p], flow_y[p] = national[p], national_y[p]
+        flow_neg[p] = national_neg.get(p, [])
         cell_notes.loc[p, "ofdi_flow"] = (
             "national source (ofdi_flow_usd) where WDI has no value: definitions vary by compiler"
         )
+    for p, years_neg in flow_neg.items():
+        if years_neg and p in cell_notes.index:
+            note = cell_notes.loc[p, "ofdi_flow"]
+            extra = f"net disinvestment in {', '.join(years_neg)} counted as 0"
+            cell_notes.loc[p, "ofdi_flow"] = f"{note}; {extra}" if note else extra
     add(
         "ofdi_flow",
         "capacity",
-        "Outward FDI flow, mean of the latest three years",
+        f"Outward FDI flow, mean of the latest {OFDI_FLOW_YEARS} years (negative years as 0)",
         +1,
         "US$ billion (current)",
         _source(panel, ["fdi_outflow_usd"]),
@@ -353,16 +459,10 @@ def build_indicators(
         gdp,
         gdp_y,
     )
-    growth, growth_y = _mean_latest(_wide(panel, "gdp_growth_pct", cands, end_year), cands, 5)
-    add(
-        "gdp_growth",
-        "market",
-        "Real GDP growth, mean of the latest five years",
-        +1,
-        "% per year",
-        _source(panel, ["gdp_growth_pct"]),
-        growth,
-        growth_y,
+    notes.append(
+        "Market: the partner's GDP only. Its own GDP growth is left out: it says nothing "
+        "about its firms investing abroad, multinational accounting inflates it (Ireland), "
+        "and the audit found the market pillar unreliable with it (Cronbach's alpha -0.10)."
     )
 
     # --- presence: PMA in Indonesia, mean of the latest three listed full years; a year in

@@ -71,6 +71,7 @@ RANKING_INDICATORS: tuple[str, ...] = (
     "distance",
     "same_subregion",
     "bilateral_trade",
+    "relocation_push",
 )
 
 #: pma = foreign direct investment (PMA), pmdn = domestic (PMDN), total = PMA + PMDN.
