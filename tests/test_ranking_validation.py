@@ -71,7 +71,7 @@ def test_relocation_push_reference_rows_from_the_partner_panel():
 
 def _capacity_scores(flows: pd.DataFrame, norm: str) -> pd.Series:
     partners = list(flows.index)
-    mean, year, _ = gross_outward_flow(flows, partners)
+    mean, _, _ = gross_outward_flow(flows, partners)
     meta = pd.DataFrame(
         {"pillar": ["capacity"], "label": ["flow"], "direction": [1], "hub_sensitive": [True]},
         index=["ofdi_flow"],
