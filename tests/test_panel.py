@@ -295,11 +295,14 @@ def test_eu_and_canada_cepa_not_in_force_and_efta_covers_switzerland():
     assert "Indonesia-EFTA CEPA (IE-CEPA)" in in_force("CHE", "2022-01-01")
 
 
-def test_uncertain_dates_are_flagged():
+def test_corrections_replace_uncertain_month_only_dates():
+    # agreements_eif_additions.csv had ACFTA "2005-07 (UNCERTAIN)" (counted from 2005-08-01,
+    # flagged); agreements_eif_corrections.csv (2026-12-07) gives the day: 2005-07-20.
     table = agreements_table(["CHN"], [2006])
     acfta = table[table["agreement"].str.contains("ACFTA")].iloc[0]
-    assert "eif_uncertain" in acfta["flags"] and "eif_month_only" in acfta["flags"]
-    assert acfta["in_force_from"] == dt.date(2005, 8, 1)
+    assert "eif_uncertain" not in acfta["flags"] and "eif_month_only" not in acfta["flags"]
+    assert acfta["in_force_from"] == dt.date(2005, 7, 20)
+    assert (acfta["kind"], acfta["status"]) == ("trade_agreement", "in_force")
 
 
 @settings(max_examples=100, deadline=None)

@@ -23,7 +23,8 @@ Conflict rule (first criterion that separates the values wins)
 --------------------------------------------------------------
 1. ``not_suspect``: values whose every source is flagged suspect, superseded or preliminary
    lose to any other value.
-2. ``official_table``: a value from an imported BKPM realisation table beats press reports.
+2. ``official_table``: a value from an imported BKPM realisation table, or from a release
+   added to the import area (flag ``imported_release``), beats press reports.
 3. ``canonical_currency``: a value printed in the measure's own currency beats one that
    had to be converted.
 4. ``latest_publication``: the later publication wins (revisions supersede earlier prints;
@@ -45,7 +46,13 @@ import pandas as pd
 
 from analysis import paths
 from analysis.data.provenance import data_fingerprint, verify_file
-from analysis.data.raw import RAW_FILES, load_country_file, load_sector_file, load_year_file
+from analysis.data.raw import (
+    RAW_FILES,
+    load_country_file,
+    load_sector_file,
+    load_year_file,
+    raw_files,
+)
 from analysis.data.sectors import FIRST_CLASS, load_sector_map
 from analysis.data.units import FX_ADDITIONS_FILE, FX_BASES, FX_FILE, FxTable, load_fx_table
 from analysis.summary import Summary
@@ -238,10 +245,14 @@ def _cluster_rank(rows: list[dict], evidence: dict[tuple, int] | None = None) ->
     violates given the neighbouring cells (:func:`_identity_evidence`).
     """
     weak = all(bool(_WEAK & set(r["flags"])) for r in rows)
-    official = any(r["dataset"] == "realisation" for r in rows)
+    official = any(r["dataset"] == "realisation" or "imported_release" in r["flags"] for r in rows)
     canonical = any(not r["fx_converted"] for r in rows)
     dates = [str(r["published"]) for r in rows if not _missing(r["published"])]
-    press = [int(r["line"]) for r in rows if r["dataset"] != "realisation"]
+    press = [
+        int(r["line"])
+        for r in rows
+        if r["dataset"] != "realisation" and "imported_release" not in r["flags"]
+    ]
     violations = (evidence or {}).get(_cluster_id(rows), 0)
     return (
         int(weak),
@@ -785,6 +796,7 @@ class Ledger:
     fx: FxTable
     settings: LedgerSettings
     hashes: dict[str, str] = field(default_factory=dict)
+    root: Path | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -1001,6 +1013,45 @@ class Ledger:
             notes=notes,
         )
 
+    def partner_sector(self, sector: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """PMA by partner x sector (:func:`analysis.data.sector_pma.load_partner_sector`).
+
+        Parameters
+        ----------
+        sector
+            ``textile``, ``footwear``, ``chemical``, ``pharma``, ``chem_pharma`` (or a list);
+            default all. An unknown sector is an error naming the choices.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per published statement with ``kind`` (``realised``, ``commitment``,
+            ``share_statement``, ``sector_total``): never sum across kinds.
+        """
+        from analysis.data.sector_pma import PARTNER_SECTORS, load_partner_sector
+
+        table = load_partner_sector(self.root)
+        if sector is None:
+            return table
+        wanted = [sector] if isinstance(sector, str) else list(sector)
+        unknown = [s for s in wanted if s not in PARTNER_SECTORS]
+        if unknown:
+            raise KeyError(
+                f"unknown sector {unknown[0]!r}; partner x sector data cover "
+                + ", ".join(PARTNER_SECTORS)
+            )
+        return table[table["sector"].isin(wanted)].reset_index(drop=True)
+
+    def latest_release(self):  # -> analysis.data.releases.Release | None
+        """The latest BKPM release in the ledger: year, period, publication date, source.
+
+        See :mod:`analysis.data.releases` (``FY 2025``, published 2026-01-15, for the
+        shipped data).
+        """
+        from analysis.data.releases import latest_release
+
+        return latest_release(self)
+
     def first_class_sectors(self) -> tuple[str, ...]:
         """Return the sectors Mitra reports on first."""
         return FIRST_CLASS
@@ -1011,8 +1062,10 @@ def build_ledger(
     settings: LedgerSettings | None = None,
     *,
     imports: Sequence[pd.DataFrame] = (),
+    read_imports: bool = True,
 ) -> Ledger:
-    """Build the ledger from the raw files (and optional imported realisation tables).
+    """Build the ledger from the raw files, the releases in the import area and optional
+    imported realisation tables.
 
     Parameters
     ----------
@@ -1022,6 +1075,9 @@ def build_ledger(
         Unit-conversion, conflict and derivation settings.
     imports
         Candidate frames from :func:`analysis.data.realisation.read_realisation_table`.
+    read_imports
+        Read the releases added with ``mitra data add-release`` (``<root>/imports/``,
+        :mod:`analysis.data.imports`; default True). Their hashes join :attr:`hashes`.
 
     Returns
     -------
@@ -1042,11 +1098,24 @@ def build_ledger(
     settings = settings or LedgerSettings()
     smap = load_sector_map(root)
     national, targets = load_year_file(root)
-    parts = [national, load_sector_file(root, smap), load_country_file(root), *imports]
+    released: list[pd.DataFrame] = []
+    release_hashes: dict[str, str] = {}
+    if read_imports:
+        from analysis.data.imports import imported_candidates
+
+        released, release_hashes = imported_candidates(root)
+    parts = [
+        national,
+        load_sector_file(root, smap),
+        load_country_file(root),
+        *released,
+        *imports,
+    ]
     hashes = {
         rel: verify_file(rel, root=root)
-        for rel in (*RAW_FILES.values(), FX_FILE, FX_ADDITIONS_FILE)
+        for rel in (*(f for d in RAW_FILES for f in raw_files(d)), FX_FILE, FX_ADDITIONS_FILE)
     }
+    hashes.update(release_hashes)
     for frame in imports:
         hashes.update(frame.attrs.get("hashes", {}))
     fx = load_fx_table(root)
@@ -1093,4 +1162,5 @@ def build_ledger(
         fx=fx,
         settings=settings,
         hashes=hashes,
+        root=root,
     )

@@ -24,12 +24,14 @@ from analysis.vocab import MEASURES, PERIOD_EXPECTED, UNITS, is_partner_code, pa
 
 __all__ = [
     "CANDIDATE_COLUMNS",
+    "RAW_ADDITIONS",
     "RAW_FILES",
     "load_country_file",
     "load_facts",
     "load_sector_file",
     "load_year_file",
     "note_flags",
+    "raw_files",
 ]
 
 RAW_FILES = {
@@ -37,6 +39,25 @@ RAW_FILES = {
     "sector": "raw/bkpm/investment_by_sector.csv",
     "country": "raw/bkpm/pma_by_country.csv",
 }
+# Later compilations with the same schemas (a new version is a new file): each dataset reads
+# its original file and these additions, in this order.
+RAW_ADDITIONS = {
+    "national": ("raw/bkpm/investment_by_year_2025_2026.csv",),
+    "sector": ("raw/bkpm/investment_by_sector_2025_2026.csv",),
+    "country": ("raw/bkpm/pma_by_country_2025_2026.csv",),
+}
+
+
+def raw_files(dataset: str) -> tuple[str, ...]:
+    """Return every raw file of a dataset (``national``, ``sector``, ``country``), in order."""
+    return (RAW_FILES[dataset], *RAW_ADDITIONS.get(dataset, ()))
+
+
+def _read_all(
+    root: Path, dataset: str, columns: tuple[Column, ...], key: tuple[str, ...]
+) -> list[tuple[str, pd.DataFrame]]:
+    return [(rel, _read(root, rel, columns, key)) for rel in raw_files(dataset)]
+
 
 CANDIDATE_COLUMNS = (
     "dataset",
@@ -163,38 +184,42 @@ def load_year_file(root: str | Path | None = None) -> tuple[pd.DataFrame, pd.Dat
     ``unit_published``; ``source_url`` -> ``source``.
     """
     root = Path(root) if root is not None else paths.DATA
-    rel = RAW_FILES["national"]
-    raw = _read(
+    cands, tgts = [], []
+    for rel, raw in _read_all(
         root,
-        rel,
+        "national",
         (
             *_COMMON,
             Column("measure", check=lambda s: s in MEASURES, expected="pma, pmdn or total"),
         ),
         key=("year", "period", "measure", "source_url", "value"),
-    )
-    realised, targets = _split_targets(raw)
-    cand = _frame(
-        realised,
-        "national",
-        rel,
-        concept="realisation",
-        measure=realised["measure"],
-        sector="all",
-        region="IDN",
-        partner_iso3="WLD",
-    )
-    tgt = _frame(
-        targets,
-        "national",
-        rel,
-        concept="target",
-        measure=targets["measure"],
-        sector="all",
-        region="IDN",
-        partner_iso3="WLD",
-    )
-    return cand, tgt
+    ):
+        realised, targets = _split_targets(raw)
+        cands.append(
+            _frame(
+                realised,
+                "national",
+                rel,
+                concept="realisation",
+                measure=realised["measure"],
+                sector="all",
+                region="IDN",
+                partner_iso3="WLD",
+            )
+        )
+        tgts.append(
+            _frame(
+                targets,
+                "national",
+                rel,
+                concept="target",
+                measure=targets["measure"],
+                sector="all",
+                region="IDN",
+                partner_iso3="WLD",
+            )
+        )
+    return pd.concat(cands, ignore_index=True), pd.concat(tgts, ignore_index=True)
 
 
 def load_sector_file(
@@ -209,36 +234,40 @@ def load_sector_file(
     ``kind`` -> ``measure``.
     """
     root = Path(root) if root is not None else paths.DATA
-    rel = RAW_FILES["sector"]
     smap = sector_map or load_sector_map(root)
-    raw = _read(
-        root,
-        rel,
-        (
-            *_COMMON,
-            Column(
-                "sector_published_name",
-                check=lambda s: smap.lookup(s) is not None,
-                expected="a name listed in data/mappings/sector_names.csv "
-                "(add a row there for a new spelling)",
-            ),
-            Column("sector_en", nullable=True),
-            Column("kind", check=lambda s: s in MEASURES, expected="pma, pmdn or total"),
-            Column("share_pct", "float", nullable=True, bounds=(0, 100)),
+    columns = (
+        *_COMMON,
+        Column(
+            "sector_published_name",
+            check=lambda s: smap.lookup(s) is not None,
+            expected="a name listed in data/mappings/sector_names.csv "
+            "(add a row there for a new spelling)",
         ),
-        key=("year", "period", "sector_published_name", "kind", "source_url", "value"),
+        Column("sector_en", nullable=True),
+        Column("kind", check=lambda s: s in MEASURES, expected="pma, pmdn or total"),
+        Column("share_pct", "float", nullable=True, bounds=(0, 100)),
     )
-    refs = [smap.lookup(s) for s in raw["sector_published_name"]]
-    return _frame(
-        raw,
+    frames = []
+    for rel, raw in _read_all(
+        root,
         "sector",
-        rel,
-        concept=[r.concept for r in refs],
-        measure=raw["kind"].astype(str),
-        sector=[r.sector for r in refs],
-        region=[r.region for r in refs],
-        partner_iso3="WLD",
-    )
+        columns,
+        key=("year", "period", "sector_published_name", "kind", "source_url", "value"),
+    ):
+        refs = [smap.lookup(s) for s in raw["sector_published_name"]]
+        frames.append(
+            _frame(
+                raw,
+                "sector",
+                rel,
+                concept=[r.concept for r in refs],
+                measure=raw["kind"].astype(str),
+                sector=[r.sector for r in refs],
+                region=[r.region for r in refs],
+                partner_iso3="WLD",
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def load_country_file(root: str | Path | None = None) -> pd.DataFrame:
@@ -251,32 +280,32 @@ def load_country_file(root: str | Path | None = None) -> pd.DataFrame:
     :meth:`analysis.data.ledger.Ledger.partner_panel`). ``iso3`` -> ``partner_iso3``.
     """
     root = Path(root) if root is not None else paths.DATA
-    rel = RAW_FILES["country"]
-    raw = _read(
-        root,
-        rel,
-        (
-            *_COMMON,
-            Column("country"),
-            Column(
-                "iso3",
-                check=is_partner_code,
-                expected="an ISO 3166 alpha-3 code, WLD, OTH, UNK or AAA+BBB",
-            ),
-            Column("share_pct", "float", nullable=True, bounds=(0, 100)),
+    columns = (
+        *_COMMON,
+        Column("country"),
+        Column(
+            "iso3",
+            check=is_partner_code,
+            expected="an ISO 3166 alpha-3 code, WLD, OTH, UNK or AAA+BBB",
         ),
-        key=("year", "period", "iso3", "source_url", "value"),
+        Column("share_pct", "float", nullable=True, bounds=(0, 100)),
     )
-    return _frame(
-        raw,
-        "country",
-        rel,
-        concept="realisation",
-        measure="pma",
-        sector="all",
-        region="IDN",
-        partner_iso3=raw["iso3"].astype(str),
-    )
+    frames = [
+        _frame(
+            raw,
+            "country",
+            rel,
+            concept="realisation",
+            measure="pma",
+            sector="all",
+            region="IDN",
+            partner_iso3=raw["iso3"].astype(str),
+        )
+        for rel, raw in _read_all(
+            root, "country", columns, key=("year", "period", "iso3", "source_url", "value")
+        )
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def load_facts(name: str, root: str | Path | None = None) -> pd.DataFrame:
