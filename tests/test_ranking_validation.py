@@ -193,3 +193,67 @@ def test_backtest_scores_only_later_lists_and_an_oracle_beats_both_baselines():
     assert auc["value"].iloc[0] == 1.0 and auc["n"].iloc[0] == 2
     last = table[(table["method"] == "last_pma") & (table["metric"] == "newcomer_auc")]
     assert last["value"].iloc[0] == 0.5  # every newcomer ties below the last list
+
+
+# --- investor-side sector evidence -----------------------------------------------------------
+
+from analysis.investor_evidence import mnc_firms, project_pipeline, sector_pma  # noqa: E402
+
+HOMES = ["KOR", "MYS", "JPN", "TWN", "CHN"]
+project = st.fixed_dictionaries(
+    {
+        "home_iso3": st.sampled_from(HOMES),
+        "recorded_iso3": st.sampled_from(HOMES),
+        "sector": st.just("chemical"),
+        "amount_usd_m": st.floats(1.0, 5000.0, allow_nan=False),
+        "status": st.sampled_from(["operating", "under_construction", "announced", "cancelled"]),
+        "year_announced": st.integers(2010, 2024),
+        "company": st.just("firm"),
+    }
+)
+
+
+def _both(values: pd.Series, lower: pd.Series, upper: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The nominal (lower bound where censored) and the best-case value of every partner."""
+    return values.fillna(lower).fillna(0.0), values.fillna(upper).fillna(0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(base=st.lists(project, min_size=1, max_size=6), extra=project)
+def test_adding_a_cancelled_project_never_raises_presence(base, extra):
+    before = pd.DataFrame(base)
+    after = pd.DataFrame([*base, {**extra, "status": "cancelled"}])
+    v0, lo0, up0, _, _ = project_pipeline(before, "chemical", HOMES, 2024)
+    v1, lo1, up1, _, _ = project_pipeline(after, "chemical", HOMES, 2024)
+    n0, b0 = _both(v0, lo0, up0)
+    n1, b1 = _both(v1, lo1, up1)
+    assert (n1 <= n0 + 1e-9).all() and (b1 <= b0 + 1e-9).all()
+
+
+def test_investor_evidence_reference_rows_from_the_compiled_files():
+    from analysis.data.investor import load_multinationals
+    from analysis.data.projects import load_projects
+    from analysis.data.sector_pma import load_partner_sector
+
+    partners = ["KOR", "MYS", "THA", "USA", "IND", "LUX"]
+    v, lo, up, _, notes = project_pipeline(load_projects(), "chemical", partners, 2025)
+    # projects.csv: Lotte Chemical's cracker (US$3,950 m, operating) is recorded under
+    # Malaysia, ultimate investor Korea; Dongsung Chemical US$93.75 m operating (Korea);
+    # the LG consortium's US$8,450 m is cancelled (weight 0).
+    assert np.isnan(v["KOR"]) and lo["KOR"] == pytest.approx(93.75)
+    assert up["KOR"] == pytest.approx(3950 + 93.75)
+    assert np.isnan(v["MYS"]) and (lo["MYS"], up["MYS"]) == (0.0, pytest.approx(3950))
+    assert "routed" in notes["KOR"] and "MYS" in notes["KOR"]
+    assert v["THA"] == pytest.approx(1300 * 0.5)  # Thaioil/SCG: announced, half weight
+    assert np.isnan(v["LUX"]) and lo["LUX"] == 0.0 and up["LUX"] > 0  # none: an interval
+    # pma_by_country_sector.csv: Korea's realised footwear PMA 2017 - S1 2022, US$860 m.
+    v, lo, up, _ = sector_pma(load_partner_sector(), "textile", partners, 2024)
+    assert v["KOR"] == pytest.approx(860.0)
+    assert np.isnan(v["USA"]) and lo["USA"] == 0.0 and up["USA"] > 0
+    # League tables: a national list (Indian textile firms only) is not a league table, and
+    # a partner absent from the part we have is an interval [0, 1], never a plain zero.
+    v, lo, up, _, src = mnc_firms(load_multinationals(), "textile", partners, 2025)
+    assert "Wazir" not in src
+    assert np.isnan(v["LUX"]) and (lo["LUX"], up["LUX"]) == (0.0, 1.0)
+    v, *_ = mnc_firms(load_multinationals(), "chemical", ["DEU", "SAU"], 2025)
+    assert v["DEU"] >= 1 and v["SAU"] >= 1  # BASF; Sabic (C&EN Global Top 50, 2021 sales)

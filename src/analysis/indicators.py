@@ -221,6 +221,80 @@ def _source(panel, codes: Sequence[str]) -> str:
     )
 
 
+def _treaty_flags(
+    partners: Sequence[str], end_year: int, kind: str
+) -> tuple[pd.Series, dict[str, str]]:
+    """1 if an instrument of ``kind`` is in force on 1 July, 0 if none is, NaN if unknown."""
+    from analysis.data.agreements import instruments
+
+    day = f"{end_year}-07-01"
+    vals, why = {}, {}
+    for p in partners:
+        try:
+            recs = instruments(p, day, kinds=[kind])
+        except Exception as exc:  # a code the treaty files do not know: a gap, said so
+            vals[p], why[p] = np.nan, f"not checked: {exc}"
+            continue
+        status = {r.status for r in recs}
+        if "in_force" in status:
+            vals[p] = 1.0
+            names = [getattr(r, "name", "") for r in recs if r.status == "in_force"]
+            why[p] = "in force: " + "; ".join(n for n in names if n)
+        elif "unknown" in status:
+            vals[p], why[p] = np.nan, "status unknown on 1 July (no date in the sources)"
+        else:
+            vals[p] = 0.0
+            if recs:
+                why[p] = "not in force (terminated, signed only or later)"
+    return pd.Series(vals, dtype=float), why
+
+
+def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes) -> None:
+    """Add the investor-side sector indicators (:mod:`analysis.investor_evidence`)."""
+    from analysis.data.investor import load_multinationals
+    from analysis.data.projects import load_projects
+    from analysis.data.sector_pma import load_partner_sector
+    from analysis.investor_evidence import mnc_firms, project_pipeline, sector_pma
+
+    v, lo, up, yr, src = mnc_firms(load_multinationals(), sector, cands, end_year)
+    if v.notna().any():
+        upper["mnc_firms"], lower["mnc_firms"] = up, lo
+        for p in v.index[v.isna()]:
+            cell_notes.loc[p, "mnc_firms"] = "not in the part of the league tables we have"
+        add("mnc_firms", "sector", "Sector multinationals headquartered there (league tables, "
+            "latest edition of each; partial lists)", +1, "firms",
+            f"data/raw/investor/sector_multinationals.csv: {src}", v, yr)  # fmt: skip
+    v, lo, up, yr = sector_pma(load_partner_sector(), sector, cands, end_year)
+    if v.notna().any():
+        upper["sector_pma"], lower["sector_pma"] = up, lo
+        for p in v.index[v.isna()]:
+            cell_notes.loc[p, "sector_pma"] = (
+                "no published partner x sector figure: below the smallest published one"
+            )
+        add("sector_pma", "sector", "Realised PMA in the Indonesian industry (largest "
+            "figure published for one period)", +1, "US$ million",
+            "data/raw/bkpm/pma_by_country_sector.csv (BKPM via press; realised rows)",
+            v, yr, hub=True)  # fmt: skip
+    v, lo, up, yr, routed = project_pipeline(load_projects(), sector, cands, end_year)
+    if v.notna().any():
+        upper["project_pipeline"], lower["project_pipeline"] = up, lo
+        for p in v.index[v.isna()]:
+            cell_notes.loc[p, "project_pipeline"] = routed.get(
+                p, "no project in the compiled list: below the smallest project"
+            )
+        add("project_pipeline", "sector", "Projects in the industry in Indonesia (US$ m; "
+            "operating and under construction 1, announced 0.5, cancelled 0)", +1,
+            "US$ million", "data/raw/bkpm/projects.csv (company and press sources per row)",
+            v, yr)  # fmt: skip
+    notes.append(
+        "Sector pillar, investor side: multinationals by headquarters (partial league tables: "
+        "absent = 'not in the part we have', an interval), realised PMA by partner in the "
+        "industry and the project pipeline (routed investment, e.g. Lotte Chemical recorded "
+        "under Malaysia, is an interval between the recorded and the ultimate-investor view). "
+        "Exports and RCA stay as capability evidence at a lower weight."
+    )
+
+
 def build_indicators(
     panel,
     ledger: Ledger,
@@ -372,6 +446,29 @@ def build_indicators(
         )
     if sector in LABOUR_INTENSIVE:
         push, push_y = relocation_push(panel, cands, end_year)
+        # Where GDP per person is not published (Taiwan is not in WDI), the monthly minimum
+        # wage against Indonesia's national average provincial minimum stands in, flagged.
+        from analysis.data.investor import load_wages
+
+        wages = load_wages()
+        wages = wages[
+            wages["unit"].str.endswith("/month")
+            & wages["measure"].str.lower().str.contains("minimum wage")
+            & wages["value_usd"].notna()
+            & (wages["year"] <= end_year + 1)
+        ]
+        host = wages[(wages["iso3"] == HOST) & wages["measure"].str.startswith("National average")]
+        for p in push.index[push.isna()]:
+            mine = wages[wages["iso3"] == p]
+            if len(mine) and len(host):
+                a, b = mine.iloc[0], host.iloc[0]
+                push[p] = max(0.0, float(np.log(a["value_usd"] / b["value_usd"])))
+                push_y[p] = float(a["year"])
+                cell_notes.loc[p, "relocation_push"] = (
+                    f"no GDP per person: minimum wage {a['value_usd']:.0f} US$/month "
+                    f"({a['year']}) against Indonesia's {b['value_usd']:.0f} ({b['year']}), "
+                    "manufacturing_wages.csv"
+                )
         add(
             "relocation_push",
             "sector",
@@ -387,11 +484,8 @@ def build_indicators(
             "person exceeds Indonesia's (log points, same year), a proxy for the wage gap that "
             "moves labour-intensive plants abroad; a partner no richer than Indonesia gets 0."
         )
-    notes.append(
-        "Investment in Indonesia's sector by partner: the ledger has no partner x sector "
-        "figures (BKPM publishes partner and sector totals separately), so the sector pillar "
-        "cannot include it."
-    )
+    # --- sector pillar, investor side: firms that invest abroad in the industry ---
+    _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes)
 
     # --- capacity: gross outward investment, never a net disinvestment ---
     # WDI publishes net outflows (new investment abroad less disinvestment). A conduit's
@@ -513,6 +607,32 @@ def build_indicators(
         hub=True,
     )
 
+    # Every published list (quarterly, H1, 9M, FY) of the latest PMA_YEARS years: the share
+    # naming the partner. Fully observed: a partner missing from a list is below its cut-off.
+    allp = ledger.partner_panel(cands)
+    allp = allp[(allp["year"] <= end_year) & (allp["year"] > end_year - PMA_YEARS)]
+    allp = allp[allp["status"].isin(["observed", "censored"])]
+    if len(allp):
+        n_lists = allp[["year", "period"]].drop_duplicates().shape[0]
+        share = (
+            allp.assign(hit=allp["status"] == "observed")
+            .groupby("partner_iso3")["hit"]
+            .mean()
+            .reindex(cands)
+        )
+        add(
+            "pma_listed_share",
+            "presence",
+            f"Share of BKPM's country lists naming the partner ({n_lists} lists, all periods, "
+            f"{end_year - PMA_YEARS + 1}-{end_year})",
+            +1,
+            "share of lists",
+            "ledger: BKPM top-N country lists, every published period",
+            share,
+            float(end_year),
+            hub=True,
+        )
+
     # --- ties ---
     cov = partner_covariates(cands, [end_year]).set_index("partner_iso3")
     add(
@@ -526,6 +646,24 @@ def build_indicators(
         float(end_year),
         noisy=False,
     )
+    for code, kind, label in (
+        ("investment_treaty", "investment_treaty", "Investment treaty in force (1 July)"),
+        ("tax_treaty", "tax_treaty", "Double-taxation agreement in force (1 July)"),
+    ):
+        vals, why = _treaty_flags(cands, end_year, kind)
+        for p, text in why.items():
+            cell_notes.loc[p, code] = text
+        add(
+            code,
+            "ties",
+            label,
+            +1,
+            "0/1",
+            "analysis.data.treaties (BITs, investment chapters, DTAs); unknown dates stay unknown",
+            vals,
+            float(end_year),
+            noisy=False,
+        )
     add(
         "distance",
         "ties",

@@ -70,6 +70,7 @@ RANKING_COLUMNS = [
     "coverage",
     "status",
     "hub",
+    "sector_score",
 ]
 SOBOL_COLUMNS = ["choice", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]
 
@@ -195,7 +196,14 @@ class RankingStudy:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables the report shows and writes, by name."""
         r = self.result
-        ranking = r.table.assign(hub=r.table["hub"].astype(bool))[RANKING_COLUMNS]
+        # The sector pillar's score (NaN: no sector score): the batch picks each sector's
+        # brief partners from it (top three by median rank among non-hubs with a score).
+        ps = r.pillar_scores
+        sector_score = ps[ps["pillar"] == "sector"].set_index("partner_iso3")["score"]
+        ranking = r.table.assign(
+            hub=r.table["hub"].astype(bool),
+            sector_score=r.table["partner_iso3"].map(sector_score).astype(float),
+        )[RANKING_COLUMNS]
         pillars = r.pillar_scores.assign(pillar_label=r.pillar_scores["pillar"].map(PILLAR_LABELS))
         weights = r.weights.merge(
             self.data.meta[["unit", "source", "year"]],
