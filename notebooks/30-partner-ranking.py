@@ -155,6 +155,24 @@ study.show("sector_correlation")
 study.show("sector_top10")
 
 # %% [markdown]
+# ## Predictive validity: does the ranking find the next investors?
+#
+# A backtest: for every origin year t from 2014, the ranking is built only from data up to t
+# and scored against BKPM's country lists of t+1 to t+3 (every published period). A partner
+# missing from a top-N list is below the list's last value, not zero, so the concordance
+# counts only the pairs the lists order. Two naive baselines are scored the same way: last
+# list's PMA ranking and GDP alone. Newcomers are partners absent from every list up to t.
+# The lists of t+1 to t+3 never enter the indicators of origin t (hold-out by time); the
+# panel holds the latest vintage of each series, and the yardstick is PMA from all sectors,
+# so it validates finding investors, not the sector pillar as such. `validation.csv` holds
+# every origin, method and metric.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+study.show("validation_summary")
+study.show("validation_variants")
+
+# %% [markdown]
 # ## What if?
 #
 # In JupyterLab: move the pillar weights or change a method and the ranking and the band
