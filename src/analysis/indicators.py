@@ -562,7 +562,8 @@ def build_indicators(
     # --- presence: PMA in Indonesia, mean of the latest three listed full years; a year in
     # which the partner is below the top-N list counts as the interval [0, bound], so the
     # mean is an interval too (lower: those years at 0; upper: at their bound).
-    pp = ledger.partner_panel(cands, periods=["FY"])
+    every_list = ledger.partner_panel(cands)  # every period, once (a slow call)
+    pp = every_list[every_list["period"] == "FY"]
     pp = pp[pp["year"] <= end_year]
     pma, pma_year, pma_lower, pma_upper, mom, mom_year = {}, {}, {}, {}, {}, {}
     for p, sub in pp.groupby("partner_iso3"):
@@ -609,7 +610,7 @@ def build_indicators(
 
     # Every published list (quarterly, H1, 9M, FY) of the latest PMA_YEARS years: the share
     # naming the partner. Fully observed: a partner missing from a list is below its cut-off.
-    allp = ledger.partner_panel(cands)
+    allp = every_list
     allp = allp[(allp["year"] <= end_year) & (allp["year"] > end_year - PMA_YEARS)]
     allp = allp[allp["status"].isin(["observed", "censored"])]
     if len(allp):

@@ -60,6 +60,9 @@ PILLAR_LABELS = {
     "presence": "Presence in Indonesia",
     "ties": "Ties with Indonesia",
 }
+#: Exports, RCA and the old value added are capability evidence, not evidence of investing
+#: abroad: half (value added a quarter) of an investor-side indicator's weight in the pillar.
+CAPABILITY_WEIGHTS = {"sector_exports": 0.5, "sector_rca": 0.5, "sector_value_added": 0.25}
 RANKING_COLUMNS = [
     "partner_iso3",
     "rank",
@@ -113,8 +116,8 @@ class RankingStudySettings:
     profiles: tuple[str, ...] = ("SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD")
     ranking: RankingSettings = field(
         default_factory=lambda: RankingSettings(
-            pillar_weights={"sector": 2, "capacity": 1, "market": 1, "presence": 1, "ties": 1},
-            indicator_weights={"sector_value_added": 0.5},
+            pillar_weights={"sector": 2, "capacity": 1, "market": 1, "presence": 2, "ties": 1},
+            indicator_weights=dict(CAPABILITY_WEIGHTS),
         )
     )
     compare_sectors: bool = True
@@ -721,8 +724,8 @@ def _nominal_ranks(data: IndicatorSet, settings: RankingSettings) -> pd.Series:
 def validation_variants(rs: RankingSettings) -> dict[str, RankingSettings]:
     """The settings the backtest scores: the chosen ones and the alternatives they beat.
 
-    Sector pillar at half and double its weight, presence at double weight, and the two
-    other hub treatments: the choices the validation can speak to (see the report).
+    Sector pillar and presence at half their weight, and the two other hub treatments:
+    the choices the validation can speak to (see the report).
     """
     pw = dict(rs.pillar_weights)
     sector = float(pw.get("sector", 1.0))
@@ -730,8 +733,7 @@ def validation_variants(rs: RankingSettings) -> dict[str, RankingSettings]:
     out = {
         "default": rs,
         "sector weight x0.5": replace(rs, pillar_weights={**pw, "sector": sector / 2}),
-        "sector weight x2": replace(rs, pillar_weights={**pw, "sector": sector * 2}),
-        "presence weight x2": replace(rs, pillar_weights={**pw, "presence": presence * 2}),
+        "presence weight x0.5": replace(rs, pillar_weights={**pw, "presence": presence / 2}),
     }
     for h in HUB_TREATMENTS:
         if h != rs.hub_treatment:
