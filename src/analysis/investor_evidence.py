@@ -139,6 +139,11 @@ def project_pipeline(
     unknown = set(p["status"]) - set(PROJECT_STATUS_WEIGHT)
     if unknown:
         raise ValueError(f"projects: status {sorted(unknown)} has no pipeline weight")
+    if "year_status" in p:
+        # Hold-out: a status reached after the end year (operating in 2025, cancelled in
+        # 2020) was not known then; the project counts as announced at the end year.
+        later = p["year_status"].notna() & (p["year_status"] > end_year)
+        p.loc[later & (p["status"] != "announced"), "status"] = "announced"
     p["weight"] = p["status"].map(PROJECT_STATUS_WEIGHT).astype(float)
     p = p[p["weight"] > 0]  # a cancelled project shows nothing, not even a partner
     p["amount"] = p["amount_usd_m"].astype(float) * p["weight"]
