@@ -281,7 +281,7 @@ def summarise_backtest(table: pd.DataFrame) -> pd.DataFrame:
     """Mean of each metric over origins per method (and variant), with origins and total n."""
     if table.empty:
         return pd.DataFrame(columns=["method", "variant", "metric", "mean", "origins", "n"])
-    t = table.dropna(subset=["value"])
+    t = table.dropna(subset=["value"]).assign(variant=table["variant"].fillna(""))
     out = (
         t.groupby(["method", "variant", "metric"], sort=False)
         .agg(mean=("value", "mean"), origins=("origin", "nunique"), n=("n", "sum"))
