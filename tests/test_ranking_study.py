@@ -71,6 +71,7 @@ def test_key_tables_have_the_issues_columns(study, tmp_path, monkeypatch):
         "coverage",
         "status",
         "hub",
+        "sector_score",
     ]
     assert list(study.table("sobol").columns) == [
         "choice",
@@ -99,6 +100,14 @@ def test_key_tables_have_the_issues_columns(study, tmp_path, monkeypatch):
     }
     back = pd.read_csv(tmp_path / "ranking.csv")
     assert back["hub"].dtype == bool and back.loc[back["partner_iso3"] == "P00", "hub"].all()
+    # The sector pillar's score of every ranked partner, for the batch's brief picking.
+    ranked = back[back["status"] == "ranked"]
+    assert ranked["sector_score"].notna().all()
+    pil = study.table("pillars")
+    sec = pil[pil["pillar"] == "sector"].set_index("partner_iso3")["score"]
+    assert np.allclose(
+        ranked.set_index("partner_iso3")["sector_score"], sec[ranked["partner_iso3"]]
+    )
 
 
 def test_sector_comparison_and_findings(study):

@@ -397,13 +397,23 @@ class Params(_Strict):
                 "sector": 2,
                 "capacity": 1,
                 "market": 1,
-                "presence": 1,
+                "presence": 2,
                 "ties": 1,
-                "sector_value_added": 0.5,
+                # Exports and RCA are capability evidence beside the investor-side indicators;
+                # the 2013 value added is an old vintage (the ranking's validation section).
+                "sector_exports": 0.5,
+                "sector_rca": 0.5,
+                "sector_value_added": 0.25,
             },
             description="pillar weights (sector, capacity, market, presence, ties; missing = 1) "
             "and indicator weights within their pillar (missing = 1)",
         )
+    )
+    ranking_validation_first_origin: int = Field(
+        2014,
+        ge=2010,
+        le=2100,
+        description="first origin year of the ranking's backtest against later BKPM lists",
     )
     ranking_imputation: Literal["worst", "pillar_mean", "median"] = Field(
         "worst",

@@ -38,7 +38,14 @@ from analysis.data.ledger import Ledger
 from analysis.ranking import KNOWN_HUBS, IndicatorSet
 from analysis.vocab import RANKING_INDICATORS, RANKING_PILLARS
 
-__all__ = ["HUB_FLOW_SHARE_PCT", "SECTOR_EVIDENCE", "build_indicators", "flag_hubs"]
+__all__ = [
+    "HUB_FLOW_SHARE_PCT",
+    "SECTOR_EVIDENCE",
+    "build_indicators",
+    "flag_hubs",
+    "gross_outward_flow",
+    "relocation_push",
+]
 
 #: A candidate whose FDI inflows + outflows average more than this share of GDP (%) over the
 #: latest five years is flagged as a hub (IMF/OECD: conduit economies show flows far above
@@ -70,6 +77,13 @@ SECTOR_EVIDENCE: dict[str, dict[str, object]] = {
 TOTAL_EXPORTS = "exports_total_sitc_usd"
 #: PMA in Indonesia is averaged over this many latest listed full years (FDI is lumpy).
 PMA_YEARS = 3  # the Atlas total: same source as the sector rows
+#: The host economy (relocation push is measured against it).
+HOST = "IDN"
+#: Outward FDI flows are averaged over this many latest years (each floored at zero).
+OFDI_FLOW_YEARS = 5
+#: Labour-intensive report sectors that get a relocation-push indicator (textile includes
+#: clothing and footwear).
+LABOUR_INTENSIVE = ("textile",)
 
 
 def _known(panel, partners: Sequence[str]) -> list[str]:
@@ -94,6 +108,9 @@ def _latest_joint(
         return nan, nan.copy()
     years = sorted(set.intersection(*(set(p.columns) for p in parts)))
     idx = list(partners)
+    if not years:  # an early end year: the parts share no year
+        nan = pd.Series(np.nan, index=idx, dtype=float)
+        return nan, nan.copy()
     aligned = [p.reindex(index=idx, columns=years) for p in parts]
     combined = combine(*aligned)
     ok = combined.notna()
@@ -122,6 +139,61 @@ def _mean_latest(w: pd.DataFrame, partners: Sequence[str], n: int) -> tuple[pd.S
     )
 
 
+def relocation_push(panel, partners: Sequence[str], end_year: int) -> tuple[pd.Series, pd.Series]:
+    """How much higher the partner's labour cost is than Indonesia's, in log points.
+
+    ``max(0, ln(y_p / y_IDN))`` with ``y`` GDP per person (current US$, WDI) in the latest
+    year up to ``end_year`` in which both are published: a proxy for the wage gap that
+    pushes labour-intensive plants (garments, footwear) abroad. A partner no richer than
+    Indonesia gets 0: it cannot be pushed to relocate here. NaN where either is missing.
+
+    Returns
+    -------
+    (values, years)
+    """
+    w = _wide(panel, "gdp_pc_usd", None, end_year)
+    idx = list(partners)
+    if w.empty or HOST not in w.index:
+        nan = pd.Series(np.nan, index=idx, dtype=float)
+        return nan, nan.copy()
+    host = w.loc[HOST]
+    ratio = w.reindex(idx).div(host, axis=1)
+    ratio = ratio.where(ratio > 0)
+    ok = ratio.notna()
+    last = ok.iloc[:, ::-1].idxmax(axis=1).where(ok.any(axis=1))
+    vals = pd.Series(
+        [ratio.at[p, y] if pd.notna(y) else np.nan for p, y in last.items()], index=idx
+    )
+    return np.log(vals).clip(lower=0.0).astype(float), last.astype(float)
+
+
+def gross_outward_flow(
+    w: pd.DataFrame, partners: Sequence[str], n: int = OFDI_FLOW_YEARS
+) -> tuple[pd.Series, pd.Series, dict[str, list[str]]]:
+    """Mean of each partner's ``n`` latest outward FDI flows, each year floored at zero.
+
+    A net outflow below zero is disinvestment (repatriation through a conduit), not a
+    negative capacity to invest: counted as 0 so that it can never set the normalisation's
+    floor below zero and lower other partners' scores.
+
+    Returns
+    -------
+    (mean, latest year used, partner -> years floored)
+    """
+    if w.empty:
+        nan = pd.Series(np.nan, index=list(partners), dtype=float)
+        return nan, nan.copy(), {}
+    w = w.reindex(list(partners))
+    floored: dict[str, list[str]] = {}
+    for p, row in w.iterrows():
+        r = row.dropna().iloc[-n:]
+        neg = [str(y) for y, v in r.items() if v < 0]
+        if neg:
+            floored[str(p)] = neg
+    mean, year = _mean_latest(w.clip(lower=0.0), partners, n)
+    return mean, year, floored
+
+
 def flag_hubs(panel, partners: Sequence[str], end_year: int) -> dict[str, str]:
     """Known conduits plus candidates whose FDI flows dwarf their GDP (see module notes)."""
     hubs = {p: KNOWN_HUBS[p] for p in partners if p in KNOWN_HUBS}
@@ -146,6 +218,80 @@ def _source(panel, codes: Sequence[str]) -> str:
     return (
         "; ".join(dict.fromkeys(str(cat.at[c, "source"]) for c in codes if c in cat.index))
         or "partner panel"
+    )
+
+
+def _treaty_flags(
+    partners: Sequence[str], end_year: int, kind: str
+) -> tuple[pd.Series, dict[str, str]]:
+    """1 if an instrument of ``kind`` is in force on 1 July, 0 if none is, NaN if unknown."""
+    from analysis.data.agreements import instruments
+
+    day = f"{end_year}-07-01"
+    vals, why = {}, {}
+    for p in partners:
+        try:
+            recs = instruments(p, day, kinds=[kind])
+        except Exception as exc:  # a code the treaty files do not know: a gap, said so
+            vals[p], why[p] = np.nan, f"not checked: {exc}"
+            continue
+        status = {r.status for r in recs}
+        if "in_force" in status:
+            vals[p] = 1.0
+            names = [getattr(r, "name", "") for r in recs if r.status == "in_force"]
+            why[p] = "in force: " + "; ".join(n for n in names if n)
+        elif "unknown" in status:
+            vals[p], why[p] = np.nan, "status unknown on 1 July (no date in the sources)"
+        else:
+            vals[p] = 0.0
+            if recs:
+                why[p] = "not in force (terminated, signed only or later)"
+    return pd.Series(vals, dtype=float), why
+
+
+def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes) -> None:
+    """Add the investor-side sector indicators (:mod:`analysis.investor_evidence`)."""
+    from analysis.data.investor import load_multinationals
+    from analysis.data.projects import load_projects
+    from analysis.data.sector_pma import load_partner_sector
+    from analysis.investor_evidence import mnc_firms, project_pipeline, sector_pma
+
+    v, lo, up, yr, src = mnc_firms(load_multinationals(), sector, cands, end_year)
+    if v.notna().any():
+        upper["mnc_firms"], lower["mnc_firms"] = up, lo
+        for p in v.index[v.isna()]:
+            cell_notes.loc[p, "mnc_firms"] = "not in the part of the league tables we have"
+        add("mnc_firms", "sector", "Sector multinationals headquartered there (league tables, "
+            "latest edition of each; partial lists)", +1, "firms",
+            f"data/raw/investor/sector_multinationals.csv: {src}", v, yr)  # fmt: skip
+    v, lo, up, yr = sector_pma(load_partner_sector(), sector, cands, end_year)
+    if v.notna().any():
+        upper["sector_pma"], lower["sector_pma"] = up, lo
+        for p in v.index[v.isna()]:
+            cell_notes.loc[p, "sector_pma"] = (
+                "no published partner x sector figure: below the smallest published one"
+            )
+        add("sector_pma", "sector", "Realised PMA in the Indonesian industry (largest "
+            "figure published for one period)", +1, "US$ million",
+            "data/raw/bkpm/pma_by_country_sector.csv (BKPM via press; realised rows)",
+            v, yr, hub=True)  # fmt: skip
+    v, lo, up, yr, routed = project_pipeline(load_projects(), sector, cands, end_year)
+    if v.notna().any():
+        upper["project_pipeline"], lower["project_pipeline"] = up, lo
+        for p in v.index[v.isna()]:
+            cell_notes.loc[p, "project_pipeline"] = routed.get(
+                p, "no project in the compiled list: below the smallest project"
+            )
+        add("project_pipeline", "sector", "Projects in the industry in Indonesia (US$ m; "
+            "operating and under construction 1, announced 0.5, cancelled 0)", +1,
+            "US$ million", "data/raw/bkpm/projects.csv (company and press sources per row)",
+            v, yr)  # fmt: skip
+    notes.append(
+        "Sector pillar, investor side: multinationals by headquarters (partial league tables: "
+        "absent = 'not in the part we have', an interval), realised PMA by partner in the "
+        "industry and the project pipeline (routed investment, e.g. Lotte Chemical recorded "
+        "under Malaysia, is an interval between the recorded and the ultimate-investor view). "
+        "Exports and RCA stay as capability evidence at a lower weight."
     )
 
 
@@ -298,16 +444,60 @@ def build_indicators(
             f"No sector value added is published for {sector} (UNIDO shares cover "
             "textiles and chemicals only): the sector pillar uses exports and RCA."
         )
-    notes.append(
-        "Investment in Indonesia's sector by partner: the ledger has no partner x sector "
-        "figures (BKPM publishes partner and sector totals separately), so the sector pillar "
-        "cannot include it."
-    )
+    if sector in LABOUR_INTENSIVE:
+        push, push_y = relocation_push(panel, cands, end_year)
+        # Where GDP per person is not published (Taiwan is not in WDI), the monthly minimum
+        # wage against Indonesia's national average provincial minimum stands in, flagged.
+        from analysis.data.investor import load_wages
 
-    # --- capacity ---
+        wages = load_wages()
+        wages = wages[
+            wages["unit"].str.endswith("/month")
+            & wages["measure"].str.lower().str.contains("minimum wage")
+            & wages["value_usd"].notna()
+            & (wages["year"] <= end_year + 1)
+        ]
+        host = wages[(wages["iso3"] == HOST) & wages["measure"].str.startswith("National average")]
+        for p in push.index[push.isna()]:
+            mine = wages[wages["iso3"] == p]
+            if len(mine) and len(host):
+                a, b = mine.iloc[0], host.iloc[0]
+                push[p] = max(0.0, float(np.log(a["value_usd"] / b["value_usd"])))
+                push_y[p] = float(a["year"])
+                cell_notes.loc[p, "relocation_push"] = (
+                    f"no GDP per person: minimum wage {a['value_usd']:.0f} US$/month "
+                    f"({a['year']}) against Indonesia's {b['value_usd']:.0f} ({b['year']}), "
+                    "manufacturing_wages.csv"
+                )
+        add(
+            "relocation_push",
+            "sector",
+            "Relocation push: labour-cost gap over Indonesia (GDP per person)",
+            +1,
+            "log points (0: not richer than Indonesia)",
+            f"{_source(panel, ['gdp_pc_usd'])}: ln(partner / Indonesia), same year, floored at 0",
+            push,
+            push_y,
+        )
+        notes.append(
+            "Relocation push (textile, clothing, footwear): how far the partner's GDP per "
+            "person exceeds Indonesia's (log points, same year), a proxy for the wage gap that "
+            "moves labour-intensive plants abroad; a partner no richer than Indonesia gets 0."
+        )
+    # --- sector pillar, investor side: firms that invest abroad in the industry ---
+    _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes)
+
+    # --- capacity: gross outward investment, never a net disinvestment ---
+    # WDI publishes net outflows (new investment abroad less disinvestment). A conduit's
+    # negative year (the Netherlands: -US$64.5 bn) is a repatriation through it, not a
+    # negative ability to invest: each year is floored at zero before the mean, and the
+    # floored cells are flagged. A negative value therefore can never set the scale's floor
+    # below zero and so can never lower another partner's capacity score.
     stock, stock_y = _latest_joint(
         [_wide(panel, "ofdi_stock_usd", cands, end_year)], lambda s: s, cands
     )
+    for p in stock.index[stock < 0]:
+        cell_notes.loc[p, "ofdi_stock"] = f"negative position {stock[p]:.1f} counted as 0"
     add(
         "ofdi_stock",
         "capacity",
@@ -315,24 +505,34 @@ def build_indicators(
         +1,
         "US$ billion (current)",
         _source(panel, ["ofdi_stock_usd"]),
-        stock,
+        stock.clip(lower=0.0),
         stock_y,
         hub=True,
     )
-    flow, flow_y = _mean_latest(_wide(panel, "fdi_outflow_usd", cands, end_year), cands, 3)
+    flow, flow_y, flow_neg = gross_outward_flow(
+        _wide(panel, "fdi_outflow_usd", cands, end_year), cands
+    )
     # Where WDI has no outflow (Taiwan is not in WDI), the national source's outward flow
     # stands in, flagged on the cell: a different compiler, not a different concept.
-    national, national_y = _mean_latest(_wide(panel, "ofdi_flow_usd", cands, end_year), cands, 3)
+    national, national_y, national_neg = gross_outward_flow(
+        _wide(panel, "ofdi_flow_usd", cands, end_year), cands
+    )
     fill = flow.isna() & national.notna()
     for p in fill[fill].index:
         flow[p], flow_y[p] = national[p], national_y[p]
+        flow_neg[p] = national_neg.get(p, [])
         cell_notes.loc[p, "ofdi_flow"] = (
             "national source (ofdi_flow_usd) where WDI has no value: definitions vary by compiler"
         )
+    for p, years_neg in flow_neg.items():
+        if years_neg and p in cell_notes.index:
+            note = cell_notes.loc[p, "ofdi_flow"]
+            extra = f"net disinvestment in {', '.join(years_neg)} counted as 0"
+            cell_notes.loc[p, "ofdi_flow"] = f"{note}; {extra}" if note else extra
     add(
         "ofdi_flow",
         "capacity",
-        "Outward FDI flow, mean of the latest three years",
+        f"Outward FDI flow, mean of the latest {OFDI_FLOW_YEARS} years (negative years as 0)",
         +1,
         "US$ billion (current)",
         _source(panel, ["fdi_outflow_usd"]),
@@ -353,22 +553,17 @@ def build_indicators(
         gdp,
         gdp_y,
     )
-    growth, growth_y = _mean_latest(_wide(panel, "gdp_growth_pct", cands, end_year), cands, 5)
-    add(
-        "gdp_growth",
-        "market",
-        "Real GDP growth, mean of the latest five years",
-        +1,
-        "% per year",
-        _source(panel, ["gdp_growth_pct"]),
-        growth,
-        growth_y,
+    notes.append(
+        "Market: the partner's GDP only. Its own GDP growth is left out: it says nothing "
+        "about its firms investing abroad, multinational accounting inflates it (Ireland), "
+        "and the audit found the market pillar unreliable with it (Cronbach's alpha -0.10)."
     )
 
     # --- presence: PMA in Indonesia, mean of the latest three listed full years; a year in
     # which the partner is below the top-N list counts as the interval [0, bound], so the
     # mean is an interval too (lower: those years at 0; upper: at their bound).
-    pp = ledger.partner_panel(cands, periods=["FY"])
+    every_list = ledger.partner_panel(cands)  # every period, once (a slow call)
+    pp = every_list[every_list["period"] == "FY"]
     pp = pp[pp["year"] <= end_year]
     pma, pma_year, pma_lower, pma_upper, mom, mom_year = {}, {}, {}, {}, {}, {}
     for p, sub in pp.groupby("partner_iso3"):
@@ -413,6 +608,32 @@ def build_indicators(
         hub=True,
     )
 
+    # Every published list (quarterly, H1, 9M, FY) of the latest PMA_YEARS years: the share
+    # naming the partner. Fully observed: a partner missing from a list is below its cut-off.
+    allp = every_list
+    allp = allp[(allp["year"] <= end_year) & (allp["year"] > end_year - PMA_YEARS)]
+    allp = allp[allp["status"].isin(["observed", "censored"])]
+    if len(allp):
+        n_lists = allp[["year", "period"]].drop_duplicates().shape[0]
+        share = (
+            allp.assign(hit=allp["status"] == "observed")
+            .groupby("partner_iso3")["hit"]
+            .mean()
+            .reindex(cands)
+        )
+        add(
+            "pma_listed_share",
+            "presence",
+            f"Share of BKPM's country lists naming the partner ({n_lists} lists, all periods, "
+            f"{end_year - PMA_YEARS + 1}-{end_year})",
+            +1,
+            "share of lists",
+            "ledger: BKPM top-N country lists, every published period",
+            share,
+            float(end_year),
+            hub=True,
+        )
+
     # --- ties ---
     cov = partner_covariates(cands, [end_year]).set_index("partner_iso3")
     add(
@@ -426,6 +647,24 @@ def build_indicators(
         float(end_year),
         noisy=False,
     )
+    for code, kind, label in (
+        ("investment_treaty", "investment_treaty", "Investment treaty in force (1 July)"),
+        ("tax_treaty", "tax_treaty", "Double-taxation agreement in force (1 July)"),
+    ):
+        vals, why = _treaty_flags(cands, end_year, kind)
+        for p, text in why.items():
+            cell_notes.loc[p, code] = text
+        add(
+            code,
+            "ties",
+            label,
+            +1,
+            "0/1",
+            "analysis.data.treaties (BITs, investment chapters, DTAs); unknown dates stay unknown",
+            vals,
+            float(end_year),
+            noisy=False,
+        )
     add(
         "distance",
         "ties",

@@ -71,6 +71,13 @@ RANKING_INDICATORS: tuple[str, ...] = (
     "distance",
     "same_subregion",
     "bilateral_trade",
+    "relocation_push",
+    "mnc_firms",
+    "sector_pma",
+    "project_pipeline",
+    "pma_listed_share",
+    "investment_treaty",
+    "tax_treaty",
 )
 
 #: pma = foreign direct investment (PMA), pmdn = domestic (PMDN), total = PMA + PMDN.

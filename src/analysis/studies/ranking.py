@@ -71,6 +71,7 @@ RANKING_COLUMNS = [
     "coverage",
     "status",
     "hub",
+    "sector_score",
 ]
 SOBOL_COLUMNS = ["choice", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]
 
@@ -81,6 +82,7 @@ SECTIONS = {
     "sobol": "Sensitivity: which choice moves the ranks? (Sobol)",
     "sectors": "Sectors compared",
     "pillars": "Pillar scores and flags",
+    "validation": "Predictive validity: does the ranking find the next investors?",
 }
 
 
@@ -100,6 +102,11 @@ class RankingStudySettings:
         The index's choices and its uncertainty analysis.
     compare_sectors
         Rank the other sectors nominally too (for the rank correlation between sectors).
+    validate
+        Backtest the ranking (:mod:`analysis.validation`) when the study builds its indicator
+        sets from the panel and the ledger (not for sets passed in).
+    validation_first_origin
+        First origin year of the backtest (the ledger's lists start in 2014).
     """
 
     sector: str = "textile"
@@ -108,6 +115,10 @@ class RankingStudySettings:
     # The declared defaults (analysis.config.Params), never re-declared here.
     ranking: RankingSettings = field(default_factory=lambda: _default_ranking())
     compare_sectors: bool = True
+    validate: bool = True
+    validation_first_origin: int = field(
+        default_factory=lambda: int(_params_default("ranking_validation_first_origin"))
+    )
 
     def __post_init__(self) -> None:
         if self.sector not in SECTORS:
@@ -143,7 +154,14 @@ def settings(params) -> RankingStudySettings:
             noise=float(g.noise),
             seed=int(g.seed),
         ),
+        validation_first_origin=int(g.validation_first_origin),
     )
+
+
+def _params_default(name: str) -> object:
+    from analysis.config import Params
+
+    return getattr(Params(), name)
 
 
 def _default_ranking() -> RankingSettings:
@@ -177,6 +195,9 @@ class RankingStudy:
         Partner x sector nominal ranks with the same settings (NaN: not ranked).
     hub_ranks
         Hub x hub treatment: the hubs' nominal ranks under each treatment.
+    validation
+        The backtest (:func:`analysis.validation.backtest`): one row per variant, origin,
+        method and metric; empty when not run.
     fingerprint
         Hash of the data and settings.
     """
@@ -187,13 +208,21 @@ class RankingStudy:
     sector_ranks: pd.DataFrame
     fingerprint: str
     hub_ranks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    validation: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # --- tables -----------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables the report shows and writes, by name."""
         r = self.result
-        ranking = r.table.assign(hub=r.table["hub"].astype(bool))[RANKING_COLUMNS]
+        # The sector pillar's score (NaN: no sector score): the batch picks each sector's
+        # brief partners from it (top three by median rank among non-hubs with a score).
+        ps = r.pillar_scores
+        sector_score = ps[ps["pillar"] == "sector"].set_index("partner_iso3")["score"]
+        ranking = r.table.assign(
+            hub=r.table["hub"].astype(bool),
+            sector_score=r.table["partner_iso3"].map(sector_score).astype(float),
+        )[RANKING_COLUMNS]
         pillars = r.pillar_scores.assign(pillar_label=r.pillar_scores["pillar"].map(PILLAR_LABELS))
         weights = r.weights.merge(
             self.data.meta[["unit", "source", "year"]],
@@ -227,6 +256,9 @@ class RankingStudy:
             "sector_top10": self.sector_top(10),
             "sector_correlation": self.sector_correlation(),
         }
+        out["validation"] = self.validation
+        out["validation_summary"] = self.validation_summary()
+        out["validation_variants"] = self.validation_variants()
         if r.audit is not None:
             out["audit_pillars"] = r.audit.pillars
             out["outliers"] = r.audit.outliers
@@ -282,6 +314,23 @@ class RankingStudy:
             f = f.apply(lambda col: [label("partner", v, language) for v in col])
             f.columns = [label("sector", c, language) for c in f.columns]
             return format_wide(f, title=title, row_label=m("label.column.rank"), **fmt)
+        if name in ("validation_summary", "validation_variants"):
+            f = self.table(name)
+            if name == "validation_summary":
+                f = f.assign(metric=[label("validation_metric", c, language) for c in f["metric"]])
+                f = f.rename(columns={c: label("validation_method", c, language)
+                                      for c in ("index", "last_pma", "gdp_only")})  # fmt: skip
+            else:
+                f = f.rename(columns=lambda c: label("validation_metric", c, language)
+                             if c != "variant" else c)  # fmt: skip
+            num = [c for c in f.columns if pd.api.types.is_numeric_dtype(f[c])]
+            return format_table(
+                f,
+                title=title,
+                codes={"beats_both": "yes_no"} if "beats_both" in f else None,
+                digits={c: 0 if c in ("origins", "n") else 2 for c in num},
+                **fmt,
+            )
         if name == "stability":
             return format_table(
                 self.result.stability,
@@ -316,7 +365,7 @@ class RankingStudy:
 
         return {
             name: write_table(self.table(name), name, report=report)
-            for name in ("ranking", "pillars", "weights", "sobol", "indicators")
+            for name in ("ranking", "pillars", "weights", "sobol", "indicators", "validation")
         }
 
     def figures(self) -> dict[str, object]:
@@ -336,6 +385,36 @@ class RankingStudy:
         out = pd.DataFrame({x: v + [""] * (n - len(v)) for x, v in cols.items()})
         out.index = pd.RangeIndex(1, n + 1, name="rank")
         return out
+
+    def validation_summary(self) -> pd.DataFrame:
+        """Mean of each backtest metric over origins: the ranking beside both baselines."""
+        from analysis.validation import BASELINES, METRICS, summarise_backtest
+
+        cols = ["metric", "index", *BASELINES, "beats_both", "origins", "n"]
+        v = self.validation
+        if v.empty:
+            return pd.DataFrame(columns=cols)
+        v = v[(v["method"] != "index") | (v["variant"] == "default")]
+        sm = summarise_backtest(v)
+        wide = sm.pivot_table(index="metric", columns="method", values="mean")
+        n = sm[sm["method"] == "index"].set_index("metric")
+        out = wide.reindex(index=[m for m in METRICS if m in wide.index])
+        out = out.reindex(columns=["index", *BASELINES])
+        out["beats_both"] = out["index"] > out[list(BASELINES)].max(axis=1)
+        out["origins"] = n["origins"].reindex(out.index)
+        out["n"] = n["n"].reindex(out.index)
+        return out.reset_index()[cols]
+
+    def validation_variants(self) -> pd.DataFrame:
+        """Each backtested variant of the settings: mean of every metric over origins."""
+        from analysis.validation import METRICS, summarise_backtest
+
+        v = self.validation
+        if v.empty:
+            return pd.DataFrame(columns=["variant", *METRICS])
+        sm = summarise_backtest(v[v["method"] == "index"])
+        out = sm.pivot_table(index="variant", columns="metric", values="mean", sort=False)
+        return out.reindex(columns=list(METRICS)).reset_index()
 
     def sector_correlation(self) -> pd.DataFrame:
         """Kendall's tau between the sectors' nominal rankings (partners ranked in both)."""
@@ -431,6 +510,27 @@ class RankingStudy:
                     SECTIONS["ranking"],
                 )
             )
+        vs = self.validation_summary()
+        if len(vs):
+            row = vs.set_index("metric")
+            beat = [m for m in row.index if bool(row.at[m, "beats_both"])]
+            lost = [m for m in row.index if not bool(row.at[m, "beats_both"])]
+            c = row.loc["concordance"] if "concordance" in row.index else None
+            text = (
+                f"Backtest over {int(row['origins'].max())} origin years (ranking from data up "
+                "to each year, scored on the BKPM lists of the next three years): "
+            )
+            if c is not None:
+                text += (
+                    f"concordance {c['index']:.2f} against {c['last_pma']:.2f} for last list's "
+                    f"PMA and {c['gdp_only']:.2f} for GDP alone; "
+                )
+            text += (
+                "the ranking beats both baselines on "
+                + (", ".join(beat) or "no metric")
+                + (f" and does NOT on {', '.join(lost)}." if lost else ".")
+            )
+            out.append((text, SECTIONS["validation"]))
         not_ranked = r.table[r.table["status"] != "ranked"]
         imputed = int((r.cells["flags"].str.contains("imputed")).sum())
         out.append(
@@ -647,6 +747,67 @@ def _nominal_ranks(data: IndicatorSet, settings: RankingSettings) -> pd.Series:
     return r.table.set_index("partner_iso3")["rank"].astype(float)
 
 
+def validation_variants(rs: RankingSettings) -> dict[str, RankingSettings]:
+    """The settings the backtest scores: the chosen ones and the alternatives they beat.
+
+    Sector pillar and presence at half their weight, and the two other hub treatments:
+    the choices the validation can speak to (see the report).
+    """
+    pw = dict(rs.pillar_weights)
+    sector = float(pw.get("sector", 1.0))
+    presence = float(pw.get("presence", 1.0))
+    out = {
+        "default": rs,
+        "sector weight x0.5": replace(rs, pillar_weights={**pw, "sector": sector / 2}),
+        "presence weight x0.5": replace(rs, pillar_weights={**pw, "presence": presence / 2}),
+    }
+    for h in HUB_TREATMENTS:
+        if h != rs.hub_treatment:
+            out[f"hubs {h.replace('_', ' ')}"] = replace(rs, hub_treatment=h)
+    return out
+
+
+def _validate(
+    panel, ledger, s: RankingStudySettings, used: RankingSettings, latest
+) -> pd.DataFrame:
+    """The backtest of the study's sector: indicator sets per origin, scored by lists."""
+    from analysis.cache import cached
+    from analysis.data.panel import CANDIDATES
+    from analysis.indicators import build_indicators
+    from analysis.validation import backtest
+
+    def sets() -> dict[int, IndicatorSet]:
+        out = {}
+        for t in range(s.validation_first_origin, s.end_year + 1):
+            if t == s.end_year:
+                out[t] = latest
+                continue
+            material = {"ledger": ledger.fingerprint, "panel": str(panel.fingerprint),
+                        "sector": s.sector, "end_year": t}  # fmt: skip
+            out[t] = cached("ranking-indicators", material,
+                            lambda t=t: build_indicators(panel, ledger, s.sector, t))  # fmt: skip
+        return out
+
+    material = {
+        "ledger": ledger.fingerprint,
+        "panel": str(panel.fingerprint),
+        "sector": s.sector,
+        "end_year": s.end_year,
+        "first": s.validation_first_origin,
+        "settings": used,
+    }
+    return cached(
+        "ranking-validation",
+        material,
+        lambda: backtest(
+            sets(),
+            ledger.partner_panel(list(CANDIDATES)),
+            validation_variants(used),
+            sector=s.sector,
+        ),
+    )
+
+
 def run_ranking(
     settings: RankingStudySettings | None = None,
     *,
@@ -722,4 +883,7 @@ def run_ranking(
         {h: _nominal_ranks(data, replace(used, hub_treatment=h)) for h in HUB_TREATMENTS}
     ).reindex(list(data.hubs))
     hub_ranks.index.name = "partner_iso3"
-    return RankingStudy(s, data, result, sector_ranks, fp, hub_ranks)
+    validation = pd.DataFrame()
+    if s.validate and s.sector in missing:
+        validation = _validate(panel, ledger, s, used, data)
+    return RankingStudy(s, data, result, sector_ranks, fp, hub_ranks, validation)
