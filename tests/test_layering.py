@@ -26,10 +26,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # Models and their presentation helpers.
     "models": (
         "flows", "nowcast", "reconcile", "ranking", "gravity", "censored", "partners", "plots",
-        "formatting",
+        "formatting", "fdi_potential", "investor_evidence",
     ),
     # Applications of the models.
-    "applications": ("scenarios", "indicators"),
+    "applications": ("scenarios", "indicators", "validation"),
     # One study per report.
     "studies": ("studies",),
     # Running reports and the command line.
