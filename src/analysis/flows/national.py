@@ -1,10 +1,12 @@
-"""National forecasting helpers of the flows study: base forecasts, correlation of log changes,
-quantiles of joint draws.
+"""National forecasting helpers of the flows study (report 10): base forecasts, correlation of
+log changes, quantiles of joint draws. Model code on plain arguments, moved here from
+``analysis.studies.flows``, which imports it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,17 @@ from analysis.flows import (
     forecast_path,
 )
 
-from .settings import _LEVELS, FlowStudySettings
+#: Interval levels of the joint draws' quantiles.
+_LEVELS = (0.8, 0.95)
+
+
+class BaseForecastSettings(Protocol):
+    """What :func:`_base_forecast` reads of :class:`analysis.studies.flows.FlowStudySettings`."""
+
+    horizon: int
+    interpolate: bool
+    calibration_min_n: int
+
 
 # --- national forecasts ------------------------------------------------------------------
 
@@ -40,7 +52,7 @@ class _Base:
     failures: pd.DataFrame
 
 
-def _base_forecast(series: FlowSeries, settings: FlowStudySettings) -> _Base:
+def _base_forecast(series: FlowSeries, settings: BaseForecastSettings) -> _Base:
     fs = ForecastSettings(horizon_year=settings.horizon, interpolate=settings.interpolate)
     fc = forecast_flows(series, fs)
     sample = series.sample()

@@ -35,6 +35,19 @@ Turns plain settings and the ledger into one :class:`FlowStudy`, which the repor
 
 from __future__ import annotations
 
+from analysis.flows.national import (
+    _Base as _Base,
+)
+from analysis.flows.national import (
+    _base_forecast as _base_forecast,
+)
+from analysis.flows.national import (
+    _log_change_corr as _log_change_corr,
+)
+from analysis.flows.national import (
+    _quantiles as _quantiles,
+)
+
 from .context import (
     _roadmap_context as _roadmap_context,
 )
@@ -46,18 +59,6 @@ from .context import (
 )
 from .context import (
     model_label as model_label,
-)
-from .forecasting import (
-    _Base as _Base,
-)
-from .forecasting import (
-    _base_forecast as _base_forecast,
-)
-from .forecasting import (
-    _log_change_corr as _log_change_corr,
-)
-from .forecasting import (
-    _quantiles as _quantiles,
 )
 from .result import (
     FlowStudy,
@@ -85,9 +86,6 @@ from .sectors import (
 )
 from .sectors import (
     sector_shares as sector_shares,
-)
-from .settings import (
-    _LEVELS as _LEVELS,
 )
 from .settings import (
     _PERIOD_ORDER as _PERIOD_ORDER,

@@ -15,7 +15,6 @@ MEASURE_LABELS = {"total": "Total (PMA + PMDN)", "pma": "Foreign (PMA)", "pmdn":
 #: Flags that take a sector point out of every model (it stays listed in the data table).
 EXCLUDED_FLAGS = ("suspect", "period_uncertain")
 _ROADMAP_TOPICS = ("making_indonesia_4_0", "ikft_growth_target", "manufacturing_growth_target")
-_LEVELS = (0.8, 0.95)
 
 
 #: Headings of the report's sections that the key findings link to (notebook headings).

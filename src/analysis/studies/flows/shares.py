@@ -13,8 +13,8 @@ from analysis.data.ledger import Ledger
 from analysis.flows import (
     rw_shocks,
 )
+from analysis.flows.national import _quantiles
 
-from .forecasting import _quantiles
 from .settings import _PERIOD_ORDER, EXCLUDED_FLAGS
 from .views import _rows
 

@@ -19,6 +19,7 @@ from analysis.flows import (
     horizon_table,
     rw_shocks,
 )
+from analysis.flows.national import _base_forecast, _log_change_corr, _quantiles
 from analysis.nowcast import (
     INFO_LABELS,
     NowcastSettings,
@@ -33,7 +34,6 @@ from analysis.scenarios import (
 )
 
 from .context import _roadmap_context, gdp_deflator
-from .forecasting import _base_forecast, _log_change_corr, _quantiles
 from .result import FlowStudy
 from .sectors import _sector_partners, _sector_projects, _sectors, sector_shares
 from .settings import HISTORY_START, MEASURES, FlowStudySettings

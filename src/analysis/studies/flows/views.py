@@ -14,8 +14,8 @@ from analysis.flows import (
     forecast_path,
     rw_shocks,
 )
+from analysis.flows.national import _quantiles
 
-from .forecasting import _quantiles
 from .settings import MEASURES, FlowStudySettings
 
 # --- views: nominal, real, US$ ---------------------------------------------------------------
