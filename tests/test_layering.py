@@ -22,7 +22,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "environment",
     ),
     # Typed configuration and the data layer (ledger, partner panel, loaders).
-    "data": ("config", "params", "data"),
+    "data": ("config", "config_types", "params", "data"),
     # Models and their presentation helpers.
     "models": (
         "flows", "nowcast", "reconcile", "ranking", "gravity", "censored", "partners", "plots",
