@@ -19,6 +19,9 @@ from analysis.studies.gravity import (
     run_gravity,
 )
 
+# The module whose functions call gravity_study, run_gravity and cached_positions (patched).
+from analysis.studies.gravity import study as gs_study
+
 REQUIRED_POTENTIAL = [
     "partner_iso3",
     "year",
@@ -201,7 +204,7 @@ def test_pending_agreement_effects_on_measured_flows_and_on_the_model_baseline(s
     assert f"{eu.loc['actual', 'effect_usd_m']:,.0f}" in headline
     assert any(headline in k for k in study.key_findings())
     # The one function the brief and the ranking read (no refit).
-    monkeypatch.setattr(gs, "gravity_study", lambda *a, **k: study)
+    monkeypatch.setattr(gs_study, "gravity_study", lambda *a, **k: study)
     deu = gs.agreement_effects(SETTINGS, partner="DEU")
     assert set(deu["partner_iso3"]) == {"DEU", "TOTAL"} and set(deu["agreement"]) == {"IEU-CEPA"}
     assert {"partner_iso3", "agreement", "basis", "effect_usd_m", "lo", "hi"} <= set(deu.columns)
@@ -292,8 +295,8 @@ def test_potential_table_is_cached_and_never_refits(ledger, panel, tmp_path, mon
         calls.append(1)
         return real(*a, **k)
 
-    monkeypatch.setattr(gs, "run_gravity", counting)
-    monkeypatch.setattr(gs, "cached_positions", lambda: None)
+    monkeypatch.setattr(gs_study, "run_gravity", counting)
+    monkeypatch.setattr(gs_study, "cached_positions", lambda: None)
     first = gs.potential_table(SETTINGS, ledger, panel)
     second = gs.potential_table(SETTINGS, ledger, panel)
     other_sector = gs.potential_table(replace(SETTINGS, sector="pharma"), ledger, panel)

@@ -22,14 +22,14 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "environment",
     ),
     # Typed configuration and the data layer (ledger, partner panel, loaders).
-    "data": ("config", "params", "data"),
+    "data": ("config", "config_types", "params", "data"),
     # Models and their presentation helpers.
     "models": (
         "flows", "nowcast", "reconcile", "ranking", "gravity", "censored", "partners", "plots",
-        "formatting",
+        "formatting", "fdi_potential", "investor_evidence",
     ),
     # Applications of the models.
-    "applications": ("scenarios", "indicators"),
+    "applications": ("scenarios", "indicators", "validation"),
     # One study per report.
     "studies": ("studies",),
     # Running reports and the command line.

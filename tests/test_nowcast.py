@@ -144,6 +144,9 @@ def test_reconcile_rejects_bad_input():
 def test_a_failing_model_is_recorded_not_swallowed(monkeypatch):
     import analysis.flows as flows
 
+    # backtest_errors calls forecast_path in analysis.flows.models (patched there).
+    from analysis.flows import models as flow_models
+
     real = flows.forecast_path
 
     def flaky(y_log, model, h, levels=(0.8, 0.95)):
@@ -151,7 +154,7 @@ def test_a_failing_model_is_recorded_not_swallowed(monkeypatch):
             raise RuntimeError("optimizer did not converge")
         return real(y_log, model, h, levels)
 
-    monkeypatch.setattr(flows, "forecast_path", flaky)
+    monkeypatch.setattr(flow_models, "forecast_path", flaky)
     y = pd.Series(np.exp(np.linspace(0, 1, 10)) * 100)
     _, failures = backtest_errors(y, ["naive", "drift"], min_train=6, horizon=2)
     assert failures.to_dict("records") == [

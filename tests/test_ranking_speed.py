@@ -15,6 +15,9 @@ import pytest
 
 from analysis import ranking as R
 
+# The module whose evaluation path reads the chunk and threading thresholds (patched).
+from analysis.ranking import draws as ranking_draws
+
 DRAWS = 2000
 
 
@@ -108,11 +111,11 @@ def test_float32_ranks_match_float64_on_the_shipped_data(shipped, sector):
 
 def test_chunks_and_threads_give_bit_identical_scores(monkeypatch):
     prep, draws = _prepared(synthetic(5), 5)
-    monkeypatch.setattr(R, "_CHUNK_ROWS", 10**9)
+    monkeypatch.setattr(ranking_draws, "_CHUNK_ROWS", 10**9)
     monkeypatch.setenv("MITRA_THREADS", "1")
     whole, _ = R._evaluate(prep, draws)
-    monkeypatch.setattr(R, "_CHUNK_ROWS", 37)
-    monkeypatch.setattr(R, "_THREADED_CELLS", 0)
+    monkeypatch.setattr(ranking_draws, "_CHUNK_ROWS", 37)
+    monkeypatch.setattr(ranking_draws, "_THREADED_CELLS", 0)
     monkeypatch.setenv("MITRA_THREADS", "3")
     threaded, _ = R._evaluate(prep, draws)
     assert np.array_equal(whole, threaded)

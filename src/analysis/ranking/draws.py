@@ -1,0 +1,275 @@
+"""Draws of the ranking and the one evaluation path (imputation, chunked and threaded)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .core import _aggregate, _normalise, ranks_from_scores
+from .preparation import _Prepared, _treat
+from .settings import AGGREGATIONS, HUB_TREATMENTS, IMPUTATIONS, NORMALISATIONS, RankingSettings
+
+# --- draws and the one evaluation path -------------------------------------------------------
+
+
+@dataclass
+class _Draws:
+    """One row per evaluation: the choices and the data perturbations of that run."""
+
+    norm: np.ndarray  # (n,) index into NORMALISATIONS
+    agg: np.ndarray  # (n,) index into AGGREGATIONS
+    imp: np.ndarray  # (n,) index into IMPUTATIONS
+    hub: np.ndarray  # (n,) index into HUB_TREATMENTS
+    coverage: np.ndarray  # (n,) threshold
+    weights: np.ndarray  # (n, K) effective weights
+    noise: np.ndarray | None = None  # (n, K, P) log multipliers
+    censored_u: np.ndarray | None = None  # (n, C) or (n, 1) position in [lower, upper]
+
+    def __len__(self) -> int:
+        return len(self.norm)
+
+
+def _nominal_draws(prep: _Prepared, s: RankingSettings, weights: np.ndarray | None = None):
+    w = prep.w[None, :] if weights is None else np.atleast_2d(weights)
+    n = len(w)
+    return _Draws(
+        norm=np.full(n, NORMALISATIONS.index(s.normalisation)),
+        agg=np.full(n, AGGREGATIONS.index(s.aggregation)),
+        imp=np.full(n, IMPUTATIONS.index(s.imputation)),
+        hub=np.full(n, HUB_TREATMENTS.index(s.hub_treatment)),
+        coverage=np.full(n, s.pillar_coverage),
+        weights=w,
+    )
+
+
+def _groups(index: np.ndarray):
+    """(value, selector) per distinct value; a slice when every row shares it (no copy)."""
+    values = np.unique(index)
+    if len(values) == 1:
+        yield int(values[0]), slice(None)
+        return
+    for val in values:
+        yield int(val), index == val
+
+
+def _impute(Z: np.ndarray, method: str, prep: _Prepared) -> np.ndarray:
+    """Fill NaN cells of normalised ``Z`` (..., K, P) by ``method``, in place where possible.
+
+    Only the columns that can have gaps are touched (the rest are complete by construction).
+    """
+    cols = np.flatnonzero(prep.gap_cols)
+    if not len(cols):
+        return Z
+    full = len(cols) == Z.shape[-2]
+    Zc = Z if full else Z[..., cols, :]
+    gap = np.isnan(Zc)
+    if not gap.any():
+        return Z
+    worst = np.fmin.reduce(Zc, axis=-1, keepdims=True)
+    if method == "worst":
+        fill = worst
+    elif method == "median":
+        srt = np.sort(Zc, axis=-1)  # NaN last
+        cnt = (~gap).sum(axis=-1, keepdims=True)
+        lo = np.take_along_axis(srt, np.maximum(cnt - 1, 0) // 2, axis=-1)
+        hi = np.take_along_axis(srt, cnt // 2, axis=-1)
+        fill = (lo + hi) / 2
+    elif method == "pillar_mean":
+        # Only the pillars that hold a gap column are needed.
+        need = np.unique(prep.pillar_of[cols])
+        M = prep.membership[:, need].astype(Z.dtype)
+        members = np.flatnonzero(M.any(axis=1))
+        Zm = Z[..., members, :]
+        gm = np.isnan(Zm)
+        Mt = np.ascontiguousarray(M[members].T)  # (pillars, members): a batched matmul
+        sums = Mt @ np.where(gm, 0, Zm)
+        counts = Mt @ (~gm).astype(Z.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums / counts
+        fill = mean[..., np.searchsorted(need, prep.pillar_of[cols]), :]
+        fill = np.where(np.isnan(fill), worst, fill)  # nothing in the pillar: worst
+    else:
+        raise ValueError(f"imputation must be one of {IMPUTATIONS}, got {method!r}")
+    if full:
+        np.copyto(Z, np.broadcast_to(fill, Z.shape), where=gap)  # in place, no temporary
+    else:
+        Z[..., cols, :] = np.where(gap, fill, Zc)
+    return Z
+
+
+def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray | slice, dtype) -> np.ndarray:
+    """The raw data of draws ``rows`` (all with hub treatment ``h``): (g, K, P).
+
+    Censored cells take their position in the interval, noise multiplies, the planned
+    outlier treatment applies.
+    """
+    base = prep.Xt_hub[h].astype(dtype)
+    if d.noise is not None:
+        X = np.exp(d.noise[rows], dtype=dtype)
+        X *= base
+    else:
+        X = np.repeat(base[None], len(d.norm[rows]), axis=0)
+    ci, ck = prep.cens_idx
+    if d.censored_u is not None and len(ci):
+        lo, hi = prep.lo_hub[h], prep.hi_hub[h]
+        X[:, ck, ci] = lo + d.censored_u[rows] * (hi - lo)
+        if d.noise is not None:
+            X[:, ck, ci] *= np.exp(d.noise[rows][:, ck, ci])
+    treated = np.flatnonzero(prep.treated)
+    if len(treated):
+        Xk = np.swapaxes(X[:, treated, :], -1, -2)
+        X[:, treated, :] = np.swapaxes(
+            _treat(Xk, prep.caps[:, treated], prep.log_shift[treated]), -1, -2
+        )
+    return X
+
+
+#: Draws evaluated together (see :func:`_evaluate`): 256 x 15 x 40 float32 values are 600 KB.
+_CHUNK_ROWS = 256
+#: Below this many cells (draws x indicators x partners), one thread: threads cost more.
+_THREADED_CELLS = 200_000
+
+
+def _threads() -> int:
+    """Threads for the Monte Carlo: the CPUs this process may use (``MITRA_THREADS`` caps)."""
+    import os
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    cap = os.environ.get("MITRA_THREADS", "")
+    return max(1, min(cpus, int(cap))) if cap.isdigit() else cpus
+
+
+def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Scores (n, P) and whether each partner qualifies (n, P) in every draw.
+
+    Used for the nominal index (one draw), the Monte Carlo, the Sobol design and the
+    indicator-removal test: one code path for all. Works with partners on the last axis
+    (float32 for the Monte Carlo and Sobol, float64 for the nominal index). Draws are
+    processed in groups of identical method choices (sorted, so each group is a contiguous
+    slice) and the scores returned in the original order.
+    """
+    n = len(d)
+    nn, na, ni = len(NORMALISATIONS), len(AGGREGATIONS), len(IMPUTATIONS)
+    key = ((d.hub * ni + d.imp) * na + d.agg) * nn + d.norm
+    runs = np.count_nonzero(np.diff(key)) + 1
+    # Monte Carlo draws arrive grouped (runs of equal choices): slices, no copies. Other
+    # designs (Sobol) are sorted first and the scores put back in order.
+    order = np.arange(n) if runs <= 2 * len(np.unique(key)) else np.argsort(key, kind="stable")
+    key = key[order]
+    bounds = np.flatnonzero(np.diff(key)) + 1
+    starts = np.r_[0, bounds]
+    ends = np.r_[bounds, n]
+    W = d.weights[order].astype(dtype)
+    scores = np.empty((n, len(prep.partners)), dtype=dtype)
+
+    def group(a: int, b: int) -> None:
+        k = int(key[a])
+        m, k = k % nn, k // nn
+        ag, k = k % na, k // na
+        im, h = k % ni, k // ni
+        rows = order[a:b]
+        if rows[-1] - rows[0] == b - a - 1:  # contiguous: a slice is a view, not a copy
+            rows = slice(int(rows[0]), int(rows[-1]) + 1)
+        X = _data(prep, h, d, rows, dtype)
+        Z = _normalise(X, NORMALISATIONS[m], prep.directions[:, None])
+        Z = _impute(Z, IMPUTATIONS[im], prep)
+        scores[rows] = _aggregate(Z, W[a:b], AGGREGATIONS[ag], NORMALISATIONS[m])
+
+    # Each group in chunks of rows, spread over threads (numpy releases the GIL in its loops).
+    # Every step works row by row and each chunk writes its own rows of ``scores``, so the
+    # scores are bit-identical whatever the chunking and the number of threads (a test checks).
+    tasks = [
+        (c, min(c + _CHUNK_ROWS, b))
+        for a, b in zip(starts, ends, strict=True)
+        for c in range(a, b, _CHUNK_ROWS)
+    ]
+    threads = min(_threads(), len(tasks))
+    if threads > 1 and n * len(prep.codes) * len(prep.partners) >= _THREADED_CELLS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            for _ in pool.map(lambda t: group(*t), tasks):
+                pass
+    else:
+        for a, b in tasks:
+            group(a, b)
+    weighted = prep.pw > 0
+    worst_cov = prep.pillar_coverage[:, weighted].min(axis=1)  # (P,)
+    qualifies = worst_cov[None, :] >= d.coverage[:, None] - 1e-12
+    return scores, qualifies
+
+
+def _ranks(scores: np.ndarray, qualifies: np.ndarray) -> np.ndarray:
+    """Ranks among the partners that meet the draw's coverage rule (float; NaN: not ranked).
+
+    A partner a stricter threshold drops is not "last" in that draw: it is not ranked, and
+    the others are ranked among those that remain.
+    """
+    r = ranks_from_scores(np.where(qualifies, scores, -np.inf)).astype(float)
+    return np.where(qualifies, r, np.nan)
+
+
+def _dirichlet_weights(
+    prep: _Prepared, s: RankingSettings, gp: np.ndarray, gi: np.ndarray
+) -> np.ndarray:
+    """Effective weights from gamma variates at pillar (n, Pl) and indicator (n, K) level."""
+    pw = gp / gp.sum(axis=1, keepdims=True)
+    sums = gi @ prep.membership
+    v = gi / np.where(sums > 0, sums, 1.0)[:, prep.pillar_of]
+    return pw[:, prep.pillar_of] * v
+
+
+def _alphas(prep: _Prepared, s: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Dirichlet parameters centred on the nominal weights (zero weights stay zero)."""
+    c = s.weight_concentration
+    ap = c * len(prep.pw) * prep.pw
+    sizes = prep.membership.sum(axis=0)[prep.pillar_of]
+    ai = c * sizes * prep.v
+    return ap, ai
+
+
+def _random_draws(prep: _Prepared, s: RankingSettings, n: int, rng: np.random.Generator):
+    ap, ai = _alphas(prep, s)
+    gp = np.where(ap > 0, rng.standard_gamma(np.maximum(ap, 1e-9), size=(n, len(ap))), 0.0)
+    gi = np.where(ai > 0, rng.standard_gamma(np.maximum(ai, 1e-9), size=(n, len(ai))), 0.0)
+    P, K = len(prep.partners), len(prep.codes)
+    noise = None
+    if s.noise > 0:
+        # Uniform on the log scale with standard deviation ``noise`` (half-width sqrt(3)
+        # noise), the usual perturbation in composite-indicator uncertainty analysis
+        # (Saisana, Saltelli & Tarantola 2005); uniform variates are also the cheap ones.
+        width = (2 * np.sqrt(3.0) * s.noise * prep.noisy).astype(np.float32)[:, None]
+        noise = rng.random((n, K, P), dtype=np.float32)
+        noise -= np.float32(0.5)
+        noise *= width
+    choice = lambda options, table: np.array([table.index(o) for o in options])[  # noqa: E731
+        rng.integers(len(options), size=n)
+    ]
+    levels = np.array(s.coverage_levels)
+    norm, agg = (
+        choice(s.mc_normalisations, NORMALISATIONS),
+        choice(s.mc_aggregations, AGGREGATIONS),
+    )
+    imp, hub = choice(s.mc_imputations, IMPUTATIONS), choice(s.mc_hub_treatments, HUB_TREATMENTS)
+    # Every component is drawn independently, so sorting the method choices within each
+    # half keeps the distribution (and keeps the halves independent for the convergence
+    # check) while letting the evaluation work on contiguous slices.
+    key = ((hub * len(IMPUTATIONS) + imp) * len(AGGREGATIONS) + agg) * len(NORMALISATIONS) + norm
+    half_n = n // 2
+    order = np.r_[
+        np.argsort(key[:half_n], kind="stable"), half_n + np.argsort(key[half_n:], kind="stable")
+    ]
+    return _Draws(
+        norm=norm[order],
+        agg=agg[order],
+        imp=imp[order],
+        hub=hub[order],
+        coverage=levels[rng.integers(len(levels), size=n)],
+        weights=_dirichlet_weights(prep, s, gp, gi),
+        noise=noise,
+        censored_u=rng.random((n, len(prep.cens_idx[0]))),
+    )

@@ -1,0 +1,320 @@
+"""Data assembly of the gravity study: priors, hubs, agreements, mirror flows and the gravity
+frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis import paths
+from analysis.censored import Prior
+
+from .settings import (
+    COUNTERFACTUAL_AGREEMENTS,
+    HUBS_FILE,
+    PENDING_AGREEMENTS,
+    PRIORS_FILE,
+    GravityStudyError,
+    GravityStudySettings,
+)
+
+
+def load_priors(root=None) -> pd.DataFrame:
+    """The prior table (``data/mappings/gravity_priors.csv``), one row per prior id."""
+    path = (paths.DATA if root is None else root) / PRIORS_FILE
+    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in ("mean", "sd"):
+        t[col] = pd.to_numeric(t[col], errors="raise")
+    return t.set_index("prior_id")
+
+
+def load_hubs(root=None) -> pd.DataFrame:
+    """The hub list (``data/mappings/fdi_hubs.csv``) with each hub's source."""
+    path = (paths.DATA if root is None else root) / HUBS_FILE
+    return pd.read_csv(path, dtype=str, keep_default_na=False).set_index("iso3")
+
+
+def _priors(settings: GravityStudySettings) -> dict[str, Prior]:
+    table = load_priors()
+    out = {}
+    for term, pid in settings.priors:
+        if pid not in table.index:
+            raise GravityStudyError(
+                f"gravity_priors.{term}: unknown prior id {pid!r}; ids in "
+                f"data/{PRIORS_FILE} are {list(table.index)}"
+            )
+        row = table.loc[pid]
+        if row["term"] != term:
+            raise GravityStudyError(
+                f"gravity_priors.{term}: prior {pid!r} is for term {row['term']!r}, not {term!r}"
+            )
+        source = row["study"] if row["kind"] == "literature" else "weakly-informative prior"
+        out[term] = Prior(float(row["mean"]), float(row["sd"]), f"{source} [{pid}]", row["kind"])
+    return out
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def _agreement_members(root=None) -> dict[str, tuple[str, ...]]:
+    """Members (ISO3, Indonesia excluded) of the counterfactual agreements."""
+    from analysis.data.agreements import load_agreements
+
+    agreements = load_agreements(root)
+    out = {}
+    for key in COUNTERFACTUAL_AGREEMENTS:
+        hit = [a for a in agreements if f"({key})" in a.name]
+        if not hit:
+            raise GravityStudyError(
+                f"agreement {key} not found in the agreements data "
+                "(data/raw/partners/agreements_eif*.csv)"
+            )
+        out[key] = tuple(i for i in hit[0].members if i != "IDN")
+    return out
+
+
+def _in_force(iso3: str, year: int) -> tuple[bool, str]:
+    """Agreement in force for Indonesia with the partner on 1 July of the year (and which)."""
+    from analysis.data.agreements import in_force
+
+    names = in_force(iso3, f"{int(year)}-07-01")
+    return bool(names), "; ".join(names)
+
+
+def _bound_from_lists_that_omit_a_known_value(ledger, pp: pd.DataFrame) -> pd.DataFrame:
+    """Bound the unlisted of a year whose only full-year list omits partners known otherwise.
+
+    The ledger uses only complete lists for bounds. A list that is incomplete only because
+    it omits partners whose full-year value is published elsewhere (the censoring table's
+    ``omits``) still ranks everyone else: every partner neither listed nor omitted is below
+    its smallest listed value. Those partner-years are censored at that bound and flagged in
+    ``bound_note``; nothing is assumed about a year where an omitted value is unknown.
+    """
+    cens = ledger.censoring
+    lists = cens[(cens["period"] == "FY") & ~cens["complete"].astype(bool)]
+    pp = pp.copy()
+    for year, grp in pp[pp["status"] == "unknown"].groupby("year"):
+        known = set(pp.loc[(pp["year"] == year) & (pp["status"] == "observed"), "partner_iso3"])
+        for lst in lists[lists["year"] == year].itertuples(index=False):
+            omits = set(str(lst.omits).split())
+            if not omits or not omits <= known or not lst.upper_bound > 0:
+                continue
+            idx = grp.index
+            pp.loc[idx, "status"] = "censored"
+            pp.loc[idx, "upper_bound"] = float(lst.upper_bound)
+            pp.loc[idx, "bound_note"] = (
+                f"bound from the {year} full-year list, which omits {', '.join(sorted(omits))} "
+                "(value published elsewhere): the others are below its smallest listed value"
+            )
+            break
+    return pp
+
+
+#: A mirror value (the source country's own statistic) measures the BKPM flow within this
+#: factor either way: an ASSUMPTION covering the definitional differences (see
+#: :func:`mirror_flows`), not an estimate; the overlaps with listed years are reported.
+MIRROR_FACTOR = 2.0
+MIRROR_DEFINITIONS = (
+    "source-side balance-of-payments net flow (directional principle, net of disinvestment, "
+    "reinvested earnings and intra-company loans included, counterpart = immediate host), "
+    "against BKPM realisation (gross capital realised in approved projects, oil and gas and "
+    "banking excluded, by the country of the recorded investor)"
+)
+
+
+def mirror_flows(root=None) -> pd.DataFrame:
+    """Source countries' own outward FDI flows to Indonesia (mirror statistics), US$ million.
+
+    Rows of :func:`analysis.data.investor.load_ofdi_by_industry` with counterpart Indonesia,
+    all industries, measure ``flow`` and a US$ value, published by the source country
+    (``side`` = source_side) or attributed in the note to its balance of payments (BoP/BOJ).
+    Positions (stocks) are left out: they are not comparable with a year's flow. Returns
+    ``partner_iso3, year, mirror_usd_m, mirror_source, mirror_note`` (empty when the
+    investor tables are not shipped).
+    """
+    cols = ["partner_iso3", "year", "mirror_usd_m", "mirror_source", "mirror_note"]
+    try:
+        from analysis.data.investor import load_ofdi_by_industry
+    except ImportError:  # older data layer without investor tables
+        return pd.DataFrame(columns=cols)
+    o = load_ofdi_by_industry(root)
+    bop = o["note"].astype(str).str.contains(r"\bBO[JP]\b|BoP", regex=True)
+    keep = (
+        (o["counterpart"].astype(str).str.lower() == "indonesia")
+        & (o["industry"].astype(str).str.lower() == "all industries")
+        & (o["measure"] == "flow")
+        & o["value_usd_m"].notna()
+        & ((o["side"] == "source_side") | ((o["side"] == "third_party") & bop))
+    )
+    m = o[keep].drop_duplicates(["reporter_iso3", "year"])
+    return pd.DataFrame(
+        {
+            "partner_iso3": m["reporter_iso3"].to_numpy(),
+            "year": m["year"].astype(int).to_numpy(),
+            "mirror_usd_m": m["value_usd_m"].astype(float).to_numpy(),
+            "mirror_source": m["source"].astype(str).to_numpy(),
+            "mirror_note": m["note"].astype(str).to_numpy(),
+        },
+        columns=cols,
+    )
+
+
+def _apply_mirrors(frame: pd.DataFrame, mirrors: pd.DataFrame) -> pd.DataFrame:
+    """Censored partner-years with a mirror value become interval measurements.
+
+    The flow lies in ``[mirror / MIRROR_FACTOR, min(mirror * MIRROR_FACTOR, bound)]`` (status
+    ``measured``; in the likelihood an interval, like a censored row with a lower bound). A
+    listed partner-year keeps its BKPM value; its mirror is recorded for comparison.
+    """
+    f = frame.merge(mirrors, on=["partner_iso3", "year"], how="left")
+    f["lower_bound"] = np.nan
+    hit = (f["status"] == "censored") & f["mirror_usd_m"].notna()
+    lo = f["mirror_usd_m"] / MIRROR_FACTOR
+    hi = np.minimum(f["mirror_usd_m"] * MIRROR_FACTOR, f["upper_bound"])
+    ok = hit & (lo < hi)
+    f.loc[ok, "lower_bound"] = lo[ok]
+    f.loc[ok, "upper_bound"] = hi[ok]
+    f.loc[ok, "status"] = "measured"
+    f.loc[ok, "bound_note"] = (
+        "mirror statistic (" + f.loc[ok, "mirror_source"] + "): flow within a factor "
+        f"{MIRROR_FACTOR:g} of it, below the year's bound"
+    )
+    return f
+
+
+def _mirror_note(frame: pd.DataFrame) -> str:
+    """How many partner-years a mirror statistic measures, and how mirrors compare."""
+    m = frame[frame["mirror_usd_m"].notna()]
+    measured = m[m["status"] == "measured"]
+    both = m[m["status"] == "listed"]
+    text = (
+        f"Mirror statistics: {len(measured)} unlisted partner-year(s) measured by the source "
+        "country's own outward FDI to Indonesia ("
+        + (", ".join(f"{r.partner_iso3} {r.year}" for r in measured.itertuples()) or "none")
+        + f"), entered as an interval within a factor {MIRROR_FACTOR:g} of the mirror value "
+        f"(an assumption) and below the year's bound; definitions differ: "
+        f"{MIRROR_DEFINITIONS}."
+    )
+    if len(both):
+        text += (
+            " Where both exist, BKPM over the mirror: "
+            + ", ".join(
+                f"{r.partner_iso3} {r.year} {r.pma_usd_m / r.mirror_usd_m:.2f}"
+                for r in both.itertuples()
+            )
+            + "."
+        )
+    return text
+
+
+def build_gravity_frame(
+    ledger, panel, settings: GravityStudySettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per (partner, year) of the usable full-year lists, and the rows dropped.
+
+    Returns
+    -------
+    (frame, dropped)
+        ``frame``: ``partner_iso3, year, pma_usd_m`` (listed value or NaN), ``upper_bound``
+        (the N-th listed value for unlisted partners), ``lower_bound`` and ``mirror_usd_m``
+        (a mirror statistic, :func:`mirror_flows`), ``status`` (``listed``/``censored``/
+        ``measured``: unlisted, with a mirror value),
+        ``gdp_usd_bn, lgdp, distance_km, ldist, hub, agreement, agreements``.
+        ``dropped``: rows not used and why.
+    """
+    from analysis.data.panel import CANDIDATES
+    from analysis.partners import _capital, _haversine
+
+    members = _agreement_members()
+    pending, _ = _pending_members()
+    members.update({key: tuple(isos.split()) for key, (_, isos) in pending.items()})
+    listed_ever = set(
+        ledger.partner_panel(periods=["FY"]).query("status == 'observed'")["partner_iso3"]
+    )
+    universe = sorted(set(CANDIDATES) | listed_ever | {m for v in members.values() for m in v})
+    pp = ledger.partner_panel(universe, periods=["FY"])
+    pp = pp.rename(columns={"value": "pma_usd_m"})
+    dropped = []
+    pp["bound_note"] = ""
+    pp = _bound_from_lists_that_omit_a_known_value(ledger, pp)
+    unknown = pp[pp["status"] == "unknown"]
+    for year, grp in unknown.groupby("year"):
+        dropped.append(
+            grp.assign(
+                reason=f"{year}: no usable full-year top-N list (the unlisted have no bound; "
+                "listed values alone would select on the outcome)"
+            )
+        )
+    # A year whose list is unusable is dropped whole, its listed rows included.
+    bad_years = set(unknown["year"])
+    drop_listed = pp[pp["year"].isin(bad_years) & (pp["status"] == "observed")]
+    if len(drop_listed):
+        dropped.append(
+            drop_listed.assign(
+                reason="listed, but the year's list is incomplete (no bound for the others)"
+            )
+        )
+    pp = pp[~pp["year"].isin(bad_years)].copy()
+    pp["status"] = pp["status"].map({"observed": "listed", "censored": "censored"})
+    jakarta = _capital("IDN")
+    hubs = set(settings.hubs)
+    rows = []
+    for r in pp.itertuples(index=False):
+        cap = _capital(r.partner_iso3)
+        ok, names = _in_force(r.partner_iso3, r.year)
+        gdp = panel.value("gdp_usd", r.partner_iso3, int(r.year))
+        rows.append(
+            {
+                "partner_iso3": r.partner_iso3,
+                "year": int(r.year),
+                "pma_usd_m": r.pma_usd_m,
+                "upper_bound": r.upper_bound,
+                "status": r.status,
+                "gdp_usd_bn": gdp,
+                "distance_km": _haversine(jakarta[:2], cap[:2]) if cap and jakarta else np.nan,
+                "hub": float(r.partner_iso3 in hubs),
+                "agreement": float(ok),
+                "agreements": names,
+                "bound_note": r.bound_note,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["lgdp"] = np.log(frame["gdp_usd_bn"])
+    frame["ldist"] = np.log(frame["distance_km"])
+    miss = frame[["lgdp", "ldist"]].isna().any(axis=1)
+    if miss.any():
+        dropped.append(
+            frame[miss].assign(
+                reason="missing covariate: "
+                + frame[miss][["lgdp", "ldist"]]
+                .isna()
+                .apply(
+                    lambda r: (
+                        ", ".join(r.index[r])
+                        .replace("lgdp", "GDP (partner panel)")
+                        .replace("ldist", "capital coordinates")
+                    ),
+                    axis=1,
+                )
+            )
+        )
+    frame = _apply_mirrors(frame[~miss].reset_index(drop=True), mirror_flows())
+    cols = ["partner_iso3", "year", "status", "pma_usd_m", "upper_bound", "reason"]
+    drop = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=cols)
+    return frame, drop.reindex(columns=cols)
+
+
+def _pending_members(root=None) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Pending agreements found in the agreements data: key -> (name, members), and notes."""
+    from analysis.data.agreements import load_agreements
+
+    agreements = load_agreements(root)
+    out, notes = {}, []
+    for key, pattern in PENDING_AGREEMENTS.items():
+        hit = [a for a in agreements if pattern in a.name]
+        if not hit:
+            notes.append(f"{key}: not in the agreements data (no effect computed)")
+            continue
+        out[key] = (hit[0].name, " ".join(i for i in hit[0].members if i != "IDN"))
+    return out, notes
