@@ -147,7 +147,12 @@ def test_settings_from_the_params_files():
     # the override merges into base.yaml's weights: two weights change, the others stay
     pillars = {"sector": 2.0, "capacity": 1.0, "market": 1.0, "presence": 10.0, "ties": 1.0}
     assert s2.ranking.pillar_weights == pillars
-    assert s2.ranking.indicator_weights == {"sector_value_added": 0.5, "pma_in_idn": 3.0}
+    assert s2.ranking.indicator_weights == {
+        "sector_exports": 0.5,
+        "sector_rca": 0.5,
+        "sector_value_added": 0.25,
+        "pma_in_idn": 3.0,
+    }
 
 
 def test_a_misspelt_weight_is_rejected_by_params():

@@ -22,12 +22,12 @@ import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 
 from analysis.i18n import MISSING, Messages, format_number, label, messages
+from analysis.summary import anchor
 
 __all__ = [
     "MISSING",
@@ -46,15 +46,6 @@ __all__ = [
 
 CENSORED_PREFIX = "< "
 UNKNOWN = "?"
-
-
-def anchor(section: str) -> str:
-    """Return the id nbconvert and JupyterLab give a heading with this text.
-
-    Both replace spaces with ``-`` (nbconvert then URL-quotes characters that a fragment
-    cannot hold), so a link ``#<anchor>`` works in the notebook and in the HTML report.
-    """
-    return quote(section.replace(" ", "-"), safe="?/:@!$&'()*+,;=")
 
 
 # --- findings -----------------------------------------------------------------------------

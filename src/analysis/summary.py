@@ -8,10 +8,21 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pandas as pd
 
-__all__ = ["Summary"]
+__all__ = ["Summary", "anchor"]
+
+
+def anchor(section: str) -> str:
+    """Return the id nbconvert and JupyterLab give a heading with this text.
+
+    Both replace spaces with ``-`` (nbconvert then URL-quotes characters that a fragment
+    cannot hold), so a link ``#<anchor>`` works in the notebook and in the HTML report.
+    Lives at the bottom layer so that summaries and the formatting layer share it.
+    """
+    return quote(section.replace(" ", "-"), safe="?/:@!$&'()*+,;=")
 
 
 @dataclass
@@ -78,8 +89,6 @@ class Summary:
 
     def _repr_html_(self) -> str:
         if self.appendix:
-            from analysis.formatting import anchor
-
             title = html.escape(self.title)
             parts = [
                 f'<h2 class="mitra-appendix" id="{html.escape(anchor(self.title))}">{title}</h2>'
