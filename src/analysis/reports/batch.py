@@ -439,7 +439,20 @@ def _execute(
             "root": str(paths.ROOT),
             # Local workers are Mitra's own processes; dask workers are not ours to rewire.
             "own_process": scheduler is None,
+            # Local workers take warm kernels (analysis.reports.warm) and warm the next.
+            "warm": scheduler is None,
         }
+
+    def warm_hints(new: list[dict[str, object]]) -> list[dict[str, object]]:
+        """Tell the last ``workers`` reports not to warm a kernel nobody will take.
+
+        Workers take reports in submission order, so the last ``workers`` submitted are each
+        worker's last, unless briefs may still be planned (they come after their ranking).
+        """
+        more = any(e["status"] == "waiting" for e in manifest["briefs"])
+        for i, spec in enumerate(new):
+            spec["warm_next"] = more or i < len(new) - workers
+        return new
 
     specs = [spec_of(j, parameters[j.name]) for j in jobs]
     by_name = {s["name"]: s for s in specs}
@@ -551,11 +564,13 @@ def _execute(
                 # SIGTERM, and unblock them once their handlers are set (worker_init), so a
                 # signal during their start-up never prints a KeyboardInterrupt traceback.
                 with _signals_blocked():
-                    futures = {pool.submit(execute_job, s): str(s["name"]) for s in specs}
+                    futures = {
+                        pool.submit(execute_job, s): str(s["name"]) for s in warm_hints(specs)
+                    }
                 pending = set(futures)
 
                 def submit_briefs() -> None:
-                    new = plan_ready()
+                    new = warm_hints(plan_ready())
                     for spec in new:
                         fut = pool.submit(execute_job, spec)
                         futures[fut] = str(spec["name"])
