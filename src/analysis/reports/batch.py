@@ -278,6 +278,7 @@ def run_batch(
     kernel_name: str = KERNEL_NAME,
     progress: bool = True,
     briefs: Sequence[BriefRequest] | None = None,
+    warm_kernels: bool = True,
 ) -> BatchResult:
     """Run report jobs and write notebooks, HTML, ``manifest.json`` and ``index.html``.
 
@@ -308,6 +309,10 @@ def run_batch(
         ``ranking.csv``. Default: the default batch's requests when ``jobs`` is None, none
         otherwise; with ``only_failed``, the run's requests whose briefs were not planned
         yet (their ranking report failed or was interrupted).
+    warm_kernels
+        Local workers start each report's kernel, with the heavy imports done, while the
+        previous report runs (:mod:`analysis.reports.warm`); every report still gets a fresh
+        kernel. False starts each kernel when its report starts (as papermill does).
 
     Raises
     ------
@@ -375,6 +380,7 @@ def run_batch(
             kernel_name=kernel_name,
             progress=progress,
             briefs=briefs,
+            warm_kernels=warm_kernels,
         )
 
 
@@ -413,6 +419,7 @@ def _execute(
     kernel_name: str,
     progress: bool,
     briefs: Sequence[BriefRequest] = (),
+    warm_kernels: bool = True,
 ) -> BatchResult:
     from dataclasses import asdict
 
@@ -440,7 +447,7 @@ def _execute(
             # Local workers are Mitra's own processes; dask workers are not ours to rewire.
             "own_process": scheduler is None,
             # Local workers take warm kernels (analysis.reports.warm) and warm the next.
-            "warm": scheduler is None,
+            "warm": scheduler is None and warm_kernels,
         }
 
     def warm_hints(new: list[dict[str, object]]) -> list[dict[str, object]]:

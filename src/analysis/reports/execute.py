@@ -296,7 +296,7 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
             break
         finally:
             if kernel is not None:
-                # Shut down in the background: the export below overlaps with it.
+                # Gone before the export (which overlaps with the next spare's warming).
                 warm_pool().release(kernel)
     outputs: dict[str, str] = {}
     job_meta = {

@@ -6,8 +6,8 @@ next). What changes is *when* that kernel starts: a batch worker keeps one spare
 import (pandas, numpy, statsmodels, pyfixest, matplotlib, the ``analysis`` studies) already
 imported, silently (no execution count, no output recorded). When a report is assigned, the
 worker takes the spare, points it at the report (its working folder and tables folder), hands
-it to papermill (``km=``) and at once starts warming the next spare; the used kernel is shut
-down in the background while the worker exports the report's HTML.
+it to papermill (``km=``) and at once starts warming the next spare; when the report has run,
+its kernel is shut down and the worker exports the HTML while the next spare warms.
 
 A kernel's stderr goes through a pipe that the worker copies into the kernel log of the
 report the kernel ends up serving (``reports/<run-id>/logs/<name>.kernel.log``); what a spare
@@ -36,7 +36,12 @@ PREIMPORT = (
     "numpy",
     "pandas",
     "statsmodels.api",
+    "statsmodels.tsa.arima.model",
+    "statsmodels.tsa.exponential_smoothing.ets",
+    "statsmodels.tsa.statespace.structural",
     "pyfixest",
+    "babel.numbers",
+    "babel.dates",
     "matplotlib.pyplot",
     "IPython.display",
     "analysis.params",
@@ -227,7 +232,7 @@ class WarmKernels:
 
     ``take`` returns a started, warmed kernel manager pointed at the report (the spare if
     one is ready or warming, else one started now); ``prepare`` starts warming the next;
-    ``release`` shuts a used kernel down in the background; ``close`` kills everything.
+    ``release`` shuts a used kernel down; ``close`` kills everything.
     """
 
     def __init__(self) -> None:
@@ -312,9 +317,11 @@ class WarmKernels:
         threading.Thread(target=finish, daemon=True).start()
 
     def release(self, kernel: _Kernel, now: bool = False) -> None:
-        """Shut a used kernel down (politely, then by force), in the background.
+        """Shut a used kernel down: politely (``now=False``), then by force.
 
         Call it from the thread that ran the report: the report's clients are stopped first.
+        The kernel is gone when this returns (the worker then exports the report, while the
+        next spare warms), as when papermill shuts its own kernel down.
         """
         kernel.stop_clients()
 
@@ -337,10 +344,10 @@ class WarmKernels:
             with self._lock:
                 self._live.discard(kernel)
 
+        # In a thread of its own: free of any event loop the caller's thread may hold.
         thread = threading.Thread(target=stop, daemon=True)
         thread.start()
-        if now:
-            thread.join()
+        thread.join()
 
     def close(self) -> None:
         """Kill every kernel this pool started and any spare still warming."""
