@@ -15,10 +15,15 @@ layered params files, taken from one ``plan_batch()``):
   This is the floor a batch is measured against: the issue's goal is
   ``batch <= 0.6 x in-process`` on 2 cores.
 
+With ``--compare-cold``, a fourth contender ``batch-cold`` runs the same batch with
+``warm_kernels=False`` (each kernel started when its report starts, as before warm kernels),
+so the gain of warm kernels is measured in the same session.
+
 Contenders alternate within each repeat (order rotated per repeat); medians and the ratios
 ``batch / in-process`` and ``batch / cli-loop`` are printed.
 
     .venv/bin/python bench/bench_batch.py [--repeat 3] [--workers N] [--skip-loop]
+        [--compare-cold]
 """
 
 from __future__ import annotations
@@ -114,10 +119,14 @@ def in_process(_out: Path, jobs, parameters) -> tuple[float, list[str]]:
     return time.perf_counter() - t0, made
 
 
-def batch(out: Path, jobs, _parameters, workers: int | None = None) -> tuple[float, list[str]]:
+def batch(
+    out: Path, jobs, _parameters, workers: int | None = None, warm: bool = True
+) -> tuple[float, list[str]]:
     os.environ["MITRA_CACHE_DIR"] = str(out / "cache")  # cold cache every repeat
     t0 = time.perf_counter()
-    result = run_batch(jobs, run_id="bench", reports_dir=out, workers=workers, progress=False)
+    result = run_batch(
+        jobs, run_id="bench", reports_dir=out, workers=workers, progress=False, warm_kernels=warm
+    )
     elapsed = time.perf_counter() - t0
     assert result.ok, result.failed
     return elapsed, sorted(result.records)
@@ -128,6 +137,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--skip-loop", action="store_true", help="leave out the CLI loop")
+    parser.add_argument(
+        "--compare-cold", action="store_true", help="also run the batch without warm kernels"
+    )
     args = parser.parse_args()
     jobs, parameters = _jobs()
     names = sorted(j.name for j in jobs)
@@ -135,6 +147,8 @@ def main() -> None:
         "batch": lambda out: batch(out, jobs, parameters, args.workers),
         "in-process": lambda out: in_process(out, jobs, parameters),
     }
+    if args.compare_cold:
+        contenders["batch-cold"] = lambda out: batch(out, jobs, parameters, args.workers, False)
     if not args.skip_loop:
         contenders["cli-loop"] = lambda out: cli_loop(out, jobs, parameters)
     times: dict[str, list[float]] = {k: [] for k in contenders}
@@ -157,6 +171,9 @@ def main() -> None:
     for k, v in times.items():
         print(f"{k:>10}: median {med[k]:6.1f} s  ({', '.join(f'{t:.1f}' for t in v)})")
     print(f"ratio batch / in-process: {med['batch'] / med['in-process']:.2f} (goal <= 0.6)")
+    if "batch-cold" in med:
+        print(f"ratio batch-cold / in-process: {med['batch-cold'] / med['in-process']:.2f}")
+        print(f"ratio batch / batch-cold: {med['batch'] / med['batch-cold']:.2f} (warm kernels)")
     if "cli-loop" in med:
         print(f"ratio batch / cli-loop:   {med['batch'] / med['cli-loop']:.2f}")
 

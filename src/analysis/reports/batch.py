@@ -278,6 +278,7 @@ def run_batch(
     kernel_name: str = KERNEL_NAME,
     progress: bool = True,
     briefs: Sequence[BriefRequest] | None = None,
+    warm_kernels: bool = True,
 ) -> BatchResult:
     """Run report jobs and write notebooks, HTML, ``manifest.json`` and ``index.html``.
 
@@ -308,6 +309,10 @@ def run_batch(
         ``ranking.csv``. Default: the default batch's requests when ``jobs`` is None, none
         otherwise; with ``only_failed``, the run's requests whose briefs were not planned
         yet (their ranking report failed or was interrupted).
+    warm_kernels
+        Local workers start each report's kernel, with the heavy imports done, while the
+        previous report runs (:mod:`analysis.reports.warm`); every report still gets a fresh
+        kernel. False starts each kernel when its report starts (as papermill does).
 
     Raises
     ------
@@ -375,6 +380,7 @@ def run_batch(
             kernel_name=kernel_name,
             progress=progress,
             briefs=briefs,
+            warm_kernels=warm_kernels,
         )
 
 
@@ -413,6 +419,7 @@ def _execute(
     kernel_name: str,
     progress: bool,
     briefs: Sequence[BriefRequest] = (),
+    warm_kernels: bool = True,
 ) -> BatchResult:
     from dataclasses import asdict
 
@@ -439,7 +446,20 @@ def _execute(
             "root": str(paths.ROOT),
             # Local workers are Mitra's own processes; dask workers are not ours to rewire.
             "own_process": scheduler is None,
+            # Local workers take warm kernels (analysis.reports.warm) and warm the next.
+            "warm": scheduler is None and warm_kernels,
         }
+
+    def warm_hints(new: list[dict[str, object]]) -> list[dict[str, object]]:
+        """Tell the last ``workers`` reports not to warm a kernel nobody will take.
+
+        Workers take reports in submission order, so the last ``workers`` submitted are each
+        worker's last, unless briefs may still be planned (they come after their ranking).
+        """
+        more = any(e["status"] == "waiting" for e in manifest["briefs"])
+        for i, spec in enumerate(new):
+            spec["warm_next"] = more or i < len(new) - workers
+        return new
 
     specs = [spec_of(j, parameters[j.name]) for j in jobs]
     by_name = {s["name"]: s for s in specs}
@@ -551,11 +571,13 @@ def _execute(
                 # SIGTERM, and unblock them once their handlers are set (worker_init), so a
                 # signal during their start-up never prints a KeyboardInterrupt traceback.
                 with _signals_blocked():
-                    futures = {pool.submit(execute_job, s): str(s["name"]) for s in specs}
+                    futures = {
+                        pool.submit(execute_job, s): str(s["name"]) for s in warm_hints(specs)
+                    }
                 pending = set(futures)
 
                 def submit_briefs() -> None:
-                    new = plan_ready()
+                    new = warm_hints(plan_ready())
                     for spec in new:
                         fut = pool.submit(execute_job, spec)
                         futures[fut] = str(spec["name"])

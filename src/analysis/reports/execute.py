@@ -127,9 +127,10 @@ def _tables_env(folder: Path):
     caller's environment (common on servers and in test runs) would otherwise reach the
     kernels and leave every report without its charts.
     """
+    from analysis.reports.warm import INLINE_BACKEND
     from analysis.tables import TABLES_ENV
 
-    wanted = {TABLES_ENV: str(folder), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    wanted = {TABLES_ENV: str(folder), "MPLBACKEND": INLINE_BACKEND}
     saved = {k: os.environ.get(k) for k in wanted}
     os.environ.update(wanted)
     try:
@@ -186,9 +187,14 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
     """Run one report; return its manifest record. Never raises for notebook failures.
 
     ``spec`` keys: name, notebook, params_files, parameters, run_dir, kernel_name,
-    start_timeout, execution_timeout, retries, root.
+    start_timeout, execution_timeout, retries, root; optional: overrides, own_process (a
+    Mitra worker process: kernel stderr to ``logs/``), warm (with own_process: take a warm
+    kernel, :mod:`analysis.reports.warm`) and warm_next (start warming the next one; default
+    true, false for a worker's last report).
     """
     import papermill as pm
+
+    from analysis.tables import TABLES_ENV
 
     name = str(spec["name"])
     run_dir = Path(str(spec["run_dir"]))
@@ -211,15 +217,38 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
     t0 = time.perf_counter()
     retries = int(spec.get("retries", 2))  # type: ignore[call-overload]
     error: dict[str, object] | None = None
+    # Local workers use warm kernels (analysis.reports.warm): a spare started, with the heavy
+    # imports done, while the previous report ran. Still one fresh kernel per report.
+    warm = bool(spec.get("warm")) and bool(spec.get("own_process"))
+    log = run_dir / "logs" / f"{name}.kernel.log"
     for attempt in range(1, retries + 2):
         a0 = time.perf_counter()
+        kernel = None
         try:
             with (
-                _kernel_stderr_to(
-                    run_dir / "logs" / f"{name}.kernel.log", bool(spec.get("own_process"))
-                ),
+                _kernel_stderr_to(log, bool(spec.get("own_process"))),
                 _tables_env(tables_staging),
             ):
+                engine_kwargs: dict[str, object] = {}
+                if warm:
+                    from analysis.reports.warm import warm_pool
+
+                    pool = warm_pool()
+                    kernel = pool.take(
+                        str(spec["kernel_name"]),
+                        str(notebook.parent),
+                        float(spec["start_timeout"]),  # type: ignore[arg-type]
+                        {TABLES_ENV: str(tables_staging)},
+                        log,
+                    )
+                    engine_kwargs["km"] = kernel.km
+                    if spec.get("warm_next", True):
+                        # The next report's kernel starts and imports while this one runs.
+                        pool.prepare(
+                            str(spec["kernel_name"]),
+                            str(notebook.parent),
+                            float(spec["start_timeout"]),  # type: ignore[arg-type]
+                        )
                 pm.execute_notebook(
                     str(notebook),
                     str(tmp),
@@ -229,6 +258,7 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
                     cwd=str(notebook.parent),
                     start_timeout=int(spec["start_timeout"]),  # type: ignore[call-overload]
                     execution_timeout=spec.get("execution_timeout"),
+                    **engine_kwargs,
                 )
             error = None
             record["attempts"].append(
@@ -264,6 +294,10 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
                 time.sleep(min(2.0 * attempt, 5.0))
                 continue
             break
+        finally:
+            if kernel is not None:
+                # Gone before the export (which overlaps with the next spare's warming).
+                warm_pool().release(kernel)
     outputs: dict[str, str] = {}
     job_meta = {
         "name": name,

@@ -160,6 +160,7 @@ def appendix_last(cells: Sequence, language: str = "en") -> list:
     head = new_markdown_cell(
         f'<h2 class="mitra-appendix" id="{html.escape(anchor(title))}">{html.escape(title)}</h2>'
     )
+    head["id"] = "mitra-appendix"  # nbformat draws a random id: the same report, the same HTML
     return [*rest, head, *tagged]
 
 
