@@ -175,6 +175,7 @@ def test_detail_tables_tagged_appendix_follow_the_findings_on_a_new_page():
     assert ".cell:has(.mitra-appendix){break-before:page}" in text.replace(" ", "")
     untagged = notebook_html(_executed())
     assert "mitra-appendix" not in untagged.split("</style>", 1)[1]
+    assert notebook_html(nb) == text  # the appendix heading's cell id is fixed, not drawn
 
 
 def test_a_brief_is_laid_out_for_print_and_its_pdf_linked():

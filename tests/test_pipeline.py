@@ -123,6 +123,79 @@ def test_killed_kernel_fails_alone_keeps_last_good_copy_and_reruns(tiny, tmp_pat
     assert "done pharma" in json.dumps(_outputs(third.run_dir / "tiny--pharma.ipynb"))
 
 
+# Prints what a report's kernel holds when the report starts: a fresh namespace (nothing from
+# the previous report), its own working folder and tables folder, the pre-imports done.
+FRESH = """\
+# %% [markdown]
+# # Fresh report
+
+# %% tags=["parameters"]
+run_name: str = "adhoc"  # name of the run
+sector: str = "textile"  # textile | chemical | pharma
+
+# %%
+import os, sys
+from pathlib import Path
+print("left over:", globals().get("left_over"))
+print("cwd ok:", Path.cwd() == Path(os.environ["MITRA_TEST_NB_DIR"]))
+print("tables ok:", f".fresh--{sector}.running-" in os.environ["MITRA_TABLES_DIR"])
+print("backend:", os.environ.get("MPLBACKEND"))
+left_over = sector
+"""
+
+
+def _living_kernels(psutil) -> list:
+    found = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(proc.cmdline()) and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_warm_kernels_give_each_report_a_fresh_kernel_and_the_same_reports(tmp_path, monkeypatch):
+    import jupytext
+    import psutil
+
+    nb = jupytext.reads(FRESH, fmt="py:percent")
+    nb.metadata["kernelspec"] = {"name": "mitra", "display_name": "Python", "language": "python"}
+    path = tmp_path / "fresh.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setenv("MITRA_TEST_NB_DIR", str(tmp_path))
+    sets = []
+    for sector in ("textile", "chemical", "pharma"):
+        f = tmp_path / f"{sector}.yaml"
+        f.write_text(f"sector: {sector}\n")
+        sets.append((str(f),))
+    jobs = plan_batch([path], sets)
+    # One worker: the second and third reports take kernels warmed while the one before ran.
+    warm = run_batch(jobs, run_id="warm", reports_dir=tmp_path / "r", workers=1, progress=False)
+    assert warm.ok, warm.records
+    assert not _living_kernels(psutil)  # no spare left behind
+    cold = run_batch(
+        jobs,
+        run_id="cold",
+        reports_dir=tmp_path / "r",
+        workers=1,
+        progress=False,
+        warm_kernels=False,
+    )
+    assert cold.ok, cold.records
+    for job in jobs:
+        text = json.dumps(_outputs(warm.run_dir / f"{job.name}.ipynb"))
+        for line in ("left over: None", "cwd ok: True", "tables ok: True", "backend_inline"):
+            assert line in text, (job.name, line, text)
+        assert _outputs(warm.run_dir / f"{job.name}.ipynb") == _outputs(
+            cold.run_dir / f"{job.name}.ipynb"
+        )
+        assert (warm.run_dir / f"{job.name}.html").read_text() == (
+            cold.run_dir / f"{job.name}.html"
+        ).read_text()
+        assert (warm.run_dir / "logs" / f"{job.name}.kernel.log").is_file()
+
+
 def test_notebook_error_is_reported_and_not_retried(tmp_path):
     import jupytext
 
