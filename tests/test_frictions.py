@@ -49,6 +49,12 @@ def test_make_help_into_a_file_has_no_escape_codes():
     assert "\x1b" not in out and "test" in out
 
 
+def _fresh_stamp(tmp_path):
+    stamp = tmp_path / "stamp"
+    stamp.touch()
+    return stamp
+
+
 def test_make_lab_passes_allow_root_only_to_root(tmp_path):
     # A stand-in `jupyter` that prints its arguments; the stamp is an existing file, so
     # nothing is installed.
@@ -56,7 +62,8 @@ def test_make_lab_passes_allow_root_only_to_root(tmp_path):
     fake.write_text('#!/bin/sh\necho "$@"\n')
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     out = subprocess.run(
-        ["make", "-s", "lab", f"BIN={tmp_path}", "STAMP=Makefile"],
+        # A stamp newer than pyproject.toml and constraints.txt: make installs nothing.
+        ["make", "-s", "lab", f"BIN={tmp_path}", f"STAMP={_fresh_stamp(tmp_path)}"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -43,8 +43,8 @@ def _parameters_cell(notebook: Path) -> dict[str, object]:
 
 
 def test_ranking_weights_default_is_declared_once():
-    # The one declaration: Params.ranking_weights (the "sector_value_added": 0.5 default).
-    found = _src_lines(r"sector_value_added\"?\s*[:=]\s*0\.5")
+    # The one declaration: Params.ranking_weights (the "sector_value_added": 0.25 default).
+    found = _src_lines(r"sector_value_added\"?\s*[:=]\s*0\.25")
     assert found == [f for f in found if f.startswith("src/analysis/config.py")] and found, found
     # No study or model re-declares a pillar weight default.
     assert not _src_lines(r"pillar_weights=\{\"sector\""), "a re-declared pillar weight"
@@ -90,7 +90,7 @@ def test_every_group_key_is_a_declared_parameter():
     for name in GROUPS:
         keys = group_keys(name)
         assert keys and set(keys.values()) <= set(Params.model_fields), name
-    assert Params().ranking.weights["sector_value_added"] == 0.5
+    assert Params().ranking.weights["sector_value_added"] == 0.25
 
 
 # --- one study interface ----------------------------------------------------------------------
@@ -120,7 +120,7 @@ def test_a_file_that_sets_one_weight_changes_one_weight(tmp_path):
     f.write_text("ranking_weights: {sector: 3}\n")
     p = load_params("base", f)
     assert p.ranking_weights["sector"] == 3
-    assert p.ranking_weights["sector_value_added"] == 0.5
+    assert p.ranking_weights["sector_value_added"] == 0.25
     assert "one.yaml" in p.origin["ranking_weights"] and "base" in p.origin["ranking_weights"]
     # an empty mapping clears; a scenario is one record, replaced whole
     g = tmp_path / "none.yaml"
@@ -217,7 +217,7 @@ def test_the_batch_passes_the_merged_weights_to_the_notebook(tmp_path):
     jobs = plan_batch(["notebooks/30-partner-ranking.ipynb"], [("params/base.yaml", str(one))])
     (given,) = validate_jobs(jobs).values()
     assert given["ranking_weights"]["sector"] == 3
-    assert given["ranking_weights"]["sector_value_added"] == 0.5
+    assert given["ranking_weights"]["sector_value_added"] == 0.25
 
 
 @pytest.mark.parametrize("code", ["IDN", "ATA"])

@@ -165,7 +165,7 @@ def test_cli_random_bytes_as_params_are_one_line_naming_the_file(
     if ascii_only:  # valid UTF-8, so the control characters are what must be caught
         data = bytes(1 + b % 127 for b in data)
     junk.write_bytes(data)
-    assert main(["batch", "--set", "textile", "-p", str(junk), "--no-progress"]) == 2
+    assert main(["batch", "--set", "textile", "-f", str(junk), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "junk.yaml" in err and "Traceback" not in err
     assert "internal error" not in err

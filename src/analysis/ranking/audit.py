@@ -81,7 +81,9 @@ def _audit(
             {
                 "pillar": p,
                 "indicators": len(members),
-                "mean_correlation_within": float(np.nanmean(off)) if off.size else np.nan,
+                "mean_correlation_within": (
+                    float(np.nanmean(off)) if np.isfinite(off).any() else np.nan
+                ),
                 "cronbach_alpha": _cronbach(complete),
                 "pca_first_share": _pca_share(complete),
                 "correlation_with_index": float(

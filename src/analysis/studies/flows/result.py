@@ -570,7 +570,9 @@ class FlowStudy(_FlowTables):
 
     def _findings_with_sections(self) -> list[tuple[str, str]]:
         """Key-finding sentences with the heading of the section that shows each."""
-        out = [(t, SECTIONS["sector"]) for t in self.sector_findings()]
+        # The sector first, at most four sentences; six findings in all (the rest are in
+        # their sections), so the report opens with what matters, not a list.
+        out = [(t, SECTIONS["sector"]) for t in self.sector_findings()[:4]]
         out.append((self.outlook_statement(), SECTIONS["nowcast"]))
         scored = self.scored_statement()
         if scored:
@@ -660,7 +662,7 @@ class FlowStudy(_FlowTables):
         sentence = self.paths_statement()
         if sentence:
             out.append((sentence, SECTIONS["national"]))
-        return out[:10]
+        return out[:6]
 
     def paths_statement(self) -> str:
         """Where the intervals end and what the scenario paths give at the horizon."""
