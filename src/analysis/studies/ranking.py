@@ -546,6 +546,9 @@ class RankingStudy:
         text, section = out[-1]
         bands = "converged" if r.converged else "did NOT converge"
         out[-1] = (f"{text}; bands {bands} at N vs 2N.", section)
+        if len(out) > 6:
+            # Six at most: the cross-sector comparison stays in its own section.
+            out = [f for f in out if f[1] != SECTIONS["sectors"]][:6]
         return out
 
     def summary(self) -> Summary:
