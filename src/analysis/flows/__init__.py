@@ -77,6 +77,10 @@ from .series import (
     build_series,
 )
 from .shares import (
+    SHARE_PRIOR_YEARS,
+    pooled_growth_backtest,
+    pooled_share_sd,
+    sector_share_draws,
     share_changes,
     shrunk_share_forecast,
 )
@@ -84,6 +88,7 @@ from .shares import (
 __all__ = [
     "MODELS",
     "SCENARIO_PATHS",
+    "SHARE_PRIOR_YEARS",
     "FlowForecast",
     "FlowSeries",
     "ForecastSettings",
@@ -96,8 +101,11 @@ __all__ = [
     "forecast_path",
     "history_extremes",
     "horizon_table",
+    "pooled_growth_backtest",
+    "pooled_share_sd",
     "rw_shocks",
     "scenario_paths",
+    "sector_share_draws",
     "share_changes",
     "shrunk_share_forecast",
 ]

@@ -79,6 +79,9 @@ from .sectors import (
     _sector_projects as _sector_projects,
 )
 from .sectors import (
+    _sector_share_forecast as _sector_share_forecast,
+)
+from .sectors import (
     _sectors as _sectors,
 )
 from .sectors import (
@@ -111,21 +114,6 @@ from .settings import (
 from .settings import (
     FlowStudySettings,
     settings,
-)
-from .shares import (
-    SHARE_PRIOR_YEARS as SHARE_PRIOR_YEARS,
-)
-from .shares import (
-    _sector_share_forecast as _sector_share_forecast,
-)
-from .shares import (
-    _span as _span,
-)
-from .shares import (
-    pooled_growth_backtest as pooled_growth_backtest,
-)
-from .shares import (
-    pooled_share_sd as pooled_share_sd,
 )
 from .study import (
     run,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from analysis.config import declared
 from analysis.reconcile import RECONCILE_METHODS
 from analysis.vocab import DEFAULT_SEED
 
@@ -29,22 +30,25 @@ SECTIONS = {
 
 @dataclass(frozen=True)
 class FlowStudySettings:
-    """Everything the flows study depends on besides the data (a plain, frozen record)."""
+    """Everything the flows study depends on besides the data (a plain, frozen record).
 
-    sector: str = "textile"
+    Defaults are the declared ones (:func:`analysis.config.declared`), never repeated here.
+    """
+
+    sector: str = declared("sector")
     sectors: tuple[str, ...] = ()
-    start_year: int = 2015
-    end_year: int = 2024
-    horizon: int = 2030
-    interpolate: bool = False
+    start_year: int = declared("start_year")
+    end_year: int = declared("end_year")
+    horizon: int = declared("horizon")
+    interpolate: bool = declared("interpolate")
     partners: tuple[str, ...] = ()
     scenario: Mapping[str, object] | None = None
-    nowcast_model: str = "ratio"
-    reconcile_method: str = "mint"
-    price_basis: str = "nominal"
-    deflator_base_year: int = 2015
-    usd_rate_year: int = 2024
-    min_fan_points: int = 5
+    nowcast_model: str = declared("nowcast_model")
+    reconcile_method: str = declared("reconcile_method")
+    price_basis: str = declared("price_basis")
+    deflator_base_year: int = declared("deflator_base_year")
+    usd_rate_year: int = declared("usd_rate_year")
+    min_fan_points: int = declared("min_fan_points")
     calibration_min_n: int = 3
     draws: int = 4000
     seed: int = DEFAULT_SEED
