@@ -20,7 +20,8 @@ from analysis import paths
 from analysis.cli import main
 from analysis.data import build_ledger
 from analysis.data.check import check_data
-from analysis.data.imports import INDEX_FILE, add_release, read_release
+from analysis.data.imports import INDEX_FILE, read_release
+from analysis.data.intake import add_release
 from analysis.data.releases import (
     RELEASE_PERIODS,
     as_of_sentence,
@@ -216,7 +217,7 @@ def test_release_contradicting_the_ledger(root, synthetic_q1, tmp_path):
 
 
 def test_import_is_atomic_when_the_index_cannot_be_written(root, synthetic_q1, monkeypatch):
-    import analysis.data.imports as imports
+    import analysis.data.intake as intake
 
     real = os.replace
     calls = []
@@ -227,7 +228,7 @@ def test_import_is_atomic_when_the_index_cannot_be_written(root, synthetic_q1, m
             raise OSError(28, "No space left on device", str(dst))
         return real(src, dst)
 
-    monkeypatch.setattr(imports.os, "replace", failing)
+    monkeypatch.setattr(intake.os, "replace", failing)
     with pytest.raises(OSError):
         add_release(synthetic_q1, root)
     monkeypatch.undo()

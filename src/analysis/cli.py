@@ -104,7 +104,7 @@ def _data_check(args: argparse.Namespace) -> int:
 
 
 def _data_add_release(args: argparse.Namespace) -> int:
-    from analysis.data.imports import add_release
+    from analysis.data.intake import add_release
     from analysis.data.releases import as_of_sentence
 
     stored = add_release(args.file, args.data)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
+from analysis.data.imports import imported_candidates
 from analysis.data.provenance import data_fingerprint, verify_file
 from analysis.data.raw import (
     RAW_FILES,
@@ -381,8 +382,6 @@ def build_ledger(
     released: list[pd.DataFrame] = []
     release_hashes: dict[str, str] = {}
     if read_imports:
-        from analysis.data.imports import imported_candidates
-
         released, release_hashes = imported_candidates(root)
     parts = [
         national,
