@@ -231,3 +231,70 @@ def test_mitra_refuses_a_brief_partner_before_any_kernel(code, tmp_path, monkeyp
     assert rc == 2
     assert f"key 'partner': {code}" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+# --- settings defaults: read from the declaration, never repeated -----------------------------
+
+#: Literal defaults that still repeat a declared value, with the reason each stays for now.
+#: Model settings cannot read ``analysis.config`` (models take plain arguments); their
+#: defaults are the model's own fallbacks when used outside the pipeline.
+REPEATS_ALLOWED = {
+    "ForecastSettings.interpolate": "model (analysis.flows) default",
+    "Findings.language": "presentation default (English unless told)",
+    "Table.language": "presentation default (English unless told)",
+    "RankingSettings.normalisation": "model (analysis.ranking) default",
+    "RankingSettings.aggregation": "model (analysis.ranking) default",
+    "RankingSettings.imputation": "model (analysis.ranking) default",
+    "RankingSettings.hub_treatment": "model (analysis.ranking) default",
+    "RankingSettings.hub_discount": "model (analysis.ranking) default",
+    "RankingSettings.outliers": "model (analysis.ranking) default",
+    "RankingSettings.draws": "model (analysis.ranking) default",
+    "RankingSettings.noise": "model (analysis.ranking) default",
+    "RankingStudySettings.sector": "studies/ranking.py, being reworked by issue 20",
+    "RankingStudySettings.end_year": "studies/ranking.py, being reworked by issue 20",
+    "GravityStudySettings.sector": "studies/gravity/, being reworked by issue 21",
+}
+
+
+def _repeated_defaults() -> list[str]:
+    """Dataclass fields in src/ whose literal default equals a declared parameter's default."""
+    import ast
+
+    declared = {
+        k: f.get_default(call_default_factory=True) for k, f in Params.model_fields.items()
+    }
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            if not any("dataclass" in ast.unparse(d) for d in cls.decorator_list):
+                continue
+            for st in cls.body:
+                if not (isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name)):
+                    continue
+                try:
+                    value = ast.literal_eval(st.value) if st.value is not None else None
+                except ValueError:
+                    continue  # a name or a call: not a repeated literal
+                name = st.target.id
+                keys = [k for k in (name, f"ranking_{name}", f"gravity_{name}") if k in declared]
+                if value is not None and any(value == declared[k] for k in keys):
+                    found.append(f"{cls.name}.{name}")
+    return found
+
+
+def test_settings_defaults_are_not_repeated():
+    # e.g. FlowStudySettings.start_year reads declared("start_year"), not 2015 again.
+    new = [f for f in _repeated_defaults() if f not in REPEATS_ALLOWED]
+    assert not new, f"defaults that repeat the declaration (use config.declared): {new}"
+
+
+def test_declared_is_the_declaration():
+    from analysis.config import declared
+    from analysis.data.ledger import LedgerSettings
+    from analysis.studies.flows import FlowStudySettings
+
+    assert declared("start_year") == Params.model_fields["start_year"].default
+    assert FlowStudySettings().horizon == declared("horizon") == Params().horizon
+    assert LedgerSettings().fx_fallback == Params().fx_fallback
+    assert isinstance(declared("partners"), tuple)

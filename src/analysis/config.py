@@ -62,6 +62,7 @@ from analysis.errors import MitraError
 from analysis.safe_yaml import YamlError, load_yaml
 from analysis.vocab import (
     DEFAULT_FX_BASIS,
+    DEFAULT_FX_FALLBACK,
     DEFAULT_SEED,
     RANKING_INDICATORS,
     RANKING_PILLARS,
@@ -80,6 +81,7 @@ __all__ = [
     "Shock",
     "Uplift",
     "check_partner",
+    "declared",
     "load_params",
     "notebook_parameters",
     "params_from",
@@ -195,6 +197,16 @@ def group_keys(name: str) -> dict[str, str]:
     return out
 
 
+def declared(key: str) -> object:
+    """The declared default of parameter ``key`` (lists as tuples, mappings as dicts).
+
+    Study settings read their defaults from here (``start_year: int = declared("start_year")``)
+    rather than repeat the declaration's value (``tests/test_one_source.py``).
+    """
+    value = _plain(Params.model_fields[key].get_default(call_default_factory=True))
+    return tuple(value) if isinstance(value, list) else value
+
+
 # --- the declaration -------------------------------------------------------------------------
 
 
@@ -219,7 +231,7 @@ class Params(_Strict):
         DEFAULT_FX_BASIS, description="exchange-rate basis: apbn | market"
     )
     fx_fallback: Literal["apbn", "market", "none"] = Field(
-        "market", description="basis for years the main one lacks: apbn | market | none"
+        DEFAULT_FX_FALLBACK, description="basis for years the main one lacks: apbn | market | none"
     )
     partners: Annotated[list[PartnerCode], Field(min_length=1, max_length=300)] = Field(
         default_factory=lambda: ["SGP", "CHN", "HKG", "JPN", "MYS", "KOR", "USA", "NLD"],

@@ -270,3 +270,5 @@ def province_code(name: str) -> str | None:
 #: data and model settings read them from here).
 DEFAULT_SEED = 20261127
 DEFAULT_FX_BASIS = "apbn"
+#: The basis for years the main one lacks.
+DEFAULT_FX_FALLBACK = "market"

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
+from analysis.config import declared
 from analysis.data.check import (
     CONFLICT_COLUMNS,
     KEY_PARTNER_INDICATORS,
@@ -415,10 +416,10 @@ class AuditSettings:
 
     sector: str
     sectors: tuple[str, ...]  # ledger sectors the report sector draws on
-    start_year: int = 2015
-    end_year: int = 2024
+    start_year: int = declared("start_year")
+    end_year: int = declared("end_year")
     partners: tuple[str, ...] = ()
-    language: str = "en"
+    language: str = declared("language")
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from analysis.data.units import FX_BASES
 from analysis.vocab import (
     DEFAULT_FX_BASIS,
+    DEFAULT_FX_FALLBACK,
     KEY_COLUMNS,
 )
 
@@ -53,7 +54,7 @@ class LedgerSettings:
     """
 
     fx_basis: str = DEFAULT_FX_BASIS
-    fx_fallback: str | None = "market"
+    fx_fallback: str | None = DEFAULT_FX_FALLBACK
     fx_rtol: float = 0.08
     min_list_size: int = 3
     derive: bool = True

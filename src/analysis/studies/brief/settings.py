@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from analysis.config import declared
+
 if TYPE_CHECKING:
     from analysis.studies.gravity import GravityStudySettings
     from analysis.studies.ranking import RankingStudySettings
@@ -16,9 +18,9 @@ class BriefSettings:
 
     partner: str
     sector: str
-    language: str = "en"
-    start_year: int = 2015
-    end_year: int = 2024
+    language: str = declared("language")
+    start_year: int = declared("start_year")
+    end_year: int = declared("end_year")
     gravity: GravityStudySettings | None = None  # report 20's settings (default: declared)
     ranking: RankingStudySettings | None = None  # report 30's settings (default: declared)
 
