@@ -118,6 +118,7 @@ def sector_share_draws(
     national_draws: np.ndarray,
     rng: np.random.Generator,
     *,
+    draws: int | None = None,
     pooled_sd: float,
     anchor: tuple[int, float] | None = None,
     prior_years: float = SHARE_PRIOR_YEARS,
@@ -125,7 +126,8 @@ def sector_share_draws(
     """Joint draws of a sector series as its shrunk share times the national path.
 
     ``share`` is the sector's yearly share of its national series; ``national_draws`` holds
-    the national path's draws (draws x years, one column per year of ``years``). The share
+    the national path's draws (``draws`` x years, one column per year of ``years``; ``draws``
+    defaults to its number of rows and must equal it). The share
     path is :func:`shrunk_share_forecast` with random-walk shocks of ``pooled_sd`` (0 when
     not finite), capped at 1, so each sector path stays below its national path.
 
@@ -139,7 +141,12 @@ def sector_share_draws(
         share, years, pooled_sd=pooled_sd if np.isfinite(pooled_sd) else 0.0,
         prior_years=prior_years, anchor=anchor,
     )  # fmt: skip
-    w = rw_shocks(rng, national_draws.shape[0], len(years))
+    n = national_draws.shape[0] if draws is None else draws
+    if national_draws.shape != (n, len(years)):
+        raise ValueError(
+            f"national_draws has shape {national_draws.shape}, expected ({n}, {len(years)})"
+        )
+    w = rw_shocks(rng, n, len(years))
     sh = np.minimum(
         np.exp(fc["log_share"].to_numpy()[None, :] + fc["sd_log"].to_numpy()[None, :] * w), 1.0
     )

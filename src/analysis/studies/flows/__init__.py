@@ -79,9 +79,6 @@ from .sectors import (
     _sector_projects as _sector_projects,
 )
 from .sectors import (
-    _sector_share_forecast as _sector_share_forecast,
-)
-from .sectors import (
     _sectors as _sectors,
 )
 from .sectors import (
@@ -114,6 +111,15 @@ from .settings import (
 from .settings import (
     FlowStudySettings,
     settings,
+)
+from .shares import (
+    SHARE_PRIOR_YEARS as SHARE_PRIOR_YEARS,
+)
+from .shares import (
+    _sector_share_forecast as _sector_share_forecast,
+)
+from .shares import (
+    _span as _span,
 )
 from .study import (
     run,

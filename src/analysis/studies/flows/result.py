@@ -38,10 +38,10 @@ from .settings import (
     SECTIONS,
     FlowStudySettings,
 )
+from .shares import _span
 
 # --- the result -----------------------------------------------------------------------------
 from .tables import _FlowTables
-from .views import _span
 
 
 @dataclass

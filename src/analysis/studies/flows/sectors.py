@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -11,13 +10,8 @@ import pandas as pd
 from analysis.data.ledger import Ledger
 from analysis.flows import (
     build_series,
-)
-from analysis.flows.national import _quantiles
-from analysis.flows.shares import (
-    SHARE_PRIOR_YEARS,
     pooled_growth_backtest,
     pooled_share_sd,
-    sector_share_draws,
 )
 
 from .settings import (
@@ -28,40 +22,9 @@ from .settings import (
     MEASURES,
     FlowStudySettings,
 )
-from .views import _rows, _span
+from .shares import _sector_share_forecast, _span
 
 # --- sectors ------------------------------------------------------------------------------
-
-
-def _sector_share_forecast(clean, national, nat_paths, years, rng, pooled_sd, shares):
-    """Sector = national path x shrunk share path; returns the rows and a sentence."""
-    v = clean.values.dropna()
-    share = (v / national.reindex(v.index)).dropna()
-    anchor, anchor_text = None, f"the latest full-year share ({int(share.index.max())}"
-    part = shares[(shares["sector"] == clean.sector) & (shares["measure"] == clean.measure)
-                  & shares["period"].isin(["H1", "9M"])]  # fmt: skip
-    if len(part):
-        r = part.assign(_p=part["period"].map(_PERIOD_ORDER)).sort_values(["year", "_p"]).iloc[-1]
-        if int(r["year"]) > int(share.index.max()):
-            anchor = (int(r["year"]), float(r["share"]))
-            anchor_text = f"its latest cumulative share ({r['period']} {int(r['year'])}"
-    draws, a = sector_share_draws(share, years, nat_paths, rng, pooled_sd=pooled_sd, anchor=anchor)
-    h = len(years)
-    rows = _rows(
-        f"{clean.sector}_{clean.measure}", "nominal", "Rp billion (nominal)", years,
-        np.median(draws, axis=0), _quantiles(draws), "forecast", np.zeros(h, dtype=bool),
-        f"share of national, shrunk (w = {a['weight']:.2f})",
-    )  # fmt: skip
-    how = (
-        f"forecast as its share of national {clean.measure.upper()}: held at {anchor_text}: "
-        f"{a['anchor_share']:.2%}) and moved by its own "
-        f"trend ({math.exp(a['own_drift']) - 1:+.1%} a year over {a['n_changes']} change(s)) "
-        f"shrunk towards the national series by w = n / (n + {SHARE_PRIOR_YEARS:g}) = "
-        f"{a['weight']:.2f}, so a sector with few years grows like the nation; the spread is "
-        f"the yearly share change pooled across all sectors (sd {pooled_sd:.2f} on the log "
-        "scale). Each path stays below the national path."
-    )
-    return rows, how
 
 
 def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
@@ -118,7 +81,7 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
                 )
             else:
                 frame, how = _sector_share_forecast(
-                    clean, national, paths[m], years, rng, pooled_sd, period_shares
+                    clean, national, paths[m], years, s, rng, pooled_sd, period_shares
                 )
                 fc_frames.append(frame)
                 sentence = f"{label}: {clean.n_observed} usable full years; {how}"

@@ -21,10 +21,6 @@ from .settings import MEASURES, FlowStudySettings
 # --- views: nominal, real, US$ ---------------------------------------------------------------
 
 
-def _span(run: pd.Series) -> str:
-    return f"{run.index.min()}-{run.index.max()}" if len(run) else "none"
-
-
 def _rows(series, basis, unit, years, median, q, source, backtested, model) -> pd.DataFrame:
     return pd.DataFrame(
         {
