@@ -176,6 +176,35 @@ study.show("validation_summary")
 study.show("validation_variants")
 
 # %% [markdown]
+# ## Documented investors: where does the ranking put them?
+#
+# The partners that the compiled data show investing in this Indonesian industry: realised
+# PMA by partner in the sector (BKPM, including its host-side figures by country), BKPM or
+# ministry statements naming the industry's main foreign investors, and projects of the
+# partner's firms that are operating or under construction. The same evidence also enters
+# the sector pillar, so the yardstick is the ranking re-run **without** those three
+# indicators (realised partner x sector PMA, statements, project pipeline): its nominal rank,
+# median rank and 5-95 % band. The full ranking's ranks are shown beside it.
+
+# %%
+study.show("documented_investors")
+
+# %% [markdown]
+# ## Pending agreements: what would they add?
+#
+# Candidates with an agreement signed or negotiated but not in force (IEU-CEPA members,
+# Canada; the EAEU members and Peru are not candidates): the agreement's effect on actual
+# flows with its 95 % interval, read from the gravity study (report 20) without refitting.
+# A member without a published flow has only a bound ("bounded"); its effect on the model
+# baseline is shown beside it. Investment routed through a third country (chemicals:
+# Lotte Chemical recorded under Malaysia) is drawn as recorded in half the Monte Carlo draws
+# and as the ultimate investor's in the other half; the ranks under each view follow.
+
+# %%
+study.show("agreement_effects")
+study.show("routed_views")
+
+# %% [markdown]
 # ## What if?
 #
 # In JupyterLab: move the pillar weights or change a method and the ranking and the band

@@ -249,7 +249,8 @@ def _treaty_flags(
     return pd.Series(vals, dtype=float), why
 
 
-def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes) -> None:
+def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes,
+                       routes) -> None:  # fmt: skip
     """Add the investor-side sector indicators (:mod:`analysis.investor_evidence`)."""
     from analysis.data.investor import load_multinationals, load_ofdi_by_industry
     from analysis.data.projects import load_projects
@@ -259,6 +260,7 @@ def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, n
         mnc_firms,
         ofdi_industry_share,
         project_pipeline,
+        routed_ends,
         sector_named,
         sector_pma,
     )
@@ -302,6 +304,10 @@ def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, n
         "data/raw/investor/ofdi_by_industry.csv (SOURCE-SIDE rows); a partner that does not "
         "publish it is a gap, not a zero", v, yr)  # fmt: skip
     v, lo, up, yr, routed = project_pipeline(load_projects(), sector, cands, end_year)
+    routes.update(
+        {(p, "project_pipeline"): end
+         for p, end in routed_ends(load_projects(), sector, cands, end_year).items()}
+    )  # fmt: skip
     if v.notna().any():
         upper["project_pipeline"], lower["project_pipeline"] = up, lo
         for p in v.index[v.isna()]:
@@ -511,7 +517,8 @@ def build_indicators(
             "moves labour-intensive plants abroad; a partner no richer than Indonesia gets 0."
         )
     # --- sector pillar, investor side: firms that invest abroad in the industry ---
-    _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes)
+    routes: dict[tuple[str, str], str] = {}
+    _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes, routes)
 
     # --- capacity: gross outward investment, never a net disinvestment ---
     # WDI publishes net outflows (new investment abroad less disinvestment). A conduit's
@@ -755,4 +762,5 @@ def build_indicators(
         years=yrs,
         cell_notes=cell_notes.reindex(columns=values.columns),
         notes=tuple(notes),
+        routed=routes,
     )

@@ -37,6 +37,7 @@ __all__ = [
     "mnc_firms",
     "ofdi_industry_share",
     "project_pipeline",
+    "routed_ends",
     "sector_named",
     "sector_pma",
 ]
@@ -153,6 +154,50 @@ def project_pipeline(
     which project. Partners without any project are censored in [0, smallest project].
     """
     idx = list(partners)
+    ultimate, recorded, p = _attributions(projects, sector, end_year)
+    have = sorted(set(ultimate.index) | set(recorded.index))
+    u = ultimate.reindex(have).fillna(0.0)
+    r = recorded.reindex(have).fillna(0.0)
+    values = r.where(np.isclose(u, r)).reindex(idx).astype(float)
+    lower = pd.concat([u, r], axis=1).min(axis=1).where(~np.isclose(u, r)).reindex(idx)
+    upper = pd.concat([u, r], axis=1).max(axis=1).where(~np.isclose(u, r)).reindex(idx)
+    notes: dict[str, str] = {}
+    routed = p[p["home_iso3"] != p["recorded_iso3"]]
+    for row in routed.itertuples(index=False):
+        for iso in {row.home_iso3, row.recorded_iso3}:
+            notes[iso] = (
+                f"routed: {row.company} recorded by BKPM under {row.recorded_iso3}, ultimate "
+                f"investor {row.home_iso3}; interval between the two attributions"
+            )
+    none = [x for x in idx if x not in have]
+    positive = p.loc[p["amount"] > 0, "amount"]
+    floor = float(positive.min()) if len(positive) else 0.0
+    for x in none:
+        lower[x], upper[x] = 0.0, floor
+    year = p.groupby("home_iso3")["year_announced"].max().reindex(idx).astype(float)
+    return values, lower.astype(float), upper.astype(float), year, notes
+
+
+def routed_ends(
+    projects: pd.DataFrame, sector: str, partners: Sequence[str], end_year: int
+) -> dict[str, str]:
+    """Partners whose pipeline depends on routing -> the bound (``upper``/``lower``) of their
+    :func:`project_pipeline` interval that is the ultimate-investor view."""
+    ultimate, recorded, _ = _attributions(projects, sector, end_year)
+    have = sorted(set(ultimate.index) | set(recorded.index))
+    u = ultimate.reindex(have).fillna(0.0)
+    r = recorded.reindex(have).fillna(0.0)
+    return {
+        str(x): "upper" if u[x] > r[x] else "lower"
+        for x in have
+        if x in set(partners) and not np.isclose(u[x], r[x])
+    }
+
+
+def _attributions(
+    projects: pd.DataFrame, sector: str, end_year: int
+) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Status-weighted amounts by ultimate investor and by recorded country, and the rows."""
     p = projects[projects["sector"].isin(SECTOR_CODES[sector])].copy()
     p = p[p["year_announced"].isna() | (p["year_announced"] <= end_year)]
     unknown = set(p["status"]) - set(PROJECT_STATUS_WEIGHT)
@@ -178,28 +223,7 @@ def project_pipeline(
             return pd.Series(dtype=float)
         return pd.DataFrame(rows, columns=["iso3", "a"]).groupby("iso3")["a"].sum()
 
-    ultimate, recorded = by("home_iso3"), by("recorded_iso3")
-    have = sorted(set(ultimate.index) | set(recorded.index))
-    u = ultimate.reindex(have).fillna(0.0)
-    r = recorded.reindex(have).fillna(0.0)
-    values = r.where(np.isclose(u, r)).reindex(idx).astype(float)
-    lower = pd.concat([u, r], axis=1).min(axis=1).where(~np.isclose(u, r)).reindex(idx)
-    upper = pd.concat([u, r], axis=1).max(axis=1).where(~np.isclose(u, r)).reindex(idx)
-    notes: dict[str, str] = {}
-    routed = p[p["home_iso3"] != p["recorded_iso3"]]
-    for row in routed.itertuples(index=False):
-        for iso in {row.home_iso3, row.recorded_iso3}:
-            notes[iso] = (
-                f"routed: {row.company} recorded by BKPM under {row.recorded_iso3}, ultimate "
-                f"investor {row.home_iso3}; interval between the two attributions"
-            )
-    none = [x for x in idx if x not in have]
-    positive = p.loc[p["amount"] > 0, "amount"]
-    floor = float(positive.min()) if len(positive) else 0.0
-    for x in none:
-        lower[x], upper[x] = 0.0, floor
-    year = p.groupby("home_iso3")["year_announced"].max().reindex(idx).astype(float)
-    return values, lower.astype(float), upper.astype(float), year, notes
+    return by("home_iso3"), by("recorded_iso3"), p
 
 
 def _industry_sector(industry: str) -> str:
