@@ -295,3 +295,38 @@ def test_agreement_effects_are_read_not_refitted():
     assert nld["model_effect_usd_m"] == 1300.0
     assert np.isnan(t.set_index("partner_iso3").loc["DEU", "effect_usd_m"])
     assert agreement_table(pd.DataFrame(), ranking).empty
+
+
+def test_the_study_writes_and_formats_the_documented_investors(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from analysis.studies.ranking import RankingStudySettings, run_ranking
+    from analysis.vocab import CANDIDATES
+    from test_ranking_study import FAST, _synthetic_sets
+
+    names = dict(zip([f"P{i:02d}" for i in range(25)], CANDIDATES[:25], strict=True))
+
+    def rename(d: IndicatorSet) -> IndicatorSet:
+        r = lambda f: None if f is None else f.rename(index=names)  # noqa: E731
+        hubs = {names[k]: v for k, v in d.hubs.items()}
+        return replace(d, values=r(d.values), upper=r(d.upper), lower=r(d.lower), hubs=hubs)
+
+    sets = {k: rename(v) for k, v in _synthetic_sets().items()}
+    study = run_ranking(RankingStudySettings(sector="textile", ranking=FAST), indicator_sets=sets)
+    d = study.table("documented_investors")
+    # Textile investors among these candidates: China, Hong Kong, India, Japan, Korea.
+    assert {"CHN", "HKG", "IND", "JPN", "KOR"} <= set(d["partner_iso3"])
+    assert list(d.columns[:3]) == ["partner_iso3", "partner_name", "evidence"]
+    assert (d["rank_full"].notna()).all() and (d["rank_held_out"].notna()).all()
+    finding = study.documented_finding()
+    assert finding.startswith(f"Of {len(d)} documented investors in textiles")
+    assert study.documented_finding("id").startswith(f"Dari {len(d)} investor terdokumentasi")
+    assert any(f == finding for f in study.key_findings())
+    for lang in ("en", "id"):
+        for name in ("documented_investors", "agreement_effects", "routed_views", "weights"):
+            study.formatted(name, lang)
+    monkeypatch.setenv("MITRA_TABLES_DIR", str(tmp_path))
+    paths = study.write_tables()
+    assert paths["documented_investors"].name == "documented_investors.csv"
+    written = pd.read_csv(paths["documented_investors"])
+    assert list(written["partner_iso3"]) == list(d["partner_iso3"])
