@@ -115,7 +115,9 @@ def test_documented_textile_investors_and_their_evidence(files):
     ev = d.loc["TWN", "evidence"]
     # Realised Q1 2023, named 2015/2020/2023, Eclat (under construction), Lai Yih and
     # Pou Chen (operating); Lealea (announced) and Pou Chen's 2022 plan (announced) are not.
-    assert "realised PMA 2023 2023Q1" in ev and "2015, 2020, 2023" in ev
+    assert "realised PMA 2023 Q1" in ev and "2015, 2020, 2023" in ev
+    # Korea's Q1 2023 figure is in both files: one piece of evidence, not two.
+    assert d.loc["KOR", "evidence"].count("2023 Q1") == 1
     assert "Eclat Textile" in ev and "Lai Yih Group" in ev and "Lealea" not in ev
     assert d.loc["TWN", "projects"] == 3
     # A cancelled project is never evidence: Bata (CHE, footwear) is cancelled.

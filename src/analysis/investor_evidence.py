@@ -259,7 +259,11 @@ def host_side_sector_rows(ofdi: pd.DataFrame) -> pd.DataFrame:
     ]
     sector = t["industry"].map(_industry_sector)
     t = t[sector != ""].assign(
-        sector=sector[sector != ""], kind="realised", partner_iso3=t["reporter_iso3"]
+        sector=sector[sector != ""],
+        kind="realised",
+        partner_iso3=t["reporter_iso3"],
+        # "2023Q1" -> "Q1", as the partner x sector file writes a period within its year.
+        period=t["period"].astype(str).str.replace(r"^\d{4}(?=\S)", "", regex=True),
     )
     return t.reindex(columns=cols).reset_index(drop=True)
 
