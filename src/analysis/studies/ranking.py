@@ -77,6 +77,11 @@ RANKING_COLUMNS = [
 WHOLE_EXTRA = ("rank_full", "rank_held_out", "band_low", "band_high", "draws", "flow_usd_m",
                "effect_usd_m", "lo", "hi", "model_effect_usd_m", "model_lo",
                "model_hi")  # fmt: skip
+#: Columns of the evidence tables with a header in the catalogue (``ranking.c_<column>``).
+EVIDENCE_COLUMNS = ("evidence", "rank_full", "median_rank_full", "rank_held_out", "band_low",
+                    "band_high", "agreement", "flow_usd_m", "flow_status", "effect_usd_m",
+                    "model_effect_usd_m", "model_lo", "model_hi", "view",
+                    "draws")  # fmt: skip
 #: Tables written as CSV next to the report.
 WRITTEN_TABLES = ("ranking", "pillars", "weights", "sobol", "indicators", "validation",
                   "documented_investors", "agreement_effects")  # fmt: skip
@@ -374,13 +379,14 @@ class RankingStudy:
         f = self.table(name)
         codes = {"partner_iso3": "partner", "pillar": "pillar", "indicator": "indicator",
                  "outlying": "yes_no", "hub": "yes_no", "status": "status"}  # fmt: skip
-        columns = [c for c in f.columns if c != "pillar_label"]
+        columns = [c for c in f.columns if c not in ("pillar_label", "partner_name")]
         whole = ("points", "indicators", "coverage", "rank", "rank_p05", "rank_p95")  # counts, %
         whole += WHOLE_EXTRA
         return format_table(
             f,
             title=title,
             columns=columns,
+            labels={c: m(f"ranking.c_{c}") for c in columns if c in EVIDENCE_COLUMNS},
             codes={c: k for c, k in codes.items() if c in columns},
             percent=[c for c in ("coverage",) if c in columns],
             digits={c: 0 if c in whole or c.startswith(("p05", "p95", "median", "max_")) else 3
