@@ -106,10 +106,15 @@ study.show("flagged_pillars")
 #
 # First-order (S1) and total (ST) Sobol indices of the ranked partners' ranks, pooled as a
 # share of the total rank variance, with 95 % bootstrap intervals: the share of rank
-# variance due to each choice alone, and with its interactions.
+# variance due to each choice alone, and with its interactions. Investment routed through a
+# third country (chemicals: Lotte Chemical, recorded under Malaysia, ultimate investor Korea)
+# has two views, not a range: the nominal index takes the recorded one, each Monte Carlo draw
+# takes one view for every routed cell at once, and the Sobol design treats the view as a
+# factor. The ranks of the partners concerned under each view follow (none in other sectors).
 
 # %% tags=["appendix"]
 study.show("sobol")
+study.show("routed_views")
 
 # %% [markdown] tags=["appendix"]
 # ## Convergence and stability
@@ -174,6 +179,32 @@ study.show("sector_top10")
 # NBVAL_CHECK_OUTPUT
 study.show("validation_summary")
 study.show("validation_variants")
+
+# %% [markdown]
+# ## Documented investors: where does the ranking put them?
+#
+# The partners that the compiled data show investing in this Indonesian industry: realised
+# PMA by partner in the sector (BKPM, including its host-side figures by country), BKPM or
+# ministry statements naming the industry's main foreign investors, and projects of the
+# partner's firms that are operating or under construction. The same evidence also enters
+# the sector pillar, so the yardstick is the ranking re-run **without** those three
+# indicators (realised partner x sector PMA, statements, project pipeline): its nominal rank,
+# median rank and 5-95 % band. The full ranking's ranks are shown beside it.
+
+# %%
+study.show("documented_investors")
+
+# %% [markdown]
+# ## Pending agreements: what would they add?
+#
+# Candidates with an agreement signed or negotiated but not in force (IEU-CEPA members,
+# Canada; the EAEU members and Peru are not candidates): the agreement's effect on actual
+# flows with its 95 % interval, read from the gravity study (report 20) without refitting.
+# A member without a published flow has only a bound ("bounded"); its effect on the model
+# baseline is shown beside it.
+
+# %%
+study.show("agreement_effects")
 
 # %% [markdown]
 # ## What if?

@@ -249,12 +249,21 @@ def _treaty_flags(
     return pd.Series(vals, dtype=float), why
 
 
-def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes) -> None:
+def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes,
+                       routes) -> None:  # fmt: skip
     """Add the investor-side sector indicators (:mod:`analysis.investor_evidence`)."""
-    from analysis.data.investor import load_multinationals
+    from analysis.data.investor import load_multinationals, load_ofdi_by_industry
     from analysis.data.projects import load_projects
     from analysis.data.sector_pma import load_partner_sector
-    from analysis.investor_evidence import mnc_firms, project_pipeline, sector_pma
+    from analysis.investor_evidence import (
+        host_side_sector_rows,
+        mnc_firms,
+        ofdi_industry_share,
+        project_pipeline,
+        routed_ends,
+        sector_named,
+        sector_pma,
+    )
 
     v, lo, up, yr, src = mnc_firms(load_multinationals(), sector, cands, end_year)
     if v.notna().any():
@@ -264,7 +273,12 @@ def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, n
         add("mnc_firms", "sector", "Sector multinationals headquartered there (league tables, "
             "latest edition of each; partial lists)", +1, "firms",
             f"data/raw/investor/sector_multinationals.csv: {src}", v, yr)  # fmt: skip
-    v, lo, up, yr = sector_pma(load_partner_sector(), sector, cands, end_year)
+    # Realised partner x sector PMA: the partner x sector file plus BKPM's host-side figures
+    # quoted in the outward-FDI file (textiles and footwear by country, Q1 2023).
+    ofdi = load_ofdi_by_industry()
+    partner_sector = load_partner_sector()
+    realised = pd.concat([partner_sector, host_side_sector_rows(ofdi)], ignore_index=True)
+    v, lo, up, yr = sector_pma(realised, sector, cands, end_year)
     if v.notna().any():
         upper["sector_pma"], lower["sector_pma"] = up, lo
         for p in v.index[v.isna()]:
@@ -273,9 +287,27 @@ def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, n
             )
         add("sector_pma", "sector", "Realised PMA in the Indonesian industry (largest "
             "figure published for one period)", +1, "US$ million",
-            "data/raw/bkpm/pma_by_country_sector.csv (BKPM via press; realised rows)",
+            "data/raw/bkpm/pma_by_country_sector.csv (BKPM via press; realised rows); "
+            "data/raw/investor/ofdi_by_industry.csv (HOST-SIDE BKPM rows)",
             v, yr, hub=True)  # fmt: skip
+    v, lo, up, yr = sector_named(partner_sector, sector, cands, end_year)
+    if v.notna().any():
+        upper["sector_named"], lower["sector_named"] = up, lo
+        for p in v.index[v.isna()]:
+            cell_notes.loc[p, "sector_named"] = "not named in the statements we have: [0, 1]"
+        add("sector_named", "sector", "Named among the industry's main foreign investors "
+            "(BKPM or ministry statements)", +1, "statements",
+            "data/raw/bkpm/pma_by_country_sector.csv (share statements)", v, yr)  # fmt: skip
+    v, yr, what = ofdi_industry_share(ofdi, sector, cands, end_year)
+    add("ofdi_industry_share", "sector", "The industry's share of the partner's outward FDI "
+        f"in manufacturing (source-side statistics: {what or 'none'})", +1, "%",
+        "data/raw/investor/ofdi_by_industry.csv (SOURCE-SIDE rows); a partner that does not "
+        "publish it is a gap, not a zero", v, yr)  # fmt: skip
     v, lo, up, yr, routed = project_pipeline(load_projects(), sector, cands, end_year)
+    routes.update(
+        {(p, "project_pipeline"): end
+         for p, end in routed_ends(load_projects(), sector, cands, end_year).items()}
+    )  # fmt: skip
     if v.notna().any():
         upper["project_pipeline"], lower["project_pipeline"] = up, lo
         for p in v.index[v.isna()]:
@@ -485,7 +517,8 @@ def build_indicators(
             "moves labour-intensive plants abroad; a partner no richer than Indonesia gets 0."
         )
     # --- sector pillar, investor side: firms that invest abroad in the industry ---
-    _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes)
+    routes: dict[tuple[str, str], str] = {}
+    _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes, routes)
 
     # --- capacity: gross outward investment, never a net disinvestment ---
     # WDI publishes net outflows (new investment abroad less disinvestment). A conduit's
@@ -729,4 +762,5 @@ def build_indicators(
         years=yrs,
         cell_notes=cell_notes.reindex(columns=values.columns),
         notes=tuple(notes),
+        routed=routes,
     )

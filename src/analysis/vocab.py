@@ -78,6 +78,8 @@ RANKING_INDICATORS: tuple[str, ...] = (
     "pma_listed_share",
     "investment_treaty",
     "tax_treaty",
+    "sector_named",
+    "ofdi_industry_share",
 )
 
 #: pma = foreign direct investment (PMA), pmdn = domestic (PMDN), total = PMA + PMDN.

@@ -25,6 +25,7 @@ class _Draws:
     weights: np.ndarray  # (n, K) effective weights
     noise: np.ndarray | None = None  # (n, K, P) log multipliers
     censored_u: np.ndarray | None = None  # (n, C) or (n, 1) position in [lower, upper]
+    routed_view: np.ndarray | None = None  # (n,) True: ultimate investor, False: recorded
 
     def __len__(self) -> int:
         return len(self.norm)
@@ -271,5 +272,24 @@ def _random_draws(prep: _Prepared, s: RankingSettings, n: int, rng: np.random.Ge
         coverage=levels[rng.integers(len(levels), size=n)],
         weights=_dirichlet_weights(prep, s, gp, gi),
         noise=noise,
-        censored_u=rng.random((n, len(prep.cens_idx[0]))),
+        **_routed(prep, rng.random((n, len(prep.cens_idx[0]))), rng),
     )
+
+
+def _routed(prep: _Prepared, censored_u: np.ndarray, u) -> dict[str, np.ndarray]:
+    """Put every routed cell at the view drawn for the run (``u >= 0.5``: ultimate investor).
+
+    ``u`` is the runs' uniform variates, or a generator to draw them from.
+
+    A routed interval is two alternatives, not a range: Korea with Lotte's cracker and
+    Malaysia without it, or the reverse, never both or neither. Nothing changes (and no
+    random number is used) when the set has no routed cell.
+    """
+    if not len(prep.routed_cols):
+        return {"censored_u": censored_u}
+    if isinstance(u, np.random.Generator):
+        u = u.random(len(censored_u))
+    view = np.asarray(u) >= 0.5
+    censored_u = np.repeat(censored_u, len(prep.cens_idx[0]) // censored_u.shape[1], axis=1)
+    censored_u[:, prep.routed_cols] = np.where(prep.routed_upper, view[:, None], ~view[:, None])
+    return {"censored_u": censored_u, "routed_view": view}

@@ -36,6 +36,12 @@ class IndicatorSet:
         vintage), shown with the cell in every table, or None.
     notes
         Caveats the report must show (sources dropped, fallbacks used).
+    routed
+        ``(partner, indicator) -> "upper" | "lower"``: censored cells whose interval runs
+        between two attributions of investment routed through a third country (Lotte
+        Chemical: recorded under Malaysia, ultimate investor Korea), with the bound that is
+        the ultimate-investor view. The nominal index uses the recorded view; each Monte Carlo
+        draw picks one view for every routed cell at once (alternatives, never mixed).
     """
 
     values: pd.DataFrame
@@ -46,6 +52,7 @@ class IndicatorSet:
     years: pd.DataFrame | None = None
     cell_notes: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
+    routed: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         missing = [c for c in self.values.columns if c not in self.meta.index]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,10 @@ class _Prepared:
     log_shift: np.ndarray  # (K,) NaN: no log; else log(x - shift + 1)
     treated: np.ndarray  # (K,) bool: an outlier treatment applies
     gap_cols: np.ndarray  # (K,) bool: the column can have a gap (missing or hub-excluded)
+    # Routed cells (IndicatorSet.routed): their index among the censored cells, and whether
+    # the upper bound is the ultimate-investor view.
+    routed_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    routed_upper: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
 
 def _skew_kurt(x: np.ndarray) -> tuple[float, float]:
@@ -157,6 +161,15 @@ def _prepare(data: IndicatorSet, s: RankingSettings) -> _Prepared:
     )
     hub_cells = hub[:, None] & sensitive[None, :]
     base = np.where(censored, lower, X)
+    # Routed cells: the nominal index takes the recorded view (as BKPM publishes it).
+    routed_at, routed_upper = [], []
+    for (partner, code), end in getattr(data, "routed", {}).items():
+        if partner in partners and code in codes:
+            i, k = partners.index(partner), codes.index(code)
+            if censored[i, k]:
+                routed_at.append((i, k))
+                routed_upper.append(end == "upper")
+                base[i, k] = lower[i, k] if end == "upper" else upper[i, k]
 
     def discount(x: np.ndarray, cells: np.ndarray) -> np.ndarray:
         # Only positive values shrink: halving a net disinvestment would reward it.
@@ -164,6 +177,7 @@ def _prepare(data: IndicatorSet, s: RankingSettings) -> _Prepared:
 
     X_hub = np.stack([base, discount(base, hub_cells), np.where(hub_cells, np.nan, base)])
     ci, ck = np.nonzero(censored)
+    cell_pos = {(int(i), int(k)): j for j, (i, k) in enumerate(zip(ci, ck, strict=True))}
     hc = hub_cells[ci, ck]
     lo, hi = lower[ci, ck], upper[ci, ck]
     lo_hub = np.stack([lo, discount(lo, hc), np.where(hc, np.nan, lo)])
@@ -199,4 +213,6 @@ def _prepare(data: IndicatorSet, s: RankingSettings) -> _Prepared:
         log_shift=shift,
         treated=np.isfinite(caps).any(axis=0) | ~np.isnan(shift),
         gap_cols=(~(observed | censored)).any(axis=0) | (hub_cells.any(axis=0)),
+        routed_cols=np.array([cell_pos[c] for c in routed_at], dtype=int),
+        routed_upper=np.array(routed_upper, dtype=bool),
     )

@@ -183,6 +183,15 @@ def rank_partners(
             )
         )
 
+    routed_views = None
+    if uncertainty and len(prep.routed_cols):
+        routed_views = _routed_views(prep, draws.routed_view, mc_ranks, ok)
+        notes.append(
+            "Investment routed through a third country: the nominal index takes the recorded "
+            "view; each Monte Carlo draw takes the recorded or the ultimate-investor view for "
+            "every routed cell at once (half the draws each)."
+        )
+
     sobol = pd.DataFrame(columns=["choice", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"])
     if sensitivity and ok.sum() > 1:
         sobol = _sobol(prep, s, ok)
@@ -245,4 +254,20 @@ def rank_partners(
         mc_ranks=mc_ranks,
         fingerprint=fp,
         notes=notes,
+        routed_views=routed_views,
     )
+
+
+def _routed_views(prep, view: np.ndarray, mc_ranks: np.ndarray, ok: np.ndarray) -> pd.DataFrame:
+    """Median rank and 5-95 % band of each routed partner under each view of the draws."""
+    rows = []
+    ci = prep.cens_idx[0]
+    for i in sorted({int(ci[j]) for j in prep.routed_cols}):
+        for name, sel in (("recorded", ~view), ("ultimate investor", view)):
+            r = mc_ranks[sel, i]
+            r = r[~np.isnan(r)]
+            q = np.quantile(r, [0.5, 0.05, 0.95], method="nearest") if len(r) else [np.nan] * 3
+            rows.append({"partner_iso3": prep.partners[i], "view": name, "draws": int(sel.sum()),
+                         "median_rank": q[0] if ok[i] else np.nan, "rank_p05": q[1],
+                         "rank_p95": q[2]})  # fmt: skip
+    return pd.DataFrame(rows)

@@ -41,6 +41,9 @@ class RankingResult:
     mc_ranks: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
     fingerprint: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Routed cells: median rank and 5-95 % band of the affected partners under each view of
+    #: the Monte Carlo (recorded, ultimate investor); None when the set has none.
+    routed_views: pd.DataFrame | None = None
 
     @property
     def ranked(self) -> pd.DataFrame:

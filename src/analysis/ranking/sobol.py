@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .draws import _alphas, _dirichlet_weights, _Draws, _evaluate, _ranks
+from .draws import _alphas, _dirichlet_weights, _Draws, _evaluate, _ranks, _routed
 from .preparation import _Prepared
 from .settings import AGGREGATIONS, HUB_TREATMENTS, IMPUTATIONS, NORMALISATIONS, RankingSettings
 
@@ -26,11 +26,17 @@ SOBOL_CHOICES = (
     "censored values",
 )
 _NOISE_FIELDS = 64  # the noise factor picks one of these seeded fields
+#: A factor only where the set has investment routed through a third country.
+ROUTED_CHOICE = "routed view (recorded or ultimate investor)"
+
+
+def _choices(prep: _Prepared) -> tuple[str, ...]:
+    return SOBOL_CHOICES + ((ROUTED_CHOICE,) if len(prep.routed_cols) else ())
 
 
 def _sobol_problem(prep: _Prepared) -> dict:
     names, groups = [], []
-    for choice in SOBOL_CHOICES:
+    for choice in _choices(prep):
         width = {"pillar weights": len(prep.pillars), "indicator weights": len(prep.codes)}.get(
             choice, 1
         )
@@ -80,9 +86,11 @@ def _sobol_draws(prep: _Prepared, s: RankingSettings, U: np.ndarray) -> _Draws:
         fields = (2 * rng.random(shape, dtype=np.float32) - 1) * half
         noise = fields[field_idx] * prep.noisy.astype(np.float32)[:, None]
     censored_u = U[:, col : col + 1]  # one common quantile for every censored cell
+    routed = _routed(prep, censored_u, U[:, col + 1]) if len(prep.routed_cols) else {}
     return _Draws(
-        norm, agg, imp, hub, coverage, _dirichlet_weights(prep, s, gp, gi), noise, censored_u
-    )
+        norm, agg, imp, hub, coverage, _dirichlet_weights(prep, s, gp, gi), noise,
+        **(routed or {"censored_u": censored_u}),
+    )  # fmt: skip
 
 
 def sobol_indices(
@@ -144,8 +152,9 @@ def _sobol(prep: _Prepared, s: RankingSettings, ranked: np.ndarray) -> pd.DataFr
     # no rank in those runs, so the indices pool the partners ranked in every run.
     pool = ranked & qual.all(axis=0)
     Y = _ranks(scores, qual)[:, pool]
-    out = sobol_indices(Y, len(SOBOL_CHOICES), s.sobol_resamples, s.seed)
-    out.insert(0, "choice", SOBOL_CHOICES)
+    choices = _choices(prep)
+    out = sobol_indices(Y, len(choices), s.sobol_resamples, s.seed)
+    out.insert(0, "choice", choices)
     out["runs"] = len(U)
     out["partners"] = int(pool.sum())
     return out

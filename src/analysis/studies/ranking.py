@@ -73,6 +73,18 @@ RANKING_COLUMNS = [
     "hub",
     "sector_score",
 ]
+#: Columns shown without decimals in the evidence tables (ranks, counts, US$ million).
+WHOLE_EXTRA = ("rank_full", "rank_held_out", "band_low", "band_high", "draws", "flow_usd_m",
+               "effect_usd_m", "lo", "hi", "model_effect_usd_m", "model_lo",
+               "model_hi")  # fmt: skip
+#: Columns of the evidence tables with a header in the catalogue (``ranking.c_<column>``).
+EVIDENCE_COLUMNS = ("evidence", "rank_full", "median_rank_full", "rank_held_out", "band_low",
+                    "band_high", "agreement", "flow_usd_m", "flow_status", "effect_usd_m",
+                    "model_effect_usd_m", "model_lo", "model_hi", "view",
+                    "draws")  # fmt: skip
+#: Tables written as CSV next to the report.
+WRITTEN_TABLES = ("ranking", "pillars", "weights", "sobol", "indicators", "validation",
+                  "documented_investors", "agreement_effects")  # fmt: skip
 SOBOL_COLUMNS = ["choice", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]
 
 
@@ -83,6 +95,7 @@ SECTIONS = {
     "sectors": "Sectors compared",
     "pillars": "Pillar scores and flags",
     "validation": "Predictive validity: does the ranking find the next investors?",
+    "documented": "Documented investors: where does the ranking put them?",
 }
 
 
@@ -119,6 +132,8 @@ class RankingStudySettings:
     validation_first_origin: int = field(
         default_factory=lambda: int(_params_default("ranking_validation_first_origin"))
     )
+    # Report 20's settings, for reading its agreement effects (None: the declared ones).
+    gravity: object | None = None
 
     def __post_init__(self) -> None:
         if self.sector not in SECTORS:
@@ -155,7 +170,14 @@ def settings(params) -> RankingStudySettings:
             seed=int(g.seed),
         ),
         validation_first_origin=int(g.validation_first_origin),
+        gravity=_gravity_settings(params),
     )
+
+
+def _gravity_settings(params):
+    from analysis.studies import gravity
+
+    return gravity.settings(params)
 
 
 def _params_default(name: str) -> object:
@@ -209,6 +231,8 @@ class RankingStudy:
     fingerprint: str
     hub_ranks: pd.DataFrame = field(default_factory=pd.DataFrame)
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    documented: pd.DataFrame = field(default_factory=pd.DataFrame)
+    agreements: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # --- tables -----------------------------------------------------------------------------
 
@@ -224,12 +248,9 @@ class RankingStudy:
             sector_score=r.table["partner_iso3"].map(sector_score).astype(float),
         )[RANKING_COLUMNS]
         pillars = r.pillar_scores.assign(pillar_label=r.pillar_scores["pillar"].map(PILLAR_LABELS))
-        weights = r.weights.merge(
-            self.data.meta[["unit", "source", "year"]],
-            left_on="indicator",
-            right_index=True,
-            how="left",
-        )
+        from analysis.studies.ranking_evidence import with_left_out
+
+        weights = with_left_out(r.weights, self.data, r.settings)
         sobol = r.sobol[SOBOL_COLUMNS] if len(r.sobol) else pd.DataFrame(columns=SOBOL_COLUMNS)
         hubs = pd.DataFrame(
             {"partner_iso3": list(self.data.hubs), "why": list(self.data.hubs.values())}
@@ -259,6 +280,9 @@ class RankingStudy:
         out["validation"] = self.validation
         out["validation_summary"] = self.validation_summary()
         out["validation_variants"] = self.validation_variants()
+        out["documented_investors"] = self.documented
+        out["agreement_effects"] = self.agreements
+        out["routed_views"] = r.routed_views if r.routed_views is not None else pd.DataFrame()
         if r.audit is not None:
             out["audit_pillars"] = r.audit.pillars
             out["outliers"] = r.audit.outliers
@@ -290,11 +314,25 @@ class RankingStudy:
             return format_table(
                 f,
                 title=title,
-                columns=["label", "pillar", *shares, "unit", "source", "year"],
-                labels={"label": m("label.column.indicator"), "year": m("label.column.years")},
+                columns=[
+                    "label",
+                    "pillar",
+                    *shares,
+                    "candidates",
+                    "unit",
+                    "source",
+                    "year",
+                    "note",
+                ],
+                labels={
+                    "label": m("label.column.indicator"),
+                    "year": m("label.column.years"),
+                    "candidates": m("ranking.c_candidates"),
+                    "note": m("ranking.c_note"),
+                },
                 codes={"pillar": "pillar", "unit": "unit_text"},
                 percent=shares,
-                digits=1,
+                digits={**{c: 1 for c in shares}, "candidates": 0},
                 **fmt,
             )
         if name in ("pillar_matrix", "pillar_correlations", "sector_correlation"):
@@ -341,12 +379,14 @@ class RankingStudy:
         f = self.table(name)
         codes = {"partner_iso3": "partner", "pillar": "pillar", "indicator": "indicator",
                  "outlying": "yes_no", "hub": "yes_no", "status": "status"}  # fmt: skip
-        columns = [c for c in f.columns if c != "pillar_label"]
+        columns = [c for c in f.columns if c not in ("pillar_label", "partner_name")]
         whole = ("points", "indicators", "coverage", "rank", "rank_p05", "rank_p95")  # counts, %
+        whole += WHOLE_EXTRA
         return format_table(
             f,
             title=title,
             columns=columns,
+            labels={c: m(f"ranking.c_{c}") for c in columns if c in EVIDENCE_COLUMNS},
             codes={c: k for c, k in codes.items() if c in columns},
             percent=[c for c in ("coverage",) if c in columns],
             digits={c: 0 if c in whole or c.startswith(("p05", "p95", "median", "max_")) else 3
@@ -364,8 +404,7 @@ class RankingStudy:
         from analysis.tables import write_table
 
         return {
-            name: write_table(self.table(name), name, report=report)
-            for name in ("ranking", "pillars", "weights", "sobol", "indicators", "validation")
+            name: write_table(self.table(name), name, report=report) for name in WRITTEN_TABLES
         }
 
     def figures(self) -> dict[str, object]:
@@ -415,6 +454,27 @@ class RankingStudy:
         sm = summarise_backtest(v[v["method"] == "index"])
         out = sm.pivot_table(index="variant", columns="metric", values="mean", sort=False)
         return out.reindex(columns=list(METRICS)).reset_index()
+
+    def documented_finding(self, language: str = "en") -> str:
+        """One sentence: how many documented investors the ranking puts in its top 10 when
+        their own evidence is held out (empty without documented investors)."""
+        from analysis.studies.ranking_evidence import documented_summary
+
+        d = self.documented
+        if d is None or d.empty:
+            return ""
+        sm = documented_summary(d)
+        missed = d.loc[~(d["rank_held_out"] <= 10), "partner_iso3"]
+        return messages(language)(
+            "ranking.f_documented",
+            n=sm["n"],
+            sector=label("sector_phrase", self.settings.sector, language),
+            k=sm["top_held_out"],
+            k_full=sm["top_full"],
+            median=f"{sm['median_held_out']:.0f}",
+            partners=", ".join(d["partner_iso3"]),
+            missed=", ".join(missed) or "-",
+        )
 
     def sector_correlation(self) -> pd.DataFrame:
         """Kendall's tau between the sectors' nominal rankings (partners ranked in both)."""
@@ -531,6 +591,9 @@ class RankingStudy:
                 + (f" and does NOT on {', '.join(lost)}." if lost else ".")
             )
             out.append((text, SECTIONS["validation"]))
+        documented = self.documented_finding()
+        if documented:
+            out.append((documented, SECTIONS["documented"]))
         not_ranked = r.table[r.table["status"] != "ranked"]
         imputed = int((r.cells["flags"].str.contains("imputed")).sum())
         out.append(
@@ -889,4 +952,22 @@ def run_ranking(
     validation = pd.DataFrame()
     if s.validate and s.sector in missing:
         validation = _validate(panel, ledger, s, used, data)
-    return RankingStudy(s, data, result, sector_ranks, fp, hub_ranks, validation)
+    from analysis.studies.ranking_evidence import agreement_table, documented_table
+
+    documented = documented_table(data, result, used, s.sector)
+    agreements = pd.DataFrame()
+    if s.sector in missing:  # built from the data: read report 20's effects (no refit)
+        from analysis.studies.gravity import agreement_effects
+
+        gravity = s.gravity if s.gravity is not None else _gravity_settings(_params())
+        effects = agreement_effects(gravity, ledger=ledger, panel=panel)
+        agreements = agreement_table(effects, result.table)
+    return RankingStudy(
+        s, data, result, sector_ranks, fp, hub_ranks, validation, documented, agreements
+    )
+
+
+def _params():
+    from analysis.config import Params
+
+    return Params()
