@@ -167,7 +167,7 @@ def test_what_if_recomputes_in_place(study, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
-    from analysis.studies.ranking import WhatIf
+    from analysis.studies.ranking_whatif import WhatIf
 
     monkeypatch.delenv("MITRA_TABLES_DIR", raising=False)
     view = WhatIf(study, draws=200)

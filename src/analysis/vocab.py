@@ -18,6 +18,7 @@ __all__ = [
     "GRAVITY_TERMS",
     "KEY_COLUMNS",
     "MEASURES",
+    "PILLAR_LABELS",
     "RANKING_INDICATORS",
     "RANKING_PILLARS",
     "REPORT_SECTORS",
@@ -57,6 +58,14 @@ GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "hub", "agreement")
 #: Pillars and indicator codes of the partner ranking (built by ``analysis.indicators``;
 #: declared here so params can validate ``ranking_weights`` before any kernel starts).
 RANKING_PILLARS: tuple[str, ...] = ("sector", "capacity", "market", "presence", "ties")
+#: English labels of the ranking pillars (what-if sliders, chart legends).
+PILLAR_LABELS = {
+    "sector": "Sector strength",
+    "capacity": "Capacity to invest abroad",
+    "market": "Market",
+    "presence": "Presence in Indonesia",
+    "ties": "Ties with Indonesia",
+}
 RANKING_INDICATORS: tuple[str, ...] = (
     "sector_exports",
     "sector_rca",
