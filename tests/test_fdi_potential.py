@@ -136,7 +136,9 @@ def test_investor_supply_is_relative_shrunk_and_a_missing_partner_is_a_gap():
     assert out.loc["IRL", "supply_upper"] == pytest.approx(2 / (e["IRL"] + 1))
     assert out.loc["NOGDP", "supply_status"] == "no size"
     assert np.isnan(out.loc["NOGDP", "supply_index"])
-    with pytest.raises(ValueError, match="prior"):
+    from analysis.fdi_potential import FdiPotentialError
+
+    with pytest.raises(FdiPotentialError, match="prior"):
         investor_supply(firms, gdp, ["USA"], prior=0)
 
 
@@ -163,3 +165,10 @@ def test_a_sector_without_supply_evidence_has_no_potential_and_never_exceeds_the
     over = pot.loc[("chemical", "CCC")]
     assert over["predicted"] == pytest.approx(pot.loc[("total", "CCC"), "predicted"])
     assert "capped at the partner's total potential" in over["guard"]
+    from analysis.fdi_potential import FdiPotentialError
+
+    with pytest.raises(FdiPotentialError, match="supply_index"):
+        guarded_potential(
+            base, point, point, point, np.full(3, 1e6), si.drop(columns="supply_index"),
+            "US$ m", "outflow",
+        )  # fmt: skip

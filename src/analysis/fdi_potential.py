@@ -34,11 +34,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.censored import CensoredGravityResult
+from analysis.errors import MitraError
 
 __all__ = [
     "GAP_STATUS",
     "NO_FIGURE",
     "NO_SUPPLY",
+    "FdiPotentialError",
     "agreement_counterfactual",
     "agreement_effect",
     "censored_potential",
@@ -52,6 +54,11 @@ __all__ = [
     "share_guard",
     "untapped_gap",
 ]
+
+
+class FdiPotentialError(MitraError, ValueError):
+    """A potential, guard or supply index cannot be computed as asked (names the input)."""
+
 
 #: Guard text where no outward FDI figure exists at all.
 NO_FIGURE = "no outward FDI figure: not checked"
@@ -257,7 +264,7 @@ def investor_supply(
     relative risks for use in disease mapping", Biometrics 43(3): 671-681.
     """
     if not prior > 0:
-        raise ValueError(f"investor_supply: prior must be > 0 (got {prior!r})")
+        raise FdiPotentialError(f"investor_supply: prior must be > 0 (got {prior!r})")
     f = pd.Series(firms, dtype=float)
     z = pd.Series(size, dtype=float).reindex(f.index)
     ref = [r for r in dict.fromkeys(reference) if r in f.index]
@@ -396,6 +403,12 @@ def guarded_potential(
         dict(zip(base["partner_iso3"], group, strict=True)),
     )
     out = []
+    need = {"sector", "partner_iso3", "demand_share", "demand_split", "supply_index"}
+    if len(sector_inputs) and not need <= set(sector_inputs.columns):
+        raise FdiPotentialError(
+            f"sector_inputs: column(s) {sorted(need - set(sector_inputs.columns))} missing; "
+            f"columns are {list(sector_inputs.columns)}"
+        )
     sectors = list(dict.fromkeys(sector_inputs["sector"])) if len(sector_inputs) else []
     for sector in ("total", *sectors):
         no_supply = np.full(len(base), "", dtype=object)
