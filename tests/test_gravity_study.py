@@ -589,3 +589,15 @@ def test_sector_supply_is_investor_side_evidence_and_a_missing_partner_is_a_gap(
     # Last round's complaints: Pakistan 2nd in textile, Ireland 1st in pharma.
     assert si.loc[("textile", "PAK"), "supply_status"] == "gap"
     assert si.loc[("pharma", "IRL"), "supply_status"] == "gap"
+
+
+def test_agreements_looked_up_by_bisection_match_one_lookup_per_date():
+    from analysis.studies.gravity.frame import _in_force, _in_force_by_date
+
+    dates = [f"{y}-{md}" for y in range(2014, 2026) for md in ("02-15", "07-01", "11-15")]
+    for iso in ("CHE", "HKG", "DEU", "CHN"):
+        fast = _in_force_by_date(iso, dates)
+        for d in [*dates[::5], "2021-11-15", "2019-07-01"]:
+            year, md = int(d[:4]), d[5:]
+            period = {"02-15": "Q1", "07-01": "FY", "11-15": "Q4"}[md]
+            assert fast[d] == _in_force(iso, year, period), (iso, d)

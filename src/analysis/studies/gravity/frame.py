@@ -85,6 +85,43 @@ def _in_force(iso3: str, year: int, period: str = "FY") -> tuple[bool, str]:
     return bool(names), "; ".join(names)
 
 
+def _in_force_by_date(iso3: str, dates: list[str]) -> dict[str, tuple[bool, str]]:
+    """:func:`_in_force` for many dates of one partner with few lookups.
+
+    An agreement is in force on a date when it entered into force on or before it
+    (:func:`analysis.data.agreements.in_force`), so the set in force only grows with the
+    date: where two dates give the same set, every date between them does too, and only the
+    stretches where it changes are looked up (bisection).
+    """
+    from analysis.data.agreements import in_force
+
+    days = sorted(set(dates))
+    out: dict[str, tuple[bool, str]] = {}
+
+    def look(i: int) -> tuple[bool, str]:
+        if days[i] not in out:
+            names = in_force(iso3, days[i])
+            out[days[i]] = (bool(names), "; ".join(names))
+        return out[days[i]]
+
+    def fill(i: int, j: int) -> None:
+        a, b = look(i), look(j)
+        if j - i <= 1:
+            return
+        if a == b:
+            for k in range(i + 1, j):
+                out[days[k]] = a
+            return
+        m = (i + j) // 2
+        look(m)
+        fill(i, m)
+        fill(m, j)
+
+    if days:
+        fill(0, len(days) - 1)
+    return out
+
+
 def _bound_from_lists_that_omit_a_known_value(ledger, pp: pd.DataFrame) -> pd.DataFrame:
     """Bound the unlisted of a year whose only full-year list omits partners known otherwise.
 
@@ -345,10 +382,16 @@ def build_gravity_frame(
     pp["status"] = pp["status"].map({"observed": "listed", "censored": "censored"})
     jakarta = capital("IDN")
     hubs = set(settings.hubs)
+    pp["date"] = [
+        f"{int(y)}-{PERIOD_MIDPOINT[p]}" for y, p in zip(pp["year"], pp["period"], strict=True)
+    ]
+    status = {
+        iso: _in_force_by_date(iso, list(g["date"])) for iso, g in pp.groupby("partner_iso3")
+    }
     rows = []
     for r in pp.itertuples(index=False):
         cap = capital(r.partner_iso3)
-        ok, names = _in_force(r.partner_iso3, r.year, r.period)
+        ok, names = status[r.partner_iso3][r.date]
         gdp, gdp_year = panel.value("gdp_usd", r.partner_iso3, int(r.year)), int(r.year)
         if gdp != gdp and r.period != "FY":
             # A part-year list of a year the panel has no GDP for yet (the current year):
