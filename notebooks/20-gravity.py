@@ -18,10 +18,12 @@
 # A reduced-form gravity regression for one host (Indonesia) relates each partner's
 # full-year foreign direct investment realisation (PMA) to its GDP, its distance to Jakarta,
 # whether it is an investment hub (a conduit or phantom-FDI host in the cited lists) and
-# whether an agreement is in force, with year effects. BKPM publishes only the top five or so
-# investors a year, so every other partner-year enters the likelihood as *below the fifth
-# listed value*: an interval-censored Gamma regression with a log-linear mean, not PPML on
-# the listed few. The model's expected PMA is the partner's *potential*; it is capped at the
+# whether an agreement is in force, with a level for each list. BKPM publishes only the top five
+# or so investors of a period, so every other partner enters the likelihood as *below the
+# fifth listed value*: an interval-censored Gamma regression with a log-linear mean, not PPML
+# on the listed few. A year without a usable full-year list contributes its quarterly or
+# half-year lists instead (never both: a year's quarters are the same flows as its full
+# year), each with its own bound and level, and part-year flows their own dispersion. The model's expected PMA is the partner's *potential*; it is capped at the
 # partner's total outward FDI (never at zero: a negative net outflow falls back to a multi-year
 # or gross measure, flagged), checked against the share of the partner's outward FDI that
 # Indonesia receives from comparable partners, and shown with an interval. Where the actual is
@@ -69,8 +71,9 @@ study.findings()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"partner-years used: {len(study.frame)} "
+print(f"partner-periods used: {len(study.frame)} "
       f"(listed {int((study.frame['status'] == 'listed').sum())})")
+print(next(n for n in study.notes if n.startswith("Lists in the likelihood")))
 print(study.coefficients()[["term", "source"]].to_string(index=False))
 
 # %% tags=["appendix"]
@@ -111,8 +114,18 @@ print(latest.loc[latest["plausibility_flag"] != "", ["partner_iso3", "plausibili
 #
 # An adaptation to investment of the supply x demand x ease decomposition of ITC's Export
 # Potential Map: the aggregate potential (ease) times the sector's share of Indonesia's PMA
-# (demand) times the partner's export specialisation in the sector (supply). No partner-by-
+# (demand) times investor-side supply: how many of the sector's multinationals are
+# headquartered in the partner (league tables) against what its GDP implies, shrunk towards
+# the average so that one firm in a small economy does not lead the sector. A partner absent
+# from the part of the tables we have has no sector potential: a gap in the evidence, flagged,
+# not a zero; the table shows what one listed firm would imply as the most. No partner-by-
 # sector investment series is published, so these have no actual to compare with.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+sector_rows = study.latest(study.settings.sector)
+print(f"{int(sector_rows['predicted'].notna().sum())} partners with investor-side evidence, "
+      f"{int(sector_rows['predicted'].isna().sum())} gaps")
 
 # %%
 study.show("potential_sector")

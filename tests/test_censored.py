@@ -291,3 +291,89 @@ def test_coverage_simulation_recovers_the_truth_when_the_family_is_right():
     # The simulated samples are censored as the real lists are: 5 listed a year.
     with pytest.raises(CensoringError, match="family"):
         coverage_by_simulation(truth, d, "year", n_listed, family="t", dispersion=1.0)
+
+
+# -- mixed period lengths (full-year and part-year lists) -----------------------------------
+
+FY_YEARS, QUARTER_YEARS, QUARTER_SHAPE = 5, 3, 1.5
+SEASON = {"Q1": 0.8, "Q2": 1.0, "Q3": 1.2}  # part-year levels differ: list effects absorb them
+
+
+def synthetic_mixed_panel(seed: int) -> pd.DataFrame:
+    """SYNTHETIC flows: a year is four quarterly Gamma flows (shape QUARTER_SHAPE, one scale,
+    so the full year is Gamma with shape 4 x QUARTER_SHAPE); FY_YEARS years publish a
+    full-year top-5 list, QUARTER_YEARS years only top-5 lists of Q1, Q2 and Q3 (with
+    seasonal levels), each with its own bound, as BKPM's lists are."""
+    rng = np.random.default_rng(seed)
+    lgdp = rng.normal(0, 1.2, N_PARTNERS)
+    ldist = rng.normal(0, 0.6, N_PARTNERS)
+    hub = (np.arange(N_PARTNERS) < 4).astype(float)
+    rows = []
+
+    def top(y, **cols):
+        bound = np.sort(y)[-TOP_N]
+        listed = y >= bound
+        return pd.DataFrame(
+            {"lgdp": cols.pop("lg"), "ldist": ldist, "hub": hub,
+             "y": np.where(listed, y, np.nan), "upper": np.where(listed, np.nan, bound),
+             **cols}
+        )  # fmt: skip
+
+    for year in range(FY_YEARS + QUARTER_YEARS):
+        lg = lgdp + rng.normal(0, 0.1, N_PARTNERS)
+        mu = np.exp(
+            TRUE["Intercept"] + TRUE["lgdp"] * lg + TRUE["ldist"] * ldist + TRUE["hub"] * hub
+        )
+        if year < FY_YEARS:
+            q = rng.gamma(QUARTER_SHAPE, mu[:, None] / 4 / QUARTER_SHAPE, size=(N_PARTNERS, 4))
+            rows.append(top(q.sum(axis=1), lg=lg, list_id=f"{year}", kind="full year"))
+            continue
+        for period, s in SEASON.items():
+            y = rng.gamma(QUARTER_SHAPE, s * mu / 4 / QUARTER_SHAPE)
+            rows.append(top(y, lg=lg, list_id=f"{year} {period}", kind="part year"))
+    d = pd.concat(rows, ignore_index=True)
+    lists = sorted(d["list_id"].unique())
+    for lid in lists[1:]:
+        d[f"L{lid}"] = (d["list_id"] == lid).astype(float)
+    return d
+
+
+def test_mixed_period_lists_recover_the_coefficients_and_each_dispersion():
+    """Full-year and part-year lists in one likelihood: list effects for the levels, a Gamma
+    shape per period kind. The slopes are recovered and the shapes are those of a quarter
+    and of a sum of four quarters."""
+    est, shapes, covered = [], [], []
+    for seed in range(8):
+        d = synthetic_mixed_panel(100 + seed)
+        x = ["lgdp", "ldist", "hub", *[c for c in d.columns if c.startswith("L")]]
+        res = fit_censored_gravity(d, "y", x, upper="upper", dispersion_by="kind")
+        assert res.converged
+        assert set(res.shapes) == {"full year", "part year"}
+        assert res.shape == res.shapes["full year"]
+        est.append(res.coef()[["lgdp", "ldist", "hub"]])
+        shapes.append(res.shapes)
+        ci = res.confint(0.05)
+        covered += [ci.loc[t, "lower"] <= TRUE[t] <= ci.loc[t, "upper"] for t in ("lgdp", "ldist")]
+    est = pd.DataFrame(est)
+    for term in ("lgdp", "ldist", "hub"):
+        assert est[term].mean() == pytest.approx(TRUE[term], abs=TOL_MEAN), term
+    assert np.mean(covered) >= 0.75
+    sh = pd.DataFrame(shapes).mean()
+    # Each shape rests on few listed values (25 full-year, 45 part-year a sample) next to a
+    # level per list, so it is biased upward (measured over these seeds: about +45 % and
+    # +35 %; the slopes are not): asserted within 60 %, and the ordering a sum of four
+    # quarters implies.
+    assert sh["part year"] == pytest.approx(QUARTER_SHAPE, rel=0.6)
+    assert sh["full year"] == pytest.approx(4 * QUARTER_SHAPE, rel=0.6)
+    assert sh["full year"] > 2 * sh["part year"]
+
+
+def test_one_dispersion_is_the_default_and_a_group_without_listed_values_is_refused():
+    d = synthetic_mixed_panel(3)
+    x = ["lgdp", "ldist", "hub", *[c for c in d.columns if c.startswith("L")]]
+    one = fit_censored_gravity(d, "y", x, upper="upper")
+    assert set(one.shapes) == {"all"} and one.shape == one.shapes["all"]
+    d.loc[d["kind"] == "part year", "y"] = np.nan
+    d.loc[d["kind"] == "part year", "upper"] = 1e9
+    with pytest.raises(CensoringError, match="no observed"):
+        fit_censored_gravity(d, "y", x, upper="upper", dispersion_by="kind")

@@ -111,3 +111,64 @@ def test_agreement_effect_on_an_actual_flow_is_flow_times_exp_b_minus_one():
     # A flow drawn with the coefficients (model baseline) combines both uncertainties.
     base = np.full(1001, 1000.0)
     assert agreement_effect(base, draws, b)[0] == pytest.approx(175.0)
+
+
+# -- investor-side supply -------------------------------------------------------------------
+
+
+def test_investor_supply_is_relative_shrunk_and_a_missing_partner_is_a_gap():
+    from analysis.fdi_potential import investor_supply
+
+    firms = pd.Series({"USA": 9.0, "CHE": 2.0, "SMALL": 1.0, "IRL": np.nan, "NOGDP": 3.0})
+    gdp = pd.Series({"USA": 27.0, "CHE": 0.9, "SMALL": 0.05, "IRL": 0.5, "NOGDP": np.nan})
+    out = investor_supply(firms, gdp, ["USA", "CHE", "SMALL", "IRL"], prior=1.0)
+    ratio = 12.0 / (27.0 + 0.9 + 0.05 + 0.5)  # reference firms per unit of GDP; IRL counts 0
+    assert out["reference_ratio"].iloc[0] == pytest.approx(ratio)
+    e = ratio * gdp
+    assert out.loc["USA", "supply_index"] == pytest.approx((9 + 1) / (e["USA"] + 1))
+    assert out.loc["USA", "supply_raw"] == pytest.approx(9 / e["USA"])
+    # Shrinkage: one firm in a tiny economy is not the sector's leader.
+    assert out.loc["SMALL", "supply_raw"] > out.loc["CHE", "supply_raw"]
+    assert out.loc["SMALL", "supply_index"] < out.loc["SMALL", "supply_raw"]
+    # No evidence: a gap (no index, never 0), with what one firm would give as the most.
+    assert out.loc["IRL", "supply_status"] == "gap"
+    assert np.isnan(out.loc["IRL", "supply_index"])
+    assert out.loc["IRL", "supply_upper"] == pytest.approx(2 / (e["IRL"] + 1))
+    assert out.loc["NOGDP", "supply_status"] == "no size"
+    assert np.isnan(out.loc["NOGDP", "supply_index"])
+    from analysis.fdi_potential import FdiPotentialError
+
+    with pytest.raises(FdiPotentialError, match="prior"):
+        investor_supply(firms, gdp, ["USA"], prior=0)
+
+
+def test_a_sector_without_supply_evidence_has_no_potential_and_never_exceeds_the_total():
+    from analysis.fdi_potential import NO_SUPPLY, guarded_potential
+
+    base = pd.DataFrame(
+        {"partner_iso3": ["AAA", "BBB", "CCC"], "year": 2024, "actual": np.nan,
+         "actual_status": "censored", "actual_upper": 500.0}
+    )  # fmt: skip
+    si = pd.DataFrame(
+        {"sector": "chemical", "partner_iso3": ["AAA", "BBB", "CCC"], "demand_share": 0.2,
+         "demand_split": 0.5, "supply_index": [2.0, np.nan, 40.0],
+         "supply_upper": [np.nan, 3.0, np.nan], "supply_status": ["evidence", "gap", "evidence"]}
+    )  # fmt: skip
+    point = np.array([100.0, 200.0, 50.0])
+    pot = guarded_potential(
+        base, point, point * 0.8, point * 1.2, np.full(3, 1e6), si, "US$ m", "outflow"
+    ).set_index(["sector", "partner_iso3"])
+    assert pot.loc[("chemical", "AAA"), "predicted"] == pytest.approx(100 * 0.1 * 2)
+    gap = pot.loc[("chemical", "BBB")]
+    assert np.isnan(gap["predicted"]) and NO_SUPPLY in gap["guard"]
+    assert gap["predicted_at_most"] == pytest.approx(200 * 0.1 * 3)
+    over = pot.loc[("chemical", "CCC")]
+    assert over["predicted"] == pytest.approx(pot.loc[("total", "CCC"), "predicted"])
+    assert "capped at the partner's total potential" in over["guard"]
+    from analysis.fdi_potential import FdiPotentialError
+
+    with pytest.raises(FdiPotentialError, match="supply_index"):
+        guarded_potential(
+            base, point, point, point, np.full(3, 1e6), si.drop(columns="supply_index"),
+            "US$ m", "outflow",
+        )  # fmt: skip

@@ -121,6 +121,8 @@ class CensoredGravitySettings:
     gtol: float = 1e-6
     maxiter: int = 500
     family: str = "gamma"
+    #: Column whose values give each row its own dispersion group (None: one for all).
+    dispersion_by: str | None = None
 
 
 @dataclass
@@ -134,7 +136,11 @@ class CensoredGravityResult:
         (``source`` is ``estimated``, ``prior`` or ``fixed``). ``z`` is a Wald z statistic
         (asymptotic normal; the model-based variance is not a small-sample t).
     shape
-        The Gamma shape ``k`` (coefficient of variation ``1/sqrt(k)``).
+        The Gamma shape ``k`` (coefficient of variation ``1/sqrt(k)``; the lognormal's sigma),
+        of the first dispersion group when there are several.
+    shapes
+        The dispersion of each group of ``settings.dispersion_by`` (one entry ``"all"``
+        when the model has one dispersion).
     converged
         True when, after BFGS and up to 20 Newton steps, the largest absolute gradient of the
         (penalised) log likelihood is below ``gtol`` or the Newton decrement is below
@@ -156,6 +162,21 @@ class CensoredGravityResult:
     vcov_matrix: pd.DataFrame
     data: pd.DataFrame
     fingerprint: str
+    shapes: dict[str, float] = field(default_factory=dict)
+
+    def dispersion_of(self, data: pd.DataFrame) -> np.ndarray:
+        """Each row's dispersion (its group's shape or sigma)."""
+        by = self.settings.dispersion_by
+        if by is None:
+            return np.full(len(data), self.shape)
+        groups = data[by].astype(str)
+        unknown = sorted(set(groups) - set(self.shapes))
+        if unknown:
+            raise CensoringError(
+                f"column '{by}': group(s) {unknown} were not in the fitted sample "
+                f"(groups: {sorted(self.shapes)})"
+            )
+        return groups.map(self.shapes).to_numpy(float)
 
     def coef(self) -> pd.Series:
         """Estimates by term (estimated, prior-informed and fixed)."""
@@ -265,16 +286,17 @@ def _loglik_parts(
     """Log likelihood and its derivative with respect to each row's ``eta``.
 
     ``logk`` is the log of the family's dispersion parameter: the Gamma shape ``k`` or the
-    lognormal ``sigma``.
+    lognormal ``sigma``; a scalar, or one value per row (dispersion groups).
     """
+    logk = np.broadcast_to(np.asarray(logk, dtype=float), eta.shape)
     if family == "lognormal":
-        return _loglik_lognormal(eta, float(np.exp(logk)), y, lo, hi, exact)
-    k = np.exp(logk)
+        return _loglik_lognormal(eta, np.exp(logk), y, lo, hi, exact)
+    k_all = np.exp(logk)
     mu = np.exp(eta)
     ll = 0.0
     grad = np.zeros_like(eta)
     if exact.any():
-        ye, me, ee = y[exact], mu[exact], eta[exact]
+        ye, me, ee, k = y[exact], mu[exact], eta[exact], k_all[exact]
         ll += float(
             np.sum(
                 k * np.log(k) - special.gammaln(k) + (k - 1) * np.log(ye) - k * ee - k * ye / me
@@ -283,7 +305,7 @@ def _loglik_parts(
         grad[exact] = k * (ye / me - 1.0)
     cens = ~exact
     if cens.any():
-        mc = mu[cens]
+        mc, k = mu[cens], k_all[cens]
         zl = k * lo[cens] / mc
         zh = np.where(np.isinf(hi[cens]), np.inf, k * hi[cens] / mc)
         # Upper tail for intervals far above the mean keeps precision (1 - G underflows).
@@ -300,7 +322,7 @@ def _loglik_parts(
 
 def _loglik_lognormal(
     eta: np.ndarray,
-    sigma: float,
+    sigma: np.ndarray,
     y: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
@@ -312,12 +334,13 @@ def _loglik_lognormal(
     grad = np.zeros_like(eta)
     if exact.any():
         ly = np.log(y[exact])
-        r = (ly - m[exact]) / sigma
-        ll += float(np.sum(-ly - np.log(sigma) - 0.5 * np.log(2 * np.pi) - 0.5 * r**2))
-        grad[exact] = r / sigma
+        se_ = sigma[exact]
+        r = (ly - m[exact]) / se_
+        ll += float(np.sum(-ly - np.log(se_) - 0.5 * np.log(2 * np.pi) - 0.5 * r**2))
+        grad[exact] = r / se_
     cens = ~exact
     if cens.any():
-        mc = m[cens]
+        mc, sigma = m[cens], sigma[cens]
         with np.errstate(divide="ignore"):
             zl = np.where(lo[cens] > 0, (np.log(lo[cens]) - mc) / sigma, -np.inf)
         zh = np.where(np.isinf(hi[cens]), np.inf, (np.log(hi[cens]) - mc) / sigma)
@@ -331,11 +354,12 @@ def _loglik_lognormal(
     return ll, grad
 
 
-def _z_density(z: np.ndarray, k: float) -> np.ndarray:
+def _z_density(z: np.ndarray, k: np.ndarray | float) -> np.ndarray:
     """``z * gamma_pdf(z; k)``, zero at ``z = 0`` and ``z = inf``."""
     out = np.zeros_like(z, dtype=float)
     ok = np.isfinite(z) & (z > 0)
-    out[ok] = np.exp(k * np.log(z[ok]) - z[ok] - special.gammaln(k))
+    kk = np.broadcast_to(np.asarray(k, dtype=float), z.shape)[ok]
+    out[ok] = np.exp(kk * np.log(z[ok]) - z[ok] - special.gammaln(kk))
     return out
 
 
@@ -352,6 +376,7 @@ def fit_censored_gravity(
     gtol: float = 1e-6,
     maxiter: int = 500,
     family: str = "gamma",
+    dispersion_by: str | None = None,
 ) -> CensoredGravityResult:
     """Fit the interval-censored Gamma gravity model by (penalised) maximum likelihood.
 
@@ -374,6 +399,10 @@ def fit_censored_gravity(
         ``gamma`` (default; ``shape`` is the Gamma shape ``k``) or ``lognormal`` (same mean
         ``exp(x'b)``, ``log Y ~ N(x'b - sigma^2/2, sigma^2)``; ``shape`` is ``sigma``), for
         the distribution check (:func:`compare_families`).
+    dispersion_by
+        A column grouping the rows by dispersion: each group gets its own shape (or sigma),
+        e.g. full-year and part-year lists, whose flows are not equally noisy around their
+        means. None: one dispersion for all rows.
 
     Returns
     -------
@@ -390,7 +419,7 @@ def fit_censored_gravity(
     priors = dict(priors or {})
     fixed = dict(fixed or {})
     x = [t for t in x if t not in fixed]
-    cols = [y, *x, *fixed, *(c for c in (lower, upper) if c)]
+    cols = [y, *x, *fixed, *(c for c in (lower, upper, dispersion_by) if c)]
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise CensoringError(
@@ -450,24 +479,47 @@ def fit_censored_gravity(
     pm = np.array([priors[t].mean if t in priors else 0.0 for t in terms])
     prec = np.array([1 / priors[t].sd ** 2 if t in priors else 0.0 for t in terms])
     p = len(terms)
+    if dispersion_by is None:
+        levels, gidx = ["all"], np.zeros(len(work), dtype=int)
+    else:
+        if work[dispersion_by].isna().any():
+            row = work.index[work[dispersion_by].isna()][0]
+            raise CensoringError(
+                f"row {row}: column '{dispersion_by}' (dispersion group) is missing"
+            )
+        groups = work[dispersion_by].astype(str)
+        levels = sorted(groups.unique())
+        gidx = groups.map({g: i for i, g in enumerate(levels)}).to_numpy(int)
+        for g in levels:
+            if not (exact & (groups == g).to_numpy()).any():
+                raise CensoringError(
+                    f"column '{dispersion_by}': group {g!r} has no observed (listed) value, so "
+                    "its dispersion is not identified"
+                )
+    n_g = len(levels)
+    masks = [gidx == i for i in range(n_g)]
 
     def negpost(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        b, logk = theta[:p], theta[p]
+        b, logk = theta[:p], theta[p:]
         eta = X @ b + off
-        ll, g_eta = _loglik_parts(eta, logk, yv, lo, hi, exact, family)
-        # d/d log k by central difference: scipy has no derivative of the incomplete gamma
-        # in its shape. h = 1e-4 keeps rounding error (~eps |ll| / h) near 1e-8.
+        ll, g_eta = _loglik_parts(eta, logk[gidx], yv, lo, hi, exact, family)
+        # d/d log k by central difference, group by group: scipy has no derivative of the
+        # incomplete gamma in its shape. h = 1e-4 keeps rounding error (~eps |ll| / h) near
+        # 1e-8.
         h = 1e-4
-        ll_k, _ = _loglik_parts(eta, logk + h, yv, lo, hi, exact, family)
-        ll_m, _ = _loglik_parts(eta, logk - h, yv, lo, hi, exact, family)
+        grad_k = np.empty(n_g)
+        for i, m in enumerate(masks):
+            args = (yv[m], lo[m], hi[m], exact[m], family)
+            ll_k, _ = _loglik_parts(eta[m], logk[i] + h, *args)
+            ll_m, _ = _loglik_parts(eta[m], logk[i] - h, *args)
+            grad_k[i] = -(ll_k - ll_m) / (2 * h)
         pen = 0.5 * np.sum(prec * (b - pm) ** 2)
         grad_b = -(X.T @ g_eta) + prec * (b - pm)
-        grad_k = -(ll_k - ll_m) / (2 * h)
         return -ll + pen, np.append(grad_b, grad_k)
 
     # Start: intercept at the log mean of listed values (shifted down for the censored),
     # slopes at their prior means or 0, k = 1 (coefficient of variation 1).
-    theta0 = np.append(pm.copy(), 0.0)
+    theta0 = np.append(pm.copy(), np.zeros(n_g))
     if intercept and "Intercept" in terms and "Intercept" not in priors:
         theta0[terms.index("Intercept")] = (
             float(np.log(np.mean(yv[exact]))) if exact.any() else 0.0
@@ -531,7 +583,7 @@ def fit_censored_gravity(
     for t, v in fixed.items():
         table.loc[len(table)] = [t, v, np.nan, np.nan, np.nan, np.nan, np.nan, "fixed"]
     settings = CensoredGravitySettings(
-        y, tuple(x), lower, upper, intercept, priors, fixed, gtol, maxiter, family
+        y, tuple(x), lower, upper, intercept, priors, fixed, gtol, maxiter, family, dispersion_by
     )
     used = work[[c for c in dict.fromkeys(cols)]]
     fp = data_fingerprint(
@@ -544,7 +596,8 @@ def fit_censored_gravity(
         settings=settings,
         table=table,
         shape=float(np.exp(theta[p])),
-        loglik=float(-opt.fun + 0.5 * np.sum(prec * (est - pm) ** 2)),
+        # The log likelihood at the final estimate (after the Newton steps), prior removed.
+        loglik=float(-negpost(theta)[0] + 0.5 * np.sum(prec * (est - pm) ** 2)),
         nobs=len(work),
         n_censored=int((~exact).sum()),
         converged=converged,
@@ -562,6 +615,7 @@ def fit_censored_gravity(
         vcov_matrix=pd.DataFrame(V, index=terms, columns=terms),
         data=work,
         fingerprint=fp,
+        shapes={g: float(np.exp(theta[p + i])) for i, g in enumerate(levels)},
     )
 
 
@@ -615,7 +669,7 @@ def compare_families(
     terms = [t for t in x if not str(t).startswith("year_")] if terms is None else list(terms)
     rows = []
     for fam, fit in fits.items():
-        n_params = len(fit.vcov_matrix) + 1
+        n_params = len(fit.vcov_matrix) + len(fit.shapes)
         cv = 1 / np.sqrt(fit.shape) if fam == "gamma" else float(np.sqrt(np.expm1(fit.shape**2)))
         row = {
             "family": fam,
@@ -643,7 +697,7 @@ def coverage_by_simulation(
     n_listed: Mapping[object, int],
     *,
     family: str,
-    dispersion: float,
+    dispersion: float | Mapping[str, float],
     reps: int = 50,
     seed: int = 0,
     fit_family: str = "gamma",
@@ -652,8 +706,9 @@ def coverage_by_simulation(
     """Bias and interval coverage of the censored estimator when the outcome is ``family``.
 
     Flows are drawn for every row from ``family`` (``gamma`` with shape ``dispersion`` or
-    ``lognormal`` with sigma ``dispersion``) with the mean of ``truth`` at the rows'
-    regressors; each ``group`` (e.g. year) then publishes a top-``n_listed[group]`` list,
+    ``lognormal`` with sigma ``dispersion``; a mapping gives each dispersion group of
+    ``truth`` its own) with the mean of ``truth`` at the rows'
+    regressors; each ``group`` (e.g. year, or list) then publishes a top-``n_listed[group]`` list,
     the others censored below its smallest listed value, as the real lists are. The model is
     refitted with ``fit_family`` (same regressors, priors and fixed terms as ``truth``).
 
@@ -667,6 +722,19 @@ def coverage_by_simulation(
     st = truth.settings
     eta, _ = truth.linear_predictor(data)
     mu = np.exp(eta)
+    if isinstance(dispersion, Mapping):
+        if st.dispersion_by is None:
+            raise CensoringError("a dispersion per group needs a model fitted with dispersion_by")
+        disp = data[st.dispersion_by].astype(str).map(dict(dispersion)).to_numpy(float)
+        if np.isnan(disp).any():
+            raise CensoringError(
+                f"dispersion: no value for group(s) "
+                f"{sorted(set(data[st.dispersion_by].astype(str)) - set(dispersion))}"
+            )
+        label = float(next(iter(dispersion.values())))
+    else:
+        disp = np.full(len(data), float(dispersion))
+        label = float(dispersion)
     rng = np.random.default_rng(seed)
     free = list(truth.vcov_matrix.index)
     true = truth.coef()[free]
@@ -675,9 +743,9 @@ def coverage_by_simulation(
     groups = data[group].to_numpy()
     for _ in range(reps):
         if family == "gamma":
-            yv = rng.gamma(dispersion, mu / dispersion)
+            yv = rng.gamma(disp, mu / disp)
         else:
-            yv = np.exp(rng.normal(np.log(mu) - dispersion**2 / 2, dispersion))
+            yv = np.exp(rng.normal(np.log(mu) - disp**2 / 2, disp))
         sim = data.copy()
         sim["_y"], sim["_upper"] = np.nan, np.nan
         for g, n in n_listed.items():
@@ -691,7 +759,7 @@ def coverage_by_simulation(
         try:
             fit = fit_censored_gravity(
                 sim, "_y", list(st.x), upper="_upper", priors=st.priors, fixed=st.fixed,
-                intercept=st.intercept, family=fit_family,
+                intercept=st.intercept, family=fit_family, dispersion_by=st.dispersion_by,
             )  # fmt: skip
         except CensoringError:
             continue
@@ -717,7 +785,7 @@ def coverage_by_simulation(
             "sd_over_se": ratio,
             "reps": ok,
             "family": family,
-            "dispersion": dispersion,
+            "dispersion": label,
             "fit_family": fit_family,
         }
     )

@@ -42,7 +42,14 @@ from analysis.data.provenance import data_fingerprint
 from analysis.errors import MitraError
 from analysis.summary import Summary
 
-__all__ = ["AssumedCoef", "GravityError", "GravityResult", "GravitySettings", "fit_gravity"]
+__all__ = [
+    "AssumedCoef",
+    "GravityError",
+    "GravityResult",
+    "GravitySettings",
+    "fit_gravity",
+    "fit_multihost",
+]
 
 
 class GravityError(MitraError, ValueError):
@@ -466,3 +473,59 @@ def _pseudo_r2(model, data: pd.DataFrame, y: str, estimator: str) -> float:
         return float(np.corrcoef(actual, fitted)[0, 1] ** 2)
     except Exception:
         return float("nan")
+
+
+def fit_multihost(
+    positions: pd.DataFrame,
+    covariates: pd.DataFrame,
+    *,
+    x: Sequence[str] = ("ldist", "agreement"),
+    pair_fe: bool | None = None,
+    host: str = "IDN",
+) -> tuple[GravityResult, pd.DataFrame]:
+    """PPML on a multi-host FDI panel (IMF Direct Investment Positions) and the host's potential.
+
+    Parameters
+    ----------
+    positions
+        ``reporter_iso3`` (host), ``counterpart_iso3`` (source), ``year``, ``value`` (inward
+        position, >= 0).
+    covariates
+        Bilateral covariates by ``reporter_iso3, counterpart_iso3, year`` (columns ``x``).
+    pair_fe
+        Add pair fixed effects (identifies only time-varying regressors); default: when some
+        regressor varies within pairs.
+
+    Returns
+    -------
+    (fit, potential)
+        The PPML fit with host-year and source-year effects (plus pair effects if used), and
+        the predicted positions into ``host`` by source and year from the host-year and
+        source-year effects and the covariates (the pair effect left out: potential is what
+        gravity predicts for the pair, not its own history).
+    """
+    d = positions.merge(covariates, on=["reporter_iso3", "counterpart_iso3", "year"], how="left")
+    d["host_year"] = d["reporter_iso3"] + "_" + d["year"].astype(str)
+    d["source_year"] = d["counterpart_iso3"] + "_" + d["year"].astype(str)
+    d["pair"] = d["reporter_iso3"] + "_" + d["counterpart_iso3"]
+    varying = [t for t in x if d.groupby("pair")[t].nunique().gt(1).any()]
+    if pair_fe is None:
+        pair_fe = bool(varying)
+    base = fit_gravity(d, "value", list(x), ["host_year", "source_year"])
+    fit = (
+        fit_gravity(d, "value", varying, ["host_year", "source_year", "pair"])
+        if pair_fe and varying
+        else base
+    )
+    target = d[d["reporter_iso3"] == host]
+    pred = base.predict(target)
+    pot = (
+        target[["counterpart_iso3", "year", "value"]]
+        .rename(columns={"counterpart_iso3": "partner_iso3", "value": "actual"})
+        .assign(
+            predicted=pred["predicted"].to_numpy(),
+            lo=pred["ci_low"].to_numpy(),
+            hi=pred["ci_high"].to_numpy(),
+        )
+    )
+    return fit, pot.reset_index(drop=True)

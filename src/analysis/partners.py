@@ -27,13 +27,15 @@ import pandas as pd
 from analysis.data.agreements import agreements_table, load_agreements
 from analysis.data.panel import load_panel
 
-__all__ = ["agreements_in_force", "partner_covariates"]
+__all__ = ["agreements_in_force", "capital", "haversine", "partner_covariates"]
 
 EARTH_RADIUS_KM = 6371.0
 
 
 @cache
-def _capital(iso3: str) -> tuple[float, float, str] | None:
+def capital(iso3: str) -> tuple[float, float, str] | None:
+    """Latitude, longitude and UN sub-region of the country's capital (``countryinfo``), or
+    None when the package does not know the country."""
     from countryinfo import CountryInfo
 
     try:
@@ -44,7 +46,8 @@ def _capital(iso3: str) -> tuple[float, float, str] | None:
         return None
 
 
-def _haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
+def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (km) between two (latitude, longitude) points, mean Earth radius."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = (
         math.sin((lat2 - lat1) / 2) ** 2
@@ -88,11 +91,11 @@ def partner_covariates(partners: Sequence[str], years: Sequence[int], root=None)
     years = [int(y) for y in years]
     known = set(panel.economies)
     agree = agreements_table(partners, years, root) if partners and years else None
-    jakarta = _capital("IDN")
+    jakarta = capital("IDN")
     rows = []
     for p in partners:
-        cap = _capital(p)
-        dist = _haversine(jakarta[:2], cap[:2]) if cap and jakarta else np.nan
+        cap = capital(p)
+        dist = haversine(jakarta[:2], cap[:2]) if cap and jakarta else np.nan
         sub = float(cap[2] == jakarta[2]) if cap and jakarta else np.nan
         for y in years:
             gdp = panel.cell("gdp_usd", p, y) if p in known else None

@@ -35,6 +35,8 @@ def _gravity(ledger: Ledger, gravity: GravityStudySettings) -> pd.DataFrame:
     frames = []
     for scope, key in (("total", "total"), ("sector", gravity.sector)):
         pot = study.latest(key)
+        if scope == "sector":  # no investor-side evidence: no sector potential to quote
+            pot = pot[pot["predicted"].notna()]
         frames.append(
             pd.DataFrame(
                 {

@@ -12,11 +12,15 @@ effects. It is a reduced-form
 gravity equation for one host, not a structural gravity model (no multilateral resistance
 terms can be identified from one host's inflows), and not ITC's Export Potential Map.
 
-- **Every usable partner-year**: each year with a complete full-year top-N list (the ledger's
+- **Every usable list**: each year with a complete full-year top-N list (the ledger's
   censoring table), or a list incomplete only because it omits partners whose value other
   releases publish (flagged in ``bound_note``), gives one row per partner of the universe
-  (the 40 candidate partners, every partner ever listed, the EU members and Canada): listed
-  partners with their value, the
+  (the 40 candidate partners, every partner ever listed, the EU members and Canada). A year
+  without a usable full-year list contributes its disjoint part-year lists instead
+  (quarters, H1, 9M: those with the most listed values; never next to the year's full-year
+  list, whose quarters are the same flows): each list has its own bound and its own level
+  (list effects, which absorb the period's length), and part-year flows their own Gamma
+  shape. Listed partners enter with their value, the
   others as *below the N-th listed value* (interval-censored in the likelihood; never zero,
   never at the bound, see :mod:`analysis.censored`). Rows that cannot be used are kept in
   ``dropped`` with the reason.
@@ -43,9 +47,11 @@ terms can be identified from one host's inflows), and not ITC's Export Potential
 - **Sector potential** adapts the *supply x demand x ease* decomposition of ITC's Export
   Potential Map (Decreux & Spies 2016) to investment: ease = the partner's aggregate potential
   above (size, distance, hub, agreements), demand = the sector's share of Indonesia's PMA
-  (ledger, latest year published), supply = the partner's export specialisation in the
-  sector relative to the candidate partners (sector exports / goods exports, over the same
-  ratio for all candidates with data; partner panel). It is an adaptation, documented as such.
+  (ledger, latest year published; chemical and pharma split their one shared share),
+  supply = investor-side evidence: the sector's multinationals headquartered in the partner
+  (league tables) against the number its GDP implies at the candidates' rate, shrunk towards
+  1 (:func:`analysis.fdi_potential.investor_supply`). A partner without evidence has no
+  sector potential (a gap, flagged), never a zero. It is an adaptation, documented as such.
 - **Counterfactual**: the IEU-CEPA (every EU member) and the Indonesia-Canada CEPA entering into
   force: ``agreement`` from 0 to 1 for the latest year, a partial-equilibrium FDI effect (other
   partners, Indonesia's total and third-country diversion held fixed).
@@ -53,6 +59,11 @@ terms can be identified from one host's inflows), and not ITC's Export Potential
   fits a PPML panel with host-year, source-year and (where identified) pair fixed effects via
   :func:`analysis.gravity.fit_gravity`; offline the report uses the Indonesia-only fit and says
   so.
+
+The model code (potential, guards, gaps, counterfactuals, agreement effects, the
+multi-host PPML) lives in the model layer (:mod:`analysis.fdi_potential`,
+:mod:`analysis.gravity`, :mod:`analysis.censored`); this package assembles the inputs and
+calls it.
 
 References
 ----------

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from analysis.gravity import GravityResult, fit_gravity
+from analysis.gravity import fit_multihost as fit_multihost
 
 from .settings import GravityStudyError
 
@@ -41,7 +40,7 @@ def _positions_fingerprint(positions: pd.DataFrame | None) -> str:
 
 def _multihost_inputs(positions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Positions in US$ million (>= 0), pair covariates, and the rows left out with reasons."""
-    from analysis.partners import _capital, _haversine
+    from analysis.partners import capital, haversine
 
     pos = positions.copy()
     if "indicator" in pos.columns:
@@ -69,8 +68,8 @@ def _multihost_inputs(positions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     pairs = pos[["reporter_iso3", "counterpart_iso3"]].drop_duplicates()
     dist = {}
     for h, c in pairs.itertuples(index=False):
-        a, b = _capital(h), _capital(c)
-        dist[(h, c)] = math.log(_haversine(a[:2], b[:2])) if a and b else np.nan
+        a, b = capital(h), capital(c)
+        dist[(h, c)] = math.log(haversine(a[:2], b[:2])) if a and b else np.nan
     pos["ldist"] = [
         dist[(h, c)] for h, c in zip(pos["reporter_iso3"], pos["counterpart_iso3"], strict=True)
     ]
@@ -82,59 +81,3 @@ def _multihost_inputs(positions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
 
 
 # -- multi-host PPML ------------------------------------------------------------------------
-
-
-def fit_multihost(
-    positions: pd.DataFrame,
-    covariates: pd.DataFrame,
-    *,
-    x: Sequence[str] = ("ldist", "agreement"),
-    pair_fe: bool | None = None,
-    host: str = "IDN",
-) -> tuple[GravityResult, pd.DataFrame]:
-    """PPML on a multi-host FDI panel (IMF Direct Investment Positions) and the host's potential.
-
-    Parameters
-    ----------
-    positions
-        ``reporter_iso3`` (host), ``counterpart_iso3`` (source), ``year``, ``value`` (inward
-        position, >= 0).
-    covariates
-        Bilateral covariates by ``reporter_iso3, counterpart_iso3, year`` (columns ``x``).
-    pair_fe
-        Add pair fixed effects (identifies only time-varying regressors); default: when some
-        regressor varies within pairs.
-
-    Returns
-    -------
-    (fit, potential)
-        The PPML fit with host-year and source-year effects (plus pair effects if used), and
-        the predicted positions into ``host`` by source and year from the host-year and
-        source-year effects and the covariates (the pair effect left out: potential is what
-        gravity predicts for the pair, not its own history).
-    """
-    d = positions.merge(covariates, on=["reporter_iso3", "counterpart_iso3", "year"], how="left")
-    d["host_year"] = d["reporter_iso3"] + "_" + d["year"].astype(str)
-    d["source_year"] = d["counterpart_iso3"] + "_" + d["year"].astype(str)
-    d["pair"] = d["reporter_iso3"] + "_" + d["counterpart_iso3"]
-    varying = [t for t in x if d.groupby("pair")[t].nunique().gt(1).any()]
-    if pair_fe is None:
-        pair_fe = bool(varying)
-    base = fit_gravity(d, "value", list(x), ["host_year", "source_year"])
-    fit = (
-        fit_gravity(d, "value", varying, ["host_year", "source_year", "pair"])
-        if pair_fe and varying
-        else base
-    )
-    target = d[d["reporter_iso3"] == host]
-    pred = base.predict(target)
-    pot = (
-        target[["counterpart_iso3", "year", "value"]]
-        .rename(columns={"counterpart_iso3": "partner_iso3", "value": "actual"})
-        .assign(
-            predicted=pred["predicted"].to_numpy(),
-            lo=pred["ci_low"].to_numpy(),
-            hi=pred["ci_high"].to_numpy(),
-        )
-    )
-    return fit, pot.reset_index(drop=True)

@@ -114,7 +114,7 @@ class GravityStudy:
         fmt = dict(language=language, source=m("chart.source_gravity"))
         usd = ("actual", "predicted", "lo", "hi", "partner_ofdi_total", "untapped_usd_m",
                "baseline", "counterfactual", "change", "change_lo", "change_hi",
-               "gap_lo")  # fmt: skip
+               "gap_lo", "predicted_at_most")  # fmt: skip
         units = {c: "usd_m" for c in usd}
         if name == "coefficients":
             c = self.coefficients()
@@ -131,8 +131,19 @@ class GravityStudy:
             year = int(f["year"].iloc[0]) if len(f) else int(self.potential["year"].max())
             cols = ["partner_iso3", "actual", "predicted", "lo", "hi", "partner_ofdi_total",
                     "capped"]  # fmt: skip
+            notes = [m("gravity.n_potential")]
             if sector != "total":
                 cols.remove("actual")
+                if "predicted_at_most" in f.columns and f["predicted_at_most"].notna().any():
+                    cols.insert(4, "predicted_at_most")
+                lat = self.latest(sector)
+                notes.append(
+                    m(
+                        "gravity.n_potential_sector",
+                        gaps=int(lat["predicted"].isna().sum()),
+                        n=len(lat),
+                    )
+                )
             else:
                 cols.insert(2, "actual_status")
                 cols += ["gap_lo", "gap_status"]
@@ -144,7 +155,7 @@ class GravityStudy:
                 bounds={"actual": "actual_upper"} if sector == "total" else None,
                 units=units,
                 digits={c: 0 for c in usd},
-                notes=[m("gravity.n_potential")],
+                notes=notes,
                 **fmt,
             )
             table.data = f
@@ -205,12 +216,18 @@ class GravityStudy:
         return Summary(
             title=self.mode,
             settings={
-                "partner-years used": len(self.frame),
+                "partner-periods used": len(self.frame),
+                "lists (full-year and part-year)": (
+                    len(self.frame[["year", "period"]].drop_duplicates())
+                    if "period" in self.frame.columns
+                    else self.frame["year"].nunique()
+                ),
                 "listed (exact values)": listed,
                 "censored (below the N-th listed value)": len(self.frame) - listed,
                 "years": ", ".join(map(str, sorted(self.frame["year"].unique()))),
                 "partners": self.frame["partner_iso3"].nunique(),
-                "Gamma shape": round(self.fit.shape, 3),
+                "Gamma shape": ", ".join(f"{g} {k:.3f}" for g, k in self.fit.shapes.items())
+                or round(self.fit.shape, 3),
                 "converged": self.fit.converged,
                 "draws": self.settings.draws,
                 "fingerprint": self.fingerprint,
@@ -337,16 +354,28 @@ class GravityStudy:
         """Key-finding sentences with the heading of the section that shows each."""
         c = self.coefficients()
         c = c[c["model"] == MODEL_LABEL].set_index("term")
+        f = self.frame
+        listed = f["status"] == "listed"
+        part = f["period"] != "FY" if "period" in f.columns else pd.Series(False, index=f.index)
+        lists = f[["year", "period"]].drop_duplicates() if "period" in f.columns else None
+        n_lists = len(lists) if lists is not None else f["year"].nunique()
+        n_part = int((lists["period"] != "FY").sum()) if lists is not None else 0
         out = [
             (
                 f"Potential comes from the {self.mode[0].lower() + self.mode[1:]}; the Indonesia "
-                f"fit uses {len(self.frame)} partner-years "
-                f"({int((self.frame['status'] == 'listed').sum())} listed, "
-                f"{int((self.frame['status'] == 'measured').sum())} measured by a mirror "
+                f"fit uses {len(f)} partner-periods of {n_lists} top-N lists "
+                f"({int(listed.sum())} listed, "
+                + (
+                    f"{int((listed & part).sum())} of them from {n_part} part-year lists of "
+                    "years without a full-year list; "
+                    if n_part
+                    else ""
+                )
+                + f"{int((f['status'] == 'measured').sum())} measured by a mirror "
                 "statistic, the rest censored below "
-                "the year's N-th listed value) from "
-                f"{self.frame['partner_iso3'].nunique()} partners "
-                f"and {self.frame['year'].nunique()} years.",
+                "their list's N-th value) from "
+                f"{f['partner_iso3'].nunique()} partners "
+                f"and {f['year'].nunique()} years.",
                 SECTIONS["coefficients"],
             )
         ]

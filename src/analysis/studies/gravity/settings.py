@@ -35,6 +35,28 @@ PENDING_AGREEMENTS = {
     "EAEU FTA": "EAEU",
     "Peru CEPA": "Indonesia-Peru",
 }
+#: BKPM list periods the gravity frame can use, as the quarters each covers. Two lists of one
+#: year can both enter the likelihood only if their quarters are disjoint (a full-year list
+#: and its own quarters, or H1 and Q1, are not independent observations).
+PERIOD_QUARTERS: dict[str, frozenset[int]] = {
+    "Q1": frozenset({1}),
+    "Q2": frozenset({2}),
+    "Q3": frozenset({3}),
+    "Q4": frozenset({4}),
+    "H1": frozenset({1, 2}),
+    "9M": frozenset({1, 2, 3}),
+    "FY": frozenset({1, 2, 3, 4}),
+}
+#: The date (month-day) at which a list's agreements in force are read: mid-period.
+PERIOD_MIDPOINT = {
+    "Q1": "02-15",
+    "Q2": "05-15",
+    "Q3": "08-15",
+    "Q4": "11-15",
+    "H1": "04-01",
+    "9M": "05-15",
+    "FY": "07-01",
+}
 PRIORS_FILE = "mappings/gravity_priors.csv"
 HUBS_FILE = "mappings/fdi_hubs.csv"
 MODEL_LABEL = "Interval-censored Gamma gravity regression (log-linear mean), Indonesia as host"

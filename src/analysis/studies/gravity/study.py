@@ -93,6 +93,7 @@ def run_gravity(
     priors = _priors(settings)
     fixed = {t: v for t, v, _ in settings.fixed}
     terms = list(settings.terms)
+    part_year = bool((frame["period_kind"] != "full year").any())
     fit = fit_censored_gravity(
         frame,
         "pma_usd_m",
@@ -101,7 +102,10 @@ def run_gravity(
         upper="upper_bound",
         priors=priors,
         fixed=fixed,
+        dispersion_by="period_kind" if part_year else None,
     )
+    # Potential, gaps and agreement effects are full-year flows: full-year rows only.
+    fy = frame[frame["period"] == "FY"].reset_index(drop=True)
     multihost = positions is not None and (positions["reporter_iso3"] == "IDN").any()
     notes = [
         (
@@ -117,6 +121,7 @@ def run_gravity(
         ),
         "Unlisted partner-years are censored below the year's N-th listed value in the "
         "likelihood; none is set to zero or to the bound.",
+        _lists_note(frame, fit),
         "Potential intervals: coefficient and prior uncertainty by simulation "
         f"({settings.draws} draws); the year-to-year noise of a single flow is not included.",
         "Guard: potential above the partner's total net FDI outflow (WDI) is capped (column "
@@ -133,9 +138,13 @@ def run_gravity(
         "investment (an adaptation, not the EPM). BKPM publishes chemicals and pharmaceuticals "
         "together: the two sectors split that one demand share by their shares of the "
         "candidates' combined exports (column 'demand_split'), so chemical + pharma potential "
-        "= the combined sector's, never counted twice. Supply is still export "
-        "specialisation: investor-side supply (sector multinationals, outward FDI by "
-        "industry) is not yet used.",
+        "= the combined sector's, never counted twice. Supply is investor-side: the sector's "
+        "multinationals headquartered in the partner (league tables, latest edition of each) "
+        "against the number its GDP implies at the candidates' rate, shrunk towards 1 by one "
+        "expected firm (column 'supply_index'; the old export specialisation is kept as "
+        "'export_index'). A partner not in the part of the tables we have is a gap (no "
+        "sector potential, flagged; 'predicted_at_most' = what one firm would imply), never "
+        "a zero; a sector potential never exceeds the partner's total.",
     ]
     if fit.not_identified:
         notes.append("Not identified in this sample (dropped): " + ", ".join(fit.not_identified))
@@ -150,10 +159,10 @@ def run_gravity(
     except GravityError as exc:
         listed_fit = None
         notes.append(f"Listed-only comparison fit not possible: {exc}")
-    sector_inputs = _sector_inputs(ledger, panel, frame)
-    flow_potential = _potential(fit, frame, panel, settings, sector_inputs)
-    cf = _counterfactual(fit, frame, flow_potential, settings)
-    effects, effect_notes = _agreement_effects(fit, frame, flow_potential, settings)
+    sector_inputs = _sector_inputs(ledger, panel, fy)
+    flow_potential = _potential(fit, fy, panel, settings, sector_inputs)
+    cf = _counterfactual(fit, fy, flow_potential, settings)
+    effects, effect_notes = _agreement_effects(fit, fy, flow_potential, settings)
     notes.extend(effect_notes)
     distribution, coverage = _distribution_check(fit, frame, [*terms, *years], settings)
     notes.append(_distribution_note(distribution, coverage))
@@ -235,7 +244,7 @@ def _agreement_sensitivity(
             f = fit_censored_gravity(
                 sub, "pma_usd_m", x, lower="lower_bound", upper="upper_bound",
                 priors=fit.settings.priors,
-                fixed=fit.settings.fixed,
+                fixed=fit.settings.fixed, dispersion_by=fit.settings.dispersion_by,
             )  # fmt: skip
         except MitraError:
             continue
@@ -248,6 +257,40 @@ def _agreement_sensitivity(
         + "; ".join(rows)
         + "."
     ]
+
+
+def _lists_note(frame: pd.DataFrame, fit: CensoredGravityResult) -> str:
+    """Which lists enter the likelihood, by the one rule of :func:`.frame.choose_lists`."""
+    lists = frame.groupby(["year", "period"], sort=True)["status"].apply(
+        lambda s: int((s == "listed").sum())
+    )
+    part = lists[lists.index.get_level_values("period") != "FY"]
+    full = lists[lists.index.get_level_values("period") == "FY"]
+    text = (
+        f"Lists in the likelihood: {len(full)} full-year lists ({int(full.sum())} listed values)"
+    )
+    if len(part):
+        text += (
+            f" and {len(part)} part-year lists for years without a usable full-year list ("
+            + ", ".join(f"{p} {y}" for y, p in part.index)
+            + f"; {int(part.sum())} listed values). Rule: a year's full-year list when usable, "
+            "else its disjoint part-year lists with the most listed values (a list and its own "
+            "quarters are the same flows, never both). Each list has its own level (list "
+            "effects, absorbing the period's length) and its own bound; part-year flows their "
+            "own Gamma shape ("
+            + ", ".join(f"{g} {k:.2f}" for g, k in fit.shapes.items())
+            + "). Potentials are full-year flows (full-year lists' years only)."
+        )
+    else:
+        text += "; no part-year list is needed (every usable year has a full-year list)."
+    lag = frame[frame["gdp_year"] != frame["year"]] if "gdp_year" in frame else frame.iloc[:0]
+    if len(lag):
+        text += (
+            " GDP of the previous year (the panel has none yet) for the part-year lists of "
+            + ", ".join(str(y) for y in sorted(lag["year"].unique()))
+            + "."
+        )
+    return text
 
 
 #: Lognormal sigma of the stress scenario: a heavier tail than the data support (the value
@@ -273,20 +316,26 @@ def _distribution_check(
         frame, "pma_usd_m", x, lower="lower_bound", upper="upper_bound",
         priors=fit.settings.priors,
         fixed=fit.settings.fixed, terms=list(settings.terms),
+        dispersion_by=fit.settings.dispersion_by,
     )  # fmt: skip
     if settings.distribution_reps <= 0:
         return table, pd.DataFrame()
-    n_listed = frame[frame["status"] == "listed"].groupby("year").size().to_dict()
+    # Each list publishes its own top N: the simulation censors list by list.
+    n_listed = frame[frame["status"] == "listed"].groupby("list_id").size().to_dict()
+
+    def disp(f):
+        return dict(f.shapes) if f.settings.dispersion_by else float(f.shape)
+
     scenarios = (
-        ("gamma", float(fits["gamma"].shape)),  # reference: the model's own assumption
-        ("lognormal", float(fits["lognormal"].shape)),
+        ("gamma", disp(fits["gamma"])),  # reference: the model's own assumption
+        ("lognormal", disp(fits["lognormal"])),
         ("lognormal", STRESS_SIGMA),
     )
     sims = [
         coverage_by_simulation(
             fit,
             frame,
-            "year",
+            "list_id",
             n_listed,
             family=family,
             dispersion=disp,
