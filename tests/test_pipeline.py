@@ -448,7 +448,7 @@ def test_a_weight_in_a_params_file_changes_the_ranking_report(ci_batch, tmp_path
 
     # The same report without the weights file is the session batch's (same params files).
     default_name = "30-partner-ranking--textile-ci"
-    assert ci_batch.records[default_name]["params_files"] == [
+    assert list(ci_batch.records[default_name]["params_files"]) == [
         "params/base.yaml",
         "params/textile.yaml",
         "params/ci.yaml",
