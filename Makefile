@@ -7,12 +7,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mitra-installed
 
-# Reinstall when the dependency declaration or the lock changes.
+# Reinstall when the dependency declaration or the lock changes. --no-compile: byte-compiling
+# all ~10,000 installed modules costs ~50 s of CPU at install; Python compiles the ones a run
+# imports on first use instead.
 $(STAMP): pyproject.toml constraints.txt
 	@echo "==> Installing Mitra and its pinned dependencies into $(VENV)/ (first run: 1-3 minutes)"
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Mitra needs Python 3.11+, found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-compile -c constraints.txt -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name mitra --display-name "Python (mitra)" >/dev/null
 	@touch $(STAMP)
 

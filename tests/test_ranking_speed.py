@@ -155,3 +155,66 @@ def test_row_order_by_value_sort_equals_argsort(seed):
 def test_infinite_values_fall_back_to_argsort():
     X = np.array([[1.0, np.inf, -np.inf, np.nan, 0.5]], dtype=np.float32)
     assert list(R._row_order(X)[0]) == list(np.argsort(X, axis=-1)[0])
+
+
+def _awkward_rows(seed: int, dtype=np.float32) -> np.ndarray:
+    """(draws, indicators, partners) with gaps, ties, constant rows, one-value and empty rows."""
+    rng = np.random.default_rng(seed)
+    X = rng.lognormal(size=(30, 12, 40)).astype(dtype)
+    X[rng.random(X.shape) < 0.15] = np.nan
+    X[:, 1] = np.round(X[:, 1])  # ties
+    X[:, 2] = 3.0  # constant
+    X[:, 3, 1:] = np.nan  # one value
+    X[:, 4] = np.nan  # no value
+    X[::3, 5] *= -1
+    X[:, 6, :20] = X[:, 6, 20:]  # pairs of ties
+    return X
+
+
+@pytest.mark.parametrize("method", ["minmax", "zscore", "rank"])
+@pytest.mark.parametrize("seed", range(3))
+def test_fast_normalisation_equals_the_plain_one(method, seed):
+    """In-place normalisation and its free 'worst' value change no bit."""
+    from analysis.ranking.core import _normalise_worst
+
+    X = _awkward_rows(seed)
+    directions = np.where(np.arange(12) % 3 == 0, -1.0, 1.0)[:, None]
+    plain = R._normalise(X.copy(), method, directions)
+    fast, worst = _normalise_worst(X.copy(), method, directions, overwrite=True)
+    assert fast.dtype == plain.dtype
+    np.testing.assert_array_equal(fast, plain)
+    if worst is not None:
+        with np.errstate(invalid="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                want = np.fmin.reduce(plain, axis=-1, keepdims=True)
+        np.testing.assert_array_equal(worst, want)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_worst_imputation_by_fmax_equals_the_fill(seed):
+    prep, _ = _prepared(synthetic(seed), seed)
+    rng = np.random.default_rng(seed)
+    X = rng.lognormal(size=(30, len(prep.codes), len(prep.partners))).astype(np.float32)
+    X[rng.random(X.shape) < 0.15] = np.nan
+    X[:, 2] = np.nan  # no value at all: stays a gap
+    plain = R._impute(X.copy(), "worst", prep)
+    worst = np.fmin.reduce(X, axis=-1, keepdims=True)
+    np.testing.assert_array_equal(R._impute(X.copy(), "worst", prep, worst), plain)
+
+
+def test_caps_in_the_data_dtype_clip_like_float64():
+    """Winsorising float32 data at float32-rounded caps equals clipping in float64."""
+    rng = np.random.default_rng(0)
+    caps = rng.lognormal(size=200)
+    x = (caps[:, None] * rng.uniform(0.999999, 1.000001, size=(200, 50))).astype(np.float32)
+    x[:, :3] = caps[:, None].astype(np.float32)
+    hi32 = caps.astype(np.float32)[:, None]
+    np.testing.assert_array_equal(
+        np.minimum(x, hi32), np.clip(x, -np.inf, caps[:, None]).astype(np.float32)
+    )
+    np.testing.assert_array_equal(
+        np.maximum(x, hi32), np.clip(x, caps[:, None], np.inf).astype(np.float32)
+    )

@@ -225,13 +225,17 @@ def _treaty_flags(
     partners: Sequence[str], end_year: int, kind: str
 ) -> tuple[pd.Series, dict[str, str]]:
     """1 if an instrument of ``kind`` is in force on 1 July, 0 if none is, NaN if unknown."""
-    from analysis.data.agreements import instruments
+    from analysis.data.agreements import instruments, instruments_of
 
     day = f"{end_year}-07-01"
     vals, why = {}, {}
+    try:  # the sources read once for every partner
+        known: dict = instruments_of(partners, day, kinds=[kind])
+    except Exception:  # some code is not known: partner by partner, to say which
+        known = {}
     for p in partners:
         try:
-            recs = instruments(p, day, kinds=[kind])
+            recs = known[p] if p in known else instruments(p, day, kinds=[kind])
         except Exception as exc:  # a code the treaty files do not know: a gap, said so
             vals[p], why[p] = np.nan, f"not checked: {exc}"
             continue

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.data.agreements import instruments, instruments_table, replaced_rows
+from analysis.data.agreements import instruments_of, instruments_table, replaced_rows
 from analysis.data.ledger import Ledger
 from analysis.data.panel import CANDIDATES, PartnerPanel
 from analysis.data.sectors import FIRST_CLASS
@@ -185,8 +185,9 @@ class DataCheck:
         ).round(3)
         day = self.as_of_date
         as_of_rows = []
+        by_partner = instruments_of(cand, day, self.ledger.root)  # sources read once
         for code in cand:
-            for i in instruments(code, day, self.ledger.root):
+            for i in by_partner[code]:
                 as_of_rows.append(
                     {
                         "iso3": code,

@@ -21,6 +21,7 @@ converted with it and flagged ``fx_fallback_<basis>``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,12 +195,23 @@ def load_fx_table(root: str | Path | None = None) -> FxTable:
     """Load and verify the rupiah rates: ``exchange_rates.csv`` and the IDR rows of
     ``exchange_rates_additions.csv`` (enacted APBN rates 2016-2025, World Bank averages)."""
     root = Path(root) if root is not None else paths.DATA
-    verify_file(FX_FILE, root=root)
+    # Read once per version of the two files (keyed by their verified hashes): every loader
+    # that converts money builds one, several times per report. Do not modify the result.
+    return _fx_table(
+        str(root.resolve()),
+        verify_file(FX_FILE, root=root),
+        verify_file(FX_ADDITIONS_FILE, root=root),
+    )
+
+
+@functools.cache
+def _fx_table(root: str, fx_sha256: str, additions_sha256: str) -> FxTable:
+    path = Path(root)
     rates = read_table(
-        root / FX_FILE, FX_COLUMNS, key=("year", "kind", "source_url"), label=f"data/{FX_FILE}"
+        path / FX_FILE, FX_COLUMNS, key=("year", "kind", "source_url"), label=f"data/{FX_FILE}"
     )
     rates = rates.assign(enacted=False, priority=1, file=f"data/{FX_FILE}")
-    extra = _additions(root)
+    extra = _additions(path)
     return FxTable(pd.concat([rates, extra], ignore_index=True))
 
 

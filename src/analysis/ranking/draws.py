@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import _aggregate, _normalise, ranks_from_scores
+from .core import _aggregate, _normalise_worst, ranks_from_scores
 from .preparation import _Prepared, _treat
 from .settings import AGGREGATIONS, HUB_TREATMENTS, IMPUTATIONS, NORMALISATIONS, RankingSettings
 
@@ -54,20 +54,29 @@ def _groups(index: np.ndarray):
         yield int(val), index == val
 
 
-def _impute(Z: np.ndarray, method: str, prep: _Prepared) -> np.ndarray:
+def _impute(
+    Z: np.ndarray, method: str, prep: _Prepared, worst: np.ndarray | None = None
+) -> np.ndarray:
     """Fill NaN cells of normalised ``Z`` (..., K, P) by ``method``, in place where possible.
 
     Only the columns that can have gaps are touched (the rest are complete by construction).
+    ``worst`` (..., K, 1), when the normalisation gave it: each indicator's lowest value.
     """
     cols = np.flatnonzero(prep.gap_cols)
     if not len(cols):
         return Z
     full = len(cols) == Z.shape[-2]
+    if method == "worst" and full and worst is not None:
+        # Every observed value is >= the worst, so fmax fills the gaps and keeps the rest.
+        return np.fmax(Z, worst, out=Z)
     Zc = Z if full else Z[..., cols, :]
     gap = np.isnan(Zc)
     if not gap.any():
         return Z
-    worst = np.fmin.reduce(Zc, axis=-1, keepdims=True)
+    if worst is None:
+        worst = np.fmin.reduce(Zc, axis=-1, keepdims=True)
+    elif not full:
+        worst = worst[..., cols, :]
     if method == "worst":
         fill = worst
     elif method == "median":
@@ -117,11 +126,18 @@ def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray | slice, dtype) -
         X[:, ck, ci] = lo + d.censored_u[rows] * (hi - lo)
         if d.noise is not None:
             X[:, ck, ci] *= np.exp(d.noise[rows][:, ck, ci])
-    treated = np.flatnonzero(prep.treated)
-    if len(treated):
-        Xk = np.swapaxes(X[:, treated, :], -1, -2)
-        X[:, treated, :] = np.swapaxes(
-            _treat(Xk, prep.caps[:, treated], prep.log_shift[treated]), -1, -2
+    # Winsorising caps, in place: a float64 cap rounded to X's dtype gives the same result as
+    # clipping in float64 and rounding (rounding is monotone), without the mixed-type clip.
+    lo_cap, hi_cap = prep.caps.astype(dtype)[:, :, None]
+    if np.isfinite(hi_cap).any():
+        np.minimum(X, hi_cap, out=X)
+    if np.isfinite(lo_cap).any():
+        np.maximum(X, lo_cap, out=X)
+    logged = np.flatnonzero(~np.isnan(prep.log_shift))
+    if len(logged):
+        Xk = np.swapaxes(X[:, logged, :], -1, -2)
+        X[:, logged, :] = np.swapaxes(
+            _treat(Xk, prep.caps[:, logged], prep.log_shift[logged]), -1, -2
         )
     return X
 
@@ -176,9 +192,9 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
         if rows[-1] - rows[0] == b - a - 1:  # contiguous: a slice is a view, not a copy
             rows = slice(int(rows[0]), int(rows[-1]) + 1)
         X = _data(prep, h, d, rows, dtype)
-        Z = _normalise(X, NORMALISATIONS[m], prep.directions[:, None])
-        Z = _impute(Z, IMPUTATIONS[im], prep)
-        scores[rows] = _aggregate(Z, W[a:b], AGGREGATIONS[ag], NORMALISATIONS[m])
+        Z, worst = _normalise_worst(X, NORMALISATIONS[m], prep.directions[:, None], overwrite=True)
+        Z = _impute(Z, IMPUTATIONS[im], prep, worst)
+        scores[rows] = _aggregate(Z, W[a:b], AGGREGATIONS[ag], NORMALISATIONS[m], overwrite=True)
 
     # Each group in chunks of rows, spread over threads (numpy releases the GIL in its loops).
     # Every step works row by row and each chunk writes its own rows of ``scores``, so the

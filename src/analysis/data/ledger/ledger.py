@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -195,54 +194,46 @@ class Ledger:
             if len(usable)
             else pd.Series(dtype=float)
         )
-        rows = []
-        for year, period in slots.sort_values(["year", "period"]).itertuples(index=False):
-            for p in partners:
-                hit = named[
-                    (named["year"] == year)
-                    & (named["period"] == period)
-                    & (named["partner_iso3"] == p)
-                ]
-                bound = bounds.get((year, period), np.nan)
-                if len(hit):
-                    h = hit.iloc[0]
-                    rows.append(
-                        {
-                            "year": year,
-                            "period": period,
-                            "partner_iso3": p,
-                            "value": h["value"],
-                            "upper_bound": np.nan,
-                            "status": "observed",
-                            "flags": h["flags"],
-                            "sources": h["sources"],
-                        }
-                    )
-                else:
-                    rows.append(
-                        {
-                            "year": year,
-                            "period": period,
-                            "partner_iso3": p,
-                            "value": np.nan,
-                            "upper_bound": bound,
-                            "status": "unknown" if math.isnan(bound) else "censored",
-                            "flags": "",
-                            "sources": "",
-                        }
-                    )
+        columns = ["year", "period", "partner_iso3", "value", "upper_bound", "status"]
+        columns += ["flags", "sources"]
+        slots = slots.sort_values(["year", "period"])
+        partners = list(partners)
+        if not len(slots) or not partners:
+            out = pd.DataFrame([], columns=columns)
+            out["unit"] = CANONICAL_UNITS["pma"]
+            return out
+        # Every (year, period) slot x partner, in that order; a listed partner takes its
+        # (first) observation, an unlisted one the slot's bound (one merge, no loop).
+        grid = pd.DataFrame(
+            {
+                "year": np.repeat(slots["year"].to_numpy(), len(partners)),
+                "period": np.repeat(slots["period"].to_numpy(), len(partners)),
+                "partner_iso3": np.tile(np.array(partners, dtype=object), len(slots)),
+            }
+        )
+        keys = ["year", "period", "partner_iso3"]
+        first = named.drop_duplicates(keys)[[*keys, "value", "flags", "sources"]]
+        m = grid.merge(first, on=keys, how="left", indicator=True)
+        hit = (m["_merge"] == "both").to_numpy()
+        if len(bounds):
+            bound = bounds.reindex(pd.MultiIndex.from_frame(m[["year", "period"]])).to_numpy()
+        else:
+            bound = np.full(len(m), np.nan)
+        bound = bound.astype(float)
         out = pd.DataFrame(
-            rows,
-            columns=[
-                "year",
-                "period",
-                "partner_iso3",
-                "value",
-                "upper_bound",
-                "status",
-                "flags",
-                "sources",
-            ],
+            {
+                "year": m["year"].to_numpy(),
+                "period": m["period"].to_numpy(dtype=object),
+                "partner_iso3": m["partner_iso3"].to_numpy(dtype=object),
+                "value": np.where(hit, m["value"].to_numpy(dtype=float), np.nan),
+                "upper_bound": np.where(hit, np.nan, bound),
+                "status": np.where(
+                    hit, "observed", np.where(np.isnan(bound), "unknown", "censored")
+                ).astype(object),
+                "flags": np.where(hit, m["flags"].to_numpy(dtype=object), "").astype(object),
+                "sources": np.where(hit, m["sources"].to_numpy(dtype=object), "").astype(object),
+            },
+            columns=columns,
         )
         out["unit"] = CANONICAL_UNITS["pma"]
         return out
