@@ -242,7 +242,7 @@ class PartnerBrief:
                 "brief.f_rank",
                 partner=name,
                 rank=int(row["rank"]),  # type: ignore[index]
-                n=len(self.ranked()),
+                candidates=m.plural("plural.candidate_partners", len(self.ranked())),
                 sector=sector,
                 draws=int(s.ranking.ranking.draws),  # type: ignore[union-attr]
                 lo=lo,
@@ -250,7 +250,8 @@ class PartnerBrief:
             )
             width = hi - lo + 1
             key = "brief.f_rank_robust" if width <= 3 else "brief.f_rank_fragile"
-            out.append(Finding(f"{text} {m(key, width=width)}", m("brief.h_rank")))
+            places = m.plural("plural.places", width)
+            out.append(Finding(f"{text} {m(key, places=places)}", m("brief.h_rank")))
         else:
             coverage = float(row["coverage"]) if row is not None else 0.0
             out.append(
@@ -269,7 +270,7 @@ class PartnerBrief:
                         "brief.f_history",
                         partner=name,
                         n_listed=len(listed),
-                        n_years=h["year"].nunique(),
+                        years=m.plural("plural.years", h["year"].nunique()),
                         start=s.start_year,
                         end=s.end_year,
                         best_year=int(best["year"]),
@@ -348,7 +349,7 @@ class PartnerBrief:
         intro = m(
             "brief.intro",
             partner=self.partner_name,
-            n=len(self.ranked()),
+            candidates=m.plural("plural.candidate_partners", len(self.ranked())),
             sector=self.sector_phrase,
             language_note=m("brief.language_note"),
         )

@@ -11,6 +11,7 @@ from analysis.censored import CensoredGravityResult
 from analysis.fdi_potential import (
     agreement_effect,
 )
+from analysis.i18n import count
 
 from .frame import _pending_members
 from .potential import _draw_eta
@@ -198,7 +199,7 @@ def _agreement_effects(
                     "hi": hi,
                     "n_members": len(n_meas),
                     "note": f"members with a published flow: {', '.join(n_meas)}; "
-                    f"{len(bounded)} other member(s) never listed (flow below the "
+                    f"{count(len(bounded), 'other_members')} never listed (flow below the "
                     "year's bound, not added)",
                 }
             )
