@@ -40,14 +40,18 @@ def _effects(actual_effect: float) -> pd.DataFrame:
 def test_the_effect_on_measured_flows_is_quoted_with_its_interval():
     text = _brief(_effects(999.0))._effect_sentences()
     assert text == [
-        "IEU-CEPA in force: about US$ 999 million a year on measured flows (US$ 1,900 million "
-        "a year from members with a published figure) (95 % interval 400 to 1,740; partial "
-        "equilibrium).",
-        "ICA-CEPA in force: about US$ 376 million a year on the gravity baseline (no member "
-        "has a published flow) (95 % interval 152 to 694; partial equilibrium).",
+        "If IEU-CEPA entered into force, PMA from its members would change by about US$ 999 "
+        "million a year, applied to measured flows (US$ 1,900 million a year from members "
+        "with a published figure) (95 % interval 400 to 1,740; partial equilibrium).",
+        "If ICA-CEPA entered into force, PMA from its members would change by about US$ 376 "
+        "million a year, applied to the gravity baseline (no member has a published flow) "
+        "(95 % interval 152 to 694; partial equilibrium).",
     ]
     id_ = _brief(_effects(999.0), "id")._effect_sentences()
-    assert id_[0].startswith("IEU-CEPA berlaku: sekitar US$ 999 juta per tahun pada arus terukur")
+    assert id_[0].startswith(
+        "Jika IEU-CEPA mulai berlaku, PMA dari negara anggotanya diperkirakan berubah sekitar "
+        "US$ 999 juta per tahun, dihitung dari arus terukur"
+    )
     assert "1.900" in id_[0] and "1.740" in id_[0]
 
 

@@ -403,8 +403,8 @@ class PartnerBrief:
     def title(self):
         """The brief's title (first-level heading) and introduction, as Markdown."""
         m = self.m
-        sector_title = label("sector", self.settings.sector, self.settings.language)
-        text = m("brief.title", partner=self.partner_name, sector=sector_title)
+        # The sector in running text, lower case ("Indonesia's chemicals industry").
+        text = m("brief.title", partner=self.partner_name, sector=self.sector_phrase)
         intro = m(
             "brief.intro",
             partner=self.partner_name,
