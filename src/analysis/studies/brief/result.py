@@ -287,7 +287,29 @@ class PartnerBrief:
                 continue
             out.append(m("brief.f_agreement_effect", agreement=key, basis=basis,
                          effect=t["effect_usd_m"], lo=t["lo"], hi=t["hi"]))  # fmt: skip
+            own = self._own_effect(key)
+            if own:
+                out[-1] += " " + own
         return out
+
+    def _own_effect(self, agreement: str) -> str | None:
+        """The effect on the partner's own measured flow: a value when BKPM lists it, else
+        the bounds implied by "below x" (report 20's partner row)."""
+        m, e, s = self.m, self.effects, self.settings
+        row = e[(e["agreement"] == agreement) & (e["partner_iso3"] == s.partner)]
+        row = row[row["basis"] == "actual"]
+        if row.empty:
+            return None
+        r = row.iloc[0]
+        if pd.notna(r.get("effect_usd_m")):
+            return m("brief.f_effect_partner", partner=self.partner_name,
+                     effect=r["effect_usd_m"], lo=r["lo"], hi=r["hi"])  # fmt: skip
+        g = self.gravity_row("total")
+        bound = g["actual_upper_usd_m"] if g is not None else np.nan
+        if pd.isna(r.get("hi")) or pd.isna(bound) or int(g["year"]) != int(r["year"]):  # type: ignore[index]
+            return None
+        return m("brief.f_effect_partner_bounded", partner=self.partner_name, bound=bound,
+                 lo=r["lo"], hi=r["hi"])  # fmt: skip
 
     def key_findings(self) -> Findings:
         """Three to six sentences computed from the results, each linked to its section."""
