@@ -41,16 +41,16 @@ def test_the_effect_on_measured_flows_is_quoted_with_its_interval():
     text = _brief(_effects(999.0))._effect_sentences()
     assert text == [
         "If IEU-CEPA entered into force, PMA from its members would change by about US$ 999 "
-        "million a year, applied to measured flows (US$ 1,900 million a year from members "
-        "with a published figure) (95 % interval 400 to 1,740; partial equilibrium).",
+        "million a year, applied to measured flows of US$ 1,900 million a year (members with "
+        "a published figure) (95 % interval 400 to 1,740; partial equilibrium).",
         "If ICA-CEPA entered into force, PMA from its members would change by about US$ 376 "
         "million a year, applied to the gravity baseline (no member has a published flow) "
         "(95 % interval 152 to 694; partial equilibrium).",
     ]
     id_ = _brief(_effects(999.0), "id")._effect_sentences()
     assert id_[0].startswith(
-        "Jika IEU-CEPA mulai berlaku, PMA dari negara anggotanya diperkirakan berubah sekitar "
-        "US$ 999 juta per tahun, dihitung dari arus terukur"
+        "Jika IEU-CEPA berlaku, PMA dari negara anggotanya berubah sekitar US$ 999 juta per "
+        "tahun, dihitung dari arus terukur"
     )
     assert "1.900" in id_[0] and "1.740" in id_[0]
 
@@ -94,10 +94,10 @@ def test_the_partners_own_flow_gets_its_bounds_when_it_is_below_the_list():
         }
     )
     for lang, words in (
-        ("en", "For Germany alone, whose PMA is below US$ 3,700 million, the effect lies "
-               "between 0 and US$ 3,345 million a year."),
-        ("id", "Untuk Jerman saja, yang PMA-nya di bawah US$ 3.700 juta, dampaknya berada di "
-               "antara 0 dan US$ 3.345 juta per tahun."),
+        ("en", "For Germany alone (PMA below US$ 3,700 million): between 0 and US$ 3,345 "
+               "million a year."),
+        ("id", "Untuk Jerman saja (PMA di bawah US$ 3.700 juta): antara 0 dan US$ 3.345 juta "
+               "per tahun."),
     ):  # fmt: skip
         brief = _brief(effects, lang)
         brief.potential = potential
