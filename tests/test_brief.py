@@ -322,3 +322,12 @@ def test_counts_in_a_brief_agree_in_number(briefs):
     n = len(en.ranked())
     assert f"of {n} candidate partners" in text
     assert not re.search(r"\b1 (places|years|candidate partners)\b", text)
+
+
+def test_every_lever_has_a_label_in_every_language():
+    from analysis.i18n import LANGUAGES, catalogue
+    from analysis.studies.brief import LEVERS
+
+    for lang in LANGUAGES:
+        missing = sorted(c for c in LEVERS if f"label.indicator.{c}" not in catalogue(lang))
+        assert not missing, (lang, missing)
