@@ -331,3 +331,15 @@ def test_every_lever_has_a_label_in_every_language():
     for lang in LANGUAGES:
         missing = sorted(c for c in LEVERS if f"label.indicator.{c}" not in catalogue(lang))
         assert not missing, (lang, missing)
+
+
+def test_german_investment_beyond_the_lists_is_shown_in_both_languages(briefs):
+    # BKPM's figure for Germany outside its yearly top-N lists: US$ 89.8 m in H1 2023
+    # (host-side row of data/raw/investor/ofdi_by_industry.csv, rank 19).
+    en, id_ = briefs["en"], briefs["id"]
+    row = en.sides[(en.sides["side"] == "bkpm") & (en.sides["year"] == 2023)]
+    assert row["value_usd_m"].round(1).tolist() == [89.8]
+    shown = id_.table("investment").to_frame().to_string()
+    assert "semester I 2023" in shown and "seluruh sektor (di luar migas dan perbankan)" in shown
+    assert "all industries" not in shown
+    assert "first half 2023" in en.table("investment").to_frame().to_string()

@@ -111,7 +111,7 @@ class PartnerBrief:
         and BKPM's statement kind, or the partner's industry and measure. An industry the
         catalogue cannot name is not copied into an Indonesian brief (the CSV has it)."""
         m, lang = self.m, self.settings.language
-        if side == "bkpm":
+        if side == "bkpm" and not industry:
             what = label("ledger_sector", sector, lang)
             if what == sector:  # a report sector's code (pharma): its catalogue name
                 what = label("sector", sector, lang)
@@ -121,7 +121,7 @@ class PartnerBrief:
             key = f"brief.industry_{slug}"
             other = industry if lang == "en" else m("brief.industry_other")
             what = m(key) if m.has(key) else other
-            kind_key = f"brief.measure_{kind}"
+            kind_key = f"brief.{'statement' if side == 'bkpm' else 'measure'}_{kind}"
         if m.has(kind_key):
             return m("brief.what_item", what=what, kind=m(kind_key))
         return m("brief.what_item", what=what, kind=kind) if lang == "en" else what
@@ -584,7 +584,8 @@ class PartnerBrief:
                     "value_usd_m": m("brief.col_pma"),
                 },
                 digits={"value_usd_m": 0},
-                notes=[m("brief.investment_note")],
+                # The warning against adding the sides matters only when both are shown.
+                notes=[m("brief.investment_note")] if raw_side.nunique() > 1 else [],
                 source=m("brief.source_investment"),
             )
         if name == "projects":

@@ -160,11 +160,13 @@ def _investment_sides(ledger: Ledger, partner: str, sector: str) -> pd.DataFrame
     """Investment by the partner in Indonesia from both sides, as published.
 
     BKPM's partner x sector rows (:meth:`Ledger.partner_sector`; realised, commitments and
-    share statements kept apart by ``kind``) and the partner's own outward FDI statistics
-    for Indonesia (:func:`analysis.data.investor.load_ofdi_by_industry`, source-side rows
-    only). Columns: side (``bkpm``, ``partner``), year, period, what (as published), value_usd_m,
-    kind (BKPM's statement kind, or the partner's measure), source, and the structured fields a
-    brief writes its text from: sector (ledger code), period_code, year_first, industry.
+    share statements kept apart by ``kind``), BKPM's figures for the partner quoted outside its
+    yearly lists (host-side rows of the investor file), and the partner's own outward FDI
+    statistics for Indonesia (:func:`analysis.data.investor.load_ofdi_by_industry`,
+    source-side rows). Columns: side (``bkpm``, ``partner``), year, period, what (as
+    published), value_usd_m, kind (BKPM's statement kind, or the partner's measure), source,
+    and the structured fields a brief writes its text from: sector (ledger code),
+    period_code, year_first, industry.
     """
     from analysis.data.investor import load_ofdi_by_industry
 
@@ -189,10 +191,43 @@ def _investment_sides(ledger: Ledger, partner: str, sector: str) -> pd.DataFrame
     of = load_ofdi_by_industry()
     of = of[
         (of["reporter_iso3"] == partner)
-        & (of["side"] == "source_side")
         & (of["counterpart"].str.strip().str.lower() == "indonesia")
     ]
-    for r in of.itertuples(index=False):
+    # BKPM's own figures for the partner quoted outside its yearly top-N lists (host side,
+    # e.g. Germany's first half of 2023, rank 19): kept unless the ledger lists that value.
+    panel = ledger.partner_panel([partner])
+    listed = set(
+        panel.loc[panel["status"] == "observed", ["year", "period"]].itertuples(
+            index=False, name=None
+        )
+    )
+    for r in of[of["side"] == "host_side"].itertuples(index=False):
+        years = [int(y) for y in re.findall(r"\d{4}", str(r.period))]
+        code = re.search(r"(Q[1-4]|H[12])$", str(r.period))
+        if not years or (years[-1], code.group(1) if code else "FY") in listed:
+            continue
+        value = float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan
+        if any(  # the same statement already among BKPM's partner x sector rows
+            x["year"] == years[-1] and abs(x["value_usd_m"] - value) <= 0.01 * abs(value)
+            for x in rows
+        ):
+            continue
+        rows.append(
+            {
+                "side": "bkpm",
+                "year": years[-1],
+                "period": str(r.period),
+                "what": str(r.industry),
+                "value_usd_m": float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan,
+                "kind": "realised",
+                "source": str(r.source),
+                "sector": "",
+                "period_code": code.group(1) if code else "",
+                "year_first": years[0],
+                "industry": str(r.industry),
+            }
+        )
+    for r in of[of["side"] == "source_side"].itertuples(index=False):
         rows.append(
             {
                 "side": "partner",
