@@ -270,10 +270,14 @@ class Table:
         )
         numeric = [c for c in self.numeric if c in self.frame.columns]
         if numeric:
-            # One rule per column, not per cell: keeps the HTML small.
+            # One rule per column, not per cell: keeps the HTML small. Numbers never wrap;
+            # their headers may (at spaces), so a table of many columns fits the page.
             styler = styler.set_table_styles(
                 {
-                    c: [{"selector": "td, th", "props": "text-align:right; white-space:nowrap"}]
+                    c: [
+                        {"selector": "td", "props": "text-align:right; white-space:nowrap"},
+                        {"selector": "th", "props": "text-align:right"},
+                    ]
                     for c in numeric
                 },
                 overwrite=False,

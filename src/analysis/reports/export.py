@@ -53,7 +53,7 @@ caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0 .4rem}
 .mitra-table-block{margin-bottom:1.2rem}
 .mitra-wide table{font-size:.78rem}
 .mitra-wide th,.mitra-wide td{padding:.2rem .35rem}
-.output_subarea{overflow-x:visible}
+.output_subarea{overflow-x:auto}
 img{max-width:100%;height:auto}
 pre{white-space:pre-wrap;font-size:.8rem;background:#f6f8fa;padding:.5rem .7rem;overflow-x:auto}
 ul{padding-left:1.3rem}
