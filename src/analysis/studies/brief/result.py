@@ -659,7 +659,7 @@ class PartnerBrief:
                     "actual": m("brief.col_actual"),
                 },
                 digits={"predicted": 0},
-                source=m("chart.source_gravity"),
+                source=m("brief.source_gravity"),
             )
         if name == "movers":
             above, mv = self.movers()
@@ -692,7 +692,7 @@ class PartnerBrief:
                 },
                 codes={"pillar": "pillar", "unit": "unit_text"},
                 digits={"gap": 3},
-                source=self.ranking_source(),
+                source=m("brief.source_ranking_above"),  # the rank table names the publishers
             )
             # The values are numbers written per row: right-aligned, never wrapped ("< 3,700").
             table.numeric += list(table.frame.columns[2:4])
