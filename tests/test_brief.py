@@ -247,3 +247,99 @@ def test_the_brief_shows_both_sides_firms_and_projects(briefs):
         assert "not found" in en.empty_note("investment")
     else:
         assert set(en.sides["side"]) <= {"bkpm", "partner"}
+
+
+def test_an_indonesian_brief_writes_data_text_from_structured_fields(briefs):
+    """No English from the data files in a Bahasa Indonesia brief: league tables, projects,
+    investment statements and publishers are written from structured fields, and free text
+    that cannot be rendered stays in the CSV."""
+    from analysis.data.investor import load_multinationals
+    from analysis.data.projects import load_projects
+
+    en, id_ = briefs["en"], briefs["id"]
+    # League tables: publisher, size and data year, never the English title.
+    titles = set(load_multinationals()["list_name"])
+    text = id_.firms_text()
+    assert "BASF" in text and "daftar " in text and " besar " in text
+    assert not [t for t in titles if t in text]
+    assert any(t in en.firms_text() for t in titles)  # English keeps the title
+    # Projects: company, amount, status and years; the description stays in the CSV.
+    table = id_.table("projects")
+    shown = table.to_frame().to_string()
+    for description in load_projects()["project"]:
+        assert description not in shown
+    assert table.data["project"].tolist() == id_.projects["project"].tolist()
+    assert any(n == id_.m("brief.projects_note_descriptions") for n in table.notes)
+    assert en.projects["project"].iloc[0] in en.table("projects").to_frame().to_string()
+    # Trade: publishers by their catalogue names.
+    publishers = {v for k, v in id_.m._catalogue.items() if k.startswith("brief.publisher_")}
+    for cell in id_.table("trade").to_frame().iloc[:, -1]:
+        assert set(cell.split(", ")) <= publishers, cell
+
+
+def test_investment_statements_league_tables_and_companies_in_indonesian(briefs):
+    id_, en = briefs["id"], briefs["en"]
+    # BKPM's statements: ledger sector and statement kind; the partner's: industry and measure.
+    assert id_.side_what("bkpm", "commitment", "pharma", "") == "Farmasi: komitmen investasi"
+    assert id_.side_what("bkpm", "realised", "chem_pharma", "") == (
+        "Industri kimia dan farmasi: realisasi"
+    )
+    assert id_.side_what("partner", "flow", "", "all industries") == (
+        "semua industri: arus investasi langsung"
+    )
+    # An industry the catalogue cannot name is not copied into Bahasa Indonesia.
+    odd = "chemicals and allied products (manufacturing)"
+    assert odd not in id_.side_what("partner", "position", "", odd)
+    assert odd in en.side_what("partner", "position", "", odd)
+    # Periods from codes and years, not the compiler's English wording.
+    assert id_.side_when(2023, "H1", None) == "semester I 2023"
+    assert id_.side_when(2020, "", 2016) == "2016–2020"
+    assert id_.side_when(2015, "", 2015) == "2015"
+    # League tables and companies.
+    assert id_.league_text("ICIS Top 100 Chemical Companies 2025", 2024) == (
+        "daftar 100 besar ICIS, data 2024"
+    )
+    assert (
+        id_.league_text("Pharm Exec Top 50 (2025)", 2024)
+        == "daftar 50 besar Pharm Exec, data 2024"
+    )
+    assert "largest" not in id_.league_text('"largest textile manufacturers (compiled)', 2023)
+    assert (
+        id_.company_text("Fresenius Kabi (PT Ethica Industri Farmasi, JV with SOHO Global Health)")
+        == "Fresenius Kabi (PT Ethica Industri Farmasi)"
+    )
+    assert id_.company_text("Unnamed Korean shoe maker") == id_.m("brief.company_unnamed")
+    assert id_.company_text("Mitsubishi Chemical (incl. PT MC PET Film Indonesia)") == (
+        "Mitsubishi Chemical"
+    )
+    assert en.company_text("Unnamed Korean shoe maker") == "Unnamed Korean shoe maker"
+
+
+def test_counts_in_a_brief_agree_in_number(briefs):
+    en = briefs["en"]
+    text = en.key_findings().as_text()
+    assert "(s)" not in text
+    n = len(en.ranked())
+    assert f"of {n} candidate partners" in text
+    assert not re.search(r"\b1 (places|years|candidate partners)\b", text)
+
+
+def test_every_lever_has_a_label_in_every_language():
+    from analysis.i18n import LANGUAGES, catalogue
+    from analysis.studies.brief import LEVERS
+
+    for lang in LANGUAGES:
+        missing = sorted(c for c in LEVERS if f"label.indicator.{c}" not in catalogue(lang))
+        assert not missing, (lang, missing)
+
+
+def test_german_investment_beyond_the_lists_is_shown_in_both_languages(briefs):
+    # BKPM's figure for Germany outside its yearly top-N lists: US$ 89.8 m in H1 2023
+    # (host-side row of data/raw/investor/ofdi_by_industry.csv, rank 19).
+    en, id_ = briefs["en"], briefs["id"]
+    row = en.sides[(en.sides["side"] == "bkpm") & (en.sides["year"] == 2023)]
+    assert row["value_usd_m"].round(1).tolist() == [89.8]
+    shown = id_.table("investment").to_frame().to_string()
+    assert "semester I 2023" in shown and "seluruh sektor (di luar migas dan perbankan)" in shown
+    assert "all industries" not in shown
+    assert "first half 2023" in en.table("investment").to_frame().to_string()

@@ -47,7 +47,7 @@ def test_offline_fetch_opens_no_socket_and_names_the_snapshot(tmp_path, capsys):
     )
     assert "data/raw/partners/imf_weo_macro.csv.gz" in out
     assert "data/raw/partners/sector_trade.csv" in out
-    assert "cached World Bank WDI: 1 response(s) retrieved 2026-11-28T10:00:00Z" in out
+    assert "cached World Bank WDI: 1 response retrieved 2026-11-28T10:00:00Z" in out
 
 
 @pytest.mark.disable_socket
@@ -81,7 +81,7 @@ def test_no_network_is_one_line_per_source_and_exit_1(tmp_path, capsys):
     assert "using the committed snapshot: data/raw/partners/imf_weo_macro.csv.gz" in lines[1]
     assert "no committed snapshot for this source" in lines[2]
     assert "Traceback" not in captured.err + captured.out
-    assert "0/3 source(s) fetched" in captured.out
+    assert "0/3 sources fetched" in captured.out
     assert not (tmp_path / "provenance.csv").exists()
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import math
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,6 +16,7 @@ from analysis.i18n import (
     MessageError,
     Messages,
     catalogue,
+    count,
     format_number,
     label,
     placeholders,
@@ -102,3 +106,48 @@ def test_every_flag_in_the_ledger_has_a_label(ledger):
     for lang in LANGUAGES:
         unlabelled = sorted(f for f in flags if label("flag", f, lang) == f)
         assert not unlabelled, (lang, unlabelled)
+
+
+# --- plurals: the catalogue's forms, chosen by CLDR (Babel), never "(s)" ---------------------
+
+
+def test_counts_take_the_plural_form_cldr_gives_the_language():
+    assert count(1, "partners") == "1 partner"
+    assert count(0, "partners") == "0 partners"  # English: 0 is "other"
+    assert count(2, "candidate_partners") == "2 candidate partners"
+    assert count(1, "places") == "1 place" and count(3, "places") == "3 places"
+    assert count(1, "weights_for", names="sector") == "Weight for sector"
+    assert count(2, "columns_named", names="a, b") == "columns a, b"
+    assert count(2000, "cells") == "2,000 cells"
+    # Indonesian nouns do not inflect for number: one form, Indonesian separators.
+    assert count(1, "partners", "id") == "1 negara mitra" == count(1, "partners", "id")
+    assert count(2000, "cells", "id") == "2.000 sel"
+
+
+def test_every_plural_group_has_each_form_in_every_language():
+    for lang in LANGUAGES:
+        cat = catalogue(lang)
+        groups = {k.rsplit(".", 1)[0] for k in cat if k.startswith("plural.")}
+        assert groups, lang
+        for group in groups:
+            forms = {k.rsplit(".", 1)[1] for k in cat if k.rsplit(".", 1)[0] == group}
+            assert forms == {"one", "other"}, (lang, group, forms)
+
+
+_S_IN_PARENS = re.compile(r"[A-Za-z]\(s\)")
+
+
+def test_no_reader_sees_an_s_in_parentheses():
+    """No message, note or error a reader sees says "partner(s)": counts go through
+    :func:`analysis.i18n.count`. Every string literal of the package is checked."""
+    for lang in LANGUAGES:
+        bad = [k for k, v in catalogue(lang).items() if _S_IN_PARENS.search(v)]
+        assert not bad, (lang, bad)
+    package = Path(__file__).resolve().parents[1] / "src" / "analysis"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if _S_IN_PARENS.search(node.value):
+                    found.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert not found, f'"(s)" in strings a reader may see: {found}'

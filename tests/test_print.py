@@ -148,10 +148,39 @@ def _english_sentences() -> list[str]:
     return sorted(set(out))
 
 
+def _data_texts(partner: str, sector: str) -> list[str]:
+    """English free text of the data files a brief of the partner and sector draws on:
+    project descriptions, league-table titles, the compiler's remarks in brackets after a
+    company's name ("JV with ..."), the partner's own industry names, and the trade
+    sources' references (the brief names their publishers instead)."""
+    from analysis.data.investor import load_multinationals, load_ofdi_by_industry
+    from analysis.data.projects import load_projects
+    from analysis.studies.brief import _trade
+
+    pr = load_projects()
+    pr = pr[(pr["home_iso3"] == partner) & (pr["sector"] == sector)]
+    mn = load_multinationals()
+    mn = mn[(mn["iso3"] == partner) & (mn["sector"] == sector)]
+    of = load_ofdi_by_industry()
+    of = of[of["reporter_iso3"] == partner]
+    texts = [*pr["project"], *mn["list_name"], *of["industry"]]
+    for company in [*pr["company"], *mn["company"]]:
+        texts += [r for r in re.findall(r"\(([^()]*)\)", company) if not r.startswith("PT ")]
+    texts += [str(s).split(";")[0] for s in _trade(partner, sector, 2024)["source"]]
+    return sorted({" ".join(str(t).split()) for t in texts if len(str(t)) > 3})
+
+
+#: English words that never occur in Indonesian prose (proper names aside).
+_ENGLISH_WORDS = ("the", "of", "and", "with", "from", "for", "by", "not", "is", "are", "below")
+
+
 def test_the_english_sentence_finder_would_catch_a_leftover():
     sentences = _english_sentences()
     assert "Where it ranks, and how sure that is" in sentences
     assert any(s.startswith("How to read the tables") for s in sentences)
+    texts = _data_texts("DEU", "chemical")
+    assert "ICIS Top 100 Chemical Companies 2025" in texts
+    assert any(t.startswith("Gas-based methanol") for t in texts)  # Ferrostaal's project
 
 
 def test_the_indonesian_brief_has_no_english_and_no_glossary_mistakes(batch):
@@ -159,6 +188,12 @@ def test_the_indonesian_brief_has_no_english_and_no_glossary_mistakes(batch):
     text = _visible_text(page)
     leftovers = [s for s in _english_sentences() if s and s in text]
     assert not leftovers, f"English catalogue text in the id brief: {leftovers[:5]}"
+    # Nor English text from the data files (descriptions, list titles, remarks, sources).
+    leftovers = [s for s in _data_texts("DEU", "chemical") if s in text]
+    assert not leftovers, f"English data text in the id brief: {leftovers[:5]}"
+    body = _visible_text(page.split('class="mitra-appendix"', 1)[0])
+    words = [w for w in _ENGLISH_WORDS if re.search(rf"\b{w}\b", body)]
+    assert not words, f"English words in the id brief: {words}"
     for word in ("NOT IN FORCE", "Provenance", "Parameters", "Data files", "set by", "pending"):
         assert word not in text, word
     for word in _MISTAKES:

@@ -72,8 +72,8 @@ def test_every_report_opens_with_key_findings(batch):
 def test_the_germany_chemical_brief_exists_in_both_languages(batch):
     en = _page(batch, "40-partner-brief--chemical-ci-deu-en")
     id_ = _page(batch, "40-partner-brief--chemical-ci-deu-id")
-    assert "<title>Germany: partner brief for Indonesia&#x27;s Chemicals industry</title>" in en
-    assert "<title>Profil Negara Mitra: Jerman dan industri Kimia Indonesia</title>" in id_
+    assert "<title>Germany: partner brief for Indonesia&#x27;s chemicals industry</title>" in en
+    assert "<title>Profil Negara Mitra: Jerman dan industri kimia Indonesia</title>" in id_
     assert '<html lang="id">' in id_ and "IEU-CEPA" in id_
     manifest = json.loads((batch.run_dir / "manifest.json").read_text())
     rec = manifest["reports"]["40-partner-brief--chemical-ci-deu-id"]

@@ -61,6 +61,7 @@ from scipy import optimize, special, stats
 
 from analysis.data.provenance import data_fingerprint
 from analysis.errors import MitraError
+from analysis.i18n import count
 from analysis.summary import Summary
 
 #: Outcome distributions of :func:`fit_censored_gravity` (same log-linear mean).
@@ -423,11 +424,15 @@ def fit_censored_gravity(
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise CensoringError(
-            f"column(s) {missing} not in the data; columns are {list(data.columns)}"
+            f"{count(len(missing), 'columns_named', names=missing)} not in the data; "
+            f"columns are {list(data.columns)}"
         )
     unknown_prior = [t for t in priors if t not in x and not (t == "Intercept" and intercept)]
     if unknown_prior:
-        raise CensoringError(f"prior(s) on {unknown_prior}, which are not regressors {x}")
+        raise CensoringError(
+            f"{count(len(unknown_prior), 'priors_named', names=unknown_prior)}, which are not "
+            f"regressors {x}"
+        )
     work = data.copy()
     yv = work[y].to_numpy(float)
     exact = ~np.isnan(yv)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis.errors import MitraError
+from analysis.i18n import count
 
 if TYPE_CHECKING:
     from analysis.data.loaders import FetchCache
@@ -141,7 +142,7 @@ def _data_fetch(args: argparse.Namespace) -> int:
             got = prov[prov["source"] == key]
             if len(got):
                 print(
-                    f"  cached {SOURCES[key].name}: {len(got)} response(s) retrieved "
+                    f"  cached {SOURCES[key].name}: {count(len(got), 'responses')} retrieved "
                     f"{got['retrieved'].max()} in {cache.root} (preferred where newer)"
                 )
         return 0
@@ -155,7 +156,8 @@ def _data_fetch(args: argparse.Namespace) -> int:
         else:
             print(f"mitra: {outcome.message()}", file=sys.stderr)
     failed = [o.source for o in outcomes if not o.ok]
-    print(f"{len(outcomes) - len(failed)}/{len(outcomes)} source(s) fetched into {cache.root}")
+    n_ok, n_all = len(outcomes) - len(failed), len(outcomes)
+    print(f"{n_ok}/{count(n_all, 'sources')} fetched into {cache.root}")
     if len(failed) < len(outcomes) and not cache.off:
         _say_panel_effect(cache)
     return 1 if failed else 0

@@ -16,6 +16,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from analysis import paths
+from analysis.i18n import count
 from analysis.vocab import (
     CANDIDATES,
     GRAVITY_TERMS,
@@ -104,7 +105,8 @@ def _hubs(value: list[str]) -> list[str]:
     bad = [h for h in value if h not in ids]
     if bad:
         raise ValueError(
-            f"hub(s) {bad} not in data/mappings/fdi_hubs.csv (each hub needs a source)"
+            f"{count(len(bad), 'hubs_named', names=', '.join(bad))} not in "
+            "data/mappings/fdi_hubs.csv (each hub needs a source)"
         )
     return value
 

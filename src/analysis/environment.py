@@ -110,7 +110,13 @@ def provenance_summary(
     packages = m("provenance.packages")
     return Summary(
         title=m("common.provenance"),
-        settings={m("provenance.commit"): env["git_commit"], "Python": env["python"]},
+        settings={
+            # Outside a git checkout the commit is not known: said in the report's language.
+            m("provenance.commit"): (
+                m("common.not_available") if env["git_commit"] == "unknown" else env["git_commit"]
+            ),
+            "Python": env["python"],
+        },
         tables=[
             (m("common.parameters"), table_params),
             (m("provenance.data_files"), table_data),

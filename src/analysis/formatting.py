@@ -44,6 +44,9 @@ __all__ = [
     "show",
 ]
 
+#: Tables with more columns than this are set in the smaller "wide" style.
+WIDE_COLUMNS = 7
+
 CENSORED_PREFIX = "< "
 UNKNOWN = "?"
 
@@ -267,10 +270,14 @@ class Table:
         )
         numeric = [c for c in self.numeric if c in self.frame.columns]
         if numeric:
-            # One rule per column, not per cell: keeps the HTML small.
+            # One rule per column, not per cell: keeps the HTML small. Numbers never wrap;
+            # their headers may (at spaces), so a table of many columns fits the page.
             styler = styler.set_table_styles(
                 {
-                    c: [{"selector": "td, th", "props": "text-align:right; white-space:nowrap"}]
+                    c: [
+                        {"selector": "td", "props": "text-align:right; white-space:nowrap"},
+                        {"selector": "th", "props": "text-align:right"},
+                    ]
                     for c in numeric
                 },
                 overwrite=False,
@@ -279,7 +286,9 @@ class Table:
             styler = styler.set_caption(html.escape(self.title))
         body = styler.to_html()
         foot = "".join(f"<p class='mitra-note'>{html.escape(line)}</p>" for line in self._footer())
-        return f"<div class='mitra-table-block'>{body}{foot}</div>"
+        # A table of many columns is set smaller (.mitra-wide) so it fits the page.
+        wide = " mitra-wide" if self.frame.shape[1] > WIDE_COLUMNS else ""
+        return f"<div class='mitra-table-block{wide}'>{body}{foot}</div>"
 
     def _repr_html_(self) -> str:
         return self.to_html()

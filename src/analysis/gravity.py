@@ -40,6 +40,7 @@ from scipy import stats
 
 from analysis.data.provenance import data_fingerprint
 from analysis.errors import MitraError
+from analysis.i18n import count
 from analysis.summary import Summary
 
 __all__ = [
@@ -241,7 +242,9 @@ class GravityResult:
         unknown = [t for t in changes if t not in set(self.table["term"])]
         if unknown:
             raise GravityError(
-                f"counterfactual changes unknown term(s) {unknown}; terms are "
+                f"counterfactual changes unknown "
+                f"{count(len(unknown), 'terms_named', names=unknown)}; "
+                "terms are "
                 f"{list(self.table['term'])}"
             )
         base = self.predict(data, level)
@@ -352,7 +355,8 @@ def fit_gravity(
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise GravityError(
-            f"column(s) {missing} not in the data; columns are {list(data.columns)}"
+            f"{count(len(missing), 'columns_named', names=missing)} not in the data; "
+            f"columns are {list(data.columns)}"
         )
     work = data[list(dict.fromkeys(cols))].copy()
     if (work[y] < 0).any():

@@ -36,6 +36,7 @@ __all__ = [
     "MessageError",
     "Messages",
     "catalogue",
+    "count",
     "format_date",
     "format_number",
     "label",
@@ -216,6 +217,20 @@ class Messages:
     def label(self, kind: str, code: object) -> str:
         """Human label of a code of one kind (see :func:`label`)."""
         return label(kind, code, self.language)
+
+
+def count(n: object, noun: str, language: str = "en", **values: object) -> str:
+    """``n`` with its noun in the plural form CLDR gives the language (Babel).
+
+    ``noun`` names a ``plural.<noun>`` group of the catalogue (forms ``one``/``other``), so
+    no reader sees a noun with "s" in brackets.
+
+    Examples
+    --------
+    >>> count(1, "cells"), count(3, "cells"), count(2, "cells", "id")
+    ('1 cell', '3 cells', '2 sel')
+    """
+    return messages(language).plural(f"plural.{noun}", n, **values)
 
 
 @cache

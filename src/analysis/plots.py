@@ -708,7 +708,7 @@ def plot_pillar_profile(
     m = messages(language)
     pillars = list(scores.columns)
     partners = list(scores.index)
-    fig, ax = _axes(ax, figsize=(8.0, 0.55 * len(pillars) + 1.6))
+    fig, ax = _axes(ax, figsize=(8.0, 0.42 * len(pillars) + 1.3))
     y = np.arange(len(pillars))
     height = 0.8 / max(len(partners), 1)
     greys = plt.get_cmap("Greys")

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.errors import ProvenanceError
+from analysis.i18n import count
 
 __all__ = ["data_fingerprint", "provenance_table", "sha256_of", "verify_file"]
 
@@ -60,7 +61,9 @@ def provenance_table(path: str | Path | None = None) -> pd.DataFrame:
         raise ProvenanceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     missing = [c for c in PROVENANCE_COLUMNS if c not in table.columns]
     if missing:
-        raise ProvenanceError(f"{path}: missing column(s) {', '.join(missing)}")
+        names = ", ".join(missing)
+        what = count(len(missing), "columns_named", names=names)
+        raise ProvenanceError(f"{path}: missing {what}")
     return table
 
 

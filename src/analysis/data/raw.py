@@ -325,7 +325,7 @@ def load_facts(name: str, root: str | Path | None = None) -> pd.DataFrame:
     if "source_url" not in frame.columns:
         raise DataValidationError(
             f"data/{name}",
-            "missing column(s) source_url",
+            "missing column source_url",
             row=1,
             expected="every published fact with its source_url",
         )

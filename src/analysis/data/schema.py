@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import DataValidationError
+from analysis.i18n import count
 
 __all__ = ["MAX_FIELD_CHARS", "MAX_MAGNITUDE", "Column", "decimals_of", "read_table"]
 
@@ -296,19 +297,23 @@ def read_table(
         if missing:
             raise DataValidationError(
                 label,
-                f"missing column(s) {', '.join(missing)}",
+                f"missing {count(len(missing), 'columns_named', names=', '.join(missing))}",
                 row=1,
                 expected="header with " + ", ".join(c.name for c in columns if c.required),
             )
         dupes = sorted({h for h in header if header.count(h) > 1})
         if dupes:
-            raise DataValidationError(label, f"repeated column(s) {', '.join(dupes)}", row=1)
+            raise DataValidationError(
+                label,
+                f"repeated {count(len(dupes), 'columns_named', names=', '.join(dupes))}",
+                row=1,
+            )
         if not allow_extra:
             extra = [h for h in header if h not in names]
             if extra:
                 raise DataValidationError(
                     label,
-                    f"unknown column(s) {', '.join(extra)}",
+                    f"unknown {count(len(extra), 'columns_named', names=', '.join(extra))}",
                     row=1,
                     expected="only " + ", ".join(c.name for c in columns),
                 )

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.data.provenance import data_fingerprint
+from analysis.i18n import count
 from analysis.summary import Summary
 
 from .models import (
@@ -187,7 +188,7 @@ def forecast_flows(series: FlowSeries, settings: ForecastSettings) -> FlowForeca
     else:
         best = "naive"
         reason = (
-            f"naive without backtest: {n} consecutive year(s) ({_span(sample)}); no "
+            f"naive without backtest: {count(n, 'consecutive_years')} ({_span(sample)}); no "
             "spread can be estimated, so no interval"
         )
     if n < 4:

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.i18n import count
+
 from .inputs import IndicatorSet
 from .settings import KURT_LIMIT, SKEW_LIMIT, WINSOR_MAX_POINTS, RankingSettings, effective_weights
 
@@ -87,7 +89,8 @@ def _outlier_plan(
                 treatment, points = "log (winsorising 5 points was not enough)", 0
                 shift[k] = float(np.min(x))
             else:
-                treatment = f"winsorised {points} point(s) at the {'top' if high else 'bottom'}"
+                side = "top" if high else "bottom"
+                treatment = f"winsorised {count(points, 'points')} at the {side}"
                 if high:
                     caps[1, k] = y[-1]
                 else:

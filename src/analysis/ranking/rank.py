@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.provenance import data_fingerprint
+from analysis.i18n import count
 
 from .audit import _audit
 from .core import _normalise, _positive, kendall_tau, ranks_from_scores
@@ -179,7 +180,8 @@ def rank_partners(
             + (
                 "agree (every band end within one rank)."
                 if shifted == 0
-                else f"differ by more than one rank for {shifted} partner(s): raise the draws."
+                else f"differ by more than one rank for {count(shifted, 'partners')}: "
+                "raise the draws."
             )
         )
 
@@ -209,17 +211,18 @@ def rank_partners(
     n_imp = int((gap & ~prep.hub_cells).sum())
     if n_imp:
         notes.append(
-            f"{n_imp} missing cell(s) imputed ({s.imputation}); each is listed in the "
+            f"{count(n_imp, 'missing_cells')} imputed ({s.imputation}); each is listed in the "
             "'imputed' column and flagged in the indicator cells."
         )
     if prep.censored.any():
         notes.append(
-            f"{int(prep.censored.sum())} censored cell(s) enter as intervals: the nominal index "
-            "uses the lower bound, the Monte Carlo draws a value inside the interval."
+            f"{count(int(prep.censored.sum()), 'censored_cells')} enter as intervals: the "
+            "nominal index uses the lower bound, the Monte Carlo draws a value inside the "
+            "interval."
         )
     if (~ok).any():
         notes.append(
-            f"{int((~ok).sum())} partner(s) lack at least one pillar (coverage below "
+            f"{count(int((~ok).sum()), 'partners')} lack at least one pillar (coverage below "
             f"{s.pillar_coverage:.0%} of the pillar's weight): not ranked."
         )
     if prep.hub.any():

@@ -48,6 +48,7 @@ from pathlib import Path
 from analysis import paths
 from analysis.environment import environment_record
 from analysis.errors import PipelineError
+from analysis.i18n import count
 from analysis.io import atomic_write, write_json
 from analysis.reports.execute import _now, _short, execute_job
 from analysis.reports.index import _index_html, _point_latest
@@ -131,8 +132,9 @@ def _check_free_space(folder: Path, n_reports: int) -> None:
         raise PipelineError(f"{folder}: cannot check free space ({exc.strerror})") from None
     if free < need:
         raise PipelineError(
-            f"{folder}: only {free / 2**20:,.0f} MiB free, a batch of {n_reports} report(s) "
-            f"needs at least {need / 2**20:,.0f} MiB; free some space or write elsewhere"
+            f"{folder}: only {free / 2**20:,.0f} MiB free, a batch of "
+            f"{count(n_reports, 'reports')} needs at least {need / 2**20:,.0f} MiB; "
+            "free some space or write elsewhere"
         )
 
 

@@ -80,7 +80,7 @@ th,td{padding:.1rem .35rem}
 .mitra-note{font-size:7.5pt;margin:.05rem 0}
 .mitra-table-block{margin-bottom:.5rem}
 tr,img,.output_png{break-inside:avoid}
-.output_png img{max-height:95mm;width:auto}
+.output_png img{max-height:80mm;width:auto}
 pre{white-space:pre-wrap;background:none;border:1px solid var(--rule)}
 .output_subarea{overflow:visible}
 .cell:has(.mitra-appendix){break-before:page}

@@ -22,6 +22,7 @@ from analysis.config import (
     resolve_params_file,
 )
 from analysis.errors import PipelineError
+from analysis.i18n import count
 
 __all__ = [
     "BRIEF_LANGUAGES",
@@ -125,7 +126,10 @@ def brief_partners(table, sector: str, top: int = BRIEF_TOP) -> list[str]:
     t = pd.DataFrame(table)
     missing = [c for c in ("partner_iso3", "median_rank") if c not in t.columns]
     if missing:
-        raise PipelineError(f"ranking table has no column(s) {', '.join(missing)}")
+        names = ", ".join(missing)
+        raise PipelineError(
+            f"ranking table has no {count(len(missing), 'columns_named', names=names)}"
+        )
     keep = ~t["hub"].map(_truthy) if "hub" in t.columns else pd.Series(True, index=t.index)
     if "sector_score" in t.columns:
         keep &= pd.to_numeric(t["sector_score"], errors="coerce").notna()

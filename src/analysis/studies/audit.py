@@ -758,9 +758,11 @@ class AuditReport:
                 start=s.start_year,
                 end=s.end_year,
                 n_years=int(fy["year"].nunique()),
-                n_window=s.end_year - s.start_year + 1,
+                window=m.plural("plural.years", s.end_year - s.start_year + 1),
                 series="; ".join(series) or "-",
-                n_derived=int((figs["origin"] == "derived").sum()),
+                derived=m.plural(
+                    "plural.further_figures", int((figs["origin"] == "derived").sum())
+                ),
             )
             if s.sector == "pharma":
                 text += " " + m("audit_sector.note_pharma")
@@ -798,8 +800,10 @@ class AuditReport:
             Finding(
                 m(
                     "audit.f_issues",
-                    n_conflicts=int(c["conflicts"].sum()),
-                    n_violations=int(c["identity violations"].sum()),
+                    conflicts=m.plural("plural.conflicts", int(c["conflicts"].sum())),
+                    violations=m.plural(
+                        "plural.identity_violations", int(c["identity violations"].sum())
+                    ),
                 ),
                 m("audit.h_issues"),
             )

@@ -26,7 +26,7 @@ import pandas as pd
 
 from analysis.data.provenance import data_fingerprint
 from analysis.formatting import Findings, Table, findings_block, format_table, format_wide, show
-from analysis.i18n import label, messages
+from analysis.i18n import count, label, messages
 from analysis.ranking import (
     HUB_TREATMENTS,
     IndicatorSet,
@@ -518,7 +518,8 @@ class RankingStudy:
         robust = ranked[ranked["rank_p95"] <= 10]
         out.append(
             (
-                f"{len(robust)} partner(s) stay in the top 10 in 95 % of the Monte Carlo draws"
+                f"{count(len(robust), 'partners')} stay in the top 10 in 95 % of the "
+                "Monte Carlo draws"
                 + (f": {', '.join(robust['partner_iso3'])}." if len(robust) else "."),
                 SECTIONS["ranking"],
             )
@@ -587,11 +588,11 @@ class RankingStudy:
         imputed = int((r.cells["flags"].str.contains("imputed")).sum())
         out.append(
             (
-                f"{len(not_ranked)} candidate(s) lack a pillar and are not ranked; {imputed} "
-                "indicator cell(s) are imputed at the worst observed value"
+                f"{count(len(not_ranked), 'candidates')} lack a pillar and are not ranked; "
+                f"{count(imputed, 'indicator_cells')} imputed at the worst observed value"
                 if s.ranking.imputation == "worst"
-                else f"{len(not_ranked)} candidate(s) lack a pillar and are not ranked; "
-                f"{imputed} indicator cell(s) are imputed ({s.ranking.imputation})",
+                else f"{count(len(not_ranked), 'candidates')} lack a pillar and are not ranked; "
+                f"{count(imputed, 'indicator_cells')} imputed ({s.ranking.imputation})",
                 SECTIONS["pillars"],
             )
         )
@@ -689,7 +690,11 @@ def _weights_for(data: IndicatorSet, rs: RankingSettings) -> tuple[RankingSettin
     pw = {k: v for k, v in rs.pillar_weights.items() if k in pillars}
     iw = {k: v for k, v in rs.indicator_weights.items() if k in codes}
     dropped = sorted(set(rs.pillar_weights) - set(pw) | set(rs.indicator_weights) - set(iw))
-    notes = [f"Weight(s) for {', '.join(dropped)} not used: not in this sector's indicator set."]
+    names = ", ".join(dropped)
+    notes = [
+        f"{count(len(dropped), 'weights_for', names=names)} not used: not in this sector's "
+        "indicator set."
+    ]
     return replace(rs, pillar_weights=pw, indicator_weights=iw), notes if dropped else []
 
 

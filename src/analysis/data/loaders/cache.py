@@ -40,6 +40,7 @@ import pandas as pd
 from analysis import paths
 from analysis.data.loaders.transport import RawResponse
 from analysis.errors import ProvenanceError
+from analysis.i18n import count
 
 __all__ = [
     "CACHE_COLUMNS",
@@ -136,7 +137,8 @@ class FetchCache:
         missing = [c for c in CACHE_COLUMNS if c not in frame.columns]
         if missing:
             raise ProvenanceError(
-                f"{self.provenance_path}: missing column(s) {missing}; expected {CACHE_COLUMNS}"
+                f"{self.provenance_path}: missing "
+                f"{count(len(missing), 'columns_named', names=missing)}; expected {CACHE_COLUMNS}"
             )
         return frame[list(CACHE_COLUMNS)]
 

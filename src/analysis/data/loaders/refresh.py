@@ -23,6 +23,7 @@ from analysis.data.loaders import comtrade, imf, wdi
 from analysis.data.loaders.cache import CachedResponse, FetchCache
 from analysis.data.loaders.transport import FetchError, RawResponse
 from analysis.data.loaders.vocabulary import LONG_COLUMNS
+from analysis.i18n import count
 
 __all__ = [
     "ALIASES",
@@ -221,7 +222,7 @@ class FetchOutcome:
         name = SOURCES[self.source].name
         if self.ok:
             return (
-                f"{name}: {self.rows} values from {self.responses} response(s), "
+                f"{name}: {self.rows} values from {count(self.responses, 'responses')}, "
                 f"retrieved {self.retrieved} (cached)"
             )
         fallback = "; ".join(self.snapshot) or "no committed snapshot for this source"

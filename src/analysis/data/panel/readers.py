@@ -13,6 +13,7 @@ from analysis.data.provenance import verify_file
 from analysis.data.raw import note_flags
 from analysis.data.schema import Column, decimals_of, read_table
 from analysis.errors import DataValidationError
+from analysis.i18n import count
 from analysis.vocab import is_partner_code
 
 from .mappings import (
@@ -96,7 +97,7 @@ def _read_series_file(root: Path, key: str, catalogue_units: dict[str, str]) -> 
     if missing:
         raise DataValidationError(
             label,
-            f"missing column(s) {', '.join(missing)}",
+            f"missing {count(len(missing), 'columns_named', names=', '.join(missing))}",
             row=1,
             expected="header with " + ", ".join(need),
         )
@@ -490,7 +491,9 @@ def _read_fetched(fetched: pd.DataFrame, catalogue_units: dict[str, str]) -> pd.
     missing = [c for c in need if c not in fetched.columns]
     if missing:
         raise DataValidationError(
-            label, f"missing column(s) {', '.join(missing)}", expected="columns " + ", ".join(need)
+            label,
+            f"missing {count(len(missing), 'columns_named', names=', '.join(missing))}",
+            expected="columns " + ", ".join(need),
         )
     rows = []
     for i, r in enumerate(fetched.itertuples(index=False)):

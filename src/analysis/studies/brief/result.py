@@ -26,8 +26,9 @@ from .sources import (
     BRIEF_FILES,
     FIRMS_SHOWN,
     _agreement_name,
+    _company_name,
     _digits_of_unit,
-    _publisher,
+    _league,
     _publishers,
 )
 
@@ -91,6 +92,61 @@ class PartnerBrief:
         if period == "FY":
             return str(int(year))
         return f"{label('period', period, self.settings.language)} {int(year)}"
+
+    def side_when(self, year: object, code: object, first: object) -> str:
+        """When an investment statement applies, from its structured fields: ``2024``,
+        ``first half 2023`` (a period code), ``2016–2020`` (cumulative), never the
+        compiler's English wording of the period."""
+        if year is None or pd.isna(year):  # type: ignore[arg-type]
+            return self.m("common.not_available")
+        y, code = int(year), str(code or "")  # type: ignore[call-overload]
+        if code and self.m.has(f"label.period.{code}"):
+            return self.period_text(y, code)
+        if first is not None and pd.notna(first) and int(first) != y:  # type: ignore[call-overload]
+            return f"{int(first)}–{y}"  # type: ignore[call-overload]
+        return str(y)
+
+    def side_what(self, side: str, kind: str, sector: str, industry: str) -> str:
+        """What an investment statement covers, in the brief's language: the ledger sector
+        and BKPM's statement kind, or the partner's industry and measure. An industry the
+        catalogue cannot name is not copied into an Indonesian brief (the CSV has it)."""
+        m, lang = self.m, self.settings.language
+        if side == "bkpm" and not industry:
+            what = label("ledger_sector", sector, lang)
+            if what == sector:  # a report sector's code (pharma): its catalogue name
+                what = label("sector", sector, lang)
+            kind_key = f"brief.statement_{kind}"
+        else:
+            slug = re.sub(r"[^a-z0-9]+", "_", str(industry).lower()).strip("_")
+            key = f"brief.industry_{slug}"
+            other = industry if lang == "en" else m("brief.industry_other")
+            what = m(key) if m.has(key) else other
+            kind_key = f"brief.{'statement' if side == 'bkpm' else 'measure'}_{kind}"
+        if m.has(kind_key):
+            return m("brief.what_item", what=what, kind=m(kind_key))
+        return m("brief.what_item", what=what, kind=kind) if lang == "en" else what
+
+    def league_text(self, list_name: object, list_year: object) -> str:
+        """A league table as the brief names it: its title in English; in Bahasa Indonesia
+        from its structured fields (publisher, size, data year), never the English title."""
+        m = self.m
+        if self.settings.language == "en":
+            return str(list_name)
+        publisher, top = _league(list_name)
+        year = int(list_year) if pd.notna(list_year) else m("common.not_available")  # type: ignore[call-overload]
+        if publisher and top:
+            return m("brief.league_top", publisher=publisher, top=top, year=year)
+        if publisher:
+            return m("brief.league_named", publisher=publisher, year=year)
+        return m("brief.league_other", year=year)
+
+    def company_text(self, company: object) -> str:
+        """A company as written: in English as compiled; in Bahasa Indonesia its proper name
+        only (:func:`_company_name`), "name not given" for an unnamed one."""
+        if self.settings.language == "en":
+            return str(company)
+        name = _company_name(company)
+        return name if name else self.m("brief.company_unnamed")
 
     def ranking_source(self) -> str:
         """Source line of the ranking: the publishers of the indicators it actually used."""
@@ -203,6 +259,9 @@ class PartnerBrief:
     def _actual_text(self, g: pd.Series) -> str:
         """Listed value, "below x" (censored by the top-N list), or not published."""
         m = self.m
+        if pd.notna(g["actual_usd_m"]) and g.get("actual_status") == "measured":
+            # Not in BKPM's list: the figure is the partner's own outward FDI (a mirror).
+            return m("brief.actual_mirror", value=g["actual_usd_m"], partner=self.partner_name)
         if pd.notna(g["actual_usd_m"]):
             return m("brief.actual_value", value=g["actual_usd_m"])
         if pd.notna(g.get("actual_upper_usd_m")):
@@ -228,7 +287,29 @@ class PartnerBrief:
                 continue
             out.append(m("brief.f_agreement_effect", agreement=key, basis=basis,
                          effect=t["effect_usd_m"], lo=t["lo"], hi=t["hi"]))  # fmt: skip
+            own = self._own_effect(key)
+            if own:
+                out[-1] += " " + own
         return out
+
+    def _own_effect(self, agreement: str) -> str | None:
+        """The effect on the partner's own measured flow: a value when BKPM lists it, else
+        the bounds implied by "below x" (report 20's partner row)."""
+        m, e, s = self.m, self.effects, self.settings
+        row = e[(e["agreement"] == agreement) & (e["partner_iso3"] == s.partner)]
+        row = row[row["basis"] == "actual"]
+        if row.empty:
+            return None
+        r = row.iloc[0]
+        if pd.notna(r.get("effect_usd_m")):
+            return m("brief.f_effect_partner", partner=self.partner_name,
+                     effect=r["effect_usd_m"], lo=r["lo"], hi=r["hi"])  # fmt: skip
+        g = self.gravity_row("total")
+        bound = g["actual_upper_usd_m"] if g is not None else np.nan
+        if pd.isna(r.get("hi")) or pd.isna(bound) or int(g["year"]) != int(r["year"]):  # type: ignore[index]
+            return None
+        return m("brief.f_effect_partner_bounded", partner=self.partner_name, bound=bound,
+                 lo=r["lo"], hi=r["hi"])  # fmt: skip
 
     def key_findings(self) -> Findings:
         """Three to six sentences computed from the results, each linked to its section."""
@@ -242,7 +323,7 @@ class PartnerBrief:
                 "brief.f_rank",
                 partner=name,
                 rank=int(row["rank"]),  # type: ignore[index]
-                n=len(self.ranked()),
+                candidates=m.plural("plural.candidate_partners", len(self.ranked())),
                 sector=sector,
                 draws=int(s.ranking.ranking.draws),  # type: ignore[union-attr]
                 lo=lo,
@@ -250,7 +331,8 @@ class PartnerBrief:
             )
             width = hi - lo + 1
             key = "brief.f_rank_robust" if width <= 3 else "brief.f_rank_fragile"
-            out.append(Finding(f"{text} {m(key, width=width)}", m("brief.h_rank")))
+            places = m.plural("plural.places", width)
+            out.append(Finding(f"{text} {m(key, places=places)}", m("brief.h_rank")))
         else:
             coverage = float(row["coverage"]) if row is not None else 0.0
             out.append(
@@ -269,7 +351,7 @@ class PartnerBrief:
                         "brief.f_history",
                         partner=name,
                         n_listed=len(listed),
-                        n_years=h["year"].nunique(),
+                        years=m.plural("plural.years", h["year"].nunique()),
                         start=s.start_year,
                         end=s.end_year,
                         best_year=int(best["year"]),
@@ -343,12 +425,12 @@ class PartnerBrief:
     def title(self):
         """The brief's title (first-level heading) and introduction, as Markdown."""
         m = self.m
-        sector_title = label("sector", self.settings.sector, self.settings.language)
-        text = m("brief.title", partner=self.partner_name, sector=sector_title)
+        # The sector in running text, lower case ("Indonesia's chemicals industry").
+        text = m("brief.title", partner=self.partner_name, sector=self.sector_phrase)
         intro = m(
             "brief.intro",
             partner=self.partner_name,
-            n=len(self.ranked()),
+            candidates=m.plural("plural.candidate_partners", len(self.ranked())),
             sector=self.sector_phrase,
             language_note=m("brief.language_note"),
         )
@@ -423,7 +505,8 @@ class PartnerBrief:
             )
         if name == "trade":
             t = self.trade.copy()
-            t["publisher"] = t["source"].map(_publisher)
+            # Each row's publishers by their catalogue names (never the raw reference).
+            t["publisher"] = [_publishers([x], m) for x in t["source"]]
             t["indicator"] = [
                 m("brief.trade_sector_exports", sector=self.sector_phrase)
                 if c == "sector_exports"
@@ -473,29 +556,36 @@ class PartnerBrief:
             t = self.sides.copy()
             if t.empty:
                 return format_table(pd.DataFrame(), language=lang)
+            raw_side = t["side"].copy()
             t["side"] = [
                 m("brief.side_bkpm")
                 if x == "bkpm"
                 else m("brief.side_partner", partner=self.partner_name)
                 for x in t["side"]
             ]
-            t["when"] = [
-                str(p) if p != "FY" else str(y)
-                for y, p in zip(t["year"], t["period"], strict=True)
+            # Shown: text from the structured fields; the CSV keeps the wording as published.
+            t["when_text"] = [
+                self.side_when(y, c, f)
+                for y, c, f in zip(t["year"], t["period_code"], t["year_first"], strict=True)
+            ]
+            t["what_text"] = [
+                self.side_what(*r)
+                for r in zip(raw_side, t["kind"], t["sector"], t["industry"], strict=True)
             ]
             return format_table(
                 t,
                 language=lang,
                 title=m("brief.investment_caption", partner=self.partner_name),
-                columns=["side", "when", "what", "value_usd_m"],
+                columns=["side", "when_text", "what_text", "value_usd_m"],
                 labels={
                     "side": m("brief.col_side"),
-                    "when": m("label.column.period"),
-                    "what": m("brief.col_what"),
+                    "when_text": m("label.column.period"),
+                    "what_text": m("brief.col_what"),
                     "value_usd_m": m("brief.col_pma"),
                 },
                 digits={"value_usd_m": 0},
-                notes=[m("brief.investment_note")],
+                # The warning against adding the sides matters only when both are shown.
+                notes=[m("brief.investment_note")] if raw_side.nunique() > 1 else [],
                 source=m("brief.source_investment"),
             )
         if name == "projects":
@@ -503,6 +593,13 @@ class PartnerBrief:
             if t.empty:
                 return format_table(pd.DataFrame(), language=lang)
             t["status"] = [m(f"brief.project_{x}") for x in t["status"]]
+            t["company_text"] = [self.company_text(c) for c in t["company"]]
+            # A project's description is the compiler's English: shown in an English brief;
+            # in Bahasa Indonesia the structured facts only (the CSV keeps the description).
+            english = lang == "en"
+            notes = [m("brief.projects_note")]
+            if not english:
+                notes.append(m("brief.projects_note_descriptions"))
             return format_table(
                 t,
                 language=lang,
@@ -510,15 +607,15 @@ class PartnerBrief:
                     "brief.projects_caption", partner=self.partner_name, sector=self.sector_phrase
                 ),
                 columns=[
-                    "company",
-                    "project",
+                    "company_text",
+                    *(["project"] if english else []),
                     "amount_usd_m",
                     "status",
                     "year_announced",
                     "year_status",
                 ],
                 labels={
-                    "company": m("brief.col_company"),
+                    "company_text": m("brief.col_company"),
                     "project": m("brief.col_project"),
                     "amount_usd_m": m("brief.col_amount"),
                     "status": m("brief.col_project_status"),
@@ -526,7 +623,7 @@ class PartnerBrief:
                     "year_status": m("brief.col_year_status"),
                 },
                 digits={"amount_usd_m": 0},
-                notes=[m("brief.projects_note")],
+                notes=notes,
                 source=m("brief.source_projects"),
             )
         if name == "gravity":
@@ -562,7 +659,7 @@ class PartnerBrief:
                     "actual": m("brief.col_actual"),
                 },
                 digits={"predicted": 0},
-                source=m("chart.source_gravity"),
+                source=m("brief.source_gravity"),
             )
         if name == "movers":
             above, mv = self.movers()
@@ -595,7 +692,7 @@ class PartnerBrief:
                 },
                 codes={"pillar": "pillar", "unit": "unit_text"},
                 digits={"gap": 3},
-                source=self.ranking_source(),
+                source=m("brief.source_ranking_above"),  # the rank table names the publishers
             )
             # The values are numbers written per row: right-aligned, never wrapped ("< 3,700").
             table.numeric += list(table.frame.columns[2:4])
@@ -630,8 +727,22 @@ class PartnerBrief:
         f, m = self.firms, self.m
         if f.empty:
             return m("brief.firms_none", partner=self.partner_name, sector=self.sector_phrase)
+        if self.settings.language != "en":  # names cleaned of remarks may coincide
+            f = f.assign(shown=[self.company_text(c) for c in f["company"]])
+            f = f.drop_duplicates("shown")
         items = "; ".join(
-            m("brief.firm_item", company=r.company, rank=int(r.rank), list=r.list_name)
+            m(
+                "brief.firm_item",
+                company=self.company_text(r.company),
+                rank=int(r.rank),
+                list=self.league_text(r.list_name, r.list_year),
+            )
+            if pd.notna(r.rank)
+            else m(
+                "brief.firm_item_unranked",
+                company=self.company_text(r.company),
+                list=self.league_text(r.list_name, r.list_year),
+            )
             for r in f.head(FIRMS_SHOWN).itertuples()
         )
         return m("brief.firms", partner=self.partner_name, sector=self.sector_phrase, firms=items)

@@ -25,8 +25,9 @@ def _gravity(ledger: Ledger, gravity: GravityStudySettings) -> pd.DataFrame:
     """The gravity study's potential in the latest year, total and sector (report 20's numbers).
 
     Columns: scope (``total`` or ``sector``), partner_iso3, year, predicted_usd_m, ci_low,
-    ci_high, actual_usd_m, actual_upper_usd_m (US$ million). The total's actual is BKPM's
-    partner figure (listed, or censored below the smallest listed value); BKPM publishes no
+    ci_high, actual_usd_m, actual_upper_usd_m (US$ million), actual_status. The total's actual
+    is BKPM's partner figure (listed, or censored below the smallest listed value), or for an
+    unlisted year the partner's own outward FDI (status ``measured``); BKPM publishes no
     partner x sector figure the model could use, so the sector's actual is not published.
     """
     from analysis.studies.gravity import gravity_study
@@ -48,6 +49,7 @@ def _gravity(ledger: Ledger, gravity: GravityStudySettings) -> pd.DataFrame:
                     "ci_high": pot["hi"].to_numpy(),
                     "actual_usd_m": pot["actual"].to_numpy(),
                     "actual_upper_usd_m": pot["actual_upper"].to_numpy(),
+                    "actual_status": pot["actual_status"].to_numpy(),
                 }
             )
         )
@@ -160,10 +162,13 @@ def _investment_sides(ledger: Ledger, partner: str, sector: str) -> pd.DataFrame
     """Investment by the partner in Indonesia from both sides, as published.
 
     BKPM's partner x sector rows (:meth:`Ledger.partner_sector`; realised, commitments and
-    share statements kept apart by ``kind``) and the partner's own outward FDI statistics
-    for Indonesia (:func:`analysis.data.investor.load_ofdi_by_industry`, source-side rows
-    only). Columns: side (``bkpm``, ``partner``), year, period, what, value_usd_m, kind,
-    publisher, source.
+    share statements kept apart by ``kind``), BKPM's figures for the partner quoted outside its
+    yearly lists (host-side rows of the investor file), and the partner's own outward FDI
+    statistics for Indonesia (:func:`analysis.data.investor.load_ofdi_by_industry`,
+    source-side rows). Columns: side (``bkpm``, ``partner``), year, period, what (as
+    published), value_usd_m, kind (BKPM's statement kind, or the partner's measure), source,
+    and the structured fields a brief writes its text from: sector (ledger code),
+    period_code, year_first, industry.
     """
     from analysis.data.investor import load_ofdi_by_industry
 
@@ -179,15 +184,52 @@ def _investment_sides(ledger: Ledger, partner: str, sector: str) -> pd.DataFrame
                 "value_usd_m": float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan,
                 "kind": str(r.kind),
                 "source": str(r.source),
+                "sector": str(r.sector),
+                "period_code": str(r.period_code or ""),
+                "year_first": int(r.year_first) if pd.notna(r.year_first) else None,
+                "industry": "",
             }
         )
     of = load_ofdi_by_industry()
     of = of[
         (of["reporter_iso3"] == partner)
-        & (of["side"] == "source_side")
         & (of["counterpart"].str.strip().str.lower() == "indonesia")
     ]
-    for r in of.itertuples(index=False):
+    # BKPM's own figures for the partner quoted outside its yearly top-N lists (host side,
+    # e.g. Germany's first half of 2023, rank 19): kept unless the ledger lists that value.
+    panel = ledger.partner_panel([partner])
+    listed = set(
+        panel.loc[panel["status"] == "observed", ["year", "period"]].itertuples(
+            index=False, name=None
+        )
+    )
+    for r in of[of["side"] == "host_side"].itertuples(index=False):
+        years = [int(y) for y in re.findall(r"\d{4}", str(r.period))]
+        code = re.search(r"(Q[1-4]|H[12])$", str(r.period))
+        if not years or (years[-1], code.group(1) if code else "FY") in listed:
+            continue
+        value = float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan
+        if any(  # the same statement already among BKPM's partner x sector rows
+            x["year"] == years[-1] and abs(x["value_usd_m"] - value) <= 0.01 * abs(value)
+            for x in rows
+        ):
+            continue
+        rows.append(
+            {
+                "side": "bkpm",
+                "year": years[-1],
+                "period": str(r.period),
+                "what": str(r.industry),
+                "value_usd_m": float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan,
+                "kind": "realised",
+                "source": str(r.source),
+                "sector": "",
+                "period_code": code.group(1) if code else "",
+                "year_first": years[0],
+                "industry": str(r.industry),
+            }
+        )
+    for r in of[of["side"] == "source_side"].itertuples(index=False):
         rows.append(
             {
                 "side": "partner",
@@ -197,9 +239,14 @@ def _investment_sides(ledger: Ledger, partner: str, sector: str) -> pd.DataFrame
                 "value_usd_m": float(r.value_usd_m) if pd.notna(r.value_usd_m) else np.nan,
                 "kind": str(r.measure),
                 "source": str(r.source),
+                "sector": "",
+                "period_code": "",
+                "year_first": None,
+                "industry": str(r.industry),
             }
         )
     cols = ["side", "year", "period", "what", "value_usd_m", "kind", "source"]
+    cols += ["sector", "period_code", "year_first", "industry"]
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["side", "year"], ascending=[True, False], ignore_index=True)
 
@@ -250,6 +297,42 @@ def _firms(partner: str, sector: str) -> pd.DataFrame:
     return latest.sort_values(["rank", "company"])[
         ["company", "list_name", "list_year", "rank"]
     ].reset_index(drop=True)
+
+
+#: League-table publishers: (text in the list's title, the publisher's name as written).
+_LEAGUE_PUBLISHERS: tuple[tuple[str, str], ...] = (
+    ("C&EN", "C&EN"),
+    ("ChemAnalyst", "ChemAnalyst"),
+    ("ICIS", "ICIS"),
+    ("Pharm Exec", "Pharm Exec"),
+    ("Bloominglobal", "Bloominglobal"),
+    ("Wazir", "Wazir Advisors"),
+)
+
+
+def _league(list_name: object) -> tuple[str | None, int | None]:
+    """Publisher and size (``Top 100`` -> 100) of a league table, from its title."""
+    text = str(list_name or "")
+    publisher = next((name for key, name in _LEAGUE_PUBLISHERS if key in text), None)
+    top = re.search(r"\btop (\d+)", text, flags=re.IGNORECASE)
+    return publisher, int(top.group(1)) if top else None
+
+
+def _company_name(name: object) -> str | None:
+    """A project's company as a proper noun only: the compiler's English remarks in brackets
+    ("JV with ...", "incl. ...") dropped, an Indonesian subsidiary ("PT ...") kept;
+    None for an unnamed company ("Unnamed Korean shoe maker")."""
+    text = str(name or "").strip()
+    if re.match(r"unnamed\b", text, flags=re.IGNORECASE):
+        return None
+
+    def keep(match: re.Match[str]) -> str:
+        inner = match.group(1).strip()
+        return f" ({re.split(r'[,;]', inner)[0].strip()})" if inner.startswith("PT ") else ""
+
+    text = re.sub(r"\s*\(([^()]*)\)", keep, text)
+    text = re.sub(r"\s+consortium$", "", text, flags=re.IGNORECASE)
+    return " ".join(text.split()) or None
 
 
 def _agreement_name(name: str, language: str) -> str:

@@ -13,6 +13,7 @@ from analysis.flows import (
     pooled_growth_backtest,
     pooled_share_sd,
 )
+from analysis.i18n import count
 
 from .settings import (
     _PERIOD_ORDER,
@@ -76,17 +77,19 @@ def _sectors(ledger: Ledger, s: FlowStudySettings, paths, years, rng):
                     else f"the latest is more than 3 years before {s.end_year}"
                 )
                 sentence = (
-                    f"{label}: {clean.n_observed} usable full year(s), the longest consecutive "
-                    f"run {n} ({_span(run)}); {why}, so only the data are shown."
+                    f"{label}: {count(clean.n_observed, 'usable_full_years')}, the longest "
+                    f"consecutive run {n} ({_span(run)}); {why}, so only the data are shown."
                 )
             else:
                 frame, how = _sector_share_forecast(
                     clean, national, paths[m], years, s, rng, pooled_sd, period_shares
                 )
                 fc_frames.append(frame)
-                sentence = f"{label}: {clean.n_observed} usable full years; {how}"
+                sentence = f"{label}: {count(clean.n_observed, 'usable_full_years')}; {how}"
             if n_excl:
-                sentence += f" {n_excl} point(s) excluded (flagged {', '.join(EXCLUDED_FLAGS)})."
+                sentence += (
+                    f" {count(n_excl, 'points')} excluded (flagged {', '.join(EXCLUDED_FLAGS)})."
+                )
             series_rows.append(
                 {
                     "sector": code,

@@ -15,6 +15,7 @@ from analysis.flows import (
     sector_share_draws,
 )
 from analysis.flows.national import _quantiles
+from analysis.i18n import count
 
 from .settings import _PERIOD_ORDER
 from .views import _rows
@@ -48,7 +49,8 @@ def _sector_share_forecast(clean, national, nat_paths, years, s, rng, pooled_sd,
     how = (
         f"forecast as its share of national {clean.measure.upper()}: held at {anchor_text}: "
         f"{a['anchor_share']:.2%}) and moved by its own "
-        f"trend ({math.exp(a['own_drift']) - 1:+.1%} a year over {a['n_changes']} change(s)) "
+        f"trend ({math.exp(a['own_drift']) - 1:+.1%} a year over "
+        f"{count(a['n_changes'], 'changes')}) "
         f"shrunk towards the national series by w = n / (n + {SHARE_PRIOR_YEARS:g}) = "
         f"{a['weight']:.2f}, so a sector with few years grows like the nation; the spread is "
         f"the yearly share change pooled across all sectors (sd {pooled_sd:.2f} on the log "

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.ledger import Ledger
+from analysis.i18n import count
 
 from .settings import MEASURE_LABELS, MEASURES
 
@@ -119,7 +120,7 @@ def _medium_term(tdata, hist_values, scenarios, draws, spaths, last_bt) -> pd.Da
             "gap_rp_bn": np.nan,
             "p_reach": np.nan,
             "source": t.source,
-            "note": f"cumulative {first}-{last}; {len(done)} year(s) realised "
+            "note": f"cumulative {first}-{last}; {count(len(done), 'years')} realised "
             f"(Rp {sum(done.values()) / 1000:,.1f} trillion)",
             "backtested": bool(not todo or max(todo) <= last_bt),
             "paths_meeting": "",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.censored import Prior
+from analysis.i18n import count
 
 from .settings import (
     COUNTERFACTUAL_AGREEMENTS,
@@ -238,8 +239,8 @@ def _mirror_note(frame: pd.DataFrame) -> str:
     measured = m[m["status"] == "measured"]
     both = m[m["status"] == "listed"]
     text = (
-        f"Mirror statistics: {len(measured)} unlisted partner-year(s) measured by the source "
-        "country's own outward FDI to Indonesia ("
+        f"Mirror statistics: {count(len(measured), 'unlisted_partner_years')} measured by "
+        "the source country's own outward FDI to Indonesia ("
         + (", ".join(f"{r.partner_iso3} {r.year}" for r in measured.itertuples()) or "none")
         + f"), entered as an interval within a factor {MIRROR_FACTOR:g} of the mirror value "
         f"(an assumption) and below the year's bound; definitions differ: "

@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.censored import CensoredGravityResult
 from analysis.formatting import Findings, Table, findings_block, format_table, show
 from analysis.gravity import GravityResult
-from analysis.i18n import label, messages
+from analysis.i18n import count, label, messages
 from analysis.summary import Summary
 
 from .multihost import MULTIHOST_LABEL
@@ -281,8 +281,8 @@ class GravityStudy:
         flags = f"; {n_flag} potentials are flagged as implausible (see 'plausibility_flag')"
         if len(g):
             return (
-                f"Credible untapped potential in {year} ({len(g)} partner(s), gap with 95 % "
-                "interval): "
+                f"Credible untapped potential in {year} ({count(len(g), 'partners')}, "
+                "gap with 95 % interval): "
                 + ", ".join(
                     f"{label('partner', r.partner_iso3)} US$ "
                     + (

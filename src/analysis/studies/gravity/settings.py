@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from analysis.errors import MitraError
+from analysis.i18n import count
 from analysis.vocab import DEFAULT_SEED, GRAVITY_TERMS, REPORT_SECTORS
 
 REPORT = "20-gravity"
@@ -88,7 +89,9 @@ class GravityStudySettings:
             raise GravityStudyError(f"sector must be one of {SECTORS} (got {self.sector!r})")
         bad = [t for t in self.terms if t not in TERMS]
         if bad:
-            raise GravityStudyError(f"unknown gravity term(s) {bad}; terms are {TERMS}")
+            raise GravityStudyError(
+                f"unknown gravity {count(len(bad), 'terms_named', names=bad)}; terms are {TERMS}"
+            )
         if not 100 <= int(self.draws) <= 200_000:
             raise GravityStudyError(f"gravity_draws must be 100-200000 (got {self.draws!r})")
         if not 0 < self.alpha < 0.5:
