@@ -174,7 +174,7 @@ class CensoredGravityResult:
         unknown = sorted(set(groups) - set(self.shapes))
         if unknown:
             raise CensoringError(
-                f"column '{by}': group(s) {unknown} were not in the fitted sample "
+                f"column '{by}': groups not in the fitted sample: {unknown} "
                 f"(groups: {sorted(self.shapes)})"
             )
         return groups.map(self.shapes).to_numpy(float)
@@ -733,7 +733,7 @@ def coverage_by_simulation(
         disp = data[st.dispersion_by].astype(str).map(dict(dispersion)).to_numpy(float)
         if np.isnan(disp).any():
             raise CensoringError(
-                f"dispersion: no value for group(s) "
+                f"dispersion: no value for the groups "
                 f"{sorted(set(data[st.dispersion_by].astype(str)) - set(dispersion))}"
             )
         label = float(next(iter(dispersion.values())))

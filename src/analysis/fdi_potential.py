@@ -406,7 +406,7 @@ def guarded_potential(
     need = {"sector", "partner_iso3", "demand_share", "demand_split", "supply_index"}
     if len(sector_inputs) and not need <= set(sector_inputs.columns):
         raise FdiPotentialError(
-            f"sector_inputs: column(s) {sorted(need - set(sector_inputs.columns))} missing; "
+            f"sector_inputs: missing columns {sorted(need - set(sector_inputs.columns))}; "
             f"columns are {list(sector_inputs.columns)}"
         )
     sectors = list(dict.fromkeys(sector_inputs["sector"])) if len(sector_inputs) else []
@@ -797,8 +797,8 @@ def pending_agreement_effects(
                     "hi": hi,
                     "n_members": len(n_meas),
                     "note": f"members with a published flow: {', '.join(n_meas)}; "
-                    f"{len(bounded)} other member(s) never listed (flow below the "
-                    "year's bound, not added)",
+                    f"other members never listed (flow below the year's bound, not added): "
+                    f"{len(bounded)}",
                 }
             )
         else:
