@@ -458,3 +458,12 @@ def test_a_weight_in_a_params_file_changes_the_ranking_report(ci_batch, tmp_path
     assert changed != default
     html = (result.run_dir / "30-partner-ranking--textile-ci-weights-presence.html").read_text()
     assert "presence" in html and "10" in html
+
+
+def test_tests_sharing_the_session_batch_are_grouped_on_one_worker(ci_batch, request):
+    """Under pytest-xdist (``make test``) every test using the session batch carries the
+    ``ci_batch`` group in its node id, so the batch runs on one worker only. pytest 9 with
+    pytest-xdist 3.8 silently dropped the group and ran the batch twice (7-9 minutes)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None or not request.config.getvalue("loadgroup"):
+        pytest.skip("not running under pytest-xdist --dist loadgroup")
+    assert request.node.nodeid.endswith("@ci_batch"), request.node.nodeid
