@@ -9,7 +9,8 @@ has a reason to drop rows (the rows each engine used are reported anyway).
 
 Engines, in the same invocation, alternating (order rotated each repeat), ``--repeat`` times:
 
-- **Mitra**: ``analysis.gravity.fit_gravity(df, "y", ["x1", "x2"], [fe_ex, fe_im, fe_pair])``
+- **Mitra**: ``analysis.models.gravity.fit_gravity(df, "y", ["x1", "x2"], [fe_ex, fe_im,
+fe_pair])``
   (pyfixest underneath, plus Mitra's drop checks, table, fingerprint and pseudo R2).
 - **pyfixest direct** (the baseline): ``pyfixest.fepois`` with the arguments Mitra passes
   (``vcov="hetero"``, ``iwls_tol=1e-10``, ``iwls_maxiter=100``, ``fixef_rm="none"``,
@@ -51,13 +52,13 @@ sys.path.insert(0, str(ROOT / "src"))
 import pyfixest as pf  # noqa: E402
 import statsmodels.api as sm  # noqa: E402
 
-from analysis.gravity import fit_gravity  # noqa: E402
+from analysis.models.gravity import fit_gravity  # noqa: E402
 
 FE = ("fe_ex", "fe_im", "fe_pair")
 X = ("x1", "x2")
 TRUE = {"x1": 0.5, "x2": -0.3}
 FML = "y ~ x1 + x2 | fe_ex + fe_im + fe_pair"
-# Mitra's settings (analysis.gravity.fit_gravity defaults), passed to pyfixest directly.
+# Mitra's settings (analysis.models.gravity.fit_gravity defaults), passed to pyfixest directly.
 PF_KW = {
     "vcov": "hetero",
     "iwls_tol": 1e-10,

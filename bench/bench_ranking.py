@@ -6,8 +6,8 @@ lognormal values, 10 % gaps, censored cells, two hubs), every choice varying per
 weights at pillar and indicator level, indicator noise, censored values). Contenders, in the
 same run, alternating, ``--repeat`` times:
 
-- **vectorised** (production): :func:`analysis.ranking._evaluate` on all draws at once, as
-  :func:`analysis.ranking.rank_partners` runs it (drawing the choices is timed too);
+- **vectorised** (production): :func:`analysis.models.ranking._evaluate` on all draws at once, as
+  :func:`analysis.models.ranking.rank_partners` runs it (drawing the choices is timed too);
 - **baseline, one draw at a time**: the same function called once per draw (the same code,
   so the ratio measures batching alone, not a different algorithm).
 
@@ -35,7 +35,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from analysis import ranking as R  # noqa: E402
+from analysis.models import ranking as R  # noqa: E402
 
 
 def synthetic(seed: int, partners: int = 40, indicators: int = 15) -> R.IndicatorSet:
@@ -176,7 +176,7 @@ def real(args: argparse.Namespace) -> None:
     """The same Monte Carlo on the shipped data: the textile indicator set (after the rules)."""
     from analysis.data import build_ledger
     from analysis.data.panel import load_panel
-    from analysis.indicators import build_indicators
+    from analysis.models.indicators import build_indicators
 
     data = build_indicators(load_panel(), build_ledger(), "textile", 2024)
     s = R.RankingSettings(draws=args.draws, seed=args.seed)

@@ -25,7 +25,7 @@ partners: list = ["SGP", "CHN", "HKG", "JPN", "KOR", "MYS", "USA", "TWN"]  # par
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis.i18n import label
+from analysis.base.i18n import label
 from analysis.params import params_from
 from analysis.reports import provenance_summary
 from analysis.studies.audit import run, settings

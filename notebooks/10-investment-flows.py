@@ -32,7 +32,7 @@ fx_basis: str = "apbn"  # exchange-rate basis: apbn | market
 fx_fallback: str = "market"  # basis for years the main one lacks: apbn | market | none
 interpolate: bool = False  # fill interior gaps log-linearly (flagged): true | false
 partners: list = ["SGP", "CHN", "HKG", "JPN", "KOR", "MYS", "USA", "TWN"]  # partner ISO3 codes
-scenario: dict = {"name": "no-policy-change", "description": "Baseline only, no policy assumption"}  # policy scenario (see analysis.scenarios)
+scenario: dict = {"name": "no-policy-change", "description": "Baseline only, no policy assumption"}  # policy scenario (see analysis.models.scenarios)
 nowcast_model: str = "ratio"  # nowcast of the partial year: ratio | seasonal_naive
 reconcile_method: str = "mint"  # coherence of PMA, PMDN and total: mint | wls | ols | bottom_up
 price_basis: str = "nominal"  # headline prices: nominal | real (GDP deflator)
@@ -45,9 +45,9 @@ seed: int = 20261127  # random seed of the forecast paths
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis.formatting import heading
+from analysis.present.formatting import heading
 from analysis.params import params_from
-from analysis.plots import plot_quarterly
+from analysis.present.plots import plot_quarterly
 from analysis.reports import provenance_summary
 from analysis.studies.flows import run, settings
 from analysis.studies.inputs import inputs

@@ -47,7 +47,7 @@ gravity_distribution_reps: int = 40  # simulated samples per scenario of the dis
 import matplotlib.pyplot as plt
 
 from analysis.params import params_from
-from analysis.plots import plot_potential
+from analysis.present.plots import plot_potential
 from analysis.reports import provenance_summary
 from analysis.studies.gravity import run, settings
 from analysis.studies.inputs import inputs

@@ -45,7 +45,7 @@ fx_fallback: str = "market"  # basis for years the main one lacks: apbn | market
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from analysis.formatting import heading
+from analysis.present.formatting import heading
 from analysis.params import params_from
 from analysis.reports import provenance_summary
 from analysis.studies.brief import run, settings

@@ -19,12 +19,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError, ProvenanceError
 from analysis.data import build_ledger
 from analysis.data.provenance import sha256_of
 from analysis.data.raw import CANDIDATE_COLUMNS
 from analysis.data.realisation import read_realisation_table
-from analysis.errors import DataValidationError, ProvenanceError
 
 YEAR = "raw/bkpm/investment_by_year.csv"
 SECTOR = "raw/bkpm/investment_by_sector.csv"

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from analysis.formatting import anchor
 from analysis.params import load_params
+from analysis.present.formatting import anchor
 from analysis.reports import BRIEF_PARTNERS, plan_brief_requests, plan_briefs
 from analysis.studies.audit import AuditSettings, run_audit_report
 from analysis.studies.brief import BriefSettings, run_brief, settings
@@ -325,7 +325,7 @@ def test_counts_in_a_brief_agree_in_number(briefs):
 
 
 def test_every_lever_has_a_label_in_every_language():
-    from analysis.i18n import LANGUAGES, catalogue
+    from analysis.base.i18n import LANGUAGES, catalogue
     from analysis.studies.brief import LEVERS
 
     for lang in LANGUAGES:

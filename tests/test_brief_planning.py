@@ -9,7 +9,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from analysis.errors import PipelineError
+from analysis.base.errors import PipelineError
 from analysis.reports import BriefRequest, brief_partners, plan_batch, run_batch
 from analysis.reports.plan import Job
 
@@ -80,7 +80,7 @@ sector: str = "textile"
 
 # %%
 import pandas as pd
-from analysis.tables import write_table
+from analysis.present.tables import write_table
 table = pd.DataFrame({"partner_iso3": ["SGP", "JPN", "CHN", "KOR"], "rank": [1, 2, 3, 4],
                       "median_rank": [1.0, 2.0, 3.0, 4.0], "status": "ranked",
                       "hub": [True, False, False, False]})

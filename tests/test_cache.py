@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from analysis.cache import cache_dir, cache_key, cached
+from analysis.base.cache import cache_dir, cache_key, cached
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +43,7 @@ def test_other_settings_or_data_miss():
 
 
 def test_key_depends_on_the_code_fingerprint(monkeypatch):
-    import analysis.cache as c
+    import analysis.base.cache as c
 
     before = cache_key("demo", {"x": 1})
     monkeypatch.setattr(c, "code_fingerprint", lambda: "other-code")

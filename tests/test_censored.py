@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.censored import CensoringError, Prior, fit_censored_gravity
-from analysis.gravity import fit_gravity
+from analysis.models.censored import CensoringError, Prior, fit_censored_gravity
+from analysis.models.gravity import fit_gravity
 
 TRUE = {"Intercept": 3.0, "lgdp": 0.8, "ldist": -1.0, "hub": 1.0}
 N_PARTNERS, N_YEARS, TOP_N, SHAPE = 40, 6, 5, 2.0
@@ -241,7 +241,7 @@ def synthetic_panel(
 def test_lognormal_likelihood_matches_scipy_on_listed_and_censored_rows():
     from scipy import stats
 
-    from analysis.censored import _loglik_parts
+    from analysis.models.censored import _loglik_parts
 
     d = synthetic_panel(21, "lognormal", 0.8)
     eta = np.log(np.full(len(d), 20.0))
@@ -259,7 +259,7 @@ def test_lognormal_likelihood_matches_scipy_on_listed_and_censored_rows():
 
 @pytest.mark.parametrize(("family", "dispersion"), [("gamma", 2.0), ("lognormal", 1.0)])
 def test_compare_families_prefers_the_distribution_that_generated_the_flows(family, dispersion):
-    from analysis.censored import compare_families
+    from analysis.models.censored import compare_families
 
     wins = 0
     for seed in range(6):
@@ -276,7 +276,7 @@ def test_compare_families_prefers_the_distribution_that_generated_the_flows(fami
 
 
 def test_coverage_simulation_recovers_the_truth_when_the_family_is_right():
-    from analysis.censored import coverage_by_simulation
+    from analysis.models.censored import coverage_by_simulation
 
     d = synthetic_panel(31, "gamma", SHAPE)
     truth = fit_censored_gravity(d, "y", ["lgdp", "ldist", "hub"], upper="upper")

@@ -129,9 +129,9 @@ def test_cli_writes_nothing_into_the_repo_when_given_out(tmp_path):
 
 
 def test_mitra_run_writes_one_report_with_manifest_and_index(tmp_path, monkeypatch):
-    import analysis.paths
+    import analysis.base.paths
 
-    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path)
+    monkeypatch.setattr(analysis.base.paths, "REPORTS", tmp_path)
     rc = main(
         [
             "run",
@@ -156,9 +156,9 @@ def test_mitra_run_writes_one_report_with_manifest_and_index(tmp_path, monkeypat
 
 
 def test_mitra_batch_rejects_bad_params_with_exit_2(tmp_path, monkeypatch, capsys):
-    import analysis.paths
+    import analysis.base.paths
 
-    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path)
+    monkeypatch.setattr(analysis.base.paths, "REPORTS", tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text("sector: steel\n")
     assert main(["batch", "--set", "textile", "-f", str(bad), "--no-progress"]) == 2

@@ -155,7 +155,7 @@ def test_params_from_covers_only_what_the_notebook_declares():
 
 
 def test_provenance_table_shows_the_injected_value_not_the_default():
-    from analysis.environment import provenance_summary
+    from analysis.base.environment import provenance_summary
 
     p = params_from({"ranking_draws": 300, "sector": "textile"})
     table = dict(provenance_summary(p, {}).tables)["Parameters"]
@@ -209,7 +209,7 @@ def test_base_yaml_validates_and_differs_from_the_declaration_only_where_meant()
 
 def test_settings_are_built_from_the_declaration_with_matching_defaults():
     from analysis.data.ledger import LedgerSettings
-    from analysis.ranking import RankingSettings
+    from analysis.models.ranking import RankingSettings
     from analysis.studies import ranking as ranking_study
     from analysis.studies.inputs import ledger_settings
 
@@ -248,11 +248,17 @@ def _imports(path: Path) -> set[str]:
 
 def test_configuration_imports_no_model_and_nothing_imports_back_into_a_cycle():
     src = ROOT / "src" / "analysis"
-    for module in ("config.py", "params.py", "safe_yaml.py", "vocab.py", "paths.py"):
+    for module in (
+        "config.py",
+        "params.py",
+        "base/safe_yaml.py",
+        "base/vocab.py",
+        "base/paths.py",
+    ):
         bad = {m for m in _imports(src / module) if m.split(".")[-1] in _MODELS}
         assert not bad, f"{module} imports models {bad}"
-    assert "analysis.params" not in _imports(src / "scenarios.py")
-    assert "analysis.partners" not in _imports(src / "config.py")
+    assert "analysis.params" not in _imports(src / "models/scenarios.py")
+    assert "analysis.models.partners" not in _imports(src / "config.py")
 
 
 def test_cli_version_and_negative_retries(capsys):
@@ -271,9 +277,9 @@ def test_cli_version_and_negative_retries(capsys):
 def test_weight_keys_cover_every_indicator_and_pillar_the_ranking_builds(ledger):
     # ranking_weights is validated against the vocabulary; a new indicator must be added
     # there too, or a user could not weight it.
+    from analysis.base.vocab import RANKING_INDICATORS, RANKING_PILLARS, REPORT_SECTORS
     from analysis.data.panel import load_panel
-    from analysis.indicators import build_indicators
-    from analysis.vocab import RANKING_INDICATORS, RANKING_PILLARS, REPORT_SECTORS
+    from analysis.models.indicators import build_indicators
 
     panel = load_panel()
     for sector in REPORT_SECTORS:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from analysis.base.errors import DataValidationError
 from analysis.cli import main
 from analysis.data.realisation import read_realisation_table
-from analysis.errors import DataValidationError
 
 HEADER = "year,period,measure,sector,partner_iso3,province,value,unit,projects,source"
 GOOD = "2023,Q1,pma,textile,KOR,Jawa Barat,5305.0,US$ thousand,32,test table"

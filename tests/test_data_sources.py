@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
 from analysis.data.agreements import in_force, instruments, replaced_rows
 from analysis.data.investor import load_multinationals, load_ofdi_by_industry, load_wages
 from analysis.data.projects import load_projects
@@ -22,7 +23,6 @@ from analysis.data.provenance import sha256_of, verify_file
 from analysis.data.sector_pma import load_partner_sector
 from analysis.data.targets import load_targets
 from analysis.data.treaties import load_bits, load_dtas
-from analysis.errors import DataValidationError
 
 NEW_FILES = (
     "raw/bkpm/investment_by_year_2025_2026.csv",

@@ -1,4 +1,5 @@
-"""Plausibility guards, untapped gaps and agreement-effect arithmetic (analysis.fdi_potential)."""
+"""Plausibility guards, untapped gaps and agreement-effect arithmetic
+(analysis.models.fdi_potential)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.fdi_potential import (
+from analysis.models.fdi_potential import (
     NO_FIGURE,
     agreement_effect,
     comparable_shares,
@@ -117,7 +118,7 @@ def test_agreement_effect_on_an_actual_flow_is_flow_times_exp_b_minus_one():
 
 
 def test_investor_supply_is_relative_shrunk_and_a_missing_partner_is_a_gap():
-    from analysis.fdi_potential import investor_supply
+    from analysis.models.fdi_potential import investor_supply
 
     firms = pd.Series({"USA": 9.0, "CHE": 2.0, "SMALL": 1.0, "IRL": np.nan, "NOGDP": 3.0})
     gdp = pd.Series({"USA": 27.0, "CHE": 0.9, "SMALL": 0.05, "IRL": 0.5, "NOGDP": np.nan})
@@ -136,14 +137,14 @@ def test_investor_supply_is_relative_shrunk_and_a_missing_partner_is_a_gap():
     assert out.loc["IRL", "supply_upper"] == pytest.approx(2 / (e["IRL"] + 1))
     assert out.loc["NOGDP", "supply_status"] == "no size"
     assert np.isnan(out.loc["NOGDP", "supply_index"])
-    from analysis.fdi_potential import FdiPotentialError
+    from analysis.models.fdi_potential import FdiPotentialError
 
     with pytest.raises(FdiPotentialError, match="prior"):
         investor_supply(firms, gdp, ["USA"], prior=0)
 
 
 def test_a_sector_without_supply_evidence_has_no_potential_and_never_exceeds_the_total():
-    from analysis.fdi_potential import NO_SUPPLY, guarded_potential
+    from analysis.models.fdi_potential import NO_SUPPLY, guarded_potential
 
     base = pd.DataFrame(
         {"partner_iso3": ["AAA", "BBB", "CCC"], "year": 2024, "actual": np.nan,
@@ -165,7 +166,7 @@ def test_a_sector_without_supply_evidence_has_no_potential_and_never_exceeds_the
     over = pot.loc[("chemical", "CCC")]
     assert over["predicted"] == pytest.approx(pot.loc[("total", "CCC"), "predicted"])
     assert "capped at the partner's total potential" in over["guard"]
-    from analysis.fdi_potential import FdiPotentialError
+    from analysis.models.fdi_potential import FdiPotentialError
 
     with pytest.raises(FdiPotentialError, match="supply_index"):
         guarded_potential(

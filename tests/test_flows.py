@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analysis.flows import (
+from analysis.models.flows import (
     FlowSeries,
     ForecastSettings,
     backtest,
@@ -20,7 +20,7 @@ from analysis.flows import (
     forecast_flows,
     forecast_path,
 )
-from analysis.scenarios import (
+from analysis.models.scenarios import (
     Scenario,
     Shock,
     Uplift,
@@ -371,7 +371,7 @@ def test_a_scenario_in_a_params_file_reaches_the_report(tmp_path):
 
 
 def test_scenario_paths_by_hand():
-    from analysis.flows import scenario_paths
+    from analysis.models.flows import scenario_paths
 
     h = pd.Series([100.0, 110.0, 121.0, 133.1], index=[2021, 2022, 2023, 2024])
     targets = pd.Series({2026: 150.0, 2028: 200.0})
@@ -388,7 +388,7 @@ def test_scenario_paths_by_hand():
 
 
 def test_a_bound_above_any_growth_in_history_is_flagged():
-    from analysis.flows import exceeds_history
+    from analysis.models.flows import exceeds_history
 
     h = pd.Series([100.0, 120.0, 126.0], index=[2022, 2023, 2024])  # best year: +20 %
     assert exceeds_history(h, 2024, 126.0, 2026, 126.0 * 1.25**2) == (True, pytest.approx(0.25))

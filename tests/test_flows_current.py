@@ -16,7 +16,7 @@ import pytest
 
 from analysis.data import build_ledger
 from analysis.data.raw import CANDIDATE_COLUMNS
-from analysis.nowcast import partial_table
+from analysis.models.nowcast import partial_table
 from analysis.params import SECTOR_FOCUS
 from analysis.studies.flows import FlowStudySettings, run_flows, sector_shares
 

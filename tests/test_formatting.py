@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import (
+from analysis.present.formatting import (
     Finding,
     anchor,
     censored_text,

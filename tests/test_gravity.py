@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analysis.gravity import AssumedCoef, GravityError, fit_gravity
+from analysis.models.gravity import AssumedCoef, GravityError, fit_gravity
 
 SST_TERMS = (
     "lypex lypim lyex lyim ldist border comlang colony landl_ex landl_im "

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.fdi_potential import NO_FIGURE
+from analysis.models.fdi_potential import NO_FIGURE
 from analysis.studies import gravity as gs
 from analysis.studies.gravity import (
     GravityStudyError,
@@ -398,7 +398,7 @@ def test_with_cached_positions_the_potential_comes_from_the_multihost_fit(ledger
     for h in hosts:
         for s in sources:
             for t in (2019, 2020, 2021, 2022):
-                from analysis.partners import capital, haversine
+                from analysis.models.partners import capital, haversine
 
                 d = np.log(haversine(capital(h)[:2], capital(s)[:2]))
                 mu = np.exp(9 - 0.9 * d + pull[s])

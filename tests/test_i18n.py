@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.i18n import (
+from analysis.base.i18n import (
     LANGUAGES,
     MessageError,
     Messages,
@@ -139,7 +139,7 @@ _S_IN_PARENS = re.compile(r"[A-Za-z]\(s\)")
 
 def test_no_reader_sees_an_s_in_parentheses():
     """No message, note or error a reader sees says "partner(s)": counts go through
-    :func:`analysis.i18n.count`. Every string literal of the package is checked."""
+    :func:`analysis.base.i18n.count`. Every string literal of the package is checked."""
     for lang in LANGUAGES:
         bad = [k for k, v in catalogue(lang).items() if _S_IN_PARENS.search(v)]
         assert not bad, (lang, bad)

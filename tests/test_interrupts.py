@@ -39,12 +39,12 @@ print("done", sector)
 
 # Runs the real CLI with reports written under a temporary folder.
 LAUNCH = (
-    "import sys; from pathlib import Path; import analysis.paths as p; "
+    "import sys; from pathlib import Path; import analysis.base.paths as p; "
     "p.REPORTS = Path(sys.argv[1]); from analysis.cli import main; sys.exit(main(sys.argv[2:]))"
 )
 # The same, saying when the imports are done and main() is about to plan the batch.
 LAUNCH_READY = (
-    "import os, sys; from pathlib import Path; import analysis.paths as p; "
+    "import os, sys; from pathlib import Path; import analysis.base.paths as p; "
     "p.REPORTS = Path(sys.argv[1]); from analysis.cli import main; "
     "open(os.environ['MITRA_TEST_READY'], 'w').close(); sys.exit(main(sys.argv[2:]))"
 )

@@ -18,20 +18,18 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "analysis"
 #: member names a module or package (``"data"``) or a dotted submodule (``"models.scenarios"``);
 #: a module belongs to the layer of its longest matching member.
 LAYERS: dict[str, tuple[str, ...]] = {
-    # Vocabulary and plumbing with no domain logic.
-    "base": (
-        "errors", "vocab", "summary", "paths", "safe_yaml", "tables", "cache", "i18n", "io",
-        "environment",
-    ),
-    # Typed configuration and the data layer (ledger, partner panel, loaders).
-    "data": ("config", "config_types", "params", "data"),
-    # Models and their presentation helpers.
-    "models": (
-        "flows", "nowcast", "reconcile", "ranking", "gravity", "censored", "partners", "plots",
-        "formatting", "fdi_potential", "investor_evidence",
-    ),
-    # Applications of the models.
-    "applications": ("scenarios", "indicators", "validation"),
+    # Shared vocabulary and plumbing with no domain logic (analysis/base/).
+    "base": ("base",),
+    # Raw facts -> validated ledger and partner panel; live loaders (analysis/data/).
+    "data": ("data",),
+    # Figures, labels, number formats and CSV tables for readers (analysis/present/).
+    "present": ("present",),
+    # Estimators and indices on plain arguments (analysis/models/).
+    "models": ("models",),
+    # Applications of the models: scenarios, the ranking's indicators, its validation.
+    "applications": ("models.scenarios", "models.indicators", "models.validation"),
+    # Typed parameters, declared once, with one settings group per study.
+    "config": ("config", "config_types", "params"),
     # One study per report.
     "studies": ("studies",),
     # Running reports and the command line.
@@ -195,17 +193,13 @@ def test_the_layering_test_can_fail(monkeypatch):
 #: The model modules of ``../shared/design/layers.md`` (estimators and indices on plain
 #: arguments) and the parts they must never import (by first name: a package covers its
 #: submodules).
-MODELS = (
-    "flows", "nowcast", "reconcile", "scenarios", "gravity", "censored", "partners", "ranking",
-    "indicators",
-)  # fmt: skip
+MODELS = ("models",)
 NEVER_FROM_MODELS = {
     # Models take plain arguments, not the params object.
     "config": "Models -> Config",
     "params": "Models -> Config",
     # Models draw no figures and format no text.
-    "plots": "Models -> Present",
-    "formatting": "Models -> Present",
+    "present": "Models -> Present",
 }
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.base.vocab import KEY_COLUMNS
 from analysis.data import LedgerSettings, build_ledger
 from analysis.data.ledger import _collapse, _identity_evidence
-from analysis.vocab import KEY_COLUMNS
 
 # Published full-year national realisation (Rp trillion), BKPM releases as compiled in
 # data/raw/bkpm/investment_by_year.csv. The ledger works in Rp billion; the published prints

@@ -21,6 +21,7 @@ import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.base.errors import ProvenanceError
 from analysis.data.loaders import comtrade, imf, wdi
 from analysis.data.loaders.cache import CACHE_COLUMNS, FetchCache
 from analysis.data.loaders.refresh import (
@@ -31,7 +32,6 @@ from analysis.data.loaders.refresh import (
 )
 from analysis.data.loaders.transport import FetchError, RawResponse
 from analysis.data.loaders.vocabulary import LONG_COLUMNS
-from analysis.errors import ProvenanceError
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "responses"
 RETRIEVED = "2026-11-28T10:00:00Z"

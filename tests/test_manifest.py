@@ -76,10 +76,10 @@ def test_good_manifest_reads():
 
 @pytest.mark.parametrize("flag", [["--only-failed"], []])
 def test_cli_on_a_damaged_manifest_says_what_and_how_to_go_on(tmp_path, monkeypatch, capsys, flag):
-    import analysis.paths
+    import analysis.base.paths
     from analysis.cli import main
 
-    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path)
+    monkeypatch.setattr(analysis.base.paths, "REPORTS", tmp_path)
     run = tmp_path / "R"
     run.mkdir()
     (run / "manifest.json").write_text('{"reports": [')
@@ -126,10 +126,10 @@ def test_rebuild_records_from_the_reports_present(tmp_path):
 
 
 def test_cli_rebuild_manifest_writes_a_valid_manifest(tmp_path, monkeypatch, capsys):
-    import analysis.paths
+    import analysis.base.paths
     from analysis.cli import main
 
-    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path)
+    monkeypatch.setattr(analysis.base.paths, "REPORTS", tmp_path)
     run = tmp_path / "R"
     run.mkdir()
     (run / "manifest.json").write_bytes(b"\x00garbage")

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analysis.flows import backtest, backtest_errors, calibrate
-from analysis.nowcast import NowcastSettings, nowcast_flows, nowcast_one, partial_table
-from analysis.reconcile import SUMMING, reconcile
+from analysis.models.flows import backtest, backtest_errors, calibrate
+from analysis.models.nowcast import NowcastSettings, nowcast_flows, nowcast_one, partial_table
+from analysis.models.reconcile import SUMMING, reconcile
 
 # --- nowcast: reference and behaviour -------------------------------------------------------
 
@@ -142,10 +142,10 @@ def test_reconcile_rejects_bad_input():
 
 
 def test_a_failing_model_is_recorded_not_swallowed(monkeypatch):
-    import analysis.flows as flows
+    import analysis.models.flows as flows
 
-    # backtest_errors calls forecast_path in analysis.flows.models (patched there).
-    from analysis.flows import models as flow_models
+    # backtest_errors calls forecast_path in analysis.models.flows.models (patched there).
+    from analysis.models.flows import models as flow_models
 
     real = flows.forecast_path
 
@@ -190,7 +190,7 @@ def test_calibration_widens_to_the_conformal_quantile_and_flags_unbacktested_hor
 
 
 def test_calibration_scale_only_widens_and_needs_a_record():
-    from analysis.nowcast import calibration_scale
+    from analysis.models.nowcast import calibration_scale
 
     z80 = stats.norm.ppf(0.9)
     assert math.isnan(calibration_scale([0.5, 3.0], min_n=3))  # too few earlier years
@@ -216,7 +216,7 @@ def test_calibrated_nowcast_intervals_use_only_earlier_years(ledger):
 
 
 def test_a_later_outcome_does_not_move_an_earlier_calibrated_interval(ledger):
-    from analysis.nowcast import _calibrate_backtest
+    from analysis.models.nowcast import _calibrate_backtest
 
     nc = nowcast_flows(ledger, last_full_year=2024)
     bt = nc.backtest[["series", "info_set", "model", "year", "actual", "nowcast", "lo_80",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.base.vocab import DEFAULT_FX_BASIS, DEFAULT_SEED
 from analysis.config import GROUPS, Params, ParamsError, load_params, params_from
-from analysis.vocab import DEFAULT_FX_BASIS, DEFAULT_SEED
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "analysis"
@@ -55,7 +55,9 @@ def test_fx_basis_and_seed_are_declared_once():
     seeds = _src_lines(str(DEFAULT_SEED))
     # data/synthetic.py's SYNTHETIC_SEED draws the SYNTHETIC example data, not a parameter.
     where = [s.split(":")[0] for s in seeds]
-    assert sorted(where) == sorted(["src/analysis/data/synthetic.py", "src/analysis/vocab.py"])
+    assert sorted(where) == sorted(
+        ["src/analysis/data/synthetic.py", "src/analysis/base/vocab.py"]
+    )
     assert Params.model_fields["seed"].default == DEFAULT_SEED
     assert Params.model_fields["fx_basis"].default == DEFAULT_FX_BASIS
 
@@ -222,10 +224,10 @@ def test_the_batch_passes_the_merged_weights_to_the_notebook(tmp_path):
 
 @pytest.mark.parametrize("code", ["IDN", "ATA"])
 def test_mitra_refuses_a_brief_partner_before_any_kernel(code, tmp_path, monkeypatch, capsys):
-    import analysis.paths
+    import analysis.base.paths
     from analysis.cli import main
 
-    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path)
+    monkeypatch.setattr(analysis.base.paths, "REPORTS", tmp_path)
     argv = ["run", "notebooks/40-partner-brief.ipynb", "-f", "params/base.yaml"]
     rc = main([*argv, "-p", "partner", code, "--run-id", "x", "--no-progress"])
     assert rc == 2
@@ -239,17 +241,17 @@ def test_mitra_refuses_a_brief_partner_before_any_kernel(code, tmp_path, monkeyp
 #: Model settings cannot read ``analysis.config`` (models take plain arguments); their
 #: defaults are the model's own fallbacks when used outside the pipeline.
 REPEATS_ALLOWED = {
-    "ForecastSettings.interpolate": "model (analysis.flows) default",
+    "ForecastSettings.interpolate": "model (analysis.models.flows) default",
     "Findings.language": "presentation default (English unless told)",
     "Table.language": "presentation default (English unless told)",
-    "RankingSettings.normalisation": "model (analysis.ranking) default",
-    "RankingSettings.aggregation": "model (analysis.ranking) default",
-    "RankingSettings.imputation": "model (analysis.ranking) default",
-    "RankingSettings.hub_treatment": "model (analysis.ranking) default",
-    "RankingSettings.hub_discount": "model (analysis.ranking) default",
-    "RankingSettings.outliers": "model (analysis.ranking) default",
-    "RankingSettings.draws": "model (analysis.ranking) default",
-    "RankingSettings.noise": "model (analysis.ranking) default",
+    "RankingSettings.normalisation": "model (analysis.models.ranking) default",
+    "RankingSettings.aggregation": "model (analysis.models.ranking) default",
+    "RankingSettings.imputation": "model (analysis.models.ranking) default",
+    "RankingSettings.hub_treatment": "model (analysis.models.ranking) default",
+    "RankingSettings.hub_discount": "model (analysis.models.ranking) default",
+    "RankingSettings.outliers": "model (analysis.models.ranking) default",
+    "RankingSettings.draws": "model (analysis.models.ranking) default",
+    "RankingSettings.noise": "model (analysis.models.ranking) default",
     "RankingStudySettings.sector": "studies/ranking.py, being reworked by issue 20",
     "RankingStudySettings.end_year": "studies/ranking.py, being reworked by issue 20",
     "GravityStudySettings.sector": "studies/gravity/, being reworked by issue 21",

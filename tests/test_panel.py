@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import paths
+from analysis.base import paths
 from analysis.data.agreements import agreements_table, in_force, parse_entry_into_force
 from analysis.data.panel import (
     CANDIDATES,
@@ -23,7 +23,7 @@ from analysis.data.panel import (
     load_catalogue,
     load_panel,
 )
-from analysis.partners import partner_covariates
+from analysis.models.partners import partner_covariates
 
 NATIONAL_CURRENCY = r"\b(?:JPY|HKD|SGD|MYR|AED|CHF|GBP|EUR|SAR|CNY|KRW|INR|TWD|IDR)\b"
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
 from analysis.data.agreements import agreements_table, in_force
 from analysis.data.panel import CATALOGUE_FILE, EXCLUSIONS_FILE, build_panel, load_panel
 from analysis.data.provenance import sha256_of
-from analysis.errors import DataValidationError
 
 IND = "raw/partners/indicators.csv"
 FX = "raw/partners/exchange_rates_additions.csv"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.paths import UnsafeNameError, inside, safe_name
+from analysis.base.paths import UnsafeNameError, inside, safe_name
 
 UNSAFE = [
     "../up",
@@ -56,10 +56,10 @@ def test_inside_refuses_a_symlink_that_leads_out(tmp_path):
 
 
 def _cli(tmp_path, monkeypatch, argv):
-    import analysis.paths
+    import analysis.base.paths
     from analysis.cli import main
 
-    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path / "reports")
+    monkeypatch.setattr(analysis.base.paths, "REPORTS", tmp_path / "reports")
     return main(argv)
 
 
@@ -101,7 +101,7 @@ def test_report_names_from_params_file_names_are_checked(tmp_path):
 def test_table_names_use_the_same_rule(tmp_path, monkeypatch):
     import pandas as pd
 
-    from analysis.tables import TABLES_ENV, TableError, write_table
+    from analysis.present.tables import TABLES_ENV, TableError, write_table
 
     monkeypatch.setenv(TABLES_ENV, str(tmp_path))
     with pytest.raises(TableError, match="not a safe file name"):

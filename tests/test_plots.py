@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import plots
+from analysis.present import plots
 
 matplotlib.use("Agg")
 
@@ -48,9 +48,9 @@ def figures(ledger):
     """One real figure per plot function, built from the shipped data."""
     from dataclasses import replace
 
-    from analysis.flows import ForecastSettings, build_series, forecast_flows
+    from analysis.models.flows import ForecastSettings, build_series, forecast_flows
+    from analysis.models.scenarios import apply_scenario, partner_shares, scenario_from_mapping
     from analysis.params import load_params
-    from analysis.scenarios import apply_scenario, partner_shares, scenario_from_mapping
     from analysis.studies.gravity import gravity_study
     from analysis.studies.gravity import settings as gravity_settings
     from analysis.studies.ranking import run_ranking

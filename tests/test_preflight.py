@@ -10,8 +10,8 @@ from collections import namedtuple
 import pytest
 
 import analysis.reports.batch as pipeline
-from analysis import paths
-from analysis.errors import ProvenanceError
+from analysis.base import paths
+from analysis.base.errors import ProvenanceError
 from analysis.reports import PipelineError, plan_batch, run_batch
 
 JOBS = [("notebooks/00-data-audit.ipynb",), [("params/base.yaml", "params/textile.yaml")]]

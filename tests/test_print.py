@@ -23,7 +23,7 @@ import subprocess
 
 import pytest
 
-from analysis.i18n import catalogue
+from analysis.base.i18n import catalogue
 from analysis.reports import BRIEF_NOTEBOOK, Job, run_batch
 from analysis.reports.export import REPORT_CSS
 from analysis.reports.pdf import chromium, pdf_pages

@@ -1,6 +1,6 @@
 """Partner ranking: the production path (nominal, Monte Carlo, Sobol, audit) and its invariants.
 
-Every reference test goes through :func:`analysis.ranking.rank_partners` (or the public
+Every reference test goes through :func:`analysis.models.ranking.rank_partners` (or the public
 :func:`normalise` / :func:`aggregate`, which are thin axis-swapping wrappers of the functions
 the draws use), so what is checked is what the report runs.
 """
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from analysis.ranking import (
+from analysis.models.ranking import (
     IndicatorSet,
     RankingSettings,
     aggregate,

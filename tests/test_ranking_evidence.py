@@ -2,7 +2,7 @@
 evidence, outward FDI by industry, the routed-view Monte Carlo switch, agreement effects.
 
 Reference rows are hand-checkable in the shared files (``data/raw/...`` copies); the properties
-go through the production path (:func:`analysis.ranking.rank_partners`).
+go through the production path (:func:`analysis.models.ranking.rank_partners`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.investor_evidence import (
+from analysis.models.investor_evidence import (
     documented_investors,
     host_side_sector_rows,
     mnc_firms,
@@ -20,7 +20,7 @@ from analysis.investor_evidence import (
     sector_named,
     sector_pma,
 )
-from analysis.ranking import IndicatorSet, RankingSettings, rank_partners
+from analysis.models.ranking import IndicatorSet, RankingSettings, rank_partners
 from analysis.studies.ranking_evidence import (
     HELD_OUT,
     agreement_table,
@@ -157,8 +157,8 @@ def _routed_set(routed=True):
 
 
 def test_each_draw_takes_one_view_for_every_routed_cell():
-    from analysis.ranking.draws import _random_draws
-    from analysis.ranking.preparation import _prepare
+    from analysis.models.ranking.draws import _random_draws
+    from analysis.models.ranking.preparation import _prepare
 
     data = _routed_set()
     prep = _prepare(data, QUICK)
@@ -302,8 +302,8 @@ def test_agreement_effects_are_read_not_refitted():
 def test_the_study_writes_and_formats_the_documented_investors(tmp_path, monkeypatch):
     from dataclasses import replace
 
+    from analysis.base.vocab import CANDIDATES
     from analysis.studies.ranking import RankingStudySettings, run_ranking
-    from analysis.vocab import CANDIDATES
     from test_ranking_study import FAST, _synthetic_sets
 
     names = dict(zip([f"P{i:02d}" for i in range(25)], CANDIDATES[:25], strict=True))

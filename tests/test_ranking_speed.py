@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import ranking as R
+from analysis.models import ranking as R
 
 # The module whose evaluation path reads the chunk and threading thresholds (patched).
-from analysis.ranking import draws as ranking_draws
+from analysis.models.ranking import draws as ranking_draws
 
 DRAWS = 2000
 
@@ -54,7 +54,7 @@ def synthetic(seed: int, partners: int = 40, indicators: int = 15) -> R.Indicato
 def shipped():
     from analysis.data import build_ledger
     from analysis.data.panel import load_panel
-    from analysis.indicators import build_indicators
+    from analysis.models.indicators import build_indicators
 
     panel, ledger = load_panel(), build_ledger()
     out = {}
@@ -175,7 +175,7 @@ def _awkward_rows(seed: int, dtype=np.float32) -> np.ndarray:
 @pytest.mark.parametrize("seed", range(3))
 def test_fast_normalisation_equals_the_plain_one(method, seed):
     """In-place normalisation and its free 'worst' value change no bit."""
-    from analysis.ranking.core import _normalise_worst
+    from analysis.models.ranking.core import _normalise_worst
 
     X = _awkward_rows(seed)
     directions = np.where(np.arange(12) % 3 == 0, -1.0, 1.0)[:, None]

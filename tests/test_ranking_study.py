@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.models.ranking import IndicatorSet, RankingSettings
 from analysis.params import load_params
-from analysis.ranking import IndicatorSet, RankingSettings
 from analysis.studies.ranking import (
     SECTORS,
     RankingStudySettings,
@@ -206,7 +206,7 @@ def test_what_if_is_inert_when_headless_and_live_in_a_jupyter_session(study, mon
 @pytest.fixture(scope="module")
 def real_sets(ledger):
     from analysis.data.panel import load_panel
-    from analysis.indicators import build_indicators
+    from analysis.models.indicators import build_indicators
 
     panel = load_panel()
     return {s: build_indicators(panel, ledger, s, 2024) for s in SECTORS}

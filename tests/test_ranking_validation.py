@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.indicators import gross_outward_flow, relocation_push
-from analysis.ranking import IndicatorSet, RankingSettings, rank_partners
-from analysis.validation import (
+from analysis.models.indicators import gross_outward_flow, relocation_push
+from analysis.models.ranking import IndicatorSet, RankingSettings, rank_partners
+from analysis.models.validation import (
     backtest,
     concordance,
     expected_top_hits,
@@ -23,7 +23,7 @@ from analysis.validation import (
 
 
 class _Panel:
-    """The two calls :mod:`analysis.indicators` makes of the partner panel."""
+    """The two calls :mod:`analysis.models.indicators` makes of the partner panel."""
 
     def __init__(self, code: str, wide: pd.DataFrame) -> None:
         self.catalogue = pd.DataFrame({"code": [code], "source": ["test"]})
@@ -197,7 +197,7 @@ def test_backtest_scores_only_later_lists_and_an_oracle_beats_both_baselines():
 
 # --- investor-side sector evidence -----------------------------------------------------------
 
-from analysis.investor_evidence import mnc_firms, project_pipeline, sector_pma  # noqa: E402
+from analysis.models.investor_evidence import mnc_firms, project_pipeline, sector_pma  # noqa: E402
 
 HOMES = ["KOR", "MYS", "JPN", "TWN", "CHN"]
 project = st.fixed_dictionaries(

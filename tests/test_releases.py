@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError, ProvenanceError
 from analysis.cli import main
 from analysis.data import build_ledger
 from analysis.data.check import check_data
@@ -31,7 +32,6 @@ from analysis.data.releases import (
     release_due,
 )
 from analysis.data.synthetic import make_synthetic_release
-from analysis.errors import DataValidationError, ProvenanceError
 
 AS_OF = dt.date(2026, 12, 7)
 

@@ -12,8 +12,8 @@ import tracemalloc
 
 import pytest
 
+from analysis.base.safe_yaml import MAX_DEPTH, YamlError, load_yaml, load_yaml_text
 from analysis.config import ParamsError, load_params
-from analysis.safe_yaml import MAX_DEPTH, YamlError, load_yaml, load_yaml_text
 
 # The "billion laughs": 9 levels of 9 aliases each, 9**9 (387 million) strings if expanded.
 BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
@@ -129,10 +129,10 @@ def test_directory_and_huge_files_are_refused(tmp_path):
 
 
 def test_cli_reports_hostile_yaml_in_one_line(tmp_path, monkeypatch, capsys):
-    import analysis.paths
+    import analysis.base.paths
     from analysis.cli import main
 
-    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path / "r")
+    monkeypatch.setattr(analysis.base.paths, "REPORTS", tmp_path / "r")
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(BOMB)
     assert main(["batch", "--set", "textile", "-f", str(bomb), "--no-progress"]) == 2
@@ -156,10 +156,10 @@ def test_cli_random_bytes_as_params_are_one_line_naming_the_file(
 ):
     import random
 
-    import analysis.paths
+    import analysis.base.paths
     from analysis.cli import main
 
-    monkeypatch.setattr(analysis.paths, "REPORTS", tmp_path / "r")
+    monkeypatch.setattr(analysis.base.paths, "REPORTS", tmp_path / "r")
     junk = tmp_path / "junk.yaml"
     data = random.Random(seed).randbytes(4096)
     if ascii_only:  # valid UTF-8, so the control characters are what must be caught

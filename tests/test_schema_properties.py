@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.base.errors import DataValidationError
 from analysis.data.schema import Column, decimals_of, read_table
-from analysis.errors import DataValidationError
 
 FEW = settings(max_examples=50, deadline=None)
 

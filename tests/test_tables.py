@@ -8,8 +8,8 @@ import nbformat
 import pandas as pd
 import pytest
 
+from analysis.present.tables import TABLES_ENV, TableError, neutralise, write_table
 from analysis.reports import Job, run_batch
-from analysis.tables import TABLES_ENV, TableError, neutralise, write_table
 
 
 def test_write_table_writes_csv_without_index(tmp_path, monkeypatch):
@@ -53,7 +53,7 @@ def test_batch_lists_a_reports_tables_in_the_manifest_and_index(tmp_path):
 
     nb = jupytext.reads(
         '# %% tags=["parameters"]\nsector: str = "textile"  # sector\n\n'
-        "# %%\nimport pandas as pd\nfrom analysis.tables import write_table\n"
+        "# %%\nimport pandas as pd\nfrom analysis.present.tables import write_table\n"
         'write_table(pd.DataFrame({"sector": [sector]}), "result")\n',
         fmt="py:percent",
     )

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.base.vocab import UNITS, is_partner_code, parse_period, province_code
 from analysis.data import load_fx_table, load_sector_map
 from analysis.data.units import to_unit
-from analysis.vocab import UNITS, is_partner_code, parse_period, province_code
 from conftest import ROOT
 
 units = st.sampled_from(sorted(UNITS))

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from analysis.errors import MitraError
-from analysis.i18n import count
+from analysis.base.errors import MitraError
+from analysis.base.i18n import count
 
 if TYPE_CHECKING:
     from analysis.data.loaders import FetchCache
@@ -303,8 +303,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
     A lone ``-p FILE`` (the old meaning of ``-p``) is moved to the params files, with a note.
     """
+    from analysis.base.safe_yaml import YamlError, load_yaml_text
     from analysis.config import ParamsError
-    from analysis.safe_yaml import YamlError, load_yaml_text
 
     out: dict[str, object] = {}
 
@@ -350,7 +350,7 @@ def _with_overrides(jobs: list, overrides: dict[str, object]) -> list:
     """
     from dataclasses import replace
 
-    from analysis import paths
+    from analysis.base import paths
     from analysis.config import ParamsError, notebook_parameters, validate_params
 
     if not overrides:
@@ -375,7 +375,7 @@ def _with_overrides(jobs: list, overrides: dict[str, object]) -> list:
 def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from analysis.paths import safe_name
+    from analysis.base.paths import safe_name
     from analysis.reports import plan_batch, run_batch
 
     overrides = _overrides(args)
@@ -396,7 +396,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from analysis.paths import safe_name
+    from analysis.base.paths import safe_name
     from analysis.reports import plan_batch, run_batch
     from analysis.reports.plan import plan_brief_requests
 

@@ -13,7 +13,7 @@ bounds, choices and help text. Everything else derives from that declaration:
   views of the flat keys, from which each study builds its plain settings with one function
   (``analysis.studies.<study>.settings``), so models never see this object.
 
-Files are read by :func:`analysis.safe_yaml.load_yaml` (no aliases, no repeated keys,
+Files are read by :func:`analysis.base.safe_yaml.load_yaml` (no aliases, no repeated keys,
 bounded depth, UTF-8 only). This module sits at the bottom of the package: it imports the
 vocabulary and the data layer's sector map, never a model.
 """
@@ -36,7 +36,18 @@ from pydantic import (
     model_validator,
 )
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import MitraError
+from analysis.base.safe_yaml import YamlError, load_yaml
+from analysis.base.vocab import (
+    DEFAULT_FX_BASIS,
+    DEFAULT_FX_FALLBACK,
+    DEFAULT_SEED,
+    RANKING_INDICATORS,
+    RANKING_PILLARS,
+    REPORT_SECTORS,
+    SECTOR_FOCUS,
+)
 
 # Value types live in analysis.config_types; the ones the declaration uses are imported here.
 from analysis.config_types import (
@@ -57,17 +68,6 @@ from analysis.config_types import (
     _Strict,
     _weights_not_all_zero,
     check_partner,
-)
-from analysis.errors import MitraError
-from analysis.safe_yaml import YamlError, load_yaml
-from analysis.vocab import (
-    DEFAULT_FX_BASIS,
-    DEFAULT_FX_FALLBACK,
-    DEFAULT_SEED,
-    RANKING_INDICATORS,
-    RANKING_PILLARS,
-    REPORT_SECTORS,
-    SECTOR_FOCUS,
 )
 
 __all__ = [

@@ -15,9 +15,9 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
-from analysis import paths
-from analysis.i18n import count
-from analysis.vocab import (
+from analysis.base import paths
+from analysis.base.i18n import count
+from analysis.base.vocab import (
     CANDIDATES,
     GRAVITY_TERMS,
     RANKING_INDICATORS,
@@ -64,7 +64,7 @@ def check_partner(code: str) -> str:
     """Return ``code`` if a brief can be written about it: a candidate partner, never Indonesia.
 
     A brief ranks the partner among the candidates and reads its row of the partner panel,
-    so an economy outside :data:`analysis.vocab.CANDIDATES` has nothing to show.
+    so an economy outside :data:`analysis.base.vocab.CANDIDATES` has nothing to show.
     """
     if code == "IDN":
         raise ValueError("IDN is Indonesia, the host economy; a brief is about a partner")
@@ -178,7 +178,7 @@ AgreementRule.__pydantic_config__ = _NESTED  # type: ignore[attr-defined]
 
 
 class ScenarioConfig(TypedDict, total=False):
-    """A policy scenario (rules in :mod:`analysis.scenarios`); every key optional."""
+    """A policy scenario (rules in :mod:`analysis.models.scenarios`); every key optional."""
 
     __pydantic_config__ = _NESTED  # type: ignore[misc]
     name: Annotated[str, Field(min_length=1)]

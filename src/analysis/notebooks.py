@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from analysis.io import atomic_write
+from analysis.base.io import atomic_write
 
 __all__ = ["CHECK_MARK", "refresh_notebook", "strip_volatile"]
 

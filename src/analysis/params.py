@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from analysis.base.vocab import SECTOR_FOCUS
 from analysis.config import (
     Params,
     ParamsError,
@@ -16,7 +17,6 @@ from analysis.config import (
     resolve_params_file,
     validate_params,
 )
-from analysis.vocab import SECTOR_FOCUS
 
 __all__ = [
     "SECTOR_FOCUS",

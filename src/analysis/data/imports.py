@@ -33,7 +33,7 @@ published the release date, ``YYYY-MM-DD``
 note     optional
 ======== ===========================================================================
 
-Checks (each failure is a :class:`~analysis.errors.DataValidationError` naming file, line
+Checks (each failure is a :class:`~analysis.base.errors.DataValidationError` naming file, line
 and column, and nothing is written):
 
 - every cell, as for the raw files (:mod:`analysis.data.schema`): numbers, units, dates,
@@ -60,14 +60,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
+from analysis.base.vocab import is_partner_code, province_code
 from analysis.data.provenance import sha256_of
 from analysis.data.raw import CANDIDATE_COLUMNS
 from analysis.data.releases import RELEASE_PERIODS, _period_end
 from analysis.data.schema import Column, read_table
 from analysis.data.sectors import load_sector_map
-from analysis.errors import DataValidationError
-from analysis.vocab import is_partner_code, province_code
 
 __all__ = [
     "IMPORTS_DIR",
@@ -310,9 +310,9 @@ def imported_candidates(root: str | Path | None = None) -> tuple[list[pd.DataFra
     """Candidate frames of every release in the import area, and the files' hashes.
 
     Each file's sha256 must match ``imports/index.csv`` (an edited import stops the run with
-    :class:`~analysis.errors.ProvenanceError`).
+    :class:`~analysis.base.errors.ProvenanceError`).
     """
-    from analysis.errors import ProvenanceError
+    from analysis.base.errors import ProvenanceError
 
     root = Path(root) if root is not None else paths.DATA
     index = _index(root)

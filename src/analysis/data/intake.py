@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
+from analysis.base.vocab import UNITS
 from analysis.data.imports import (
     IMPORTS_DIR,
     INDEX_COLUMNS,
@@ -29,8 +31,6 @@ from analysis.data.imports import (
 from analysis.data.ledger import Ledger, LedgerSettings, build_ledger
 from analysis.data.provenance import sha256_of
 from analysis.data.units import load_fx_table
-from analysis.errors import DataValidationError
-from analysis.vocab import UNITS
 
 __all__ = ["ImportedRelease", "add_release"]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
 from analysis.data.provenance import verify_file
 from analysis.data.schema import Column, read_table
 from analysis.data.units import FX_ADDITIONS_FILE, load_fx_table

@@ -26,13 +26,13 @@ from pathlib import Path
 import pandas as pd
 import pycountry
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
+from analysis.base.vocab import is_partner_code
 from analysis.data.money import MONEY_UNIT_EXPECTED, UsdConverter, parse_money_unit
 from analysis.data.provenance import verify_file
 from analysis.data.raw import note_flags
 from analysis.data.schema import Column, read_table
-from analysis.errors import DataValidationError
-from analysis.vocab import is_partner_code
 
 __all__ = [
     "PROJECTS_FILE",

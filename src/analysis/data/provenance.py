@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
-from analysis.errors import ProvenanceError
-from analysis.i18n import count
+from analysis.base import paths
+from analysis.base.errors import ProvenanceError
+from analysis.base.i18n import count
 
 __all__ = ["data_fingerprint", "provenance_table", "sha256_of", "verify_file"]
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
+from analysis.base.vocab import MEASURES, PERIOD_EXPECTED, UNITS, is_partner_code, parse_period
 from analysis.data.provenance import verify_file
 from analysis.data.schema import Column, read_table
 from analysis.data.sectors import SectorMap, load_sector_map
-from analysis.errors import DataValidationError
-from analysis.vocab import MEASURES, PERIOD_EXPECTED, UNITS, is_partner_code, parse_period
 
 __all__ = [
     "CANDIDATE_COLUMNS",

@@ -33,12 +33,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.base.errors import DataValidationError
+from analysis.base.vocab import UNITS, is_partner_code, province_code
 from analysis.data.provenance import sha256_of
 from analysis.data.raw import CANDIDATE_COLUMNS
 from analysis.data.schema import Column, read_table
 from analysis.data.sectors import SectorMap, load_sector_map
-from analysis.errors import DataValidationError
-from analysis.vocab import UNITS, is_partner_code, province_code
 
 __all__ = ["read_realisation_table"]
 

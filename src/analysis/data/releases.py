@@ -243,7 +243,7 @@ def format_date(text: str | dt.date, language: str = "en") -> str:
 
 
 def _period_text(period: str, language: str) -> str:
-    from analysis.i18n import messages
+    from analysis.base.i18n import messages
 
     return messages(language)(f"asof.period_{period}")
 
@@ -256,7 +256,7 @@ def as_of_sentence(ledger: Ledger, language: str = "en") -> str:
     >>> as_of_sentence(build_ledger())  # doctest: +SKIP
     'Data as of FY 2025: the latest BKPM release in the ledger, published 15 January 2026.'
     """
-    from analysis.i18n import messages
+    from analysis.base.i18n import messages
 
     m = messages(language)
     rel = latest_release(ledger)
@@ -275,7 +275,7 @@ def as_of_sentence(ledger: Ledger, language: str = "en") -> str:
 
 def missing_sentence(ledger: Ledger, as_of: dt.date | None = None, language: str = "en") -> str:
     """The warning of :func:`missing_releases` as a sentence (or that none is missing)."""
-    from analysis.i18n import messages
+    from analysis.base.i18n import messages
 
     m = messages(language)
     as_of = as_of or dt.date.today()

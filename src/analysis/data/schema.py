@@ -35,8 +35,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.errors import DataValidationError
-from analysis.i18n import count
+from analysis.base.errors import DataValidationError
+from analysis.base.i18n import count
 
 __all__ = ["MAX_FIELD_CHARS", "MAX_MAGNITUDE", "Column", "decimals_of", "read_table"]
 

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
+from analysis.base.vocab import province_code
 from analysis.data.schema import Column, read_table
-from analysis.errors import DataValidationError
-from analysis.vocab import province_code
 
 __all__ = ["SectorMap", "SectorRef", "load_sector_map", "normalise_name"]
 

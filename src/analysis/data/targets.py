@@ -34,11 +34,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
 from analysis.data.provenance import verify_file
 from analysis.data.raw import load_year_file, note_flags
 from analysis.data.schema import Column, decimals_of, read_table
-from analysis.errors import DataValidationError
 
 __all__ = ["FACTS_FILE", "TARGET_COLUMNS", "TARGET_KINDS", "load_targets"]
 

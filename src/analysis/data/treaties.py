@@ -35,11 +35,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
+from analysis.base.vocab import is_partner_code
 from analysis.data.provenance import verify_file
 from analysis.data.schema import Column, read_table
-from analysis.errors import DataValidationError
-from analysis.vocab import is_partner_code
 
 __all__ = [
     "BITS_FILE",

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import DataValidationError
+from analysis.base.vocab import UNITS
 from analysis.data.provenance import verify_file
 from analysis.data.schema import Column, read_table
-from analysis.errors import DataValidationError
-from analysis.vocab import UNITS
 
 __all__ = ["FX_BASES", "FxRate", "FxTable", "load_fx_table", "to_unit"]
 

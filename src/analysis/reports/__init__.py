@@ -9,8 +9,8 @@ before any kernel starts), :mod:`~analysis.reports.execute` (one report in a ker
 :mod:`~analysis.reports.batch` (the batch itself, :func:`run_batch`).
 """
 
-from analysis.environment import provenance_summary
-from analysis.errors import PipelineError
+from analysis.base.environment import provenance_summary
+from analysis.base.errors import PipelineError
 from analysis.reports.batch import BatchResult, preflight, run_batch
 from analysis.reports.execute import execute_job
 from analysis.reports.plan import (

@@ -9,7 +9,7 @@ versions and git commit; ``reports/<run-id>/index.html`` links every report with
 Failure handling (the problems papermill users keep hitting, solved once):
 
 - Parameters are validated for every job before any kernel starts (:mod:`analysis.config`),
-  and so are the run id and report names (one rule, :func:`analysis.paths.safe_name`;
+  and so are the run id and report names (one rule, :func:`analysis.base.paths.safe_name`;
   resolved paths must stay under ``reports/``), the raw data's hashes and provenance, and
   the free disk space (:func:`preflight`).
 - One batch at a time writes a run (:class:`analysis.reports.manifest.RunLock`); a second on the
@@ -45,11 +45,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import paths
-from analysis.environment import environment_record
-from analysis.errors import PipelineError
-from analysis.i18n import count
-from analysis.io import atomic_write, write_json
+from analysis.base import paths
+from analysis.base.environment import environment_record
+from analysis.base.errors import PipelineError
+from analysis.base.i18n import count
+from analysis.base.io import atomic_write, write_json
 from analysis.reports.execute import _now, _short, execute_job
 from analysis.reports.index import _index_html, _point_latest
 from analysis.reports.manifest import DONE, ManifestError, RunLock, read_manifest, rebuild_records
@@ -141,7 +141,7 @@ def _check_free_space(folder: Path, n_reports: int) -> None:
 def preflight(run_dir: Path, n_reports: int) -> dict[str, str]:
     """Checks before any kernel starts: data hashes and provenance, free disk space.
 
-    Returns the data hashes for the manifest. Raises :class:`~analysis.errors.MitraError`
+    Returns the data hashes for the manifest. Raises :class:`~analysis.base.errors.MitraError`
     (provenance or pipeline error) naming the file or folder at fault.
     """
     hashes = _data_hashes()
@@ -425,7 +425,7 @@ def _execute(
 ) -> BatchResult:
     from dataclasses import asdict
 
-    from analysis.errors import MitraError
+    from analysis.base.errors import MitraError
     from analysis.reports.interrupts import (
         StopSignals,
         exit_code,

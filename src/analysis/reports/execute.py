@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
-from analysis.io import atomic_write
+from analysis.base.io import atomic_write
 
 __all__ = ["execute_job"]
 
@@ -127,8 +127,8 @@ def _tables_env(folder: Path):
     caller's environment (common on servers and in test runs) would otherwise reach the
     kernels and leave every report without its charts.
     """
+    from analysis.present.tables import TABLES_ENV
     from analysis.reports.warm import INLINE_BACKEND
-    from analysis.tables import TABLES_ENV
 
     wanted = {TABLES_ENV: str(folder), "MPLBACKEND": INLINE_BACKEND}
     saved = {k: os.environ.get(k) for k in wanted}
@@ -194,7 +194,7 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
     """
     import papermill as pm
 
-    from analysis.tables import TABLES_ENV
+    from analysis.present.tables import TABLES_ENV
 
     name = str(spec["name"])
     run_dir = Path(str(spec["run_dir"]))

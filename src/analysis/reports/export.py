@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from analysis.vocab import REPORT_SECTORS
+from analysis.base.vocab import REPORT_SECTORS
 
 __all__ = [
     "REPORT_CSS",
@@ -149,8 +149,8 @@ def appendix_last(cells: Sequence, language: str = "en") -> list:
     """
     from nbformat.v4 import new_markdown_cell
 
-    from analysis.formatting import anchor
-    from analysis.i18n import messages
+    from analysis.base.i18n import messages
+    from analysis.present.formatting import anchor
 
     tagged = [c for c in cells if APPENDIX_TAG in (c.get("metadata", {}).get("tags") or [])]
     if not tagged:
@@ -241,7 +241,7 @@ def _title_of(run_dir: Path | None, record: Mapping[str, object], name: str) -> 
 
 
 def _sector_name(sector: str) -> str:
-    from analysis.i18n import label
+    from analysis.base.i18n import label
 
     return label("sector", sector, "en")
 

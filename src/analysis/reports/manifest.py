@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from analysis.errors import MitraError
+from analysis.base.errors import MitraError
 
 __all__ = [
     "DONE",

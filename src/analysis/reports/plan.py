@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import PipelineError
+from analysis.base.i18n import count
 from analysis.config import (
     ParamsError,
     load_params,
@@ -21,8 +23,6 @@ from analysis.config import (
     read_params_file,
     resolve_params_file,
 )
-from analysis.errors import PipelineError
-from analysis.i18n import count
 
 __all__ = [
     "BRIEF_LANGUAGES",

@@ -46,9 +46,9 @@ PREIMPORT = (
     "IPython.display",
     "analysis.params",
     "analysis.reports",
-    "analysis.plots",
-    "analysis.i18n",
-    "analysis.formatting",
+    "analysis.present.plots",
+    "analysis.base.i18n",
+    "analysis.present.formatting",
     "analysis.studies.inputs",
     "analysis.studies.audit",
     "analysis.studies.flows",
@@ -262,7 +262,7 @@ class WarmKernels:
         Its environment is this process's now, with the inline matplotlib backend and without
         a report's tables folder (set when a report takes it).
         """
-        from analysis.tables import TABLES_ENV
+        from analysis.present.tables import TABLES_ENV
 
         env = {k: v for k, v in os.environ.items() if k != TABLES_ENV}
         env["MPLBACKEND"] = INLINE_BACKEND

@@ -2,7 +2,7 @@
 
 Two views of one audit. :func:`run_audit_report` gives report 00 for one sector and window
 (:class:`AuditReport`): its tables formatted for readers in English or Bahasa Indonesia
-(:mod:`analysis.formatting`), key findings computed from them and linked to their sections,
+(:mod:`analysis.present.formatting`), key findings computed from them and linked to their sections,
 and the charts. The rest of this docstring is about the data check of the whole ledger.
 
 :func:`run_audit` turns a ledger (and the partner panel) into a :class:`DataAudit`: the tables
@@ -24,7 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.environment import environment_record
+from analysis.base.i18n import label, messages
+from analysis.base.io import atomic_dir, write_json
+from analysis.base.summary import Summary
 from analysis.config import declared
 from analysis.data.check import (
     CONFLICT_COLUMNS,
@@ -38,8 +42,7 @@ from analysis.data.check import (
 from analysis.data.ledger import Ledger
 from analysis.data.panel import CANDIDATES, PartnerPanel
 from analysis.data.provenance import data_fingerprint
-from analysis.environment import environment_record
-from analysis.formatting import (
+from analysis.present.formatting import (
     Finding,
     Findings,
     Table,
@@ -48,10 +51,7 @@ from analysis.formatting import (
     format_table,
     format_wide,
 )
-from analysis.i18n import label, messages
-from analysis.io import atomic_dir, write_json
-from analysis.summary import Summary
-from analysis.tables import neutralise
+from analysis.present.tables import neutralise
 
 __all__ = [
     "AuditReport",
@@ -642,14 +642,14 @@ class AuditReport:
 
     def title(self):
         """The report's title (first-level heading) naming the sector."""
-        from analysis.formatting import heading
+        from analysis.present.formatting import heading
 
         sector = label("sector", self.settings.sector, self.settings.language)
         return heading(self.m("audit.title", sector=sector), level=1)
 
     def show(self, name: str) -> None:
         """Display one table and write it as CSV for the report."""
-        from analysis.formatting import show
+        from analysis.present.formatting import show
 
         show(self.table(name), name, report=self.report_name)
 
@@ -663,12 +663,12 @@ class AuditReport:
 
     def write_tables(self, report: str = "00-data-audit") -> dict[str, Path]:
         """Write every table of :meth:`tables` as CSV; return ``{name: path}``."""
-        from analysis.tables import write_table
+        from analysis.present.tables import write_table
 
         return {name: write_table(t, name, report=report) for name, t in self.tables().items()}
 
     def figures(self) -> dict[str, object]:
-        """The report's figures by name (drawn by :mod:`analysis.plots`)."""
+        """The report's figures by name (drawn by :mod:`analysis.present.plots`)."""
         return {
             "national": self.plot_national(),
             "coverage": self.plot_coverage(),
@@ -677,14 +677,14 @@ class AuditReport:
 
     def plot_national(self):
         """Stacked full-year PMA and PMDN with the published total (Rp trillion)."""
-        from analysis.plots import plot_fy_totals
+        from analysis.present.plots import plot_fy_totals
 
         s = self.settings
         return plot_fy_totals(self.check.ledger, s.start_year, s.end_year, language=s.language)
 
     def plot_coverage(self):
         """Heat map of published periods per year and sector."""
-        from analysis.plots import plot_coverage
+        from analysis.present.plots import plot_coverage
 
         s = self.settings
         cov = self.check.sector_coverage(s.sectors, s.start_year, s.end_year)
@@ -693,7 +693,7 @@ class AuditReport:
 
     def plot_partners(self):
         """PMA by partner over the years, censored partners as bounds (US$ billion)."""
-        from analysis.plots import plot_partner_panel
+        from analysis.present.plots import plot_partner_panel
 
         s = self.settings
         return plot_partner_panel(self.panel, list(s.partners), language=s.language)
@@ -838,7 +838,7 @@ def settings(params) -> AuditSettings:
     The exchange-rate basis is the ledger's (``params.ledger``, see
     :func:`analysis.studies.inputs.inputs`).
     """
-    from analysis.vocab import SECTOR_FOCUS
+    from analysis.base.vocab import SECTOR_FOCUS
 
     g = params.audit
     return AuditSettings(

@@ -1,8 +1,8 @@
 """The partner-ranking study: settings + panel + ledger -> one result the report shows.
 
-:func:`run_ranking` builds the sector's indicator set (:mod:`analysis.indicators`), ranks the
-candidates with every choice under uncertainty (:mod:`analysis.ranking`), and ranks the other
-two sectors nominally with the same settings so the report can say how far the sectors'
+:func:`run_ranking` builds the sector's indicator set (:mod:`analysis.models.indicators`), ranks
+the candidates with every choice under uncertainty (:mod:`analysis.models.ranking`), and ranks the
+other two sectors nominally with the same settings so the report can say how far the sectors'
 rankings differ. The result carries its settings and fingerprint, the four tables the
 report writes (``ranking``, ``pillars``, ``weights``, ``sobol``) plus supporting ones, a
 summary, key findings computed from the numbers, plots and an interactive what-if view.
@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import count, label, messages
+from analysis.base.summary import Summary
+from analysis.base.vocab import PILLAR_LABELS, RANKING_PILLARS, REPORT_SECTORS, partner_name
 from analysis.data.provenance import data_fingerprint
-from analysis.formatting import Findings, Table, findings_block, format_table, format_wide, show
-from analysis.i18n import count, label, messages
-from analysis.ranking import (
+from analysis.models.ranking import (
     HUB_TREATMENTS,
     IndicatorSet,
     RankingResult,
@@ -35,8 +36,14 @@ from analysis.ranking import (
     kendall_tau,
     rank_partners,
 )
-from analysis.summary import Summary
-from analysis.vocab import PILLAR_LABELS, RANKING_PILLARS, REPORT_SECTORS, partner_name
+from analysis.present.formatting import (
+    Findings,
+    Table,
+    findings_block,
+    format_table,
+    format_wide,
+    show,
+)
 
 __all__ = [
     "REPORT",
@@ -105,8 +112,8 @@ class RankingStudySettings:
     compare_sectors
         Rank the other sectors nominally too (for the rank correlation between sectors).
     validate
-        Backtest the ranking (:mod:`analysis.validation`) when the study builds its indicator
-        sets from the panel and the ledger (not for sets passed in).
+        Backtest the ranking (:mod:`analysis.models.validation`) when the study builds its
+        indicator sets from the panel and the ledger (not for sets passed in).
     validation_first_origin
         First origin year of the backtest (the ledger's lists start in 2014).
     """
@@ -207,7 +214,7 @@ class RankingStudy:
     hub_ranks
         Hub x hub treatment: the hubs' nominal ranks under each treatment.
     validation
-        The backtest (:func:`analysis.validation.backtest`): one row per variant, origin,
+        The backtest (:func:`analysis.models.validation.backtest`): one row per variant, origin,
         method and metric; empty when not run.
     fingerprint
         Hash of the data and settings.
@@ -286,7 +293,7 @@ class RankingStudy:
         return tables[name]
 
     def formatted(self, name: str, language: str = "en") -> Table:
-        """A table formatted for readers (:mod:`analysis.formatting`).
+        """A table formatted for readers (:mod:`analysis.present.formatting`).
 
         Any table of :meth:`tables` that the report shows (``ranking``, ``weights``,
         ``pillar_matrix``,
@@ -390,14 +397,14 @@ class RankingStudy:
 
     def write_tables(self, report: str = REPORT) -> dict[str, Path]:
         """Write the four key tables (and the indicator cells) as CSV; return ``{name: path}``."""
-        from analysis.tables import write_table
+        from analysis.present.tables import write_table
 
         return {
             name: write_table(self.table(name), name, report=report) for name in WRITTEN_TABLES
         }
 
     def figures(self) -> dict[str, object]:
-        """The report's figures by name (drawn by :mod:`analysis.plots`)."""
+        """The report's figures by name (drawn by :mod:`analysis.present.plots`)."""
         return {"rank_bands": self.plot_bands(), "drivers": self.plot_drivers()}
 
     def to_frame(self) -> pd.DataFrame:
@@ -416,7 +423,7 @@ class RankingStudy:
 
     def validation_summary(self) -> pd.DataFrame:
         """Mean of each backtest metric over origins: the ranking beside both baselines."""
-        from analysis.validation import BASELINES, METRICS, summarise_backtest
+        from analysis.models.validation import BASELINES, METRICS, summarise_backtest
 
         cols = ["metric", "index", *BASELINES, "beats_both", "origins", "n"]
         v = self.validation
@@ -435,7 +442,7 @@ class RankingStudy:
 
     def validation_variants(self) -> pd.DataFrame:
         """Each backtested variant of the settings: mean of every metric over origins."""
-        from analysis.validation import METRICS, summarise_backtest
+        from analysis.models.validation import METRICS, summarise_backtest
 
         v = self.validation
         if v.empty:
@@ -637,13 +644,13 @@ class RankingStudy:
 
     def plot_bands(self, top: int | None = 25, ax=None):
         """Rank bands of the (top) ranked partners."""
-        from analysis.plots import plot_rank_bands
+        from analysis.present.plots import plot_rank_bands
 
         return plot_rank_bands(self.result, top=top, ax=ax)
 
     def plot_drivers(self, ax=None):
         """What lifts or sinks each partner."""
-        from analysis.plots import plot_drivers
+        from analysis.present.plots import plot_drivers
 
         return plot_drivers(self.result, ax=ax)
 
@@ -661,7 +668,7 @@ class RankingStudy:
         nbclient can block forever on a cell that opens widget comms (jupyter/nbclient#312).
         Pass ``interactive=True`` to build them anyway (e.g. in VS Code).
         """
-        from analysis.tables import TABLES_ENV
+        from analysis.present.tables import TABLES_ENV
 
         if interactive is None:
             interactive = bool(os.environ.get("JPY_SESSION_NAME")) and not os.environ.get(
@@ -728,10 +735,10 @@ def _validate(
     panel, ledger, s: RankingStudySettings, used: RankingSettings, latest
 ) -> pd.DataFrame:
     """The backtest of the study's sector: indicator sets per origin, scored by lists."""
-    from analysis.cache import cached
+    from analysis.base.cache import cached
     from analysis.data.panel import CANDIDATES
-    from analysis.indicators import build_indicators
-    from analysis.validation import backtest
+    from analysis.models.indicators import build_indicators
+    from analysis.models.validation import backtest
 
     def sets() -> dict[int, IndicatorSet]:
         out = {}
@@ -793,7 +800,7 @@ def run_ranking(
     sectors: Sequence[str] = SECTORS if s.compare_sectors else (s.sector,)
     missing = [x for x in sectors if x not in sets]
     if missing:
-        from analysis.indicators import build_indicators
+        from analysis.models.indicators import build_indicators
 
         if panel is None:
             from analysis.data.panel import load_panel
@@ -803,7 +810,7 @@ def run_ranking(
             from analysis.studies.inputs import inputs
 
             ledger = inputs().ledger
-        from analysis.cache import cached
+        from analysis.base.cache import cached
 
         for x in missing:
             # Each sector's set is built once per data and code (the batch's three ranking

@@ -3,7 +3,7 @@
 - :func:`documented_table`: per sector, the rank of the partners that the compiled partner x
   sector data (realised PMA, statements naming the industry's main investors) and the
   projects (by home country) show investing in the Indonesian industry
-  (:func:`analysis.investor_evidence.documented_investors`). The same evidence enters the
+  (:func:`analysis.models.investor_evidence.documented_investors`). The same evidence enters the
   sector pillar (``sector_pma``, ``sector_named``, ``project_pipeline``), so the yardstick
   ranking is re-run with those indicators held out (:data:`HELD_OUT`); both ranks are shown.
 - :func:`agreement_table`: each candidate's pending agreement (IEU-CEPA members, Canada, the
@@ -18,8 +18,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from analysis.ranking import IndicatorSet, RankingResult, RankingSettings, rank_partners
-from analysis.vocab import partner_name
+from analysis.base.vocab import partner_name
+from analysis.models.ranking import IndicatorSet, RankingResult, RankingSettings, rank_partners
 
 __all__ = [
     "DOCUMENTED_COLUMNS",
@@ -63,7 +63,7 @@ def _evidence_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     from analysis.data.investor import load_ofdi_by_industry
     from analysis.data.projects import load_projects
     from analysis.data.sector_pma import load_partner_sector
-    from analysis.investor_evidence import host_side_sector_rows
+    from analysis.models.investor_evidence import host_side_sector_rows
 
     rows = pd.concat(
         [load_partner_sector(), host_side_sector_rows(load_ofdi_by_industry())],
@@ -107,7 +107,7 @@ def documented_table(
         rank, median rank and 5-95 % band of the held-out ranking. Partners that are not
         candidates are left out.
     """
-    from analysis.investor_evidence import documented_investors
+    from analysis.models.investor_evidence import documented_investors
 
     rows, projects = evidence if evidence is not None else _evidence_tables()
     docs = documented_investors(rows, projects, sector)

@@ -1,4 +1,5 @@
-"""The ranking report's what-if view: widgets bound to :func:`analysis.ranking.rank_partners`.
+"""The ranking report's what-if view: widgets bound to
+:func:`analysis.models.ranking.rank_partners`.
 
 Kept apart from :mod:`analysis.studies.ranking` because it is the only part that needs
 ipywidgets and a live kernel; the study imports it only when the view is asked for.
@@ -9,7 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from analysis.ranking import (
+from analysis.base.vocab import PILLAR_LABELS, partner_name
+from analysis.models.ranking import (
     AGGREGATIONS,
     HUB_TREATMENTS,
     IMPUTATIONS,
@@ -19,7 +21,6 @@ from analysis.ranking import (
     RankingSettings,
     rank_partners,
 )
-from analysis.vocab import PILLAR_LABELS, partner_name
 
 if TYPE_CHECKING:
     from analysis.studies.ranking import RankingStudy
@@ -28,7 +29,7 @@ __all__ = ["WhatIf"]
 
 
 class WhatIf:
-    """The what-if view: widgets bound to :func:`analysis.ranking.rank_partners`."""
+    """The what-if view: widgets bound to :func:`analysis.models.ranking.rank_partners`."""
 
     def __init__(self, study: RankingStudy, draws: int = 1000) -> None:
         import ipywidgets as w
@@ -124,7 +125,7 @@ class WhatIf:
         self.status.value = f"recomputed in {seconds:.2f} s ({self.draws} draws)"
         with self.out:
             self.out.clear_output(wait=True)
-            from analysis.plots import plot_rank_bands
+            from analysis.present.plots import plot_rank_bands
 
             fig = plot_rank_bands(res, top=15)
             display(t.set_index("partner_iso3").round(3))

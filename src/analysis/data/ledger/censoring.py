@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis.vocab import (
+from analysis.base.vocab import (
     AGGREGATE_PARTNERS,
     CANONICAL_UNITS,
 )

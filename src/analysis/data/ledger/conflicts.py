@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from analysis.vocab import (
+from analysis.base.vocab import (
     KEY_COLUMNS,
 )
 

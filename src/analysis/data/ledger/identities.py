@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis.vocab import (
+from analysis.base.vocab import (
     CUMULATIVE,
     KEY_COLUMNS,
     QUARTERS,

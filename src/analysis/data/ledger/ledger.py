@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.summary import Summary
+from analysis.base.vocab import (
+    AGGREGATE_PARTNERS,
+    CANONICAL_UNITS,
+    KEY_COLUMNS,
+)
 from analysis.data.imports import imported_candidates
 from analysis.data.provenance import data_fingerprint, verify_file
 from analysis.data.raw import (
@@ -21,12 +27,6 @@ from analysis.data.raw import (
 )
 from analysis.data.sectors import FIRST_CLASS, load_sector_map
 from analysis.data.units import FX_ADDITIONS_FILE, FX_FILE, FxTable, load_fx_table
-from analysis.summary import Summary
-from analysis.vocab import (
-    AGGREGATE_PARTNERS,
-    CANONICAL_UNITS,
-    KEY_COLUMNS,
-)
 
 from .censoring import _censoring
 from .conflicts import _collapse

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis.data.units import FX_BASES
-from analysis.vocab import (
+from analysis.base.vocab import (
     DEFAULT_FX_BASIS,
     DEFAULT_FX_FALLBACK,
     KEY_COLUMNS,
 )
+from analysis.data.units import FX_BASES
 
 SERIES_COLUMNS = tuple(c for c in KEY_COLUMNS if c != "period")
 # A figure whose every source carries one of these loses a conflict; ``conflict_noted``

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.data.units import FxTable
-from analysis.vocab import (
+from analysis.base.vocab import (
     CANONICAL_UNITS,
     UNITS,
 )
+from analysis.data.units import FxTable
 
 from .settings import LedgerSettings
 

@@ -37,10 +37,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.errors import ProvenanceError
+from analysis.base.i18n import count
 from analysis.data.loaders.transport import RawResponse
-from analysis.errors import ProvenanceError
-from analysis.i18n import count
 
 __all__ = [
     "CACHE_COLUMNS",

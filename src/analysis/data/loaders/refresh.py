@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis import paths
+from analysis.base import paths
+from analysis.base.i18n import count
 from analysis.data.loaders import comtrade, imf, wdi
 from analysis.data.loaders.cache import CachedResponse, FetchCache
 from analysis.data.loaders.transport import FetchError, RawResponse
 from analysis.data.loaders.vocabulary import LONG_COLUMNS
-from analysis.i18n import count
 
 __all__ = [
     "ALIASES",
@@ -103,7 +103,7 @@ def resolve_sources(names: Sequence[str]) -> list[str]:
 
 def default_economies() -> list[str]:
     """Indonesia and the partner candidates."""
-    from analysis.vocab import CANDIDATES
+    from analysis.base.vocab import CANDIDATES
 
     candidates = list(CANDIDATES)
     return ["IDN", *[c for c in candidates if c != "IDN"]]

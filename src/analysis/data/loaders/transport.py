@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.errors import MitraError
+from analysis.base.errors import MitraError
 
 __all__ = [
     "FAILURE_KINDS",

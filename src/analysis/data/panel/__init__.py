@@ -50,7 +50,7 @@ The kept value is flagged ``conflict_resolved`` and every value of the cell stay
 
 from __future__ import annotations
 
-from analysis.vocab import CANDIDATES
+from analysis.base.vocab import CANDIDATES
 
 from .catalogue import (
     _load_exclusions as _load_exclusions,

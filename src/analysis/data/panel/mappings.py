@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import paths
+from analysis.base import paths
 
 #: Columns of :attr:`PartnerPanel.frame` (one row per cell).
 FRAME_COLUMNS = ("iso3", "year", "indicator", "value", "unit", "source", "vintage", "flags")

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.base.errors import DataValidationError
+from analysis.base.summary import Summary
+from analysis.base.vocab import CANDIDATES
 from analysis.data.provenance import data_fingerprint, verify_file
-from analysis.errors import DataValidationError
-from analysis.summary import Summary
-from analysis.vocab import CANDIDATES
 
 from .catalogue import _load_exclusions, load_catalogue
 from .conflict import _derive, _resolve

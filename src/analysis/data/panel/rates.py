@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.base.errors import DataValidationError
 from analysis.data.provenance import verify_file
 from analysis.data.schema import Column, read_table
-from analysis.errors import DataValidationError
 
 from .mappings import FILES
 

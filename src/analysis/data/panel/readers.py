@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.base.errors import DataValidationError
+from analysis.base.i18n import count
+from analysis.base.vocab import is_partner_code
 from analysis.data.provenance import verify_file
 from analysis.data.raw import note_flags
 from analysis.data.schema import Column, decimals_of, read_table
-from analysis.errors import DataValidationError
-from analysis.i18n import count
-from analysis.vocab import is_partner_code
 
 from .mappings import (
     _MONEY_UNIT,

@@ -5,7 +5,7 @@ how sure that is, its pillar profile against the top five, its investment histor
 Indonesia (ledger, censoring explicit), its sector exports and trade with Indonesia, the
 agreements in force and pending, its gravity potential with interval, and what would most
 move its rank. Every sentence and label comes from the message catalogue
-(:mod:`analysis.i18n`), every number from the results.
+(:mod:`analysis.base.i18n`), every number from the results.
 
 The brief reads the other studies through four small functions (:func:`_ranking`,
 :func:`_gravity`, :func:`_trade`, :func:`_agreements`), so when those studies change their

@@ -9,7 +9,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import (
+from analysis.base.i18n import label, messages
+from analysis.base.summary import Summary
+from analysis.present.formatting import (
     Finding,
     Findings,
     Table,
@@ -18,8 +20,6 @@ from analysis.formatting import (
     format_table,
     heading,
 )
-from analysis.i18n import label, messages
-from analysis.summary import Summary
 
 from .settings import LEVERS, BriefSettings
 from .sources import (
@@ -777,8 +777,8 @@ class PartnerBrief:
         ``shown=False`` writes the CSV only (a table whose chart the brief shows instead,
         so the brief keeps to two printed pages).
         """
-        from analysis.formatting import show
-        from analysis.tables import write_table
+        from analysis.present.formatting import show
+        from analysis.present.tables import write_table
 
         table = self.table(name)
         if shown:
@@ -803,17 +803,17 @@ class PartnerBrief:
 
     def write_tables(self, report: str = "40-partner-brief") -> dict[str, object]:
         """Write every table of :meth:`tables` as CSV; return ``{name: path}``."""
-        from analysis.tables import write_table
+        from analysis.present.tables import write_table
 
         return {name: write_table(t, name, report=report) for name, t in self.tables().items()}
 
     def figures(self) -> dict[str, object]:
-        """The brief's figures by name (drawn by :mod:`analysis.plots`)."""
+        """The brief's figures by name (drawn by :mod:`analysis.present.plots`)."""
         return {"profile": self.plot_profile()}
 
     def plot_profile(self):
         """Grouped bars: pillar scores of the partner against the top five."""
-        from analysis.plots import plot_pillar_profile
+        from analysis.present.plots import plot_pillar_profile
 
         return plot_pillar_profile(
             self.pillar_scores(),

@@ -25,9 +25,9 @@ class BriefSettings:
     ranking: RankingStudySettings | None = None  # report 30's settings (default: declared)
 
     def __post_init__(self) -> None:
-        from analysis.i18n import LANGUAGES
+        from analysis.base.i18n import LANGUAGES
+        from analysis.base.vocab import is_partner_code
         from analysis.params import SECTOR_FOCUS
-        from analysis.vocab import is_partner_code
 
         if self.language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES} (got {self.language!r})")

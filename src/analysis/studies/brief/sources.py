@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import messages
 from analysis.data.ledger import Ledger
-from analysis.i18n import messages
 
 if TYPE_CHECKING:
     from analysis.studies.gravity import GravityStudySettings
@@ -59,7 +59,7 @@ def _gravity(ledger: Ledger, gravity: GravityStudySettings) -> pd.DataFrame:
 def _ranking(ledger: Ledger, ranking: RankingStudySettings):
     """The partner ranking of report 30 for the brief's sector (same settings, same numbers).
 
-    Returns the ranking study's :class:`~analysis.ranking.RankingResult`.
+    Returns the ranking study's :class:`~analysis.models.ranking.RankingResult`.
     """
     from analysis.studies.ranking import run_ranking
 
@@ -74,12 +74,12 @@ def _trade(partner: str, sector: str, end_year: int) -> pd.DataFrame:
     """Sector exports (the ranking's definition) and goods trade with Indonesia (US$ billion).
 
     The sector's exports are the ranking's ``sector_exports``: the panel codes of
-    :data:`analysis.indicators.SECTOR_EVIDENCE` summed, less its ``minus`` codes, in the
+    :data:`analysis.models.indicators.SECTOR_EVIDENCE` summed, less its ``minus`` codes, in the
     latest year where all are published (chemicals = SITC 5 less pharmaceuticals, SITC 54).
     One row per indicator: its latest year up to ``end_year``, value, source and flags.
     """
     from analysis.data.panel import load_panel
-    from analysis.indicators import SECTOR_EVIDENCE
+    from analysis.models.indicators import SECTOR_EVIDENCE
 
     panel = load_panel()
     rows = []

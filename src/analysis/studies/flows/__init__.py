@@ -6,19 +6,20 @@ Turns plain settings and the ledger into one :class:`FlowStudy`, which the repor
 1. **History.** National PMA, PMDN and total (Rp billion, *nominal*) from the ledger, to
    ``end_year``.
 2. **Nowcast.** The latest year with a partial (Q1/H1/9M) release and no full-year figure is
-   nowcast from its latest cumulative figure (:mod:`analysis.nowcast`); the nowcast replaces
+   nowcast from its latest cumulative figure (:mod:`analysis.models.nowcast`); the nowcast replaces
    the first forecast year. Every info set is backtested out of sample.
-3. **Base forecasts.** Each series gets its backtest-chosen model (:mod:`analysis.flows`).
+3. **Base forecasts.** Each series gets its backtest-chosen model (:mod:`analysis.models.flows`).
    The backtest runs to the longest horizon shown; intervals are widened per horizon by the
-   conformal factor of the chosen model's backtest errors (:func:`analysis.flows.calibrate`).
-   Horizons with fewer than ``calibration_min_n`` backtest forecasts are *not backtested*: they
-   borrow the last backtested factor and are drawn differently.
+   conformal factor of the chosen model's backtest errors
+   (:func:`analysis.models.flows.calibrate`). Horizons with fewer than ``calibration_min_n``
+   backtest forecasts are *not backtested*: they borrow the last backtested factor and are drawn
+   differently.
 4. **Joint paths.** ``draws`` sample paths per series on the log scale, random-walk dependent
    across horizons and correlated across series as the historical log changes are; with a
    nowcast the first year is drawn from the nowcast's interval and later years add the
    model's increments.
 5. **Reconciliation.** Every path and the vector of central forecasts is projected so that
-   PMA + PMDN = total (:mod:`analysis.reconcile`). Intervals are quantiles of the reconciled
+   PMA + PMDN = total (:mod:`analysis.models.reconcile`). Intervals are quantiles of the reconciled
    paths; the ``median`` column is the reconciled central forecast (coherent by construction).
 6. **Views.** Real (nominal divided by Indonesia's GDP deflator, base year stated; years
    after the deflator's last one use a drift forecast of the deflator, drawn jointly) and PMA
@@ -35,16 +36,16 @@ Turns plain settings and the ledger into one :class:`FlowStudy`, which the repor
 
 from __future__ import annotations
 
-from analysis.flows.national import (
+from analysis.models.flows.national import (
     _Base as _Base,
 )
-from analysis.flows.national import (
+from analysis.models.flows.national import (
     _base_forecast as _base_forecast,
 )
-from analysis.flows.national import (
+from analysis.models.flows.national import (
     _log_change_corr as _log_change_corr,
 )
-from analysis.flows.national import (
+from analysis.models.flows.national import (
     _quantiles as _quantiles,
 )
 

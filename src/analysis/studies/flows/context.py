@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.data.raw import load_facts
-from analysis.flows import (
+from analysis.models.flows import (
     MODEL_LABELS,
 )
 

@@ -7,26 +7,26 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.base.summary import Summary
 from analysis.data.ledger import Ledger
-from analysis.flows import (
+from analysis.models.flows import (
     FlowForecast,
     FlowSeries,
 )
-from analysis.formatting import (
-    Findings,
-    findings_block,
-)
-from analysis.nowcast import (
+from analysis.models.nowcast import (
     INFO_LABELS,
     NOWCAST_LABELS,
     NowcastResult,
 )
-from analysis.scenarios import (
+from analysis.models.scenarios import (
     PartnerShares,
     Scenario,
     ScenarioResult,
 )
-from analysis.summary import Summary
+from analysis.present.formatting import (
+    Findings,
+    findings_block,
+)
 
 from .context import model_label
 from .sectors import PROJECT_STATUSES
@@ -56,7 +56,7 @@ class FlowStudy(_FlowTables):
         Nowcasts of the latest partial year and their backtest.
     forecasts
         Per national measure, the reconciled calibrated forecast as a
-        :class:`~analysis.flows.FlowForecast` (its ``forecast`` frame holds the reconciled
+        :class:`~analysis.models.flows.FlowForecast` (its ``forecast`` frame holds the reconciled
         median and intervals, ``source`` nowcast|forecast and ``backtested``).
     paths
         Per national measure, the reconciled joint sample paths (draws x years), nominal.
@@ -137,12 +137,12 @@ class FlowStudy(_FlowTables):
 
     def write_tables(self, report: str = "10-investment-flows") -> dict[str, object]:
         """Write every table of :meth:`tables` as CSV; return ``{name: path}``."""
-        from analysis.tables import write_table
+        from analysis.present.tables import write_table
 
         return {name: write_table(t, name, report=report) for name, t in self.tables().items()}
 
     def figures(self) -> dict[str, object]:
-        """The report's figures by name (drawn by :mod:`analysis.plots`)."""
+        """The report's figures by name (drawn by :mod:`analysis.present.plots`)."""
         out: dict[str, object] = {f"fan_{m}": self.plot(m) for m in self.forecasts}
         if "total" in self.scenarios:
             out["scenario"] = self.plot_scenario("total")
@@ -150,14 +150,15 @@ class FlowStudy(_FlowTables):
         return out
 
     def plot_scenario(self, measure: str = "total", ax=None):
-        """The scenario's path against the baseline fan (:func:`analysis.plots.plot_scenario`)."""
-        from analysis.plots import plot_scenario
+        """The scenario's path against the baseline fan
+        (:func:`analysis.present.plots.plot_scenario`)."""
+        from analysis.present.plots import plot_scenario
 
         return plot_scenario(self.scenarios[measure], ax=ax)
 
     def plot_shares(self, ax=None):
         """Partners' PMA shares with the unlisted bucket (:func:`~.plots.plot_partner_shares`)."""
-        from analysis.plots import plot_partner_shares
+        from analysis.present.plots import plot_partner_shares
 
         return plot_partner_shares(self.shares, ax=ax)
 
@@ -245,7 +246,7 @@ class FlowStudy(_FlowTables):
         A gap of at most ``tolerance`` Rp billion counts as adding up (rounding in the
         releases); larger gaps are named with their year kind, basis and size.
         """
-        from analysis.i18n import format_number
+        from analysis.base.i18n import format_number
 
         v = self.views[self.views["series"].isin(MEASURES)]
         gaps = []
@@ -688,7 +689,7 @@ class FlowStudy(_FlowTables):
 
     def plot(self, measure: str = "total", basis: str | None = None, ax=None):
         """Fan chart of one national series (default basis: the settings' price basis)."""
-        from analysis.plots import plot_flow_fan
+        from analysis.present.plots import plot_flow_fan
 
         return plot_flow_fan(self, measure, basis=basis or self.settings.price_basis, ax=ax)
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import count
 from analysis.data.ledger import Ledger
-from analysis.flows import (
+from analysis.models.flows import (
     build_series,
     pooled_growth_backtest,
     pooled_share_sd,
 )
-from analysis.i18n import count
 
 from .settings import (
     _PERIOD_ORDER,

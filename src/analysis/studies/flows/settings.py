@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from analysis.base.vocab import DEFAULT_SEED
 from analysis.config import declared
-from analysis.reconcile import RECONCILE_METHODS
-from analysis.vocab import DEFAULT_SEED
+from analysis.models.reconcile import RECONCILE_METHODS
 
 #: Models see every year from here on; the report shows start_year-end_year.
 HISTORY_START = 2010
@@ -76,7 +76,7 @@ class FlowStudySettings:
 
 def settings(params) -> FlowStudySettings:
     """The study's settings from the params' ``flows`` group (the one place it is read)."""
-    from analysis.vocab import SECTOR_FOCUS
+    from analysis.base.vocab import SECTOR_FOCUS
 
     g = params.flows
     return FlowStudySettings(

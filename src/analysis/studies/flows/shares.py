@@ -1,6 +1,6 @@
 """Sector share forecasts of the flows study: the rows and the sentence of the share model
 (the model itself, with the pooled spread and the pooled growth backtest, is
-:mod:`analysis.flows.shares`).
+:mod:`analysis.models.flows.shares`).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis.flows import (
+from analysis.base.i18n import count
+from analysis.models.flows import (
     SHARE_PRIOR_YEARS,
     sector_share_draws,
 )
-from analysis.flows.national import _quantiles
-from analysis.i18n import count
+from analysis.models.flows.national import _quantiles
 
 from .settings import _PERIOD_ORDER
 from .views import _rows

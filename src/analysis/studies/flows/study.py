@@ -12,21 +12,21 @@ import pandas as pd
 
 from analysis.data.ledger import Ledger
 from analysis.data.provenance import data_fingerprint
-from analysis.flows import (
+from analysis.models.flows import (
     FlowForecast,
     _z,
     build_series,
     horizon_table,
     rw_shocks,
 )
-from analysis.flows.national import _base_forecast, _log_change_corr, _quantiles
-from analysis.nowcast import (
+from analysis.models.flows.national import _base_forecast, _log_change_corr, _quantiles
+from analysis.models.nowcast import (
     INFO_LABELS,
     NowcastSettings,
     nowcast_flows,
 )
-from analysis.reconcile import reconcile
-from analysis.scenarios import (
+from analysis.models.reconcile import reconcile
+from analysis.models.scenarios import (
     apply_scenario,
     partner_shares,
     scenario_from_mapping,

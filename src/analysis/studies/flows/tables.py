@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.formatting import (
+from analysis.base.i18n import messages
+from analysis.present.formatting import (
     UNKNOWN,
     Table,
     censored_text,
@@ -14,7 +15,6 @@ from analysis.formatting import (
     format_wide,
     show,
 )
-from analysis.i18n import messages
 
 from .settings import (
     MEASURES,
@@ -27,7 +27,7 @@ class _FlowTables:
     """The formatted tables of :class:`FlowStudy` (one ``table(name)`` per report table)."""
 
     def table(self, name: str, language: str = "en") -> Table:
-        """A table formatted for readers (:mod:`analysis.formatting`).
+        """A table formatted for readers (:mod:`analysis.present.formatting`).
 
         ``nowcast``, ``nowcast_accuracy``, ``overview``, ``backtest``, ``coverage``,
         ``failures``, ``forecast``, ``pma_usd``, ``real``, ``sectors``,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import count
 from analysis.data.ledger import Ledger
-from analysis.i18n import count
 
 from .settings import MEASURE_LABELS, MEASURES
 
@@ -29,7 +29,7 @@ def _limit_to_backtest(views, last_bt, history, s, notes) -> pd.DataFrame:
     it, a 95 % upper bound that needs faster yearly growth than the series has ever had (from
     its last published year) is flagged ``above_history`` and explained in a note.
     """
-    from analysis.flows import exceeds_history, history_extremes
+    from analysis.models.flows import exceeds_history, history_extremes
 
     v = views.copy()
     bounds = ["lo_80", "hi_80", "lo_95", "hi_95"]
@@ -69,8 +69,8 @@ def _limit_to_backtest(views, last_bt, history, s, notes) -> pd.DataFrame:
 def _load_targets(ledger: Ledger) -> pd.DataFrame:
     """The preferred version of every target (:func:`analysis.data.targets.load_targets`).
 
-    Shaped for :func:`analysis.scenarios.targets_gap` (``period`` holds the kind). Falls back
-    to the ledger's ``FY_target`` rows when the targets module is not available.
+    Shaped for :func:`analysis.models.scenarios.targets_gap` (``period`` holds the kind). Falls
+    back to the ledger's ``FY_target`` rows when the targets module is not available.
     """
     try:
         from analysis.data.targets import load_targets
@@ -149,7 +149,7 @@ def _medium_term(tdata, hist_values, scenarios, draws, spaths, last_bt) -> pd.Da
 
 def _scenario_paths(history, forecasts, s, targets) -> pd.DataFrame:
     """Scenario paths of the national series from the last published year to the horizon."""
-    from analysis.flows import scenario_paths
+    from analysis.models.flows import scenario_paths
 
     frames = []
     for m in MEASURES:

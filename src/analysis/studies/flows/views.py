@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.data.ledger import Ledger
-from analysis.flows import (
+from analysis.models.flows import (
     FlowSeries,
     _z,
     forecast_path,
     rw_shocks,
 )
-from analysis.flows.national import _quantiles
+from analysis.models.flows.national import _quantiles
 
 from .settings import MEASURES, FlowStudySettings
 

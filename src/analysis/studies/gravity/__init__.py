@@ -22,7 +22,7 @@ terms can be identified from one host's inflows), and not ITC's Export Potential
   (list effects, which absorb the period's length), and part-year flows their own Gamma
   shape. Listed partners enter with their value, the
   others as *below the N-th listed value* (interval-censored in the likelihood; never zero,
-  never at the bound, see :mod:`analysis.censored`). Rows that cannot be used are kept in
+  never at the bound, see :mod:`analysis.models.censored`). Rows that cannot be used are kept in
   ``dropped`` with the reason.
 - **Coefficients**: ``estimated`` (flat prior), ``prior`` (a normal prior carried into the
   intervals; each prior is a row of ``data/mappings/gravity_priors.csv`` with its study,
@@ -30,7 +30,7 @@ terms can be identified from one host's inflows), and not ITC's Export Potential
   No trade elasticity is used.
 - **Potential** = the model's expected PMA for the partner-year, with a confidence interval
   from ``draws`` draws of the coefficients (estimation and prior uncertainty; not the
-  year-to-year noise of a single flow). **Guards** (:mod:`analysis.fdi_potential`): a
+  year-to-year noise of a single flow). **Guards** (:mod:`analysis.models.fdi_potential`): a
   potential above the partner's total net FDI outflow that year (WDI, US$ billion x 1,000) is
   capped at it; where that net outflow is zero or negative the cap is the 5-year mean net
   outflow, else the outward FDI stock, else none (never 0; ``cap_basis`` says which);
@@ -50,20 +50,20 @@ terms can be identified from one host's inflows), and not ITC's Export Potential
   (ledger, latest year published; chemical and pharma split their one shared share),
   supply = investor-side evidence: the sector's multinationals headquartered in the partner
   (league tables) against the number its GDP implies at the candidates' rate, shrunk towards
-  1 (:func:`analysis.fdi_potential.investor_supply`). A partner without evidence has no
+  1 (:func:`analysis.models.fdi_potential.investor_supply`). A partner without evidence has no
   sector potential (a gap, flagged), never a zero. It is an adaptation, documented as such.
 - **Counterfactual**: the IEU-CEPA (every EU member) and the Indonesia-Canada CEPA entering into
   force: ``agreement`` from 0 to 1 for the latest year, a partial-equilibrium FDI effect (other
   partners, Indonesia's total and third-country diversion held fixed).
 - **Multi-host**: with IMF Direct Investment Positions in the fetch cache, :func:`fit_multihost`
   fits a PPML panel with host-year, source-year and (where identified) pair fixed effects via
-  :func:`analysis.gravity.fit_gravity`; offline the report uses the Indonesia-only fit and says
-  so.
+  :func:`analysis.models.gravity.fit_gravity`; offline the report uses the Indonesia-only fit and
+  says so.
 
 The model code (potential, guards, gaps, counterfactuals, agreement effects, the
-multi-host PPML) lives in the model layer (:mod:`analysis.fdi_potential`,
-:mod:`analysis.gravity`, :mod:`analysis.censored`); this package assembles the inputs and
-calls it.
+multi-host PPML) lives in the model layer (:mod:`analysis.models.fdi_potential`,
+:mod:`analysis.models.gravity`, :mod:`analysis.models.censored`); this package assembles the inputs
+and calls it.
 
 References
 ----------
@@ -78,7 +78,7 @@ bilateral foreign direct investment", The World Economy 43(12): 3203-3242.
 from __future__ import annotations
 
 # Kept importable from the study as before the split (tests catch it as gs.GravityError).
-from analysis.gravity import GravityError as GravityError
+from analysis.models.gravity import GravityError as GravityError
 
 from .effects import (
     _agreement_effects as _agreement_effects,

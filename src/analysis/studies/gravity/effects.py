@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.censored import CensoredGravityResult
-from analysis.fdi_potential import measured_flows, pending_agreement_effects
+from analysis.models.censored import CensoredGravityResult
+from analysis.models.fdi_potential import measured_flows, pending_agreement_effects
 
 from .frame import _pending_members
 from .settings import GravityStudySettings
@@ -21,7 +21,7 @@ def _agreement_effects(
     settings: GravityStudySettings,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Pending agreements' effect on measured flows and on the model baseline, with intervals
-    (:func:`analysis.fdi_potential.pending_agreement_effects`), for the agreements of
+    (:func:`analysis.models.fdi_potential.pending_agreement_effects`), for the agreements of
     :data:`PENDING_AGREEMENTS` found in the agreements data."""
     pending, notes = _pending_members()
     out, more = pending_agreement_effects(

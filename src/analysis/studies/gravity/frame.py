@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import paths
-from analysis.censored import Prior
-from analysis.i18n import count
+from analysis.base import paths
+from analysis.base.i18n import count
+from analysis.models.censored import Prior
 
 from .settings import (
     COUNTERFACTUAL_AGREEMENTS,
@@ -331,7 +331,7 @@ def build_gravity_frame(
         ``dropped``: rows not used and why.
     """
     from analysis.data.panel import CANDIDATES
-    from analysis.partners import capital, haversine
+    from analysis.models.partners import capital, haversine
 
     members = _agreement_members()
     pending, _ = _pending_members()

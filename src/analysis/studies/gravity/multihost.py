@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis.gravity import fit_multihost as fit_multihost
+from analysis.models.gravity import fit_multihost as fit_multihost
 
 from .settings import GravityStudyError
 
@@ -40,7 +40,7 @@ def _positions_fingerprint(positions: pd.DataFrame | None) -> str:
 
 def _multihost_inputs(positions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Positions in US$ million (>= 0), pair covariates, and the rows left out with reasons."""
-    from analysis.partners import capital, haversine
+    from analysis.models.partners import capital, haversine
 
     pos = positions.copy()
     if "indicator" in pos.columns:

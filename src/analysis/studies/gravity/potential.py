@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.censored import CensoredGravityResult
-from analysis.fdi_potential import (
+from analysis.models.censored import CensoredGravityResult
+from analysis.models.fdi_potential import (
     NO_SUPPLY,
     agreement_counterfactual,
     censored_potential,
@@ -72,9 +72,9 @@ def _demand(ledger, sector: str) -> tuple[float, float, str]:
 def _sector_inputs(ledger, panel, frame: pd.DataFrame) -> pd.DataFrame:
     """Demand (Indonesia's sector share of PMA) and supply (investor-side evidence) inputs.
 
-    Supply (:func:`analysis.fdi_potential.investor_supply`) is the partner's number of the
+    Supply (:func:`analysis.models.fdi_potential.investor_supply`) is the partner's number of the
     sector's multinationals in the league tables (latest edition of each cross-country list
-    up to the last fitted year, :func:`analysis.investor_evidence.mnc_firms`) against the
+    up to the last fitted year, :func:`analysis.models.investor_evidence.mnc_firms`) against the
     number its GDP (partner panel, last fitted year) implies at the 40 candidate partners'
     rate, shrunk towards 1 by one expected firm: 1 = as many of the sector's
     multinationals as its size implies. A partner not
@@ -90,7 +90,7 @@ def _sector_inputs(ledger, panel, frame: pd.DataFrame) -> pd.DataFrame:
     from analysis.data.investor import load_multinationals
     from analysis.data.panel import CANDIDATES
     from analysis.data.sector_pma import load_partner_sector
-    from analysis.investor_evidence import mnc_firms, sector_pma
+    from analysis.models.investor_evidence import mnc_firms, sector_pma
 
     last_year = int(frame["year"].max())
     partners = sorted(frame["partner_iso3"].unique())
@@ -237,7 +237,7 @@ def _potential(
     settings: GravityStudySettings,
     sector_inputs: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Potential of the Indonesia fit (:func:`analysis.fdi_potential.censored_potential`):
+    """Potential of the Indonesia fit (:func:`analysis.models.fdi_potential.censored_potential`):
     expected full-year PMA (a flow), capped at the partner's outflows (:func:`_outflow_caps`).
     """
     cap, basis = _outflow_caps(panel, frame[["partner_iso3", "year"]])
@@ -260,7 +260,7 @@ def _counterfactual(
     settings: GravityStudySettings,
 ) -> pd.DataFrame:
     """IEU-CEPA and Canada CEPA in force in the latest year, member by member
-    (:func:`analysis.fdi_potential.agreement_counterfactual`)."""
+    (:func:`analysis.models.fdi_potential.agreement_counterfactual`)."""
     return agreement_counterfactual(
         study_fit,
         frame,

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.censored import CensoredGravityResult
-from analysis.formatting import Findings, Table, findings_block, format_table, show
-from analysis.gravity import GravityResult
-from analysis.i18n import count, label, messages
-from analysis.summary import Summary
+from analysis.base.i18n import count, label, messages
+from analysis.base.summary import Summary
+from analysis.models.censored import CensoredGravityResult
+from analysis.models.gravity import GravityResult
+from analysis.present.formatting import Findings, Table, findings_block, format_table, show
 
 from .multihost import MULTIHOST_LABEL
 from .settings import (
@@ -93,18 +93,18 @@ class GravityStudy:
 
     def write_tables(self, report: str = REPORT) -> dict[str, object]:
         """Write every table of :meth:`tables` as CSV; return ``{name: path}``."""
-        from analysis.tables import write_table
+        from analysis.present.tables import write_table
 
         return {name: write_table(t, name, report=report) for name, t in self.tables().items()}
 
     def figures(self) -> dict[str, object]:
-        """The report's figures by name (drawn by :mod:`analysis.plots`)."""
-        from analysis.plots import plot_potential
+        """The report's figures by name (drawn by :mod:`analysis.present.plots`)."""
+        from analysis.present.plots import plot_potential
 
         return {"potential": plot_potential(self.latest("total"))}
 
     def formatted(self, name: str, language: str = "en", top: int = 15) -> Table:
-        """A table formatted for readers (:mod:`analysis.formatting`).
+        """A table formatted for readers (:mod:`analysis.present.formatting`).
 
         ``coefficients``, ``potential_total`` (the ``top`` largest potentials of the latest
         year with the actual, censored as ``< x`` where the partner was not listed),

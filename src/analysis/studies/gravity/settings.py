@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analysis.errors import MitraError
-from analysis.i18n import count
-from analysis.vocab import DEFAULT_SEED, GRAVITY_TERMS, REPORT_SECTORS
+from analysis.base.errors import MitraError
+from analysis.base.i18n import count
+from analysis.base.vocab import DEFAULT_SEED, GRAVITY_TERMS, REPORT_SECTORS
 
 REPORT = "20-gravity"
 TERMS = GRAVITY_TERMS

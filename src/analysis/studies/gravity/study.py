@@ -9,10 +9,10 @@ from dataclasses import asdict, replace
 import numpy as np
 import pandas as pd
 
-from analysis.censored import CensoredGravityResult, fit_censored_gravity
+from analysis.base.errors import MitraError
 from analysis.data.provenance import data_fingerprint
-from analysis.errors import MitraError
-from analysis.gravity import GravityError, fit_gravity
+from analysis.models.censored import CensoredGravityResult, fit_censored_gravity
+from analysis.models.gravity import GravityError, fit_gravity
 
 from .effects import _agreement_effects
 from .frame import _mirror_note, _priors, build_gravity_frame, load_hubs
@@ -310,7 +310,7 @@ def _distribution_check(
     the Gamma model: bias, 95 % coverage and the estimates' spread over their standard
     error say how far the Gamma intervals can be trusted if the outcome is not Gamma.
     """
-    from analysis.censored import compare_families, coverage_by_simulation
+    from analysis.models.censored import compare_families, coverage_by_simulation
 
     table, fits = compare_families(
         frame, "pma_usd_m", x, lower="lower_bound", upper="upper_bound",
@@ -410,7 +410,7 @@ def gravity_study(settings: GravityStudySettings, ledger=None, panel=None) -> Gr
     settings. Cached copies hold no pyfixest model: the comparison fit's ``predict`` and
     ``confint`` need a fresh :func:`run_gravity`.
     """
-    from analysis.cache import cached
+    from analysis.base.cache import cached
 
     if ledger is None:
         from analysis.studies.inputs import inputs

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from analysis.errors import MitraError
+from analysis.base.errors import MitraError
 
 __all__ = [
     "DATA",
@@ -35,8 +35,8 @@ def project_root() -> Path:
     env = os.environ.get("MITRA_ROOT")
     if env:
         return Path(env).resolve()
-    # src/analysis/paths.py -> parents[2] is the checkout root (editable install).
-    return Path(__file__).resolve().parents[2]
+    # src/analysis/base/paths.py -> parents[3] is the checkout root (editable install).
+    return Path(__file__).resolve().parents[3]
 
 
 ROOT = project_root()

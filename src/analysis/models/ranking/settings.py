@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.vocab import DEFAULT_SEED
+from analysis.base.vocab import DEFAULT_SEED
 
 NORMALISATIONS = ("minmax", "zscore", "rank", "vector")
 AGGREGATIONS = ("arithmetic", "geometric", "topsis")

@@ -1,6 +1,6 @@
 """What a reader sees: tables with labels, units and separators; findings; legends.
 
-One formatting layer for every report and every language (:mod:`analysis.i18n`):
+One formatting layer for every report and every language (:mod:`analysis.base.i18n`):
 
 - :func:`format_table` turns a result table into a :class:`Table`: human labels for codes
   (sectors, measures, flags, partners by name), units in the headers, thousands separators
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.i18n import MISSING, Messages, format_number, label, messages
-from analysis.summary import anchor
+from analysis.base.i18n import MISSING, Messages, format_number, label, messages
+from analysis.base.summary import anchor
 
 __all__ = [
     "MISSING",
@@ -215,7 +215,7 @@ class Table:
     """A table ready to hand on: display strings, caption, notes, legend, source.
 
     ``frame`` holds what the reader sees (strings, labelled headers, no index); ``data``
-    keeps the unformatted table (write it to CSV with :func:`analysis.tables.write_table`).
+    keeps the unformatted table (write it to CSV with :func:`analysis.present.tables.write_table`).
     """
 
     frame: pd.DataFrame
@@ -493,12 +493,12 @@ def format_wide(
 def show(table: Table, name: str, *, report: str, empty: str | None = None) -> None:
     """Display a table in a report and write its data as ``<name>.csv`` (or say why empty).
 
-    The CSV goes through :func:`analysis.tables.write_table` (the batch's table folder, or
+    The CSV goes through :func:`analysis.present.tables.write_table` (the batch's table folder, or
     ``reports/interactive/tables/<report>/``).
     """
     from IPython.display import display
 
-    from analysis.tables import write_table
+    from analysis.present.tables import write_table
 
     if len(table):
         display(table)

@@ -29,7 +29,7 @@ from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode
 from yaml.reader import Reader
 
-from analysis.errors import MitraError
+from analysis.base.errors import MitraError
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "YamlError", "load_yaml", "load_yaml_text"]
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.summary import Summary
+from analysis.base.summary import Summary
 
 from .audit import RankingAudit
 from .inputs import IndicatorSet
@@ -126,7 +126,7 @@ class RankingResult:
             ],
         )
 
-    # Figures are drawn by the presentation layer: analysis.plots.plot_rank_bands(result)
+    # Figures are drawn by the presentation layer: analysis.present.plots.plot_rank_bands(result)
     # and plot_drivers(result) (models draw no figures).
 
 

@@ -59,10 +59,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from analysis.base.errors import MitraError
+from analysis.base.i18n import count
+from analysis.base.summary import Summary
 from analysis.data.provenance import data_fingerprint
-from analysis.errors import MitraError
-from analysis.i18n import count
-from analysis.summary import Summary
 
 #: Outcome distributions of :func:`fit_censored_gravity` (same log-linear mean).
 FAMILIES = ("gamma", "lognormal")

@@ -8,8 +8,8 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import count
 from analysis.data.provenance import data_fingerprint
-from analysis.i18n import count
 
 from .audit import _audit
 from .core import _normalise, _positive, kendall_tau, ranks_from_scores

@@ -1,7 +1,7 @@
 """Predictive validity of the partner ranking: a backtest against realised PMA.
 
 For every origin year ``t`` the data allow, the ranking is built only from data up to ``t``
-(:func:`analysis.indicators.build_indicators` with ``end_year = t``) and scored against the
+(:func:`analysis.models.indicators.build_indicators` with ``end_year = t``) and scored against the
 BKPM country lists published for ``t + 1 .. t + horizon`` (every period: quarterly, H1, 9M,
 FY). Two naive baselines are scored the same way: the **last list's PMA ranking** (partners
 ordered by their value in the latest list up to ``t``; unlisted partners tie below) and a
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.ranking import IndicatorSet, RankingSettings, rank_partners
+from analysis.models.ranking import IndicatorSet, RankingSettings, rank_partners
 
 __all__ = [
     "BASELINES",

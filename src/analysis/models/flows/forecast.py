@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.base.i18n import count
+from analysis.base.summary import Summary
 from analysis.data.provenance import data_fingerprint
-from analysis.i18n import count
-from analysis.summary import Summary
 
 from .models import (
     MIN_BACKTEST_FORECASTS,

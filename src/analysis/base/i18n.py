@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from analysis.errors import MitraError
+from analysis.base.errors import MitraError
 
 __all__ = [
     "LANGUAGES",
@@ -47,7 +47,7 @@ __all__ = [
 
 #: Languages with a catalogue: English and Bahasa Indonesia.
 LANGUAGES: tuple[str, ...] = ("en", "id")
-CATALOGUES = Path(__file__).with_name("messages")
+CATALOGUES = Path(__file__).resolve().parents[1] / "messages"  # src/analysis/messages
 #: Written where a figure is missing (an en dash, explained in every legend).
 MISSING = "–"
 
@@ -243,7 +243,7 @@ def messages(language: str = "en") -> Messages:
 def _sector_labels() -> dict[tuple[str, str], str]:
     import pandas as pd
 
-    from analysis import paths
+    from analysis.base import paths
 
     table = pd.read_csv(paths.DATA / "mappings" / "sectors.csv", dtype=str)
     out = {}

@@ -8,8 +8,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from analysis import paths
-from analysis.summary import Summary
+from analysis.base import paths
+from analysis.base.summary import Summary
 
 __all__ = ["environment_record", "git_commit", "provenance_summary"]
 
@@ -81,7 +81,7 @@ def provenance_summary(
     """
     import pandas as pd
 
-    from analysis.i18n import messages
+    from analysis.base.i18n import messages
 
     m = messages(language)
     env = environment_record()

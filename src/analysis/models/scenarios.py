@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.base.summary import Summary
+from analysis.base.vocab import SECTOR_FOCUS
 from analysis.data.ledger import Ledger
-from analysis.flows import FlowForecast
-from analysis.summary import Summary
-from analysis.vocab import SECTOR_FOCUS
+from analysis.models.flows import FlowForecast
 
 __all__ = [
     "PartnerShares",

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
-from analysis.errors import MitraError
+from analysis.base import paths
+from analysis.base.errors import MitraError
 
 __all__ = [
     "TABLES_ENV",

@@ -11,7 +11,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from analysis.flows import (
+from analysis.models.flows import (
     MIN_POINTS,
     FlowForecast,
     FlowSeries,

@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.base.summary import Summary
 from analysis.data.ledger import Ledger
 from analysis.data.provenance import data_fingerprint
-from analysis.flows import _conformal_quantile
-from analysis.summary import Summary
+from analysis.models.flows import _conformal_quantile
 
 __all__ = [
     "INFO_SETS",

@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.base.errors import MitraError
+from analysis.base.i18n import count
+from analysis.base.summary import Summary
 from analysis.data.provenance import data_fingerprint
-from analysis.errors import MitraError
-from analysis.i18n import count
-from analysis.summary import Summary
 
 __all__ = [
     "AssumedCoef",

@@ -33,8 +33,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.censored import CensoredGravityResult
-from analysis.errors import MitraError
+from analysis.base.errors import MitraError
+from analysis.models.censored import CensoredGravityResult
 
 __all__ = [
     "GAP_STATUS",

@@ -30,12 +30,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from analysis import paths
+from analysis.base import paths
 
 __all__ = ["cache_dir", "cache_key", "cached", "code_fingerprint"]
 
 T = TypeVar("T")
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # src/analysis
 
 
 @functools.cache

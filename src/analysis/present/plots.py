@@ -31,8 +31,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogFormatter, MaxNLocator, ScalarFormatter
 
+from analysis.base.i18n import format_number, label, messages
 from analysis.data.ledger import Ledger
-from analysis.i18n import format_number, label, messages
 
 __all__ = [
     "SOURCE_GID",
@@ -295,7 +295,7 @@ def plot_coverage(table: pd.DataFrame, title: str, ax: Axes | None = None) -> Fi
 
 @chart("source_ledger")
 def plot_fan(forecast, ax: Axes | None = None) -> Figure:
-    """Fan chart of a :class:`~analysis.flows.FlowForecast`: observed points, median, bands.
+    """Fan chart of a :class:`~analysis.models.flows.FlowForecast`: observed points, median, bands.
 
     Derived and interpolated observations are drawn as open markers; gaps stay gaps.
     """

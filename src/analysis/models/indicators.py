@@ -1,10 +1,10 @@
 """The indicator framework of the partner ranking, per sector, built on the partner panel.
 
-Five pillars (codes declared in :mod:`analysis.vocab`), each indicator documented with its
+Five pillars (codes declared in :mod:`analysis.base.vocab`), each indicator documented with its
 direction (+1: more is better for Indonesia's courting; -1: less is better), unit, source and
 the year used per partner (the latest published up to the report's end year). Nothing is
 filled here: a partner without a value has NaN, a partner below a top-N list has an interval
-(:attr:`analysis.ranking.IndicatorSet.upper`), and the ranking's rules decide what happens.
+(:attr:`analysis.models.ranking.IndicatorSet.upper`), and the ranking's rules decide what happens.
 
 - ``sector`` (the point of a sector report): the partner's exports in the sector, its
   revealed comparative advantage, its sector value added where available.
@@ -34,9 +34,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.base.vocab import RANKING_INDICATORS, RANKING_PILLARS
 from analysis.data.ledger import Ledger
-from analysis.ranking import KNOWN_HUBS, IndicatorSet
-from analysis.vocab import RANKING_INDICATORS, RANKING_PILLARS
+from analysis.models.ranking import KNOWN_HUBS, IndicatorSet
 
 __all__ = [
     "HUB_FLOW_SHARE_PCT",
@@ -255,11 +255,11 @@ def _treaty_flags(
 
 def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, notes,
                        routes) -> None:  # fmt: skip
-    """Add the investor-side sector indicators (:mod:`analysis.investor_evidence`)."""
+    """Add the investor-side sector indicators (:mod:`analysis.models.investor_evidence`)."""
     from analysis.data.investor import load_multinationals, load_ofdi_by_industry
     from analysis.data.projects import load_projects
     from analysis.data.sector_pma import load_partner_sector
-    from analysis.investor_evidence import (
+    from analysis.models.investor_evidence import (
         host_side_sector_rows,
         mnc_firms,
         ofdi_industry_share,
@@ -360,7 +360,7 @@ def build_indicators(
         Values, censored-cell bounds, years, documentation, hub flags and notes.
     """
     from analysis.data.panel import CANDIDATES
-    from analysis.partners import partner_covariates
+    from analysis.models.partners import partner_covariates
 
     if sector not in SECTOR_EVIDENCE:
         raise ValueError(f"sector must be one of {sorted(SECTOR_EVIDENCE)}, got {sector!r}")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.i18n import count
+from analysis.base.i18n import count
 
 from .inputs import IndicatorSet
 from .settings import KURT_LIMIT, SKEW_LIMIT, WINSOR_MAX_POINTS, RankingSettings, effective_weights

@@ -55,7 +55,7 @@ CANDIDATES: tuple[str, ...] = (
 
 GRAVITY_TERMS: tuple[str, ...] = ("lgdp", "ldist", "hub", "agreement")
 
-#: Pillars and indicator codes of the partner ranking (built by ``analysis.indicators``;
+#: Pillars and indicator codes of the partner ranking (built by ``analysis.models.indicators``;
 #: declared here so params can validate ``ranking_weights`` before any kernel starts).
 RANKING_PILLARS: tuple[str, ...] = ("sector", "capacity", "market", "presence", "ties")
 #: English labels of the ranking pillars (what-if sliders, chart legends).

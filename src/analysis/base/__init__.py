@@ -1,0 +1,3 @@
+"""Base layer: shared vocabulary and plumbing (errors, paths, atomic files, safe YAML,
+the results cache, versions and provenance, summaries, the message catalogue). Imports
+nothing above it."""
