@@ -46,6 +46,7 @@ gravity_distribution_reps: int = 40  # simulated samples per scenario of the dis
 # %%
 import matplotlib.pyplot as plt
 
+from analysis.base.i18n import count, label
 from analysis.params import params_from
 from analysis.present.plots import plot_potential
 from analysis.reports import provenance_summary
@@ -74,7 +75,8 @@ study.findings()
 print(f"partner-periods used: {len(study.frame)} "
       f"(listed {int((study.frame['status'] == 'listed').sum())})")
 print(next(n for n in study.notes if n.startswith("Lists in the likelihood")))
-print(study.coefficients()[["term", "source"]].to_string(index=False))
+for source, terms in study.coefficients().groupby("source", sort=False)["term"]:
+    print(f"{label('coef_source', source)}: {', '.join(label('gravity_term', t) for t in terms)}")
 
 # %% tags=["appendix"]
 study.show("coefficients")
@@ -105,9 +107,10 @@ study.show("potential_total")
 # NBVAL_CHECK_OUTPUT
 print(study.gap_sentence())
 latest = study.latest("total")
-print(latest["gap_status"].value_counts().to_string())
-print(latest.loc[latest["plausibility_flag"] != "", ["partner_iso3", "plausibility_flag"]]
-      .to_string(index=False))
+for status, n in latest["gap_status"].value_counts().items():
+    print(f"{label('gap_status', status)}: {count(n, 'partners')}")
+for r in latest[latest["plausibility_flag"] != ""].itertuples():
+    print(f"flagged: {label('partner', r.partner_iso3)}: {r.plausibility_flag}")
 
 # %% [markdown]
 # ## Sector potential

@@ -80,7 +80,7 @@ def test_a_guard_flag_appears_exactly_when_the_implied_share_exceeds_the_bound(p
     assert implied == pytest.approx(pot / cap)
     assert bool(flag) == (pot / cap > 0.35)
     if flag:
-        assert "MYS 2023-2024" in flag and "35%" in flag
+        assert "Malaysia 2023-2024" in flag and "35%" in flag
 
 
 def test_a_potential_below_the_partners_own_actual_is_not_flagged():

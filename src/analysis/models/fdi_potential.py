@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.base.errors import MitraError
+from analysis.base.vocab import partner_name
 from analysis.models.censored import CensoredGravityResult
 
 __all__ = [
@@ -175,7 +176,7 @@ def share_guard(
         bound,
         f"implausible: the potential is {implied:.0%} of the partner's outward FDI, above the "
         f"largest share Indonesia receives from a comparable ({group}) partner "
-        f"({bound:.0%}, {top['partner_iso3']} {top['years']})",
+        f"({bound:.0%}, {partner_name(top['partner_iso3'])} {top['years']})",
     )
 
 

@@ -582,10 +582,14 @@ class RankingStudy:
                     f"concordance {c['index']:.2f} against {c['last_pma']:.2f} for last list's "
                     f"PMA and {c['gdp_only']:.2f} for GDP alone; "
                 )
+            def named(metrics: list[str]) -> str:
+                # Readers see the catalogue's names, never the metric codes.
+                return "; ".join(label("validation_metric", m) for m in metrics)
+
             text += (
                 "the ranking beats both baselines on "
-                + (", ".join(beat) or "no metric")
-                + (f" and does NOT on {', '.join(lost)}." if lost else ".")
+                + (named(beat) or "no metric")
+                + (f", and does NOT on {named(lost)}." if lost else ".")
             )
             out.append((text, SECTIONS["validation"]))
         documented = self.documented_finding()

@@ -123,6 +123,7 @@ class GravityStudy:
                 title=m("gravity.t_coefficients", model=self.mode),
                 columns=["model", "term", "estimate", "se", "source"],
                 digits={"estimate": 3, "se": 3},
+                codes={"term": "gravity_term", "source": "coef_source"},
                 **fmt,
             )
         if name in ("potential_total", "potential_sector"):
@@ -151,7 +152,7 @@ class GravityStudy:
                 f,
                 title=m(f"gravity.t_{name}", year=year, sector=label("sector", sector, language)),
                 columns=cols,
-                codes={"partner_iso3": "partner", "capped": "yes_no"},
+                codes={"partner_iso3": "partner", "capped": "yes_no", "gap_status": "gap_status"},
                 bounds={"actual": "actual_upper"} if sector == "total" else None,
                 units=units,
                 digits={c: 0 for c in usd},
@@ -278,7 +279,10 @@ class GravityStudy:
         n_b = int((lat["gap_status"] == "bounded").sum())
         n_flag = int((lat["plausibility_flag"] != "").sum())
         g = self.gaps(year)
-        flags = f"; {n_flag} potentials are flagged as implausible (see 'plausibility_flag')"
+        flags = (
+            f"; {count(n_flag, 'potentials')} flagged as implausible (the reason is in the "
+            "potential table)"
+        )
         if len(g):
             return (
                 f"Credible untapped potential in {year} ({count(len(g), 'partners')}, "
