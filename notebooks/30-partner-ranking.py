@@ -16,10 +16,14 @@
 # # Partner ranking: which countries should Indonesia court for this sector, and how sure is that?
 #
 # A composite index built the OECD/JRC way and audited the COINr way. Five pillars, weighted
-# pillar first: **sector strength** (the partner's exports in the sector, its revealed
-# comparative advantage, its sector value added where published; a third of the weight by
-# default), **capacity** to invest abroad, **market**, **presence** in Indonesia and **ties**
-# with Indonesia. Missing data never help (a gap takes the worst observed value and is
+# pillar first: **sector strength** as evidence about *investors* (the sector's
+# multinationals headquartered in the partner, its realised PMA in this Indonesian industry,
+# statements naming it among the main investors, its project pipeline; exports, revealed
+# comparative advantage and value added as lower-weight capability evidence; for textiles,
+# the relocation push of higher labour costs), **capacity** to invest abroad (outward FDI
+# stock and flows), **market**, **presence** in Indonesia (every BKPM list) and **ties**
+# (trade agreements, investment and tax treaties). Sector and presence weigh twice the
+# others by default, the choice the backtest below supports. Missing data never help (a gap takes the worst observed value and is
 # flagged), partners below BKPM's top-N lists enter as intervals, and hubs that route
 # third-country capital are flagged. Then the uncertainty: a Monte Carlo over every choice
 # gives each partner a rank band, and Sobol indices say which choice moves the ranks most.
