@@ -269,59 +269,58 @@ def _investor_evidence(sector, cands, end_year, add, upper, lower, cell_notes, n
         sector_pma,
     )
 
-    v, lo, up, yr, src = mnc_firms(load_multinationals(), sector, cands, end_year)
-    if v.notna().any():
-        upper["mnc_firms"], lower["mnc_firms"] = up, lo
+    def add_bounded(code, v, lo, up, gap_note, *args, **kw) -> None:
+        # An indicator whose unpublished cells are intervals [lo, up], each with a note saying
+        # why; skipped when no candidate has a value at all.
+        if not v.notna().any():
+            return
+        upper[code], lower[code] = up, lo
         for p in v.index[v.isna()]:
-            cell_notes.loc[p, "mnc_firms"] = "not in the part of the league tables we have"
-        add("mnc_firms", "sector", "Sector multinationals headquartered there (league tables, "
-            "latest edition of each; partial lists)", +1, "firms",
-            f"data/raw/investor/sector_multinationals.csv: {src}", v, yr)  # fmt: skip
+            cell_notes.loc[p, code] = gap_note(p)
+        add(code, *args, values=v, **kw)
+
+    v, lo, up, yr, src = mnc_firms(load_multinationals(), sector, cands, end_year)
+    add_bounded("mnc_firms", v, lo, up, lambda p: "not in the part of the league tables we have",
+                "sector", "Sector multinationals headquartered there (league tables, latest "
+                "edition of each; partial lists)", +1, "firms",
+                f"data/raw/investor/sector_multinationals.csv: {src}", yrs=yr)  # fmt: skip
     # Realised partner x sector PMA: the partner x sector file plus BKPM's host-side figures
     # quoted in the outward-FDI file (textiles and footwear by country, Q1 2023).
     ofdi = load_ofdi_by_industry()
     partner_sector = load_partner_sector()
     realised = pd.concat([partner_sector, host_side_sector_rows(ofdi)], ignore_index=True)
     v, lo, up, yr = sector_pma(realised, sector, cands, end_year)
-    if v.notna().any():
-        upper["sector_pma"], lower["sector_pma"] = up, lo
-        for p in v.index[v.isna()]:
-            cell_notes.loc[p, "sector_pma"] = (
-                "no published partner x sector figure: below the smallest published one"
-            )
-        add("sector_pma", "sector", "Realised PMA in the Indonesian industry (largest "
-            "figure published for one period)", +1, "US$ million",
-            "data/raw/bkpm/pma_by_country_sector.csv (BKPM via press; realised rows); "
-            "data/raw/investor/ofdi_by_industry.csv (HOST-SIDE BKPM rows)",
-            v, yr, hub=True)  # fmt: skip
+    add_bounded("sector_pma", v, lo, up,
+                lambda p: "no published partner x sector figure: below the smallest published one",
+                "sector", "Realised PMA in the Indonesian industry (largest figure published "
+                "for one period)", +1, "US$ million",
+                "data/raw/bkpm/pma_by_country_sector.csv (BKPM via press; realised rows); "
+                "data/raw/investor/ofdi_by_industry.csv (HOST-SIDE BKPM rows)",
+                yrs=yr, hub=True)  # fmt: skip
     v, lo, up, yr = sector_named(partner_sector, sector, cands, end_year)
-    if v.notna().any():
-        upper["sector_named"], lower["sector_named"] = up, lo
-        for p in v.index[v.isna()]:
-            cell_notes.loc[p, "sector_named"] = "not named in the statements we have: [0, 1]"
-        add("sector_named", "sector", "Named among the industry's main foreign investors "
-            "(BKPM or ministry statements)", +1, "statements",
-            "data/raw/bkpm/pma_by_country_sector.csv (share statements)", v, yr)  # fmt: skip
+    add_bounded("sector_named", v, lo, up,
+                lambda p: "not named in the statements we have: [0, 1]",
+                "sector", "Named among the industry's main foreign investors (BKPM or "
+                "ministry statements)", +1, "statements",
+                "data/raw/bkpm/pma_by_country_sector.csv (share statements)", yrs=yr)  # fmt: skip
     v, yr, what = ofdi_industry_share(ofdi, sector, cands, end_year)
     add("ofdi_industry_share", "sector", "The industry's share of the partner's outward FDI "
         f"in manufacturing (source-side statistics: {what or 'none'})", +1, "%",
         "data/raw/investor/ofdi_by_industry.csv (SOURCE-SIDE rows); a partner that does not "
         "publish it is a gap, not a zero", v, yr)  # fmt: skip
-    v, lo, up, yr, routed = project_pipeline(load_projects(), sector, cands, end_year)
+    projects = load_projects()
+    v, lo, up, yr, routed = project_pipeline(projects, sector, cands, end_year)
     routes.update(
         {(p, "project_pipeline"): end
-         for p, end in routed_ends(load_projects(), sector, cands, end_year).items()}
+         for p, end in routed_ends(projects, sector, cands, end_year).items()}
     )  # fmt: skip
-    if v.notna().any():
-        upper["project_pipeline"], lower["project_pipeline"] = up, lo
-        for p in v.index[v.isna()]:
-            cell_notes.loc[p, "project_pipeline"] = routed.get(
-                p, "no project in the compiled list: below the smallest project"
-            )
-        add("project_pipeline", "sector", "Projects in the industry in Indonesia (US$ m; "
-            "operating and under construction 1, announced 0.5, cancelled 0)", +1,
-            "US$ million", "data/raw/bkpm/projects.csv (company and press sources per row)",
-            v, yr)  # fmt: skip
+    add_bounded("project_pipeline", v, lo, up,
+                lambda p: routed.get(p, "no project in the compiled list: below the smallest "
+                                        "project"),
+                "sector", "Projects in the industry in Indonesia (US$ m; operating and under "
+                "construction 1, announced 0.5, cancelled 0)", +1, "US$ million",
+                "data/raw/bkpm/projects.csv (company and press sources per row)",
+                yrs=yr)  # fmt: skip
     notes.append(
         "Sector pillar, investor side: multinationals by headquarters (partial league tables: "
         "absent = 'not in the part we have', an interval), realised PMA by partner in the "
