@@ -47,6 +47,12 @@ ranking_noise: float = 0.1  # indicator noise (log-scale sd) in the Monte Carlo
 seed: int = 20261127  # random seed
 fx_basis: str = "apbn"  # exchange-rate basis: apbn | market
 fx_fallback: str = "market"  # basis for years the main one lacks: apbn | market | none
+# The gravity study whose agreement effects this report reads: the same settings as report 20.
+gravity_assumed: dict = {}  # fixed coefficients: {term: {value, citation}}
+gravity_priors: dict = {"agreement": "kox_rojas_romagosa_2020_pta"}  # {term: prior id}
+gravity_hubs: list = ["NLD", "GBR", "IRL", "SGP", "CHE", "LUX", "HKG", "VGB", "BMU", "CYM", "MUS"]  # hub economies
+gravity_draws: int = 1000  # coefficient draws for the potential intervals
+gravity_distribution_reps: int = 40  # simulated samples per scenario of the distribution check (0: skip)
 
 # %%
 import matplotlib.pyplot as plt

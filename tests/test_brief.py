@@ -14,11 +14,13 @@ from analysis.studies.brief import BriefSettings, run_brief, settings
 
 
 def _settings(language: str) -> BriefSettings:
-    # The batch's own parameters (base + chemical), fewer Monte Carlo draws for speed.
+    # The CI batch's parameters for this brief (base + chemical + ci: fewer Monte Carlo draws
+    # and simulations), so the gravity study and the ranking come from the session's cache.
     params = load_params(
         "params/base.yaml",
         "params/chemical.yaml",
-        overrides={"partner": "DEU", "language": language, "ranking_draws": 200},
+        "params/ci.yaml",
+        overrides={"partner": "DEU", "language": language},
     )
     return settings(params)
 

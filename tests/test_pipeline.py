@@ -234,6 +234,13 @@ def test_every_default_notebook_runs_with_ci_params(ci_batch):
     assert textile["parameters"]["sector"] == "textile"
     assert textile["parameters"]["start_year"] == 2019  # from ci.yaml, layered last
     assert textile["params_files"] == ["params/base.yaml", "params/textile.yaml", "params/ci.yaml"]
+    # Report 30 reads report 20's gravity study (its agreement effects), so it declares the
+    # gravity settings: a params file's gravity choices reach both reports, and both read one
+    # cached study (here ci.yaml's few distribution simulations, not the default 40).
+    for sector in ("textile", "chemical", "pharma"):
+        for nb in ("20-gravity", "30-partner-ranking"):
+            used = manifest["reports"][f"{nb}--{sector}-ci"]["parameters"]
+            assert used["gravity_distribution_reps"] == 3, (nb, sector)
 
 
 def test_same_batch_twice_gives_the_same_report_content(ci_batch):

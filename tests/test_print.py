@@ -1,7 +1,7 @@
 """Briefs on paper: two A4 pages plus one of provenance, in English and in Bahasa Indonesia.
 
-A batch of the Germany chemical brief in both languages (``params/ci.yaml``) is run once; the
-batch prints each brief to PDF with headless Chromium. Then
+The session's CI batch holds the Germany chemical brief in both languages (``params/ci.yaml``);
+the batch printed each brief to PDF with headless Chromium. Then
 
 - each PDF has at most three A4 pages, the provenance appendix starts on its own page and
   the brief itself fills at most two;
@@ -24,11 +24,9 @@ import subprocess
 import pytest
 
 from analysis.base.i18n import catalogue
-from analysis.reports import BRIEF_NOTEBOOK, Job, run_batch
 from analysis.reports.export import REPORT_CSS
 from analysis.reports.pdf import chromium, pdf_pages
 
-CI = ("params/base.yaml", "params/chemical.yaml", "params/ci.yaml")
 NAMES = {lang: f"40-partner-brief--chemical-ci-deu-{lang}" for lang in ("en", "id")}
 A4_PT = (595, 842)  # A4 in PostScript points, as pdfinfo reports it (rounded)
 needs_chromium = pytest.mark.skipif(
@@ -41,17 +39,12 @@ needs_pdftotext = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    reports = tmp_path_factory.mktemp("reports")
-    jobs = [
-        Job(BRIEF_NOTEBOOK, CI, name, overrides={"partner": "DEU", "language": lang})
-        for lang, name in NAMES.items()
-    ]
-    result = run_batch(
-        jobs, run_id="print", reports_dir=reports, workers=1, progress=False, start_timeout=180
-    )
-    assert result.ok, {n: r["error"] for n, r in result.records.items() if r["status"] != "ok"}
-    return result
+def batch(ci_batch):
+    """The session's CI batch: it holds these two briefs, printed by the batch itself."""
+    briefs = {n: r for n, r in ci_batch.records.items() if n in NAMES.values()}
+    assert set(briefs) == set(NAMES.values())
+    assert all(r["status"] == "ok" for r in briefs.values()), briefs
+    return ci_batch
 
 
 def _visible_text(page: str) -> str:
