@@ -83,6 +83,26 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.xdist_group("ci_batch"))
 
 
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored():
+    """Each test leaves the worker's SIGINT/SIGTERM handlers as it found them.
+
+    A handler left at SIG_IGN is inherited by every process a later test starts (``mitra``
+    then ignores Ctrl-C while it plans): an order-dependent failure far from its cause. The
+    handlers are put back either way, and the test that changed them fails by name.
+    """
+    import signal
+
+    watched = (signal.SIGINT, signal.SIGTERM)
+    before = {sig: signal.getsignal(sig) for sig in watched}
+    yield
+    after = {sig: signal.getsignal(sig) for sig in watched}
+    changed = {sig: h for sig, h in after.items() if h != before[sig]}
+    for sig in changed:
+        signal.signal(sig, before[sig])
+    assert not changed, f"the test changed signal handlers: {changed} (were {before})"
+
+
 @pytest.fixture(scope="session")
 def shared_reference() -> Path:
     """Path of ../shared/reference; skips the test when it is absent (as on users' machines)."""

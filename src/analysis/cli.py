@@ -618,6 +618,9 @@ def _sigterm_raises():
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mitra`` command line; return the exit code."""
+    from analysis.base.environment import skip_slow_optional_imports
+
+    skip_slow_optional_imports()
     try:
         with _sigterm_raises():
             return _main(argv)

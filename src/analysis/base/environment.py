@@ -5,13 +5,37 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from analysis.base import paths
 from analysis.base.summary import Summary
 
-__all__ = ["environment_record", "git_commit", "provenance_summary"]
+__all__ = [
+    "environment_record",
+    "git_commit",
+    "provenance_summary",
+    "skip_slow_optional_imports",
+]
+
+#: Optional modules that third-party imports pull in and Mitra's own processes never use.
+#: ``rfc3987_syntax``: jsonschema (through nbformat, in every process that reads a notebook)
+#: imports it for its optional "iri" format checker, and it builds ~35 Earley parsers at
+#: import: about 2 s of CPU per process on a 2-core machine, known upstream
+#: (python-jsonschema/jsonschema#1392, #1428). No notebook schema uses that format.
+SLOW_OPTIONAL_IMPORTS = ("rfc3987_syntax",)
+
+
+def skip_slow_optional_imports() -> None:
+    """Make :data:`SLOW_OPTIONAL_IMPORTS` unavailable in this process (an ImportError, which
+    their importers treat as "not installed"), unless already imported.
+
+    Called by Mitra's own processes only (the ``mitra`` command and batch workers), never in
+    a kernel, where a user's code may want those modules.
+    """
+    for name in SLOW_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 _PACKAGES = (
     "mitra",

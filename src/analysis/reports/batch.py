@@ -448,8 +448,10 @@ def _execute(
             "root": str(paths.ROOT),
             # Local workers are Mitra's own processes; dask workers are not ours to rewire.
             "own_process": scheduler is None,
-            # Local workers take warm kernels (analysis.reports.warm) and warm the next.
+            # Local workers take warm kernels (analysis.reports.warm) and warm the next,
+            # importing what the batch's notebooks import.
             "warm": scheduler is None and warm_kernels,
+            "preimport": list(preimport),
         }
 
     def warm_hints(new: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -463,6 +465,12 @@ def _execute(
             spec["warm_next"] = more or i < len(new) - workers
         return new
 
+    from analysis.reports.warm import preimports
+
+    notebooks = {j.notebook for j in jobs} | {r.notebook for r in briefs}
+    preimport = preimports(
+        sorted(str(p if Path(p).is_absolute() else paths.ROOT / p) for p in notebooks)
+    )
     specs = [spec_of(j, parameters[j.name]) for j in jobs]
     by_name = {s["name"]: s for s in specs}
     workers = max(1, min(workers or os.cpu_count() or 1, len(specs) or 1))

@@ -189,8 +189,9 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
     ``spec`` keys: name, notebook, params_files, parameters, run_dir, kernel_name,
     start_timeout, execution_timeout, retries, root; optional: overrides, own_process (a
     Mitra worker process: kernel stderr to ``logs/``), warm (with own_process: take a warm
-    kernel, :mod:`analysis.reports.warm`) and warm_next (start warming the next one; default
-    true, false for a worker's last report).
+    kernel, :mod:`analysis.reports.warm`), preimport (the modules a spare imports: the batch's
+    :func:`~analysis.reports.warm.preimports`) and warm_next (start warming the next one;
+    default true, false for a worker's last report).
     """
     import papermill as pm
 
@@ -220,6 +221,7 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
     # Local workers use warm kernels (analysis.reports.warm): a spare started, with the heavy
     # imports done, while the previous report ran. Still one fresh kernel per report.
     warm = bool(spec.get("warm")) and bool(spec.get("own_process"))
+    preimport = tuple(spec.get("preimport") or ())  # type: ignore[call-overload]
     log = run_dir / "logs" / f"{name}.kernel.log"
     for attempt in range(1, retries + 2):
         a0 = time.perf_counter()
@@ -240,6 +242,7 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
                         float(spec["start_timeout"]),  # type: ignore[arg-type]
                         {TABLES_ENV: str(tables_staging)},
                         log,
+                        preimport,
                     )
                     engine_kwargs["km"] = kernel.km
                     if spec.get("warm_next", True):
@@ -248,6 +251,7 @@ def execute_job(spec: Mapping[str, object]) -> dict[str, object]:
                             str(spec["kernel_name"]),
                             str(notebook.parent),
                             float(spec["start_timeout"]),  # type: ignore[arg-type]
+                            preimport,
                         )
                 pm.execute_notebook(
                     str(notebook),

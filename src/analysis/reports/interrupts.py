@@ -93,6 +93,9 @@ def _watch_parent(parent: int) -> None:
 
 def worker_init(parent: int) -> None:
     """Initialise a batch worker process (``ProcessPoolExecutor(initializer=...)``)."""
+    from analysis.base.environment import skip_slow_optional_imports
+
+    skip_slow_optional_imports()  # before the first task imports papermill and nbformat
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_term)
     # The batch starts its workers with these signals blocked (so one arriving while the

@@ -2,9 +2,10 @@
 
 Each report still gets a fresh kernel of its own (no state passes from one report to the
 next). What changes is *when* that kernel starts: a batch worker keeps one spare kernel
-(:class:`WarmKernels`), started in a background thread with the heavy modules the reports
-import (pandas, numpy, statsmodels, pyfixest, matplotlib, the ``analysis`` studies) already
-imported, silently (no execution count, no output recorded). When a report is assigned, the
+(:class:`WarmKernels`), started in a background thread with the modules the batch's notebooks
+import already imported (:func:`preimports`: for Mitra's reports the heavy libraries and the
+``analysis`` studies; for a notebook that imports little, little), silently (no execution
+count, no output recorded). When a report is assigned, the
 worker takes the spare, points it at the report (its working folder and tables folder), hands
 it to papermill (``km=``) and at once starts warming the next spare; when the report has run,
 its kernel is shut down and the worker exports the HTML while the next spare warms.
@@ -25,9 +26,10 @@ import atexit
 import contextlib
 import os
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["PREIMPORT", "KernelStartError", "WarmKernels", "warm_pool"]
+__all__ = ["PREIMPORT", "KernelStartError", "WarmKernels", "preimports", "warm_pool"]
 
 #: Modules a spare kernel imports before a report is assigned (the default notebooks'
 #: imports and the heavy libraries behind them). Imports only: nothing is run, configured or
@@ -35,7 +37,6 @@ __all__ = ["PREIMPORT", "KernelStartError", "WarmKernels", "warm_pool"]
 PREIMPORT = (
     "numpy",
     "pandas",
-    "statsmodels.api",
     "statsmodels.tsa.arima.model",
     "statsmodels.tsa.exponential_smoothing.ets",
     "statsmodels.tsa.statespace.structural",
@@ -60,17 +61,73 @@ PREIMPORT = (
 #: The kernels' matplotlib backend (charts inline in the executed notebooks).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
-_PREIMPORT_CODE = "\n".join(
-    [
-        "import importlib as _mitra_il",
-        f"for _mitra_m in {PREIMPORT!r}:",
-        "    try:",
-        "        _mitra_il.import_module(_mitra_m)",
-        "    except Exception:",  # the report's own import will say what is wrong
-        "        pass",
-        "del _mitra_il, _mitra_m",
-    ]
-)
+
+def preimports(notebooks: Iterable[str | Path]) -> tuple[str, ...]:
+    """The modules a batch's spare kernels import: what its notebooks' code cells import.
+
+    Imports are read from each notebook's code (``import x`` and ``from x import y`` at the
+    top of a cell, or inside an ``if``/``try`` there), without running anything. A notebook
+    that imports ``analysis`` adds :data:`PREIMPORT`, which also lists the libraries the
+    studies import inside their functions (statsmodels' models, pyfixest). A notebook that
+    cannot be read adds nothing (its report will say why). Warming what no report imports
+    costs each spare seconds of CPU that, on a 2-core machine, the running report lacks.
+    """
+    found: dict[str, None] = {}
+    for path in notebooks:
+        for module in _notebook_imports(Path(path)):
+            if module == "analysis" or module.startswith("analysis."):
+                found.update(dict.fromkeys(PREIMPORT))
+            found[module] = None
+    # A warmed module's own imports come with it: keep the list short and deterministic.
+    first = {m: i for i, m in enumerate(PREIMPORT)}
+    return tuple(sorted(found, key=lambda m: (first.get(m, len(first)), m)))
+
+
+def _notebook_imports(path: Path) -> list[str]:
+    import ast
+
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:
+        return []
+    out: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        todo = list(tree.body)
+        while todo:
+            node = todo.pop(0)
+            if isinstance(node, ast.Import):
+                out += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                out.append(node.module)
+            elif isinstance(node, ast.If | ast.Try):
+                todo += [*node.body, *node.orelse, *getattr(node, "finalbody", [])]
+                todo += [n for h in getattr(node, "handlers", []) for n in h.body]
+    return out
+
+
+def _preimport_code(modules: Sequence[str]) -> str:
+    return "\n".join(
+        [
+            "import importlib as _mitra_il",
+            f"for _mitra_m in {tuple(modules)!r}:",
+            "    try:",
+            "        _mitra_il.import_module(_mitra_m)",
+            "    except Exception:",  # the report's own import will say what is wrong
+            "        pass",
+            "del _mitra_il",
+        ]
+    )
 
 
 class KernelStartError(RuntimeError):
@@ -175,8 +232,14 @@ class _Kernel:
             process.wait(timeout=5.0)
 
 
-def _start(kernel_name: str, cwd: str, env: dict[str, str], timeout: float) -> _Kernel:
-    """Start a kernel, wait until it answers, import :data:`PREIMPORT` in it (silently)."""
+def _start(
+    kernel_name: str,
+    cwd: str,
+    env: dict[str, str],
+    timeout: float,
+    modules: Sequence[str] = PREIMPORT,
+) -> _Kernel:
+    """Start a kernel, wait until it answers, import ``modules`` in it (silently)."""
     from jupyter_client.manager import AsyncKernelManager
 
     km = AsyncKernelManager(kernel_name=kernel_name)
@@ -190,7 +253,11 @@ def _start(kernel_name: str, cwd: str, env: dict[str, str], timeout: float) -> _
         os.close(write_fd)
     kernel = _Kernel(km, read_fd)
     try:
-        _run_silently(kernel, _PREIMPORT_CODE, timeout, run_timeout=max(timeout * 4, 240))
+        if modules:
+            code = _preimport_code(modules)
+            _run_silently(kernel, code, timeout, run_timeout=max(timeout * 4, 240))
+        else:
+            _run_silently(kernel, "", timeout, run_timeout=timeout)  # answers: started
     except BaseException as exc:
         kernel.kill()
         raise KernelStartError(
@@ -237,15 +304,21 @@ class WarmKernels:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._spare: tuple[str, str, threading.Thread, list] | None = None
+        self._spare: tuple[str, tuple[str, ...], threading.Thread, list] | None = None
         self._closed = False
         self._live: set[_Kernel] = set()
 
     def _warm(
-        self, kernel_name: str, cwd: str, env: dict[str, str], timeout: float, box: list
+        self,
+        kernel_name: str,
+        cwd: str,
+        env: dict[str, str],
+        timeout: float,
+        modules: tuple[str, ...],
+        box: list,
     ) -> None:
         try:
-            kernel = _start(kernel_name, cwd, env, timeout)
+            kernel = _start(kernel_name, cwd, env, timeout, modules)
         except BaseException as exc:  # handed to the report that takes this spare
             box.append(exc)
             return
@@ -256,8 +329,11 @@ class WarmKernels:
             self._live.add(kernel)
         box.append(kernel)
 
-    def prepare(self, kernel_name: str, cwd: str, timeout: float) -> None:
-        """Start warming a spare kernel (no-op when one is ready or warming).
+    def prepare(
+        self, kernel_name: str, cwd: str, timeout: float, modules: Sequence[str] = PREIMPORT
+    ) -> None:
+        """Start warming a spare kernel that imports ``modules`` (no-op when one is ready or
+        warming).
 
         Its environment is this process's now, with the inline matplotlib backend and without
         a report's tables folder (set when a report takes it).
@@ -271,24 +347,35 @@ class WarmKernels:
                 return
             box: list = []
             thread = threading.Thread(
-                target=self._warm, args=(kernel_name, cwd, env, timeout, box), daemon=True
+                target=self._warm,
+                args=(kernel_name, cwd, env, timeout, tuple(modules), box),
+                daemon=True,
             )
-            self._spare = (kernel_name, cwd, thread, box)
+            self._spare = (kernel_name, tuple(modules), thread, box)
         thread.start()
 
     def take(
-        self, kernel_name: str, cwd: str, timeout: float, env: dict[str, str], log: Path
+        self,
+        kernel_name: str,
+        cwd: str,
+        timeout: float,
+        env: dict[str, str],
+        log: Path,
+        modules: Sequence[str] = PREIMPORT,
     ) -> _Kernel:
         """A warmed kernel for one report, pointed at ``cwd`` and ``env``, logging to ``log``.
+
+        The spare is taken if it was warmed for this kernel and these ``modules``; else one
+        is started now.
 
         Raises :class:`KernelStartError` (a start-up failure) when it does not start.
         """
         with self._lock:
             spare, self._spare = self._spare, None
-        if spare is None or spare[0] != kernel_name:
+        if spare is None or spare[:2] != (kernel_name, tuple(modules)):
             if spare is not None:
                 self._discard(spare)
-            self.prepare(kernel_name, cwd, timeout)
+            self.prepare(kernel_name, cwd, timeout, modules)
             with self._lock:
                 spare, self._spare = self._spare, None
         assert spare is not None
@@ -331,7 +418,9 @@ class WarmKernels:
                 with contextlib.suppress(Exception):
                     kc = kernel.client()
                     try:
-                        kc.shutdown()
+                        # Wait for the reply: closing the channels right after sending can
+                        # drop the request, and the kernel would then be killed after 5 s.
+                        kc.shutdown(reply=True, timeout=5.0)
                     finally:
                         kc.stop_channels()
                     if process is not None:
