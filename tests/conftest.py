@@ -73,6 +73,13 @@ def ci_batch(tmp_path_factory):
 def pytest_configure(config) -> None:
     # Registered here too, so --strict-markers accepts it when pytest-xdist is absent.
     config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
+    # A suite started as a background job (`make test &` in a script) inherits an ignored
+    # SIGINT, and so would every `mitra` the signal tests start: they need an interruptible
+    # process, as in a terminal. (Runs in each xdist worker too.)
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks

@@ -26,7 +26,9 @@ def _settings(language: str) -> BriefSettings:
 
 
 @pytest.fixture(scope="module")
-def briefs(ledger):
+def briefs(ledger, ci_batch):
+    # After the session's CI batch (same worker, same settings): the gravity study and the
+    # ranking indicator sets come from the shared cache instead of being computed again.
     return {lang: run_brief(_settings(lang), ledger) for lang in ("en", "id")}
 
 
