@@ -159,6 +159,8 @@ def main() -> None:
                 seconds, made = contenders[name](Path(tmp))
             assert sorted(made) == names, f"{name} made other reports than the batch plan"
             times[name].append(seconds)
+            # Each result as it comes: a long run stopped early still says what it measured.
+            print(f"repeat {rep + 1}: {name} {seconds:.1f} s", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
