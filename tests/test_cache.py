@@ -79,3 +79,32 @@ def test_unwritable_cache_folder_does_not_fail_the_caller(tmp_path, monkeypatch)
     monkeypatch.setenv("MITRA_CACHE_DIR", str(blocker / "sub"))
     assert cached("demo", {"x": 1}, lambda: 7) == 7
     assert blocker.read_text() == "not a folder"
+
+
+def _compute_once_in_a_process(cache: str, log: str) -> int:
+    import os
+    import time
+
+    os.environ["MITRA_CACHE_DIR"] = cache
+    from analysis.base.cache import cached
+
+    def slow() -> int:
+        with open(log, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        time.sleep(1.0)  # long enough for the other process to arrive while this computes
+        return 42
+
+    return cached("shared", {"k": 1}, slow)
+
+
+def test_processes_needing_the_same_entry_compute_it_once(tmp_path):
+    # Two kernels of a batch asking for one gravity study at the same time: one computes,
+    # the other waits for the lock and reads the entry.
+    import multiprocessing
+
+    log = tmp_path / "computed.log"
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        values = pool.starmap(_compute_once_in_a_process, [(str(tmp_path / "c"), str(log))] * 2)
+    assert values == [42, 42]
+    assert len(log.read_text().splitlines()) == 1

@@ -20,6 +20,7 @@ folder Python code is loaded from.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -102,14 +103,55 @@ def cached(namespace: str, material: object, compute: Callable[[], T]) -> T:
     if not _enabled():
         return compute()
     path = cache_dir() / namespace / f"{cache_key(namespace, material)}.pkl"
+    found, result = _load(path)
+    if found:
+        return result
+    with _computing(path):
+        # Another process may have computed it while this one waited for the lock.
+        found, result = _load(path)
+        if found:
+            return result
+        result = compute()
+        _store(path, result)
+    return result
+
+
+def _load(path: Path) -> tuple[bool, object]:
     if path.is_file():
         try:
             with path.open("rb") as handle:
-                return pickle.load(handle)  # our own cache folder: see the module doc
+                return True, pickle.load(handle)  # our own cache folder: see the module doc
         except Exception:
-            # A truncated or stale entry is not an error: recompute and replace it below.
+            # A truncated or stale entry is not an error: recompute and replace it.
             pass
-    result = compute()
+    return False, None
+
+
+@contextlib.contextmanager
+def _computing(path: Path):
+    """Hold the entry's lock while computing it: a batch's kernels that need the same result
+    at the same time (two sectors' reports reading one gravity study) compute it once; the
+    others wait and read it. The lock is an advisory ``flock`` on a side file, released by
+    the system if the process dies. Where it cannot be taken (no ``fcntl``, a read-only
+    folder) each process computes on its own, as before.
+    """
+    try:
+        import fcntl
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(f".{path.name}.lock"), "a+b")
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
+def _store(path: Path, result: object) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -119,4 +161,3 @@ def cached(namespace: str, material: object, compute: Callable[[], T]) -> T:
     except OSError:
         # A read-only or full disk must not fail the report: the cache is an optimisation.
         pass
-    return result
