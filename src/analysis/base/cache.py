@@ -10,9 +10,10 @@ result under a key made of
 - the caller's *key material*: data fingerprints and settings, serialised deterministically.
 
 Entries live in ``reports/.cache/<namespace>/<key>.pkl`` (generated output, never committed)
-and are written atomically, so concurrent kernels computing the same result both succeed and
-one file wins. An unreadable entry is recomputed and replaced. Set ``MITRA_CACHE=off`` to
-disable the cache (every call computes), or ``MITRA_CACHE_DIR`` to move it.
+and are written atomically. A process that needs an entry another is computing waits for it
+(an advisory lock per entry) and reads it, so a batch computes each shared result once. An
+unreadable entry is recomputed and replaced. Set ``MITRA_CACHE=off`` to disable the cache
+(every call computes), or ``MITRA_CACHE_DIR`` to move it.
 
 The cache stores pickles: only point ``MITRA_CACHE_DIR`` at a folder you trust, like any
 folder Python code is loaded from.
