@@ -34,7 +34,7 @@ from typing import TypeVar
 
 from analysis.base import paths
 
-__all__ = ["cache_dir", "cache_key", "cached", "code_fingerprint"]
+__all__ = ["cache_dir", "cache_key", "cached", "code_fingerprint", "folder_fingerprint"]
 
 T = TypeVar("T")
 _PACKAGE = Path(__file__).resolve().parents[1]  # src/analysis
@@ -48,6 +48,23 @@ def code_fingerprint() -> str:
         digest.update(path.relative_to(_PACKAGE).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def folder_fingerprint(root: str | Path) -> str:
+    """sha256 over every file under ``root`` (relative path and bytes).
+
+    Key material for results built from a whole data folder (the ledger, the partner panel):
+    any added, removed or changed file gives a new key. Hashing Mitra's ``data/`` (3 MB, 47
+    files) takes about 10 ms, against seconds to rebuild what depends on it.
+    """
+    root = Path(root)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
     return digest.hexdigest()
 
 

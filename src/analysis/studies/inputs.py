@@ -19,10 +19,16 @@ class Inputs:
     """The ledger (built on creation) and the partner panel (loaded on first use)."""
 
     def __init__(self, settings: LedgerSettings) -> None:
+        from analysis.base import paths
+        from analysis.base.cache import cached, folder_fingerprint
         from analysis.data import build_ledger
 
         self.settings = settings
-        self.ledger: Ledger = build_ledger(settings=settings)
+        # On disk, keyed by every data file's bytes: each report of a batch runs in its own
+        # kernel and would otherwise rebuild the ledger (3-6 s) that the previous one built.
+        root = paths.DATA.resolve()
+        material = {"root": str(root), "data": folder_fingerprint(root), "settings": settings}
+        self.ledger: Ledger = cached("ledger", material, lambda: build_ledger(settings=settings))
 
     @cached_property
     def panel(self) -> PartnerPanel:

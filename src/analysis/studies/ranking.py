@@ -800,6 +800,38 @@ def run_ranking(
     RankingStudy
     """
     s = settings or RankingStudySettings()
+    if indicator_sets:  # tests and the what-if view: sets made by the caller, never cached
+        return _run_ranking(s, panel, ledger, indicator_sets)
+    if panel is None:
+        from analysis.data.panel import load_panel
+
+        panel = load_panel()
+    if ledger is None:
+        from analysis.studies.inputs import inputs
+
+        ledger = inputs().ledger
+    from analysis.base.cache import cached
+    from analysis.studies.gravity.multihost import _positions_fingerprint, cached_positions
+
+    # On disk: a batch's partner briefs read the study their sector's ranking report computed
+    # (with the same settings) instead of recomputing its Monte Carlo, Sobol design and
+    # validation. The agreement table reads the gravity study, hence its settings and inputs.
+    material = {
+        "ledger": ledger.fingerprint,
+        "panel": str(panel.fingerprint),
+        "positions": _positions_fingerprint(cached_positions()),
+        "settings": s,
+        "gravity": s.gravity if s.gravity is not None else _gravity_settings(_params()),
+    }
+    return cached("ranking-study", material, lambda: _run_ranking(s, panel, ledger, None))
+
+
+def _run_ranking(
+    s: RankingStudySettings,
+    panel,
+    ledger,
+    indicator_sets: Mapping[str, IndicatorSet] | None,
+) -> RankingStudy:
     sets: dict[str, IndicatorSet] = dict(indicator_sets or {})
     sectors: Sequence[str] = SECTORS if s.compare_sectors else (s.sector,)
     missing = [x for x in sectors if x not in sets]

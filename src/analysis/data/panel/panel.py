@@ -418,7 +418,17 @@ def fetched_values() -> pd.DataFrame | None:
 
 @cache
 def _cached(root: str, stamp: tuple) -> PartnerPanel:
-    return build_panel(root, fetched=fetched_values())
+    from analysis.base.cache import cached, folder_fingerprint
+
+    # On disk too, keyed by the data files' bytes and the fetched values: every report of a
+    # batch runs in its own kernel and would otherwise rebuild the panel (2-4 s).
+    fetched = fetched_values()
+    material = {
+        "root": root,
+        "data": folder_fingerprint(root),
+        "fetched": None if fetched is None else str(pd.util.hash_pandas_object(fetched).sum()),
+    }
+    return cached("panel", material, lambda: build_panel(root, fetched=fetched))
 
 
 def load_panel(

@@ -61,6 +61,35 @@ def run(settings: FlowStudySettings, inputs=None) -> FlowStudy:
 # --- the study ---------------------------------------------------------------------------
 
 
+def _national_bases(ledger: Ledger, history: dict, s: FlowStudySettings) -> dict:
+    """The national series' base forecasts (model choice, backtests, calibration).
+
+    They do not depend on the report's sector, so they are cached on disk: a batch's three
+    flows reports fit the statsmodels backtests once instead of three times. The key is
+    what :func:`_base_forecast` reads: the ledger's data and settings, the history's span
+    and the forecast settings. A ledger without a fingerprint (a test's stand-in) computes.
+    """
+
+    def compute() -> dict:
+        return {m: _base_forecast(history[m], s) for m in MEASURES}
+
+    fingerprint = getattr(ledger, "fingerprint", None)
+    if not isinstance(fingerprint, str):
+        return compute()
+    from analysis.base.cache import cached
+
+    material = {
+        "ledger": fingerprint,
+        "measures": list(MEASURES),
+        "start": HISTORY_START,
+        "end_year": s.end_year,
+        "interpolate": s.interpolate,
+        "horizon": s.horizon,
+        "calibration_min_n": s.calibration_min_n,
+    }
+    return cached("flows-national", material, compute)
+
+
 def run_flows(
     ledger: Ledger,
     settings: FlowStudySettings,
@@ -117,7 +146,7 @@ def run_flows(
             )
     nc = nowcast_flows(ledger, NowcastSettings(model=s.nowcast_model), last_full_year=s.end_year)
     notes += nc.notes
-    bases = {m: _base_forecast(history[m], s) for m in MEASURES}
+    bases = _national_bases(ledger, history, s)
     lasts = {int(b.years[0]) - 1 for b in bases.values()}
     if len(lasts) != 1:
         raise ValueError(
