@@ -54,7 +54,7 @@ def test_ledger_is_read_from_disk_by_the_next_kernel(monkeypatch):
     pd.testing.assert_frame_equal(second.observations, first.observations)
     # Other settings are another ledger: computed, not read.
     with pytest.raises(AssertionError, match="computed again"):
-        Inputs(LedgerSettings(fx_basis="market")).ledger
+        Inputs(LedgerSettings(fx_basis="market"))
 
 
 def test_panel_is_read_from_disk_by_the_next_kernel(monkeypatch):
