@@ -37,6 +37,7 @@ def skip_slow_optional_imports() -> None:
     for name in SLOW_OPTIONAL_IMPORTS:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
+
 _PACKAGES = (
     "mitra",
     "numpy",

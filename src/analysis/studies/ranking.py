@@ -582,6 +582,7 @@ class RankingStudy:
                     f"concordance {c['index']:.2f} against {c['last_pma']:.2f} for last list's "
                     f"PMA and {c['gdp_only']:.2f} for GDP alone; "
                 )
+
             def named(metrics: list[str]) -> str:
                 # Readers see the catalogue's names, never the metric codes.
                 return "; ".join(label("validation_metric", m) for m in metrics)
