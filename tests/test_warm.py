@@ -33,6 +33,9 @@ def test_a_batch_warms_what_its_notebooks_import(tmp_path):
     for nb in ("00-data-audit", "30-partner-ranking"):
         assert preimports([ROOT / "notebooks" / f"{nb}.ipynb"])[: len(PREIMPORT)] == PREIMPORT
     assert preimports([tmp_path / "missing.ipynb"]) == ()
+    # A small part of the package is warmed alone: no statsmodels in that spare.
+    table = _notebook(tmp_path / "t.ipynb", "from analysis.present.tables import write_table")
+    assert preimports([table]) == ("analysis.present.tables",)
 
 
 def test_every_preimported_module_exists():

@@ -67,15 +67,17 @@ def preimports(notebooks: Iterable[str | Path]) -> tuple[str, ...]:
 
     Imports are read from each notebook's code (``import x`` and ``from x import y`` at the
     top of a cell, or inside an ``if``/``try`` there), without running anything. A notebook
-    that imports ``analysis`` adds :data:`PREIMPORT`, which also lists the libraries the
-    studies import inside their functions (statsmodels' models, pyfixest). A notebook that
-    cannot be read adds nothing (its report will say why). Warming what no report imports
-    costs each spare seconds of CPU that, on a 2-core machine, the running report lacks.
+    that imports a study (``analysis.studies``, or ``analysis`` itself) adds
+    :data:`PREIMPORT`, which also lists the libraries the studies import inside their
+    functions (statsmodels' models, pyfixest); one that imports a small part of the package
+    (``analysis.present.tables``) gets just that. A notebook that cannot be read adds nothing
+    (its report will say why). Warming what no report imports costs each spare seconds of
+    CPU that, on a 2-core machine, the running report lacks.
     """
     found: dict[str, None] = {}
     for path in notebooks:
         for module in _notebook_imports(Path(path)):
-            if module == "analysis" or module.startswith("analysis."):
+            if module == "analysis" or f"{module}.".startswith("analysis.studies."):
                 found.update(dict.fromkeys(PREIMPORT))
             found[module] = None
     # A warmed module's own imports come with it: keep the list short and deterministic.

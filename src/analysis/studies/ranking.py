@@ -233,7 +233,23 @@ class RankingStudy:
     # --- tables -----------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables the report shows and writes, by name."""
+        """The tables the report shows and writes, by name (copies: change them freely)."""
+        # Built once per study: the report asks for one table at a time, two dozen times,
+        # and building all of them (validation summaries included) takes a fraction of a
+        # second each time. Not a dataclass field, so neither compared nor cached on disk.
+        return {name: t.copy() for name, t in self._built().items()}
+
+    def _built(self) -> dict[str, pd.DataFrame]:
+        built = self.__dict__.get("_tables")
+        if built is None:
+            built = self._build_tables()
+            self.__dict__["_tables"] = built
+        return built
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_tables"}
+
+    def _build_tables(self) -> dict[str, pd.DataFrame]:
         r = self.result
         # The sector pillar's score (NaN: no sector score): the batch picks each sector's
         # brief partners from it (top three by median rank among non-hubs with a score).
@@ -287,10 +303,10 @@ class RankingStudy:
 
     def table(self, name: str) -> pd.DataFrame:
         """One table by name (see :meth:`tables`)."""
-        tables = self.tables()
+        tables = self._built()
         if name not in tables:
             raise KeyError(f"no table {name!r}; tables: {', '.join(tables)}")
-        return tables[name]
+        return tables[name].copy()
 
     def formatted(self, name: str, language: str = "en") -> Table:
         """A table formatted for readers (:mod:`analysis.present.formatting`).
