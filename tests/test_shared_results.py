@@ -60,6 +60,7 @@ def test_ledger_is_read_from_disk_by_the_next_kernel(monkeypatch):
 def test_panel_is_read_from_disk_by_the_next_kernel(monkeypatch):
     import analysis.data.panel.panel as panel_module
 
+    panel_module._cached.cache_clear()  # an earlier test's panel in memory is not this cache's
     first = panel_module.load_panel()
     panel_module._cached.cache_clear()  # what a new kernel starts with
     monkeypatch.setattr(panel_module, "build_panel", _fail)
