@@ -39,12 +39,13 @@ data-check: $(STAMP) ## Validate the data and print/write the data-quality repor
 
 test: $(STAMP) browser ## Run the whole suite: lint, unit/reference/property/pipeline/browser tests, nbval on committed notebooks.
 	$(BIN)/ruff check src tests
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
-	MITRA_FETCH_CACHE=off $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 tests notebooks \
+		--nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-# pytest-xdist workers for `make test`; tests sharing the session's CI batch stay on one
-# worker (--dist loadgroup), so the batch runs once.
+# pytest-xdist workers for `make test`. One run holds the tests and nbval's re-execution of
+# the committed notebooks, so both share one results cache and keep the cores busy; tests
+# sharing the session's CI batch stay on one worker, and so do each notebook's cells
+# (--dist loadgroup; tests/conftest.py groups them).
 TEST_WORKERS ?= 2
 
 # Property tests (Hypothesis). `make test` replays fixed examples (derandomised); `make fuzz`

@@ -22,6 +22,17 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # Tests never read values a developer downloaded with `mitra data fetch` (data/cache/): the
 # partner panel would prefer them over the committed snapshot. Loader tests pass a cache.
 os.environ["MITRA_FETCH_CACHE"] = "off"
+# One shared-results cache for the whole run (analysis.base.cache), new for each run: every
+# test, batch kernel and notebook of the run reads what another computed with the same code,
+# data and settings, as a user's batches do; tests that monkeypatch `paths.REPORTS` no longer
+# start from an empty cache; nothing from a developer's own runs (reports/.cache) is read.
+# Set here, at import, so pytest-xdist's workers (started later) inherit it; tests of the
+# cache itself point it at their own folder.
+if "MITRA_TEST_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["MITRA_TEST_CACHE_DIR"] = tempfile.mkdtemp(prefix="mitra-test-cache-")
+os.environ["MITRA_CACHE_DIR"] = os.environ["MITRA_TEST_CACHE_DIR"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Reference datasets for validation live beside the checkout, never inside it.
@@ -84,10 +95,24 @@ def pytest_configure(config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks
 def pytest_collection_modifyitems(config, items) -> None:
-    """Tests that share a session batch run on one worker (``--dist loadgroup``)."""
+    """Tests that share a session batch run on one worker (``--dist loadgroup``), and so do
+    the cells of each notebook nbval checks (they run in order in one kernel).
+
+    The notebooks go first: each is one long unit (the gravity report computes its study at
+    the declared, full-size settings), and long units started last would leave a worker
+    idle at the end of the run.
+    """
+    notebooks = []
     for item in items:
-        if "ci_batch" in getattr(item, "fixturenames", ()):
+        path = item.nodeid.split("::")[0]
+        if path.endswith(".ipynb"):
+            item.add_marker(pytest.mark.xdist_group(f"nbval-{path}"))
+            notebooks.append(item)
+        elif "ci_batch" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("ci_batch"))
+    if notebooks:
+        others = [item for item in items if not item.nodeid.split("::")[0].endswith(".ipynb")]
+        items[:] = notebooks + others
 
 
 @pytest.fixture(autouse=True)
@@ -148,3 +173,12 @@ def assert_report_html(text: str, name: str = "report") -> None:
         assert plain not in ("nan", "NaN", "<NA>", "None", "NaT"), (
             f"{name}: raw {plain} in a table"
         )
+
+
+def pytest_unconfigure(config) -> None:
+    # The run's shared-results cache goes with the run (the process that made it removes it;
+    # pytest-xdist's workers leave it to the controller).
+    if not hasattr(config, "workerinput"):
+        import shutil
+
+        shutil.rmtree(os.environ.get("MITRA_TEST_CACHE_DIR", ""), ignore_errors=True)
