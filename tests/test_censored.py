@@ -377,3 +377,29 @@ def test_one_dispersion_is_the_default_and_a_group_without_listed_values_is_refu
     d.loc[d["kind"] == "part year", "upper"] = 1e9
     with pytest.raises(CensoringError, match="no observed"):
         fit_censored_gravity(d, "y", x, upper="upper", dispersion_by="kind")
+
+
+def test_identification_check_matches_the_rank_of_the_full_design():
+    # The check reads ranks off R of X = QR (and remembers them per design): the kept and
+    # dropped terms must be those the rank of X's own columns gives.
+    from analysis.models.censored import _identified
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 6))
+    X[:, 3] = 2 * X[:, 1] - X[:, 2]  # collinear with kept columns
+    X[:, 5] = 0.0  # constant zero: no information
+    terms = ("a", "b", "c", "d", "e", "f")
+
+    def reference(priors):
+        keep, dropped = [], []
+        for j, t in enumerate(terms):
+            if t in priors or np.linalg.matrix_rank(X[:, [*keep, j]], tol=1e-8) == len(keep) + 1:
+                keep.append(j)
+            else:
+                dropped.append(t)
+        return keep, dropped
+
+    for priors in (frozenset(), frozenset({"d"})):
+        assert _identified(X, terms, priors) == reference(priors)
+        assert _identified(X.copy(), terms, priors) == reference(priors)  # remembered
+    assert _identified(X, terms, frozenset())[1] == ["d", "f"]
