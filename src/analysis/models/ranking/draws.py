@@ -57,75 +57,84 @@ def _groups(index: np.ndarray):
 def _impute(
     Z: np.ndarray, method: str, prep: _Prepared, worst: np.ndarray | None = None
 ) -> np.ndarray:
-    """Fill NaN cells of normalised ``Z`` (..., K, P) by ``method``, in place where possible.
+    """Fill NaN cells of normalised ``Z`` (partners, indicators, draws) by ``method``, in
+    place where possible.
 
     Only the columns that can have gaps are touched (the rest are complete by construction).
-    ``worst`` (..., K, 1), when the normalisation gave it: each indicator's lowest value.
+    ``worst`` (1, indicators, draws), when the normalisation gave it: each indicator's lowest
+    value.
     """
     cols = np.flatnonzero(prep.gap_cols)
     if not len(cols):
         return Z
-    full = len(cols) == Z.shape[-2]
+    full = len(cols) == Z.shape[1]
     if method == "worst" and full and worst is not None:
         # Every observed value is >= the worst, so fmax fills the gaps and keeps the rest.
         return np.fmax(Z, worst, out=Z)
-    Zc = Z if full else Z[..., cols, :]
+    Zc = Z if full else Z[:, cols]
     gap = np.isnan(Zc)
     if not gap.any():
         return Z
     if worst is None:
-        worst = np.fmin.reduce(Zc, axis=-1, keepdims=True)
+        worst = np.fmin.reduce(Zc, axis=0, keepdims=True)
     elif not full:
-        worst = worst[..., cols, :]
+        worst = worst[:, cols]
     if method == "worst":
         fill = worst
     elif method == "median":
-        srt = np.sort(Zc, axis=-1)  # NaN last
-        cnt = (~gap).sum(axis=-1, keepdims=True)
+        srt = np.moveaxis(Zc, 0, -1).copy()  # partners last (C order) for the sort
+        srt.sort(axis=-1)  # NaN last
+        cnt = (~gap).sum(axis=0)[..., None]
         lo = np.take_along_axis(srt, np.maximum(cnt - 1, 0) // 2, axis=-1)
         hi = np.take_along_axis(srt, cnt // 2, axis=-1)
-        fill = (lo + hi) / 2
+        fill = np.moveaxis((lo + hi) / 2, -1, 0)
     elif method == "pillar_mean":
         # Only the pillars that hold a gap column are needed.
         need = np.unique(prep.pillar_of[cols])
         M = prep.membership[:, need].astype(Z.dtype)
         members = np.flatnonzero(M.any(axis=1))
-        Zm = Z[..., members, :]
+        Zm = Z[:, members]
         gm = np.isnan(Zm)
-        Mt = np.ascontiguousarray(M[members].T)  # (pillars, members): a batched matmul
+        Mt = np.ascontiguousarray(M[members].T)  # (pillars, members): a matmul per partner
         sums = Mt @ np.where(gm, 0, Zm)
         counts = Mt @ (~gm).astype(Z.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = sums / counts
-        fill = mean[..., np.searchsorted(need, prep.pillar_of[cols]), :]
+        fill = mean[:, np.searchsorted(need, prep.pillar_of[cols])]
         fill = np.where(np.isnan(fill), worst, fill)  # nothing in the pillar: worst
     else:
         raise ValueError(f"imputation must be one of {IMPUTATIONS}, got {method!r}")
     if full:
         np.copyto(Z, np.broadcast_to(fill, Z.shape), where=gap)  # in place, no temporary
     else:
-        Z[..., cols, :] = np.where(gap, fill, Zc)
+        Z[:, cols] = np.where(gap, fill, Zc)
     return Z
 
 
 def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray | slice, dtype) -> np.ndarray:
-    """The raw data of draws ``rows`` (all with hub treatment ``h``): (g, K, P).
+    """The raw data of draws ``rows`` (all with hub treatment ``h``): (partners, indicators,
+    draws).
 
     Censored cells take their position in the interval, noise multiplies, the planned
     outlier treatment applies.
     """
-    base = prep.Xt_hub[h].astype(dtype)
+    base = prep.X_hub[h].astype(dtype)[:, :, None]
+    g = len(d.norm[rows])
+    X = np.empty((*base.shape[:2], g), dtype=dtype)
     if d.noise is not None:
-        X = np.exp(d.noise[rows], dtype=dtype)
+        # The draws' noise is (draws, indicators, partners): copied transposed, then exp in
+        # place (exp on a contiguous array is faster than on a transposed view).
+        X[...] = d.noise[rows].transpose(2, 1, 0)
+        np.exp(X, out=X)
         X *= base
     else:
-        X = np.repeat(base[None], len(d.norm[rows]), axis=0)
+        X[...] = base
     ci, ck = prep.cens_idx
     if d.censored_u is not None and len(ci):
         lo, hi = prep.lo_hub[h], prep.hi_hub[h]
-        X[:, ck, ci] = lo + d.censored_u[rows] * (hi - lo)
+        X[ci, ck, :] = (lo + d.censored_u[rows] * (hi - lo)).T
         if d.noise is not None:
-            X[:, ck, ci] *= np.exp(d.noise[rows][:, ck, ci])
+            X[ci, ck, :] *= np.exp(d.noise[rows][:, ck, ci], dtype=dtype).T
     # Winsorising caps, in place: a float64 cap rounded to X's dtype gives the same result as
     # clipping in float64 and rounding (rounding is monotone), without the mixed-type clip.
     lo_cap, hi_cap = prep.caps.astype(dtype)[:, :, None]
@@ -135,9 +144,9 @@ def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray | slice, dtype) -
         np.maximum(X, lo_cap, out=X)
     logged = np.flatnonzero(~np.isnan(prep.log_shift))
     if len(logged):
-        Xk = np.swapaxes(X[:, logged, :], -1, -2)
-        X[:, logged, :] = np.swapaxes(
-            _treat(Xk, prep.caps[:, logged], prep.log_shift[logged]), -1, -2
+        Xk = np.moveaxis(X[:, logged, :], 1, -1)  # indicators last, as _treat takes them
+        X[:, logged, :] = np.moveaxis(
+            _treat(Xk, prep.caps[:, logged], prep.log_shift[logged]), -1, 1
         )
     return X
 
@@ -194,7 +203,8 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
         X = _data(prep, h, d, rows, dtype)
         Z, worst = _normalise_worst(X, NORMALISATIONS[m], prep.directions[:, None], overwrite=True)
         Z = _impute(Z, IMPUTATIONS[im], prep, worst)
-        scores[rows] = _aggregate(Z, W[a:b], AGGREGATIONS[ag], NORMALISATIONS[m], overwrite=True)
+        S = _aggregate(Z, W[a:b].T, AGGREGATIONS[ag], NORMALISATIONS[m], overwrite=True)
+        scores[rows] = S.T
 
     # Each group in chunks of rows, spread over threads (numpy releases the GIL in its loops).
     # Every step works row by row and each chunk writes its own rows of ``scores``, so the
