@@ -316,3 +316,26 @@ def test_monte_carlo_ranks_equal_a_plain_float64_reference(seed):
         assert np.ptp(ref[i, moved]) <= 1e-5 * max(1.0, np.abs(ref[i, moved]).max()), (i, moved)
     # Every choice was drawn: the comparison covers each method.
     assert all(len(np.unique(a)) == 3 for a in (d.norm, d.agg, d.imp, d.hub))
+
+
+def test_ranks_by_value_sort_equal_the_stable_argsort():
+    """Ranks from one value sort of float32 scores: ties by position, +0.0 = -0.0, NaN last."""
+    from analysis.models.ranking.core import _descending_order
+
+    rng = np.random.default_rng(0)
+    S = rng.normal(size=(3000, 40)).astype(np.float32)
+    S[::3, 5] = S[::3, 6]
+    S[::5, :10] = 1.0
+    S[::7, 3], S[::7, 4] = 0.0, -0.0
+    S[::11, 8], S[::17, 12] = np.nan, -np.nan
+    S[::13, 9], S[::13, 10] = -np.inf, np.inf
+    S[::19] = 2.5
+    S[::23, 20:] = np.finfo(np.float32).max
+    S[::29, 21] = np.finfo(np.float32).tiny / 4  # subnormal
+    order = np.argsort(-S, axis=-1, kind="stable")
+    assert np.array_equal(_descending_order(S), order)
+    want = np.empty_like(order)
+    np.put_along_axis(want, order, np.arange(1, 41)[None].repeat(len(S), 0), axis=-1)
+    assert np.array_equal(R.ranks_from_scores(S), want)
+    assert np.array_equal(R.ranks_from_scores(S.astype(float)), want)  # the argsort path
+    assert list(R.ranks_from_scores(np.array([3.0, 1.0, 3.0], np.float32))) == [1, 3, 2]

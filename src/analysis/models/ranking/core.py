@@ -335,11 +335,45 @@ def _aggregate(
 
 def ranks_from_scores(scores: np.ndarray) -> np.ndarray:
     """Ranks (1 = best) along the last axis; ties broken by position (a permutation)."""
-    order = np.argsort(-scores, axis=-1, kind="stable")
-    ranks = np.empty_like(order)
-    values = np.broadcast_to(np.arange(1, scores.shape[-1] + 1), scores.shape)
-    np.put_along_axis(ranks, order, values, axis=-1)
-    return ranks
+    scores = np.asarray(scores)
+    m = scores.shape[-1] if scores.ndim else 0
+    order = _descending_order(scores)
+    if not m or not order.size:
+        return np.empty(order.shape, dtype=np.intp)
+    rows = order.size // m
+    # One flat scatter (put_along_axis builds index arrays per axis, several times slower).
+    flat = order.reshape(rows, m) + (np.arange(rows) * m)[:, None]
+    ranks = np.empty(order.size, dtype=np.intp)
+    ranks[flat.ravel()] = np.tile(np.arange(1, m + 1), rows)
+    return ranks.reshape(order.shape)
+
+
+def _descending_order(scores: np.ndarray) -> np.ndarray:
+    """``argsort(-scores, kind="stable")`` along the last axis (NaN last), for float32 by one
+    value sort.
+
+    The keys are the negated scores in float64, mapped to unsigned integers in the same
+    order (sign bit set for positive values, all bits flipped for negative ones), with
+    the column index in the 20 low bits: a float32 value leaves those bits free, so the
+    order of distinct scores is kept and equal scores follow their column, as in a stable
+    argsort. +0.0 and -0.0 are one value; NaN goes last. Other dtypes and rows wider
+    than 2**20 use the stable argsort.
+    """
+    m = scores.shape[-1] if scores.ndim else 0
+    if scores.dtype != np.float32 or m > 1 << 20 or not scores.size:
+        return np.argsort(-scores, axis=-1, kind="stable")
+    keys = np.negative(scores, dtype=np.float64)  # exact
+    keys += 0.0  # -0.0 + 0.0 is +0.0
+    gap = np.isnan(keys)
+    u = keys.view(np.uint64)
+    flip = np.uint64(0) - (u >> np.uint64(63))  # all ones where negative, else zero
+    flip |= np.uint64(1 << 63)
+    u ^= flip
+    u[gap] = ~np.uint64(0)  # above every value, +inf included
+    u &= ~_INDEX_BITS
+    u |= np.arange(m, dtype=np.uint64)
+    u.sort(axis=-1)
+    return (u & _INDEX_BITS).view(np.intp)
 
 
 def kendall_tau(reference: np.ndarray, ranks: np.ndarray) -> np.ndarray:
