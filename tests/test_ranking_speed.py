@@ -339,3 +339,21 @@ def test_ranks_by_value_sort_equal_the_stable_argsort():
     assert np.array_equal(R.ranks_from_scores(S), want)
     assert np.array_equal(R.ranks_from_scores(S.astype(float)), want)  # the argsort path
     assert list(R.ranks_from_scores(np.array([3.0, 1.0, 3.0], np.float32))) == [1, 3, 2]
+
+
+def test_dirichlet_weights_sum_each_pillar_as_the_matmul():
+    """Pillar sums indicator by indicator equal ``gi @ membership`` (same products, same order;
+    the drawn weights do not change)."""
+    rng = np.random.default_rng(3)
+    prep, _ = _prepared(synthetic(3), 3)
+    gi = rng.standard_gamma(
+        rng.uniform(0.5, 50, size=len(prep.codes)), size=(5000, len(prep.codes))
+    )
+    gp = rng.standard_gamma(np.full(len(prep.pillars), 4.0), size=(5000, len(prep.pillars)))
+    sums = gi @ prep.membership
+    want = (gp / gp.sum(axis=1, keepdims=True))[:, prep.pillar_of] * (
+        gi / np.where(sums > 0, sums, 1.0)[:, prep.pillar_of]
+    )
+    np.testing.assert_allclose(
+        ranking_draws._dirichlet_weights(prep, None, gp, gi), want, rtol=1e-15
+    )

@@ -245,7 +245,12 @@ def _dirichlet_weights(
 ) -> np.ndarray:
     """Effective weights from gamma variates at pillar (n, Pl) and indicator (n, K) level."""
     pw = gp / gp.sum(axis=1, keepdims=True)
-    sums = gi @ prep.membership
+    # Each pillar's sum, indicator after indicator: the sums of ``gi @ prep.membership``
+    # (its products are exact, its order the same) without a BLAS call, which on a busy
+    # two-core machine can cost more in thread hand-offs than the sums themselves.
+    sums = np.zeros((len(gi), prep.membership.shape[1]))
+    for k, j in enumerate(prep.pillar_of):
+        sums[:, j] += gi[:, k]
     v = gi / np.where(sums > 0, sums, 1.0)[:, prep.pillar_of]
     return pw[:, prep.pillar_of] * v
 
