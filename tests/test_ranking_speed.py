@@ -341,6 +341,25 @@ def test_ranks_by_value_sort_equal_the_stable_argsort():
     assert list(R.ranks_from_scores(np.array([3.0, 1.0, 3.0], np.float32))) == [1, 3, 2]
 
 
+@pytest.mark.parametrize("shape", [(1000, 15, 40), (999, 3, 5), (7, 1, 1)])
+def test_threaded_uniforms_are_the_serial_stream(monkeypatch, shape):
+    """The noise drawn in blocks on threads: the same numbers, and the generator left where
+    the serial call leaves it (so every later draw is the same too)."""
+    monkeypatch.setattr(ranking_draws, "_threads", lambda: 3)
+    monkeypatch.setattr(ranking_draws, "_THREADED_CELLS", 0)
+    for buffered in (False, True):
+        serial, threaded = np.random.default_rng(4), np.random.default_rng(4)
+        for g in (serial, threaded):
+            g.standard_gamma(2.0, size=5)
+            if buffered:  # half of a 64-bit output left over: the serial path
+                g.random(1, dtype=np.float32)
+        want = serial.random(shape, dtype=np.float32)
+        got = ranking_draws._uniform_f32(threaded, shape)
+        assert np.array_equal(got, want)
+        assert threaded.bit_generator.state == serial.bit_generator.state
+        assert np.array_equal(threaded.random(9, dtype=np.float32), serial.random(9, np.float32))
+
+
 def test_dirichlet_weights_sum_each_pillar_as_the_matmul():
     """Pillar sums indicator by indicator equal ``gi @ membership`` (same products, same order;
     the drawn weights do not change)."""

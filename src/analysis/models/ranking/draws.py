@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -275,9 +276,12 @@ def _random_draws(prep: _Prepared, s: RankingSettings, n: int, rng: np.random.Ge
         # noise), the usual perturbation in composite-indicator uncertainty analysis
         # (Saisana, Saltelli & Tarantola 2005); uniform variates are also the cheap ones.
         width = (2 * np.sqrt(3.0) * s.noise * prep.noisy).astype(np.float32)[:, None]
-        noise = rng.random((n, K, P), dtype=np.float32)
-        noise -= np.float32(0.5)
-        noise *= width
+
+        def centre(block: np.ndarray) -> None:
+            block -= np.float32(0.5)
+            block *= width
+
+        noise = _uniform_f32(rng, (n, K, P), centre)
     choice = lambda options, table: np.array([table.index(o) for o in options])[  # noqa: E731
         rng.integers(len(options), size=n)
     ]
@@ -305,6 +309,57 @@ def _random_draws(prep: _Prepared, s: RankingSettings, n: int, rng: np.random.Ge
         noise=noise,
         **_routed(prep, rng.random((n, len(prep.cens_idx[0]))), rng),
     )
+
+
+def _uniform_f32(
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    transform: Callable[[np.ndarray], None] | None = None,
+) -> np.ndarray:
+    """``rng.random(shape, dtype=np.float32)``: the same numbers, generated on threads.
+
+    ``transform`` (in place) runs on each block of rows as soon as it is drawn, while it is
+    in cache. A PCG64 generator makes a float32 from each half of a 64-bit output, so value
+    ``i`` of the stream comes from output ``i // 2``: a block of rows that starts at an even
+    value is drawn by a copy of the generator advanced by half that many outputs
+    (``advance`` costs O(log n)), and ``rng`` then takes the state of the copy that drew
+    the last block, the state the serial call leaves (a test checks both). Other bit
+    generators, a buffered half-output, one thread or a small array: the serial call.
+    """
+    out = np.empty(shape, dtype=np.float32)
+    bg = rng.bit_generator
+    n, step = shape[0], int(np.prod(shape[1:]))
+    threads = min(_threads(), n)
+    if (
+        threads < 2
+        or out.size < _THREADED_CELLS
+        or type(bg) is not np.random.PCG64
+        or bg.state["has_uint32"]
+    ):
+        rng.random(out=out, dtype=np.float32)
+        if transform is not None:
+            transform(out)
+        return out
+    per = -(-n // threads)
+    per += per * step % 2  # an even number of values per block
+    state = bg.state
+
+    def block(a: int) -> dict:
+        copy = np.random.Generator(np.random.PCG64())
+        copy.bit_generator.state = state
+        copy.bit_generator.advance(a * step // 2)
+        part = out[a : a + per]
+        copy.random(out=part, dtype=np.float32)
+        if transform is not None:
+            transform(part)
+        return copy.bit_generator.state
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        states = list(pool.map(block, range(0, n, per)))
+    bg.state = states[-1]
+    return out
 
 
 def _routed(prep: _Prepared, censored_u: np.ndarray, u) -> dict[str, np.ndarray]:
