@@ -192,6 +192,13 @@ def test_fast_normalisation_equals_the_plain_one(method, seed):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 want = np.fmin.reduce(plain, axis=0, keepdims=True)
         np.testing.assert_array_equal(worst, want)
+    if method == "rank":  # the median imputation's value, from the sorted ranks
+        *_, median = _normalise_worst(X.copy(), method, directions, overwrite=True, median=True)
+        srt = np.sort(plain, axis=0)  # NaN last
+        n = (~np.isnan(plain)).sum(axis=0)
+        lo = np.take_along_axis(srt, np.maximum(n - 1, 0)[None] // 2, axis=0)
+        hi = np.take_along_axis(srt, n[None] // 2, axis=0)
+        np.testing.assert_array_equal(median, (lo + hi) / 2)
 
 
 @pytest.mark.parametrize("seed", range(3))

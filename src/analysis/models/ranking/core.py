@@ -44,14 +44,29 @@ def _normalise(X: np.ndarray, method: str, directions: np.ndarray) -> np.ndarray
 
 
 def _normalise_worst(
-    X: np.ndarray, method: str, directions: np.ndarray, *, overwrite: bool = False
-) -> tuple[np.ndarray, np.ndarray | None]:
+    X: np.ndarray,
+    method: str,
+    directions: np.ndarray,
+    *,
+    overwrite: bool = False,
+    median: bool = False,
+) -> tuple[np.ndarray, ...]:
     """:func:`_normalise`, and the worst (lowest) normalised value of each indicator where the
     normalisation gives it for free (min-max and percentile rank; else None), shape
     (1, indicators, draws), for the ``worst`` imputation. ``directions`` (indicators, 1).
     ``overwrite``: ``X`` may be used as the output (the Monte Carlo passes its own fresh
-    array; fewer temporaries, the same values bit for bit).
+    array; fewer temporaries, the same values bit for bit). ``median``: a third value, each
+    indicator's median where the normalisation gives it for free (percentile rank; else
+    None), for the ``median`` imputation.
     """
+    out = _normalise_stats(X, method, directions, overwrite, median)
+    return out if median else out[:2]
+
+
+def _normalise_stats(
+    X: np.ndarray, method: str, directions: np.ndarray, overwrite: bool, median: bool
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """:func:`_normalise_worst`: always (normalised, worst or None, median or None)."""
     if X.dtype.kind != "f":
         X = X.astype(float)
     d = directions.astype(X.dtype)
@@ -78,7 +93,7 @@ def _normalise_worst(
                 return X, None  # infinite values: no shortcut
             # fmin over the result, without a pass: +0 at the minimum, 0.5 if constant.
             worst = np.where(np.isnan(lo), np.nan, np.where(flat, 0.5, 0.0)).astype(X.dtype)
-            return X, worst
+            return X, worst, None
         if method == "zscore":
             gap = np.isnan(X)
             n = _sum_partners((~gap).astype(X.dtype))  # in X's dtype: no float64 temporaries
@@ -89,12 +104,14 @@ def _normalise_worst(
             D /= np.where(sd > 0, sd, np.nan)
             if (sd == 0).any():
                 D = np.where((sd == 0) & ~gap, 0.0, D)
-            return D, None
+            return D, None, None
         if method == "rank":
-            return _percentile_rank(X, worst=True)
+            if median:
+                return _percentile_rank(X, worst=True, median=True)
+            return (*_percentile_rank(X, worst=True), None)
         if method == "vector":
             norm = np.sqrt(_sum_partners(np.where(np.isnan(X), 0, X * X)))
-            return X / np.where(norm > 0, norm, np.nan), None
+            return X / np.where(norm > 0, norm, np.nan), None, None
     raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {method!r}")
 
 
@@ -157,11 +174,13 @@ def _row_order(X2: np.ndarray) -> np.ndarray:
     return _sorted_keys(X2)[1]
 
 
-def _percentile_rank(X: np.ndarray, *, worst: bool = False):
+def _percentile_rank(X: np.ndarray, *, worst: bool = False, median: bool = False):
     """Percentile rank (0-1) along the first axis (partners) among available values, ties
     averaged.
 
-    With ``worst``, also the lowest rank of each column (shape (1, ...)): (ranks, worst).
+    With ``worst``, also the lowest rank of each column (shape (1, ...)): (ranks, worst);
+    with ``median`` too, the median rank of each column, as the ``median`` imputation takes
+    it from the sorted ranks (the mean of the two middle ones): (ranks, worst, median).
 
     One value sort (:func:`_sorted_keys`) gives each column's values in order with their
     partners; positions are put back with one flat scatter, ties (common in 0/1 and
@@ -175,7 +194,8 @@ def _percentile_rank(X: np.ndarray, *, worst: bool = False):
         if worst:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a column with no value
-                return out, np.nanmin(out, axis=0, keepdims=True)
+                low = np.nanmin(out, axis=0, keepdims=True)
+            return (out, low, None) if median else (out, low)
         return out
     cols = X2.shape[1]
     s, col = _sorted_keys(X2.T)  # (columns, partners): sorted values in float64 (exact)
@@ -208,9 +228,20 @@ def _percentile_rank(X: np.ndarray, *, worst: bool = False):
         one = n <= 1
         out[:, one] = np.where(np.isnan(X2[:, one]), np.nan, 0.5)
         first[one] = np.where(n[one] == 1, 0.5, np.nan)
-    if worst:  # the first sorted position is the column's lowest rank (NaN: no value)
-        return out.reshape(X.shape), first.reshape((1, *X.shape[1:]))
-    return out.reshape(X.shape)
+    if not worst:
+        return out.reshape(X.shape)
+    # The first sorted position is the column's lowest rank (NaN: no value).
+    stats = [out.reshape(X.shape), first.reshape((1, *X.shape[1:]))]
+    if median:
+        # The two middle sorted ranks, divided as the ranks were (so the mean is the one
+        # the median imputation computes from the ranks, bit for bit); no value: NaN.
+        pos = pos.reshape(cols, m)
+        valid = n.astype(np.intp)
+        lo = pos[np.arange(cols), np.maximum(valid - 1, 0) // 2] / denom
+        hi = pos[np.arange(cols), valid // 2] / denom
+        mid = np.where(n == 0, np.nan, np.where(n == 1, 0.5, (lo + hi) / 2))
+        stats.append(mid.astype(X.dtype).reshape((1, *X.shape[1:])))
+    return tuple(stats)
 
 
 def _tie_runs(same: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray] | None:

@@ -56,14 +56,18 @@ def _groups(index: np.ndarray):
 
 
 def _impute(
-    Z: np.ndarray, method: str, prep: _Prepared, worst: np.ndarray | None = None
+    Z: np.ndarray,
+    method: str,
+    prep: _Prepared,
+    worst: np.ndarray | None = None,
+    median: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fill NaN cells of normalised ``Z`` (partners, indicators, draws) by ``method``, in
     place where possible.
 
     Only the columns that can have gaps are touched (the rest are complete by construction).
-    ``worst`` (1, indicators, draws), when the normalisation gave it: each indicator's lowest
-    value.
+    ``worst`` and ``median`` (1, indicators, draws), when the normalisation gave them: each
+    indicator's lowest and median value.
     """
     cols = np.flatnonzero(prep.gap_cols)
     if not len(cols):
@@ -85,6 +89,8 @@ def _impute(
         worst = worst[:, cols]
     if method == "worst":
         fill = worst[0, c]
+    elif method == "median" and median is not None:
+        fill = (median if full else median[:, cols])[0, c]
     elif method == "median":
         srt = np.moveaxis(Zc, 0, -1).copy()  # partners last (C order) for the sort
         srt.sort(axis=-1)  # NaN last
@@ -202,8 +208,10 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
         if rows[-1] - rows[0] == b - a - 1:  # contiguous: a slice is a view, not a copy
             rows = slice(int(rows[0]), int(rows[-1]) + 1)
         X = _data(prep, h, d, rows, dtype)
-        Z, worst = _normalise_worst(X, NORMALISATIONS[m], prep.directions[:, None], overwrite=True)
-        Z = _impute(Z, IMPUTATIONS[im], prep, worst)
+        Z, worst, median = _normalise_worst(
+            X, NORMALISATIONS[m], prep.directions[:, None], overwrite=True, median=True
+        )
+        Z = _impute(Z, IMPUTATIONS[im], prep, worst, median)
         S = _aggregate(Z, W[a:b].T, AGGREGATIONS[ag], NORMALISATIONS[m], overwrite=True)
         scores[rows] = S.T
 
