@@ -158,7 +158,7 @@ def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray | slice, dtype) -
     return X
 
 
-#: Draws evaluated together (see :func:`_evaluate`): 256 x 15 x 40 float32 values are 600 KB.
+#: Draws evaluated together (see :func:`_evaluate`): 40 x 15 x 256 float32 values are 600 KB.
 _CHUNK_ROWS = 256
 #: Below this many cells (draws x indicators x partners), one thread: threads cost more.
 _THREADED_CELLS = 200_000
@@ -180,8 +180,8 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
     """Scores (n, P) and whether each partner qualifies (n, P) in every draw.
 
     Used for the nominal index (one draw), the Monte Carlo, the Sobol design and the
-    indicator-removal test: one code path for all. Works with partners on the last axis
-    (float32 for the Monte Carlo and Sobol, float64 for the nominal index). Draws are
+    indicator-removal test: one code path for all. Works on (partners, indicators, draws)
+    arrays (float32 for the Monte Carlo and Sobol, float64 for the nominal index). Draws are
     processed in groups of identical method choices (sorted, so each group is a contiguous
     slice) and the scores returned in the original order.
     """
