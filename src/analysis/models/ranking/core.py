@@ -69,7 +69,7 @@ def _normalise_stats(
     """:func:`_normalise_worst`: always (normalised, worst or None, median or None)."""
     if X.dtype.kind != "f":
         X = X.astype(float)
-    d = directions.astype(X.dtype)
+    d = directions.astype(X.dtype, copy=False)
     if (d == 1).all():
         X = X if overwrite else X.copy()  # x * 1 is x: no pass
     elif overwrite:

@@ -55,6 +55,58 @@ def _groups(index: np.ndarray):
         yield int(val), index == val
 
 
+@dataclass(frozen=True)
+class _Constants:
+    """What every chunk of an evaluation reads from the prepared set, in the evaluation's
+    dtype: built once per prepared set and dtype, since the casts and index look-ups were a
+    good part of a chunk's fixed cost (a chunk is often only some 60 draws)."""
+
+    base: np.ndarray  # (3, P, K, 1): the data under each hub treatment
+    cens: np.ndarray  # (C,) flat rows (partner * K + indicator) of the censored cells
+    lo: np.ndarray  # (3, C) float64: lower bounds under each hub treatment
+    span: np.ndarray  # (3, C) float64: upper - lower
+    hi_cap: np.ndarray | None  # (K, 1) winsorising caps, None: no finite cap
+    lo_cap: np.ndarray | None
+    logged: np.ndarray  # indicators with a log treatment
+    cols: np.ndarray  # indicators that can have a gap
+    directions: np.ndarray  # (K, 1)
+    need: np.ndarray  # pillars holding a gap column
+    Mt: np.ndarray  # (needed pillars, their members): the pillar sums
+    members: np.ndarray  # indicators in the needed pillars
+    pillar_of_col: np.ndarray  # each gap column's position in ``need``
+
+
+def _constants(prep: _Prepared, dtype) -> _Constants:
+    """:class:`_Constants` of ``prep`` in ``dtype`` (cached on ``prep``)."""
+    key = np.dtype(dtype)
+    found = prep.cache.get(key)
+    if found is not None:
+        return found
+    ci, ck = prep.cens_idx
+    lo_cap, hi_cap = prep.caps.astype(dtype)[:, :, None]
+    cols = np.flatnonzero(prep.gap_cols)
+    need = np.unique(prep.pillar_of[cols])
+    M = prep.membership[:, need].astype(dtype)
+    members = np.flatnonzero(M.any(axis=1))
+    out = _Constants(
+        base=prep.X_hub.astype(dtype)[..., None],
+        cens=ci * len(prep.codes) + ck,
+        lo=prep.lo_hub,
+        span=prep.hi_hub - prep.lo_hub,
+        hi_cap=hi_cap if np.isfinite(hi_cap).any() else None,
+        lo_cap=lo_cap if np.isfinite(lo_cap).any() else None,
+        logged=np.flatnonzero(~np.isnan(prep.log_shift)),
+        cols=cols,
+        directions=prep.directions.astype(dtype)[:, None],
+        need=need,
+        Mt=np.ascontiguousarray(M[members].T),
+        members=members,
+        pillar_of_col=np.searchsorted(need, prep.pillar_of[cols]),
+    )
+    prep.cache[key] = out
+    return out
+
+
 def _impute(
     Z: np.ndarray,
     method: str,
@@ -69,7 +121,8 @@ def _impute(
     ``worst`` and ``median`` (1, indicators, draws), when the normalisation gave them: each
     indicator's lowest and median value.
     """
-    cols = np.flatnonzero(prep.gap_cols)
+    const = _constants(prep, Z.dtype)
+    cols = const.cols
     if not len(cols):
         return Z
     full = len(cols) == Z.shape[1]
@@ -100,15 +153,12 @@ def _impute(
         fill = ((lo + hi) / 2)[c, :, 0]
     elif method == "pillar_mean":
         # Only the pillars that hold a gap column are needed.
-        need = np.unique(prep.pillar_of[cols])
-        M = prep.membership[:, need].astype(Z.dtype)
-        members = np.flatnonzero(M.any(axis=1))
-        Zm = Z[:, members]
+        Zm = Z if len(const.members) == Z.shape[1] else Z[:, const.members]
         gm = np.isnan(Zm)
-        Mt = np.ascontiguousarray(M[members].T)  # (pillars, members): a matmul per partner
+        Mt = const.Mt  # (pillars, members): a matmul per partner
         sums = Mt @ np.where(gm, 0, Zm)
         counts = Mt @ (~gm).astype(Z.dtype)
-        j = np.searchsorted(need, prep.pillar_of[cols])[c]
+        j = const.pillar_of_col[c]
         with np.errstate(invalid="ignore", divide="ignore"):
             fill = sums[p, j] / counts[p, j]
         fill = np.where(np.isnan(fill), worst[0, c], fill)  # nothing in the pillar: worst
@@ -125,7 +175,8 @@ def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray | slice, dtype) -
     Censored cells take their position in the interval, noise multiplies, the planned
     outlier treatment applies.
     """
-    base = prep.X_hub[h].astype(dtype)[:, :, None]
+    const = _constants(prep, dtype)
+    base = const.base[h]
     g = len(d.norm[rows])
     X = np.empty((*base.shape[:2], g), dtype=dtype)
     if d.noise is not None:
@@ -138,18 +189,18 @@ def _data(prep: _Prepared, h: int, d: _Draws, rows: np.ndarray | slice, dtype) -
         X[...] = base
     ci, ck = prep.cens_idx
     if d.censored_u is not None and len(ci):
-        lo, hi = prep.lo_hub[h], prep.hi_hub[h]
-        X[ci, ck, :] = (lo + d.censored_u[rows] * (hi - lo)).T
+        # The value in X's dtype, then times the noise: as assigning and multiplying in place.
+        cens = (const.lo[h] + d.censored_u[rows] * const.span[h]).astype(dtype)
         if d.noise is not None:
-            X[ci, ck, :] *= np.exp(d.noise[rows][:, ck, ci], dtype=dtype).T
+            cens *= np.exp(d.noise[rows][:, ck, ci], dtype=dtype)
+        X.reshape(-1, g)[const.cens] = cens.T
     # Winsorising caps, in place: a float64 cap rounded to X's dtype gives the same result as
     # clipping in float64 and rounding (rounding is monotone), without the mixed-type clip.
-    lo_cap, hi_cap = prep.caps.astype(dtype)[:, :, None]
-    if np.isfinite(hi_cap).any():
-        np.minimum(X, hi_cap, out=X)
-    if np.isfinite(lo_cap).any():
-        np.maximum(X, lo_cap, out=X)
-    logged = np.flatnonzero(~np.isnan(prep.log_shift))
+    if const.hi_cap is not None:
+        np.minimum(X, const.hi_cap, out=X)
+    if const.lo_cap is not None:
+        np.maximum(X, const.lo_cap, out=X)
+    logged = const.logged
     if len(logged):
         Xk = np.moveaxis(X[:, logged, :], 1, -1)  # indicators last, as _treat takes them
         X[:, logged, :] = np.moveaxis(
@@ -198,6 +249,7 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
     ends = np.r_[bounds, n]
     W = d.weights[order].astype(dtype)
     scores = np.empty((n, len(prep.partners)), dtype=dtype)
+    const = _constants(prep, dtype)  # built here, before the threads share it
 
     def group(a: int, b: int) -> None:
         k = int(key[a])
@@ -209,7 +261,7 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
             rows = slice(int(rows[0]), int(rows[-1]) + 1)
         X = _data(prep, h, d, rows, dtype)
         Z, worst, median = _normalise_worst(
-            X, NORMALISATIONS[m], prep.directions[:, None], overwrite=True, median=True
+            X, NORMALISATIONS[m], const.directions, overwrite=True, median=True
         )
         Z = _impute(Z, IMPUTATIONS[im], prep, worst, median)
         S = _aggregate(Z, W[a:b].T, AGGREGATIONS[ag], NORMALISATIONS[m], overwrite=True)

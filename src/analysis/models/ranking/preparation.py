@@ -48,6 +48,8 @@ class _Prepared:
     # the upper bound is the ultimate-investor view.
     routed_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     routed_upper: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # Per-dtype constants of the evaluation (draws._constants), built on first use.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def _skew_kurt(x: np.ndarray) -> tuple[float, float]:
