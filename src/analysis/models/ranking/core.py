@@ -206,10 +206,11 @@ def _percentile_rank(X: np.ndarray, *, worst: bool = False, median: bool = False
     first = np.zeros(cols, dtype=X.dtype)  # each column's lowest position
     runs = _tie_runs(s[:, 1:] == s[:, :-1], m)
     if runs is not None:
-        cells, mean = runs
-        pos[cells] = mean  # half-integers: exact in float32
-        at_start = cells % m == 0
-        first[cells[at_start] // m] = mean[at_start]
+        left, run, a, b, mean = runs
+        pos[left] = mean[run]  # half-integers: exact in float32
+        pos[b] = mean
+        at_start = a % m == 0
+        first[a[at_start] // m] = mean[at_start]
     # The partner at sorted position j of column c goes to out[partner, c], flat
     # partner * cols + c: one scatter.
     col *= cols
@@ -244,27 +245,29 @@ def _percentile_rank(X: np.ndarray, *, worst: bool = False, median: bool = False
     return tuple(stats)
 
 
-def _tie_runs(same: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _tie_runs(same: np.ndarray, m: int) -> tuple[np.ndarray, ...] | None:
     """Runs of equal values in sorted rows of width ``m``, from ``same`` (rows, m - 1): sorted
-    value j equals value j + 1. Returns the flat cells (row * m + j) of every run and the
-    mean position (j) of its run, or None without ties. The work is proportional to the
-    number of ties, not to the size of the rows.
+    value j equals value j + 1. Returns None without ties, else (``left``, ``run``, ``a``,
+    ``b``, ``mean``): the flat cell (row * m + j) of every value equal to its right
+    neighbour and the run it belongs to; each run's first and last cell and mean position
+    j. A run's cells are its ``left`` cells and its last cell ``b``. The work is
+    proportional to the number of ties, not to the size of the rows.
     """
     hits = np.flatnonzero(same)
     if not len(hits):
         return None
-    row = hits // (m - 1)
-    left = hits + row  # flat cell of the left value: row * m + j
+    left = hits + hits // (m - 1)  # row * (m - 1) + j -> row * m + j
     # Consecutive cells are one run (a row's last cell is never a left value, so runs do
     # not cross rows).
-    breaks = np.flatnonzero(np.diff(left) != 1) + 1
-    a = left[np.r_[0, breaks]]  # first cell of each run
-    b = left[np.r_[breaks - 1, len(left) - 1]] + 1  # last cell
-    length = b - a + 1
-    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-    cells = np.repeat(a, length) + offset
-    mean = np.repeat((a + b) / 2 - (a // m) * m, length)
-    return cells, mean
+    new = np.empty(len(left), dtype=bool)
+    new[0] = True
+    np.not_equal(left[1:], left[:-1] + 1, out=new[1:])
+    end = np.empty_like(new)
+    end[-1] = True
+    end[:-1] = new[1:]
+    a, b = left[new], left[end] + 1
+    run = np.cumsum(new) - 1
+    return left, run, a, b, (a + b) / 2 - (a // m) * m
 
 
 def _percentile_rank_argsort(X: np.ndarray) -> np.ndarray:
