@@ -349,11 +349,13 @@ def test_ranks_by_value_sort_equal_the_stable_argsort():
 
 
 @pytest.mark.parametrize("shape", [(1000, 15, 40), (999, 3, 5), (7, 1, 1)])
-def test_threaded_uniforms_are_the_serial_stream(monkeypatch, shape):
-    """The noise drawn in blocks on threads: the same numbers, and the generator left where
-    the serial call leaves it (so every later draw is the same too)."""
+@pytest.mark.parametrize("piece", [256, 37])
+def test_threaded_uniforms_are_the_serial_stream(monkeypatch, shape, piece):
+    """The noise drawn in blocks on threads, in pieces of rows: the same numbers, and the
+    generator left where the serial call leaves it (so every later draw is the same too)."""
     monkeypatch.setattr(ranking_draws, "_threads", lambda: 3)
     monkeypatch.setattr(ranking_draws, "_THREADED_CELLS", 0)
+    monkeypatch.setattr(ranking_draws, "_CHUNK_ROWS", piece)  # odd pieces of 3 x 5 values
     for buffered in (False, True):
         serial, threaded = np.random.default_rng(4), np.random.default_rng(4)
         for g in (serial, threaded):

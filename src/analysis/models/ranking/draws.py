@@ -70,10 +70,9 @@ class _Constants:
     logged: np.ndarray  # indicators with a log treatment
     cols: np.ndarray  # indicators that can have a gap
     directions: np.ndarray  # (K, 1)
-    need: np.ndarray  # pillars holding a gap column
     Mt: np.ndarray  # (needed pillars, their members): the pillar sums
     members: np.ndarray  # indicators in the needed pillars
-    pillar_of_col: np.ndarray  # each gap column's position in ``need``
+    pillar_of_col: np.ndarray  # each gap column's pillar, as a row of ``Mt``
 
 
 def _constants(prep: _Prepared, dtype) -> _Constants:
@@ -98,7 +97,6 @@ def _constants(prep: _Prepared, dtype) -> _Constants:
         logged=np.flatnonzero(~np.isnan(prep.log_shift)),
         cols=cols,
         directions=prep.directions.astype(dtype)[:, None],
-        need=need,
         Mt=np.ascontiguousarray(M[members].T),
         members=members,
         pillar_of_col=np.searchsorted(need, prep.pillar_of[cols]),
@@ -378,13 +376,14 @@ def _uniform_f32(
 ) -> np.ndarray:
     """``rng.random(shape, dtype=np.float32)``: the same numbers, generated on threads.
 
-    ``transform`` (in place) runs on each block of rows as soon as it is drawn, while it is
-    in cache. A PCG64 generator makes a float32 from each half of a 64-bit output, so value
-    ``i`` of the stream comes from output ``i // 2``: a block of rows that starts at an even
-    value is drawn by a copy of the generator advanced by half that many outputs
-    (``advance`` costs O(log n)), and ``rng`` then takes the state of the copy that drew
-    the last block, the state the serial call leaves (a test checks both). Other bit
-    generators, a buffered half-output, one thread or a small array: the serial call.
+    ``transform`` (in place) runs on every ``_CHUNK_ROWS`` rows as soon as they are drawn,
+    while they are in cache (consecutive calls continue the same stream). A PCG64 generator
+    makes a float32 from each half of a 64-bit output, so value ``i`` of the stream comes
+    from output ``i // 2``: a block of rows that starts at an even value is drawn by a copy
+    of the generator advanced by half that many outputs (``advance`` costs O(log n)), and
+    ``rng`` then takes the state of the copy that drew the last block, the state the serial
+    call leaves (a test checks both). Other bit generators, a buffered half-output, one
+    thread or a small array: the serial call, in the same pieces.
     """
     out = np.empty(shape, dtype=np.float32)
     bg = rng.bit_generator
@@ -396,9 +395,7 @@ def _uniform_f32(
         or type(bg) is not np.random.PCG64
         or bg.state["has_uint32"]
     ):
-        rng.random(out=out, dtype=np.float32)
-        if transform is not None:
-            transform(out)
+        _draw_rows(rng, out, transform)
         return out
     per = -(-n // threads)
     per += per * step % 2  # an even number of values per block
@@ -408,10 +405,7 @@ def _uniform_f32(
         copy = np.random.Generator(np.random.PCG64())
         copy.bit_generator.state = state
         copy.bit_generator.advance(a * step // 2)
-        part = out[a : a + per]
-        copy.random(out=part, dtype=np.float32)
-        if transform is not None:
-            transform(part)
+        _draw_rows(copy, out[a : a + per], transform)
         return copy.bit_generator.state
 
     from concurrent.futures import ThreadPoolExecutor
@@ -420,6 +414,18 @@ def _uniform_f32(
         states = list(pool.map(block, range(0, n, per)))
     bg.state = states[-1]
     return out
+
+
+def _draw_rows(
+    rng: np.random.Generator, out: np.ndarray, transform: Callable[[np.ndarray], None] | None
+) -> None:
+    """Fill ``out`` from ``rng`` as ``rng.random(out=out)`` does, ``_CHUNK_ROWS`` rows at a
+    time, each transformed at once."""
+    for a in range(0, len(out), _CHUNK_ROWS):
+        part = out[a : a + _CHUNK_ROWS]
+        rng.random(out=part, dtype=np.float32)
+        if transform is not None:
+            transform(part)
 
 
 def _routed(prep: _Prepared, censored_u: np.ndarray, u) -> dict[str, np.ndarray]:
