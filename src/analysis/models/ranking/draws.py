@@ -277,7 +277,7 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
     bounds = np.flatnonzero(np.diff(key)) + 1
     starts = np.r_[0, bounds]
     ends = np.r_[bounds, n]
-    W = d.weights[order].astype(dtype)
+    W = np.ascontiguousarray(d.weights[order].T, dtype=dtype)  # (K, n): rows along the draws
     scores = np.empty((n, len(prep.partners)), dtype=dtype)
     const = _constants(prep, dtype)  # built here, before the threads share it
     # The groups (runs of one combination of choices) and their choices.
@@ -325,7 +325,7 @@ def _evaluate(prep: _Prepared, d: _Draws, dtype=np.float32) -> tuple[np.ndarray,
             )
         for (gi, a, b), r, o in zip(pieces, rows, offsets[:-1], strict=True):
             agg = AGGREGATIONS[g_agg[gi]]
-            S = _aggregate(Z[:, :, o : o + b - a], W[a:b].T, agg, norm, overwrite=True)
+            S = _aggregate(Z[:, :, o : o + b - a], W[:, a:b], agg, norm, overwrite=True)
             scores[r] = S.T
 
     # Chunks spread over threads (numpy releases the GIL in its loops). Every step works draw
