@@ -29,7 +29,6 @@ class _Prepared:
     pw: np.ndarray  # (Pl,) pillar weights
     v: np.ndarray  # (K,) weights within pillar
     X_hub: np.ndarray  # (3, P, K): data under as_is / discounted / excluded (censored: lower)
-    Xt_hub: np.ndarray  # (3, K, P): the same, partners last, for the draws
     cens_idx: tuple[np.ndarray, np.ndarray]  # censored cells (partner, indicator)
     lo_hub: np.ndarray  # (3, C)
     hi_hub: np.ndarray  # (3, C)
@@ -49,6 +48,8 @@ class _Prepared:
     # the upper bound is the ultimate-investor view.
     routed_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     routed_upper: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # Per-dtype constants of the evaluation (draws._constants), built on first use.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def _skew_kurt(x: np.ndarray) -> tuple[float, float]:
@@ -200,7 +201,6 @@ def _prepare(data: IndicatorSet, s: RankingSettings) -> _Prepared:
         pw=pw,
         v=v,
         X_hub=X_hub,
-        Xt_hub=np.ascontiguousarray(np.swapaxes(X_hub, -1, -2)),
         cens_idx=(ci, ck),
         lo_hub=lo_hub,
         hi_hub=hi_hub,

@@ -69,10 +69,10 @@ def rank_partners(
     nominal_rank = _ranks(scores, qual)[0]
 
     # The nominal normalised and imputed matrix, for pillar scores, drivers and the audit.
-    Xt = _data(prep, int(nominal.hub[0]), nominal, np.array([0]), np.float64)
+    Xt = _data(prep, int(nominal.hub[0]), nominal, np.array([0]), np.float64)  # (P, K, 1)
     Zt = _normalise(Xt, s.normalisation, prep.directions[:, None])
-    Zraw = Zt[0].T.copy()
-    Z = _impute(Zt, s.imputation, prep)[0].T
+    Zraw = Zt[:, :, 0].copy()
+    Z = _impute(Zt, s.imputation, prep)[:, :, 0]
     gap = np.isnan(Zraw)  # imputed cells (missing data and hub exclusions)
     v = prep.v
     with np.errstate(invalid="ignore", divide="ignore"):
